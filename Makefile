@@ -1,0 +1,38 @@
+# Two commands do all the set-up: `make run` and `make test`. Both create .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check -q
+
+.PHONY: run test test-fast lint bench clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstalled only when pyproject.toml changes, so a second run is quick.
+$(VENV)/.run-deps: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install -e '.[emulator]'
+	touch $@
+
+$(VENV)/.test-deps: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install -e '.[test]'
+	touch $@
+
+run: $(VENV)/.run-deps
+	$(PY) -m portal.devstack
+
+test: $(VENV)/.test-deps
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-fast: $(VENV)/.test-deps
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+lint: $(VENV)/.test-deps
+	$(VENV)/bin/ruff check .
+
+bench: $(VENV)/.test-deps
+	$(PY) bench/create.py $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) .state .pytest_cache

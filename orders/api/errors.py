@@ -1,0 +1,99 @@
+"""One error format for the API: RFC 9457 problem details, naming each bad field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from orders.domain import errors as domain
+
+PROBLEM_TYPE_BASE = "urn:work-order-portal:problem:"
+
+
+def problem(http_status: int, code: str, title: str, detail: str, **extra: Any) -> Response:
+    body = {
+        "type": PROBLEM_TYPE_BASE + code,
+        "title": title,
+        "status": http_status,
+        "detail": detail,
+    }
+    body.update(extra)
+    return Response(body, status=http_status, content_type="application/problem+json")
+
+
+def _flatten(errors: Any, prefix: str = "") -> dict[str, list[str]]:
+    if isinstance(errors, dict):
+        flat: dict[str, list[str]] = {}
+        for key, value in errors.items():
+            name = key if key != "non_field_errors" else "body"
+            flat.update(_flatten(value, f"{prefix}.{name}" if prefix else name))
+        return flat
+    if isinstance(errors, list) and errors and all(isinstance(e, str) for e in errors):
+        return {prefix or "body": [str(e) for e in errors]}
+    if isinstance(errors, list):
+        flat = {}
+        for index, value in enumerate(errors):
+            flat.update(_flatten(value, f"{prefix}[{index}]"))
+        return flat
+    return {prefix or "body": [str(errors)]}
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, domain.ValidationError):
+        return problem(
+            status.HTTP_400_BAD_REQUEST,
+            "invalid-input",
+            "Invalid input",
+            str(exc),
+            errors=exc.errors,
+        )
+    if isinstance(exc, exceptions.ValidationError):
+        errors = _flatten(exc.detail)
+        detail = "; ".join(f"{f}: {' '.join(p)}" for f, p in errors.items())
+        return problem(
+            status.HTTP_400_BAD_REQUEST, "invalid-input", "Invalid input", detail, errors=errors
+        )
+    if isinstance(exc, exceptions.ParseError):
+        return problem(
+            status.HTTP_400_BAD_REQUEST,
+            "malformed-body",
+            "Malformed request body",
+            str(exc.detail),
+            errors={"body": [str(exc.detail)]},
+        )
+    if isinstance(exc, domain.OrderNotFound):
+        return problem(status.HTTP_404_NOT_FOUND, "not-found", "Not found", str(exc))
+    if isinstance(exc, domain.OrderAlreadyExists):
+        return problem(status.HTTP_409_CONFLICT, "conflict", "Already exists", str(exc))
+    if isinstance(exc, domain.IllegalTransition):
+        return problem(
+            status.HTTP_409_CONFLICT,
+            "illegal-transition",
+            "Transition not allowed",
+            str(exc),
+            allowed=exc.allowed,
+        )
+    if isinstance(exc, domain.ConcurrencyConflict):
+        return problem(
+            status.HTTP_412_PRECONDITION_FAILED,
+            "stale-version",
+            "Order changed",
+            str(exc),
+            current_version=exc.actual_version,
+        )
+    if isinstance(exc, domain.InvalidCursor):
+        return problem(
+            status.HTTP_400_BAD_REQUEST,
+            "invalid-cursor",
+            "Invalid cursor",
+            str(exc),
+            errors={"cursor": [str(exc)]},
+        )
+    response = drf_exception_handler(exc, context)
+    if response is not None:
+        detail = response.data.get("detail", "") if isinstance(response.data, dict) else ""
+        return problem(response.status_code, "http-error", str(detail) or "Error", str(detail))
+    return None

@@ -1,0 +1,101 @@
+"""Input and output shapes of the API. Limits come from the domain rules, so the API, the
+admin and the workers agree on what a valid order is."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from orders.domain import rules
+from orders.domain.model import CATEGORIES, Contact, Order, Priority, TimeWindow
+from orders.domain.rules import OrderInput
+from orders.events.contract import isoformat, order_to_json
+
+
+class StrictSerializer(serializers.Serializer):
+    """Unknown fields are an error, not silently dropped: a typo must not lose data."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().to_internal_value(data)
+
+
+class ContactSerializer(StrictSerializer):
+    name = serializers.CharField(
+        max_length=rules.CONTACT_FIELD_MAX, required=False, allow_blank=True
+    )
+    phone = serializers.CharField(
+        max_length=rules.CONTACT_FIELD_MAX, required=False, allow_blank=True
+    )
+    email = serializers.EmailField(
+        max_length=rules.CONTACT_FIELD_MAX, required=False, allow_blank=True
+    )
+
+
+class WindowSerializer(StrictSerializer):
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+
+
+class OrderCreateSerializer(StrictSerializer):
+    title = serializers.CharField(max_length=rules.TITLE_MAX)
+    category = serializers.ChoiceField(choices=CATEGORIES)
+    priority = serializers.ChoiceField(
+        choices=[p.value for p in Priority], default=Priority.NORMAL.value
+    )
+    site = serializers.CharField(max_length=rules.SITE_MAX)
+    external_reference = serializers.RegexField(
+        rules.REFERENCE_PATTERN,
+        max_length=rules.REFERENCE_MAX,
+        required=False,
+        allow_null=True,
+    )
+    description = serializers.CharField(
+        max_length=rules.DESCRIPTION_MAX, required=False, allow_blank=True
+    )
+    contact = ContactSerializer(required=False, allow_null=True)
+    requested_window = WindowSerializer(required=False, allow_null=True)
+    metadata = serializers.DictField(required=False)
+
+    def to_input(self) -> OrderInput:
+        data = self.validated_data
+        contact = data.get("contact")
+        window = data.get("requested_window")
+        return OrderInput(
+            title=data["title"],
+            category=data["category"],
+            priority=data["priority"],
+            site=data["site"],
+            external_reference=data.get("external_reference"),
+            description=data.get("description", ""),
+            contact=Contact(**{k: contact.get(k, "") for k in ("name", "phone", "email")})
+            if contact
+            else None,
+            requested_window=TimeWindow(start=window["start"], end=window["end"])
+            if window
+            else None,
+            metadata=data.get("metadata") or {},
+        )
+
+
+def order_representation(order: Order, *, request=None) -> dict[str, Any]:
+    body = order_to_json(order)
+    body["history"] = [
+        {
+            "event_id": h.event_id,
+            "version": h.version,
+            "from": str(h.from_status) if h.from_status else None,
+            "to": str(h.to_status),
+            "actor": h.actor.as_dict(),
+            "reason": h.reason,
+            "at": isoformat(h.at),
+        }
+        for h in order.history
+    ]
+    self_url = f"/v1/orders/{order.id}"
+    body["links"] = {"self": request.build_absolute_uri(self_url) if request else self_url}
+    return body

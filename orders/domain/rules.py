@@ -1,0 +1,263 @@
+"""Business rules: what a valid order is, what each move changes, how teams are chosen.
+
+The API, the admin and the workers all reach these through ``orders.services``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from .errors import ValidationError
+from .model import (
+    CATEGORIES,
+    SLA_BY_PRIORITY,
+    Actor,
+    Contact,
+    EventType,
+    Order,
+    OrderEvent,
+    Priority,
+    TimeWindow,
+    new_event_id,
+)
+from .workflow import INITIAL_STATUS, REASON_REQUIRED, Status, check_move
+
+TITLE_MAX = 200
+DESCRIPTION_MAX = 4000
+SITE_MAX = 300
+REFERENCE_MAX = 100
+REASON_MAX = 500
+CONTACT_FIELD_MAX = 200
+METADATA_MAX_BYTES = 4096
+METADATA_MAX_KEYS = 50
+# \Z, not $: "$" also matches before a trailing newline.
+REFERENCE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]*\Z")
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
+
+
+@dataclass(frozen=True)
+class OrderInput:
+    """What a caller may say about a new order (everything else the system decides)."""
+
+    title: str
+    category: str
+    priority: str = Priority.NORMAL
+    site: str = ""
+    external_reference: str | None = None
+    description: str = ""
+    contact: Contact | None = None
+    requested_window: TimeWindow | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+
+def validate_input(data: OrderInput) -> OrderInput:
+    """Check every field, collecting all problems so the caller can fix them in one go."""
+    errors: dict[str, list[str]] = {}
+
+    def problem(field_name: str, message: str) -> None:
+        errors.setdefault(field_name, []).append(message)
+
+    title = (data.title or "").strip()
+    if not title:
+        problem("title", "This field is required.")
+    elif len(title) > TITLE_MAX:
+        problem("title", f"Ensure this field has no more than {TITLE_MAX} characters.")
+    if len(data.description or "") > DESCRIPTION_MAX:
+        problem("description", f"Ensure this field has no more than {DESCRIPTION_MAX} characters.")
+    if data.category not in CATEGORIES:
+        problem(
+            "category", f"{data.category!r} is not a category; use one of {', '.join(CATEGORIES)}."
+        )
+    if data.priority not in Priority.__members__.values():
+        problem(
+            "priority",
+            f"{data.priority!r} is not a priority; use one of {', '.join(Priority)}.",
+        )
+    site = (data.site or "").strip()
+    if not site:
+        problem("site", "This field is required.")
+    elif len(site) > SITE_MAX:
+        problem("site", f"Ensure this field has no more than {SITE_MAX} characters.")
+    ref = data.external_reference
+    if ref is not None and (
+        not ref or len(ref) > REFERENCE_MAX or not REFERENCE_PATTERN.match(ref)
+    ):
+        problem(
+            "external_reference",
+            f"Use 1 to {REFERENCE_MAX} letters, digits or . _ : / - (starting with a letter "
+            "or digit).",
+        )
+    if data.contact is not None:
+        for name in ("name", "phone", "email"):
+            if len(getattr(data.contact, name)) > CONTACT_FIELD_MAX:
+                problem(
+                    f"contact.{name}",
+                    f"Ensure this field has no more than {CONTACT_FIELD_MAX} characters.",
+                )
+        if data.contact.email and not EMAIL_PATTERN.match(data.contact.email):
+            problem("contact.email", "Enter a valid email address.")
+    window = data.requested_window
+    if window is not None:
+        if window.start.tzinfo is None or window.end.tzinfo is None:
+            problem("requested_window", "Times must include a time zone offset.")
+        elif window.end <= window.start:
+            problem("requested_window.end", "Must be after the start.")
+    _validate_metadata(data.metadata, problem)
+    if errors:
+        raise ValidationError(errors)
+    return OrderInput(
+        title=title,
+        category=data.category,
+        priority=Priority(data.priority),
+        site=site,
+        external_reference=ref,
+        description=data.description or "",
+        contact=data.contact,
+        requested_window=window,
+        metadata=dict(data.metadata or {}),
+    )
+
+
+def _validate_metadata(metadata: Any, problem) -> None:
+    if not isinstance(metadata, Mapping):
+        problem("metadata", "Must be a JSON object.")
+        return
+    if len(metadata) > METADATA_MAX_KEYS:
+        problem("metadata", f"Use at most {METADATA_MAX_KEYS} keys.")
+    try:
+        size = len(json.dumps(metadata, separators=(",", ":"), allow_nan=False).encode())
+    except (TypeError, ValueError):
+        problem("metadata", "Must contain only JSON values.")
+        return
+    if size > METADATA_MAX_BYTES:
+        problem("metadata", f"Must be at most {METADATA_MAX_BYTES} bytes as JSON (is {size}).")
+
+
+def create_order(
+    data: OrderInput, *, order_id: str, integrator: str, actor: Actor, now: datetime
+) -> tuple[Order, OrderEvent]:
+    """A new order in the initial status at version 1, and the event that says so."""
+    valid = validate_input(data)
+    order = Order(
+        id=order_id,
+        integrator=integrator,
+        title=valid.title,
+        category=valid.category,
+        priority=Priority(valid.priority),
+        site=valid.site,
+        status=INITIAL_STATUS,
+        version=1,
+        created_at=now,
+        updated_at=now,
+        status_changed_at=now,
+        external_reference=valid.external_reference,
+        description=valid.description,
+        contact=valid.contact,
+        requested_window=valid.requested_window,
+        metadata=valid.metadata,
+    )
+    event = OrderEvent(
+        id=new_event_id(),
+        type=EventType.CREATED,
+        order=order,
+        from_status=None,
+        to_status=order.status,
+        actor=actor,
+        reason=None,
+        occurred_at=now,
+    )
+    order = order.replace(history=(event.history_entry,))
+    return order, _with_order(event, order)
+
+
+def move(
+    order: Order,
+    to: str,
+    *,
+    actor: Actor,
+    now: datetime,
+    reason: str | None = None,
+    team: str | None = None,
+) -> tuple[Order, OrderEvent]:
+    """Apply one workflow move: check it, set what the target status implies, bump the version."""
+    target = Status(to) if to in Status.__members__.values() else None
+    if target is None:
+        raise ValidationError({"to": [f"{to!r} is not a status."]})
+    check_move(order.status, target, actor.kind)
+    reason = (reason or "").strip() or None
+    if reason is not None and len(reason) > REASON_MAX:
+        raise ValidationError(
+            {"reason": [f"Ensure this field has no more than {REASON_MAX} characters."]}
+        )
+    if target in REASON_REQUIRED and not reason:
+        raise ValidationError({"reason": [f"A reason is required to move an order to {target}."]})
+
+    changes: dict[str, Any] = {}
+    if target is Status.ACCEPTED:
+        changes["sla_due_at"] = order.created_at + SLA_BY_PRIORITY[order.priority]
+    elif target is Status.SCHEDULED:
+        if not team:
+            raise ValidationError({"team": ["A team is required to schedule an order."]})
+        changes["assigned_team"] = team
+    elif target is Status.REJECTED:
+        changes["rejection_reason"] = reason
+    elif target is Status.CANCELLED:
+        changes["cancellation_reason"] = reason
+    elif target is Status.IN_PROGRESS:
+        changes["started_at"] = now
+    elif target is Status.COMPLETED:
+        changes["completed_at"] = now
+        changes["sla_met"] = order.sla_due_at is None or now <= order.sla_due_at
+
+    moved = order.replace(
+        status=target, version=order.version + 1, updated_at=now, status_changed_at=now, **changes
+    )
+    event = OrderEvent(
+        id=new_event_id(),
+        type=EventType.STATUS_CHANGED,
+        order=moved,
+        from_status=order.status,
+        to_status=target,
+        actor=actor,
+        reason=reason,
+        occurred_at=now,
+    )
+    moved = moved.replace(history=(*order.history, event.history_entry))
+    return moved, _with_order(event, moved)
+
+
+def _with_order(event: OrderEvent, order: Order) -> OrderEvent:
+    return dataclasses.replace(event, order=order)
+
+
+def review(order: Order, *, now: datetime, served_categories: Iterable[str]) -> str | None:
+    """The received worker's check: ``None`` to accept, or the reason to reject."""
+    if order.category not in set(served_categories):
+        return f"No active team serves the {order.category!r} category."
+    window = order.requested_window
+    if window is not None and window.end <= now:
+        return "The requested window has already ended."
+    if window is not None and order.priority is Priority.URGENT:
+        due = order.created_at + SLA_BY_PRIORITY[order.priority]
+        if window.start > due:
+            return "An urgent order cannot be requested for after its SLA is due."
+    return None
+
+
+@dataclass(frozen=True)
+class TeamCandidate:
+    id: str
+    capacity: int
+    load: int
+
+
+def rank_teams(candidates: Sequence[TeamCandidate]) -> list[TeamCandidate]:
+    """Least loaded first (by share of capacity used), ties by id; full teams are left out."""
+    open_teams = [c for c in candidates if c.capacity > 0 and c.load < c.capacity]
+    return sorted(open_teams, key=lambda c: (c.load / c.capacity, c.load, c.id))

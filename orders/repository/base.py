@@ -1,0 +1,79 @@
+"""The repository protocols: what the services need from storage, in domain terms."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, Protocol, TypeVar
+
+from orders.domain.model import HistoryEntry, Order
+from orders.events.contract import OutboxMessage
+
+T = TypeVar("T")
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    #: Opaque; pass it back to get the next page. ``None`` on the last page.
+    next_cursor: str | None
+
+
+class OrderRepository(Protocol):
+    """Orders with their history and their not-yet-published events.
+
+    Every write is a single conditional write of one order: the order, its new history entry
+    and the event to publish are stored together or not at all (the transactional outbox).
+    """
+
+    def add(self, order: Order, message: OutboxMessage) -> None:
+        """Store a new order; :class:`OrderAlreadyExists` if the id is taken."""
+
+    def get(self, order_id: str) -> Order:
+        """:class:`OrderNotFound` if there is no such order."""
+
+    def save_move(
+        self, order: Order, message: OutboxMessage, *, expected_status: str, expected_version: int
+    ) -> None:
+        """Store ``order`` (whose last history entry is new) if the stored one still has
+        ``expected_status`` and ``expected_version``; else :class:`ConcurrencyConflict`."""
+
+    def history(self, order_id: str) -> list[HistoryEntry]: ...
+
+    def list_by_status(
+        self, status: str, *, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
+    ) -> Page[Order]:
+        """Newest first."""
+
+    def list_by_integrator(
+        self, integrator: str, *, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
+    ) -> Page[Order]:
+        """Newest first."""
+
+    def find_by_reference(self, integrator: str, external_reference: str) -> Order | None: ...
+
+    def mark_published(self, order_id: str, event_id: str) -> None:
+        """Forget an outbox entry once SNS has accepted it (idempotent)."""
+
+    def pending_messages(self, *, created_before: datetime, limit: int) -> list[OutboxMessage]:
+        """Outbox entries older than ``created_before``, oldest first."""
+
+
+class TeamLoads(Protocol):
+    """Which open orders each team holds; the accepted worker assigns by it."""
+
+    def holdings(self, team_ids: Iterable[str]) -> dict[str, frozenset[str]]: ...
+
+    def reserve(self, team_id: str, order_id: str, *, capacity: int) -> bool:
+        """Add the order to the team unless the team is full (idempotent); ``False`` if full."""
+
+    def release(self, team_id: str, order_id: str) -> None:
+        """Remove the order from the team (idempotent)."""
+
+
+def clamp_page_size(limit: int) -> int:
+    return max(1, min(int(limit), MAX_PAGE_SIZE))

@@ -1,0 +1,522 @@
+"""The order repository over DynamoDB (boto3's low-level client).
+
+Single-table design, written down in ``docs/dynamodb.md``. Every write touches one item and is
+conditional, so it needs no transaction: the order item carries its history and its outbox
+(events stored but not yet accepted by SNS). No ``Scan`` anywhere: each listing is a ``Query``
+on a global secondary index.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from orders.domain.errors import ConcurrencyConflict, OrderAlreadyExists, OrderNotFound
+from orders.domain.model import Actor, Contact, HistoryEntry, Order, Priority, TimeWindow
+from orders.domain.workflow import ActorKind, Status
+from orders.events.contract import OutboxMessage, isoformat
+
+from .base import Page, clamp_page_size
+from .cursor import decode_cursor, encode_cursor
+
+ORDER_PREFIX = "ORDER#"
+ORDER_SK = "ORDER"
+TEAM_PREFIX = "TEAM#"
+TEAM_SK = "LOAD"
+OUTBOX_SHARD = "OUTBOX"
+
+BY_STATUS = "by-status"
+BY_INTEGRATOR = "by-integrator"
+BY_REFERENCE = "by-reference"
+OUTBOX_INDEX = "outbox"
+
+#: Attributes a move or an edit never changes (keys and what identifies the order).
+_IMMUTABLE = frozenset(
+    {"pk", "sk", "id", "integrator", "created_at", "created_key", "history", "outbox"}
+)
+#: Attributes that are absent when the order has no value for them.
+_OPTIONAL = (
+    "external_reference",
+    "integrator_ref",
+    "contact",
+    "window_start",
+    "window_end",
+    "sla_due_at",
+    "assigned_team",
+    "rejection_reason",
+    "cancellation_reason",
+    "started_at",
+    "completed_at",
+    "sla_met",
+)
+
+
+def table_definition(table_name: str) -> dict[str, Any]:
+    """``CreateTable`` arguments: the table, its keys and the GSIs for each access pattern."""
+
+    def gsi(name: str, hash_key: str, range_key: str | None, projection: dict[str, Any]):
+        schema = [{"AttributeName": hash_key, "KeyType": "HASH"}]
+        if range_key:
+            schema.append({"AttributeName": range_key, "KeyType": "RANGE"})
+        return {"IndexName": name, "KeySchema": schema, "Projection": projection}
+
+    return {
+        "TableName": table_name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [
+            {"AttributeName": name, "AttributeType": "S"}
+            for name in (
+                "pk",
+                "sk",
+                "status",
+                "integrator",
+                "created_key",
+                "integrator_ref",
+                "outbox_shard",
+                "outbox_since",
+            )
+        ],
+        "KeySchema": [
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        "GlobalSecondaryIndexes": [
+            gsi(BY_STATUS, "status", "created_key", {"ProjectionType": "ALL"}),
+            gsi(BY_INTEGRATOR, "integrator", "created_key", {"ProjectionType": "ALL"}),
+            gsi(BY_REFERENCE, "integrator_ref", None, {"ProjectionType": "ALL"}),
+            gsi(
+                OUTBOX_INDEX,
+                "outbox_shard",
+                "outbox_since",
+                {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["outbox"]},
+            ),
+        ],
+    }
+
+
+def order_key(order_id: str) -> dict[str, Any]:
+    return {"pk": {"S": ORDER_PREFIX + order_id}, "sk": {"S": ORDER_SK}}
+
+
+def _s(value: str) -> dict[str, str]:
+    return {"S": value}
+
+
+def _history_to_item(entry: HistoryEntry) -> dict[str, Any]:
+    return {
+        "M": {
+            "event_id": _s(entry.event_id),
+            "version": {"N": str(entry.version)},
+            "from": _s(entry.from_status) if entry.from_status else {"NULL": True},
+            "to": _s(entry.to_status),
+            "actor_kind": _s(entry.actor.kind),
+            "actor_id": _s(entry.actor.id),
+            "reason": _s(entry.reason) if entry.reason else {"NULL": True},
+            "at": _s(isoformat(entry.at)),
+        }
+    }
+
+
+def _history_from_item(value: dict[str, Any]) -> HistoryEntry:
+    m = value["M"]
+    return HistoryEntry(
+        event_id=m["event_id"]["S"],
+        version=int(m["version"]["N"]),
+        from_status=Status(m["from"]["S"]) if "S" in m["from"] else None,
+        to_status=Status(m["to"]["S"]),
+        actor=Actor(ActorKind(m["actor_kind"]["S"]), m["actor_id"]["S"]),
+        reason=m["reason"].get("S"),
+        at=_dt(m["at"]["S"]),
+    )
+
+
+def _outbox_entry(message: OutboxMessage) -> dict[str, Any]:
+    return {
+        "M": {
+            "body": _s(message.body),
+            "attributes": {"M": {k: _s(v) for k, v in message.attributes.items()}},
+            "created_at": _s(message.created_at),
+        }
+    }
+
+
+def _dt(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def order_to_item(order: Order) -> dict[str, Any]:
+    """The one mapping from an order to its DynamoDB item (outbox excluded)."""
+    created_at = isoformat(order.created_at)
+    item: dict[str, Any] = {
+        **order_key(order.id),
+        "id": _s(order.id),
+        "integrator": _s(order.integrator),
+        "title": _s(order.title),
+        "description": _s(order.description),
+        "category": _s(order.category),
+        "priority": _s(order.priority),
+        "site": _s(order.site),
+        "status": _s(order.status),
+        "version": {"N": str(order.version)},
+        "created_at": _s(created_at),
+        "created_key": _s(f"{created_at}#{order.id}"),
+        "updated_at": _s(isoformat(order.updated_at)),
+        "status_changed_at": _s(isoformat(order.status_changed_at)),
+        "metadata": _s(json.dumps(dict(order.metadata), separators=(",", ":"), sort_keys=True)),
+        "history": {"L": [_history_to_item(h) for h in order.history]},
+    }
+    if order.external_reference:
+        item["external_reference"] = _s(order.external_reference)
+        item["integrator_ref"] = _s(f"{order.integrator}#{order.external_reference}")
+    if order.contact:
+        item["contact"] = {
+            "M": {k: _s(getattr(order.contact, k)) for k in ("name", "phone", "email")}
+        }
+    if order.requested_window:
+        item["window_start"] = _s(isoformat(order.requested_window.start))
+        item["window_end"] = _s(isoformat(order.requested_window.end))
+    for name in ("sla_due_at", "started_at", "completed_at"):
+        value = getattr(order, name)
+        if value is not None:
+            item[name] = _s(isoformat(value))
+    for name in ("assigned_team", "rejection_reason", "cancellation_reason"):
+        value = getattr(order, name)
+        if value:
+            item[name] = _s(value)
+    if order.sla_met is not None:
+        item["sla_met"] = {"BOOL": order.sla_met}
+    return item
+
+
+def item_to_order(item: dict[str, Any]) -> Order:
+    """The one mapping back from an item to an order."""
+
+    def opt(name: str) -> str | None:
+        return item[name]["S"] if name in item else None
+
+    def opt_dt(name: str) -> datetime | None:
+        return _dt(item[name]["S"]) if name in item else None
+
+    contact = None
+    if "contact" in item:
+        c = item["contact"]["M"]
+        contact = Contact(name=c["name"]["S"], phone=c["phone"]["S"], email=c["email"]["S"])
+    window = None
+    if "window_start" in item:
+        window = TimeWindow(start=_dt(item["window_start"]["S"]), end=_dt(item["window_end"]["S"]))
+    return Order(
+        id=item["id"]["S"],
+        integrator=item["integrator"]["S"],
+        title=item["title"]["S"],
+        category=item["category"]["S"],
+        priority=Priority(item["priority"]["S"]),
+        site=item["site"]["S"],
+        status=Status(item["status"]["S"]),
+        version=int(item["version"]["N"]),
+        created_at=_dt(item["created_at"]["S"]),
+        updated_at=_dt(item["updated_at"]["S"]),
+        status_changed_at=_dt(item["status_changed_at"]["S"]),
+        external_reference=opt("external_reference"),
+        description=item["description"]["S"],
+        contact=contact,
+        requested_window=window,
+        sla_due_at=opt_dt("sla_due_at"),
+        assigned_team=opt("assigned_team"),
+        rejection_reason=opt("rejection_reason"),
+        cancellation_reason=opt("cancellation_reason"),
+        started_at=opt_dt("started_at"),
+        completed_at=opt_dt("completed_at"),
+        sla_met=item["sla_met"]["BOOL"] if "sla_met" in item else None,
+        metadata=json.loads(item["metadata"]["S"]),
+        history=tuple(_history_from_item(h) for h in item.get("history", {}).get("L", [])),
+    )
+
+
+def _is_condition_failure(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+class DynamoOrderRepository:
+    def __init__(self, client: Any, table_name: str, *, cursor_secret: bytes):
+        self._client = client
+        self._table = table_name
+        self._secret = cursor_secret
+
+    # -- writes ---------------------------------------------------------------------------
+
+    def add(self, order: Order, message: OutboxMessage) -> None:
+        item = order_to_item(order)
+        item["outbox"] = {"M": {message.event_id: _outbox_entry(message)}}
+        item["outbox_shard"] = _s(OUTBOX_SHARD)
+        item["outbox_since"] = _s(message.created_at)
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=item,
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as exc:
+            if _is_condition_failure(exc):
+                raise OrderAlreadyExists(order.id) from None
+            raise
+
+    def save_move(
+        self, order: Order, message: OutboxMessage, *, expected_status: str, expected_version: int
+    ) -> None:
+        item = order_to_item(order)
+        names = {
+            "#status": "status",
+            "#version": "version",
+            "#history": "history",
+            "#outbox": "outbox",
+            "#event": message.event_id,
+        }
+        values: dict[str, Any] = {
+            ":expected_status": _s(expected_status),
+            ":expected_version": {"N": str(expected_version)},
+            ":entry": {"L": [_history_to_item(order.history[-1])]},
+            ":message": _outbox_entry(message),
+            ":shard": _s(OUTBOX_SHARD),
+            ":since": _s(message.created_at),
+        }
+        sets = [
+            "#history = list_append(#history, :entry)",
+            "#outbox.#event = :message",
+            "outbox_shard = :shard",
+            "outbox_since = if_not_exists(outbox_since, :since)",
+        ]
+        for index, (name, value) in enumerate(sorted(item.items())):
+            if name in _IMMUTABLE:
+                continue
+            names.setdefault(f"#{name}", name)
+            values[f":v{index}"] = value
+            sets.append(f"#{name} = :v{index}")
+        removes = [name for name in _OPTIONAL if name not in item]
+        for name in removes:
+            names[f"#{name}"] = name
+        expression = "SET " + ", ".join(sets)
+        if removes:
+            expression += " REMOVE " + ", ".join(f"#{n}" for n in removes)
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=order_key(order.id),
+                UpdateExpression=expression,
+                ConditionExpression="#status = :expected_status AND #version = :expected_version",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            if not _is_condition_failure(exc):
+                raise
+            current = exc.response.get("Item")
+            if not current:
+                raise OrderNotFound(order.id) from None
+            raise ConcurrencyConflict(
+                order_id=order.id,
+                expected_status=expected_status,
+                expected_version=expected_version,
+                actual_status=current["status"]["S"],
+                actual_version=int(current["version"]["N"]),
+            ) from None
+
+    def mark_published(self, order_id: str, event_id: str) -> None:
+        names = {"#outbox": "outbox", "#event": event_id}
+        try:
+            # The last pending event also takes the order out of the sparse outbox index.
+            self._client.update_item(
+                TableName=self._table,
+                Key=order_key(order_id),
+                UpdateExpression="REMOVE #outbox.#event, outbox_shard, outbox_since",
+                ConditionExpression="attribute_exists(#outbox.#event) AND size(#outbox) = :one",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues={":one": {"N": "1"}},
+            )
+            return
+        except ClientError as exc:
+            if not _is_condition_failure(exc):
+                raise
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=order_key(order_id),
+                UpdateExpression="REMOVE #outbox.#event",
+                ConditionExpression="attribute_exists(#outbox.#event)",
+                ExpressionAttributeNames=names,
+            )
+        except ClientError as exc:
+            if not _is_condition_failure(exc):
+                raise
+            return  # already forgotten: nothing to do
+        # Other events were pending a moment ago; if they were all published meanwhile, no call
+        # above saw the outbox empty, so take the order out of the outbox index here.
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=order_key(order_id),
+                UpdateExpression="REMOVE outbox_shard, outbox_since",
+                ConditionExpression="size(#outbox) = :zero",
+                ExpressionAttributeNames={"#outbox": "outbox"},
+                ExpressionAttributeValues={":zero": {"N": "0"}},
+            )
+        except ClientError as exc:
+            if not _is_condition_failure(exc):
+                raise
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def get(self, order_id: str) -> Order:
+        response = self._client.get_item(
+            TableName=self._table, Key=order_key(order_id), ConsistentRead=True
+        )
+        item = response.get("Item")
+        if not item:
+            raise OrderNotFound(order_id)
+        return item_to_order(item)
+
+    def history(self, order_id: str) -> list[HistoryEntry]:
+        response = self._client.get_item(
+            TableName=self._table,
+            Key=order_key(order_id),
+            ProjectionExpression="#history",
+            ExpressionAttributeNames={"#history": "history"},
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        if not item:
+            raise OrderNotFound(order_id)
+        return [_history_from_item(h) for h in item.get("history", {}).get("L", [])]
+
+    def list_by_status(
+        self, status: str, *, limit: int = 50, cursor: str | None = None
+    ) -> Page[Order]:
+        return self._page(BY_STATUS, "status", status, limit, cursor)
+
+    def list_by_integrator(
+        self, integrator: str, *, limit: int = 50, cursor: str | None = None
+    ) -> Page[Order]:
+        return self._page(BY_INTEGRATOR, "integrator", integrator, limit, cursor)
+
+    def find_by_reference(self, integrator: str, external_reference: str) -> Order | None:
+        response = self._client.query(
+            TableName=self._table,
+            IndexName=BY_REFERENCE,
+            KeyConditionExpression="integrator_ref = :ref",
+            ExpressionAttributeValues={":ref": _s(f"{integrator}#{external_reference}")},
+            Limit=1,
+        )
+        items = response.get("Items", [])
+        return item_to_order(items[0]) if items else None
+
+    def pending_messages(self, *, created_before: datetime, limit: int) -> list[OutboxMessage]:
+        before = isoformat(created_before)
+        messages: list[OutboxMessage] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": OUTBOX_INDEX,
+            "KeyConditionExpression": "outbox_shard = :shard AND outbox_since < :before",
+            "ExpressionAttributeValues": {":shard": _s(OUTBOX_SHARD), ":before": _s(before)},
+        }
+        while len(messages) < limit:
+            response = self._client.query(**kwargs, Limit=limit)
+            for item in response.get("Items", []):
+                order_id = item["pk"]["S"].removeprefix(ORDER_PREFIX)
+                for event_id, entry in item.get("outbox", {}).get("M", {}).items():
+                    m = entry["M"]
+                    if m["created_at"]["S"] < before:
+                        messages.append(
+                            OutboxMessage(
+                                event_id=event_id,
+                                order_id=order_id,
+                                body=m["body"]["S"],
+                                attributes={k: v["S"] for k, v in m["attributes"]["M"].items()},
+                                created_at=m["created_at"]["S"],
+                            )
+                        )
+            if "LastEvaluatedKey" not in response:
+                break
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        messages.sort(key=lambda m: m.created_at)
+        return messages[:limit]
+
+    def _page(self, index: str, attribute: str, value: str, limit: int, cursor: str | None):
+        scope = f"{self._table}/{index}/{value}"
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": index,
+            "KeyConditionExpression": "#k = :v",
+            "ExpressionAttributeNames": {"#k": attribute},
+            "ExpressionAttributeValues": {":v": _s(value)},
+            "ScanIndexForward": False,
+            "Limit": clamp_page_size(limit),
+        }
+        if cursor:
+            kwargs["ExclusiveStartKey"] = decode_cursor(cursor, scope=scope, secret=self._secret)
+        response = self._client.query(**kwargs)
+        last = response.get("LastEvaluatedKey")
+        return Page(
+            items=[item_to_order(i) for i in response.get("Items", [])],
+            next_cursor=encode_cursor(last, scope=scope, secret=self._secret) if last else None,
+        )
+
+
+class DynamoTeamLoads:
+    """Each team's open orders as a string set on one item: adding and removing an order id
+    are naturally idempotent, so a redelivered event can never count an order twice."""
+
+    def __init__(self, client: Any, table_name: str):
+        self._client = client
+        self._table = table_name
+
+    @staticmethod
+    def _key(team_id: str) -> dict[str, Any]:
+        return {"pk": _s(TEAM_PREFIX + team_id), "sk": _s(TEAM_SK)}
+
+    def holdings(self, team_ids: Iterable[str]) -> dict[str, frozenset[str]]:
+        ids = list(dict.fromkeys(team_ids))
+        result = {team_id: frozenset() for team_id in ids}
+        for start in range(0, len(ids), 100):
+            keys = [self._key(t) for t in ids[start : start + 100]]
+            request = {self._table: {"Keys": keys, "ConsistentRead": True}}
+            while request:
+                response = self._client.batch_get_item(RequestItems=request)
+                for item in response.get("Responses", {}).get(self._table, []):
+                    team_id = item["pk"]["S"].removeprefix(TEAM_PREFIX)
+                    result[team_id] = frozenset(item.get("orders", {}).get("SS", []))
+                request = response.get("UnprocessedKeys") or None
+        return result
+
+    def reserve(self, team_id: str, order_id: str, *, capacity: int) -> bool:
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=self._key(team_id),
+                UpdateExpression="ADD orders :order",
+                ConditionExpression=(
+                    "attribute_not_exists(orders) OR size(orders) < :capacity "
+                    "OR contains(orders, :order_id)"
+                ),
+                ExpressionAttributeValues={
+                    ":order": {"SS": [order_id]},
+                    ":capacity": {"N": str(capacity)},
+                    ":order_id": _s(order_id),
+                },
+            )
+            return True
+        except ClientError as exc:
+            if _is_condition_failure(exc):
+                return False
+            raise
+
+    def release(self, team_id: str, order_id: str) -> None:
+        self._client.update_item(
+            TableName=self._table,
+            Key=self._key(team_id),
+            UpdateExpression="DELETE orders :order",
+            ExpressionAttributeValues={":order": {"SS": [order_id]}},
+        )

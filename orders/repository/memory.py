@@ -1,0 +1,128 @@
+"""In-memory repositories for fast unit tests of the services. Never used by the product."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from datetime import datetime
+
+from orders.domain.errors import ConcurrencyConflict, OrderAlreadyExists, OrderNotFound
+from orders.domain.model import HistoryEntry, Order
+from orders.events.contract import OutboxMessage, isoformat
+
+from .base import Page, clamp_page_size
+from .cursor import decode_cursor, encode_cursor
+
+
+class InMemoryOrderRepository:
+    def __init__(self, *, cursor_secret: bytes = b"memory"):
+        self._orders: dict[str, Order] = {}
+        self._outbox: dict[str, dict[str, OutboxMessage]] = {}
+        self._lock = threading.Lock()
+        self._secret = cursor_secret
+
+    def add(self, order: Order, message: OutboxMessage) -> None:
+        with self._lock:
+            if order.id in self._orders:
+                raise OrderAlreadyExists(order.id)
+            self._orders[order.id] = order
+            self._outbox.setdefault(order.id, {})[message.event_id] = message
+
+    def save_move(
+        self, order: Order, message: OutboxMessage, *, expected_status: str, expected_version: int
+    ) -> None:
+        with self._lock:
+            current = self._orders.get(order.id)
+            if current is None:
+                raise OrderNotFound(order.id)
+            if current.status != expected_status or current.version != expected_version:
+                raise ConcurrencyConflict(
+                    order_id=order.id,
+                    expected_status=expected_status,
+                    expected_version=expected_version,
+                    actual_status=current.status,
+                    actual_version=current.version,
+                )
+            self._orders[order.id] = order
+            self._outbox.setdefault(order.id, {})[message.event_id] = message
+
+    def mark_published(self, order_id: str, event_id: str) -> None:
+        with self._lock:
+            self._outbox.get(order_id, {}).pop(event_id, None)
+
+    def get(self, order_id: str) -> Order:
+        try:
+            return self._orders[order_id]
+        except KeyError:
+            raise OrderNotFound(order_id) from None
+
+    def history(self, order_id: str) -> list[HistoryEntry]:
+        return list(self.get(order_id).history)
+
+    def list_by_status(
+        self, status: str, *, limit: int = 50, cursor: str | None = None
+    ) -> Page[Order]:
+        return self._page(f"status/{status}", lambda o: o.status == status, limit, cursor)
+
+    def list_by_integrator(
+        self, integrator: str, *, limit: int = 50, cursor: str | None = None
+    ) -> Page[Order]:
+        return self._page(
+            f"integrator/{integrator}", lambda o: o.integrator == integrator, limit, cursor
+        )
+
+    def find_by_reference(self, integrator: str, external_reference: str) -> Order | None:
+        for order in self._orders.values():
+            if order.integrator == integrator and order.external_reference == external_reference:
+                return order
+        return None
+
+    def pending_messages(self, *, created_before: datetime, limit: int) -> list[OutboxMessage]:
+        before = isoformat(created_before)
+        with self._lock:
+            pending = [
+                m for msgs in self._outbox.values() for m in msgs.values() if m.created_at < before
+            ]
+        return sorted(pending, key=lambda m: m.created_at)[:limit]
+
+    def _page(self, scope: str, match, limit: int, cursor: str | None) -> Page[Order]:
+        ordered = sorted(
+            (o for o in self._orders.values() if match(o)),
+            key=lambda o: (o.created_at, o.id),
+            reverse=True,
+        )
+        start = 0
+        if cursor:
+            start = decode_cursor(cursor, scope=scope, secret=self._secret)["offset"]
+        size = clamp_page_size(limit)
+        items = ordered[start : start + size]
+        more = start + size < len(ordered)
+        next_cursor = (
+            encode_cursor({"offset": start + size}, scope=scope, secret=self._secret)
+            if more
+            else None
+        )
+        return Page(items=items, next_cursor=next_cursor)
+
+
+class InMemoryTeamLoads:
+    def __init__(self) -> None:
+        self._held: dict[str, set[str]] = {}
+        self._lock = threading.Lock()
+
+    def holdings(self, team_ids: Iterable[str]) -> dict[str, frozenset[str]]:
+        return {t: frozenset(self._held.get(t, ())) for t in team_ids}
+
+    def reserve(self, team_id: str, order_id: str, *, capacity: int) -> bool:
+        with self._lock:
+            held = self._held.setdefault(team_id, set())
+            if order_id in held:
+                return True
+            if len(held) >= capacity:
+                return False
+            held.add(order_id)
+            return True
+
+    def release(self, team_id: str, order_id: str) -> None:
+        with self._lock:
+            self._held.get(team_id, set()).discard(order_id)

@@ -1,0 +1,55 @@
+"""The AWS resources the workflow table implies, named in one place.
+
+Provisioning, the publisher, the Celery queues and (later) the deployment files all take
+their names from here, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from orders.domain.workflow import STATUSES, Status
+
+
+@dataclass(frozen=True)
+class Resources:
+    prefix: str
+    table: str
+    topic: str
+    fifo: bool = False
+
+    @property
+    def suffix(self) -> str:
+        return ".fifo" if self.fifo else ""
+
+    @property
+    def topic_name(self) -> str:
+        return self.topic + self.suffix
+
+    def queue_name(self, status: str) -> str:
+        """The SQS queue SNS fills with events whose ``status`` attribute is ``status``."""
+        return f"{self.prefix}-{Status(status).value.replace('_', '-')}{self.suffix}"
+
+    def dead_letter_queue_name(self, status: str) -> str:
+        return f"{self.prefix}-{Status(status).value.replace('_', '-')}-dlq{self.suffix}"
+
+    def status_for_queue(self, queue_name: str) -> Status | None:
+        for status in STATUSES:
+            if queue_name == self.queue_name(status):
+                return status
+        return None
+
+    @property
+    def queue_names(self) -> dict[Status, str]:
+        return {status: self.queue_name(status) for status in STATUSES}
+
+
+def from_settings() -> Resources:
+    from django.conf import settings
+
+    return Resources(
+        prefix=settings.ORDERS_RESOURCE_PREFIX,
+        table=settings.ORDERS_TABLE_NAME,
+        topic=settings.ORDERS_TOPIC_NAME,
+        fifo=settings.ORDERS_FIFO,
+    )

@@ -1,0 +1,234 @@
+"""The use cases. The only code that writes orders and emits events: the API, the admin and
+the status workers all call these, so the business rules apply the same way everywhere."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+from orders.domain import rules
+from orders.domain.errors import ConcurrencyConflict, OrderAlreadyExists
+from orders.domain.model import Actor, Order, OrderEvent, new_order_id
+from orders.domain.rules import OrderInput, TeamCandidate
+from orders.domain.workflow import Status
+from orders.events.contract import to_message
+from orders.events.outbox import Outbox
+from orders.repository.base import OrderRepository, Page, TeamLoads
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TeamInfo:
+    code: str
+    capacity: int
+
+
+class TeamDirectory(Protocol):
+    """The teams staff maintain (reference data), as the assignment rules need them."""
+
+    def active_teams(self, category: str) -> list[TeamInfo]: ...
+
+    def team_codes(self, category: str) -> list[str]:
+        """Every team serving the category, active or not (capacity is released from both)."""
+
+    def served_categories(self) -> set[str]: ...
+
+
+class Notifier(Protocol):
+    def notify(self, order: Order, *, status: str, event_id: str) -> None: ...
+
+
+class NoTeamAvailable(Exception):
+    """Every team serving the category is full: a transient condition, retried later."""
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class OrderService:
+    def __init__(
+        self,
+        *,
+        orders: OrderRepository,
+        outbox: Outbox,
+        teams: TeamDirectory,
+        loads: TeamLoads,
+        notifier: Notifier,
+        clock: Callable[[], datetime] = utcnow,
+    ):
+        self.orders = orders
+        self.outbox = outbox
+        self.teams = teams
+        self.loads = loads
+        self.notifier = notifier
+        self.clock = clock
+
+    # -- integrators and staff -------------------------------------------------------------
+
+    def create_order(
+        self, *, data: OrderInput, integrator: str, actor: Actor, order_id: str | None = None
+    ) -> Order:
+        order, event = rules.create_order(
+            data,
+            order_id=order_id or new_order_id(),
+            integrator=integrator,
+            actor=actor,
+            now=self.clock(),
+        )
+        message = to_message(event)
+        self.orders.add(order, message)
+        self.outbox.publish_stored(message)
+        return order
+
+    def get_order(self, order_id: str) -> Order:
+        return self.orders.get(order_id)
+
+    def list_by_status(
+        self, status: str, *, limit: int = 50, cursor: str | None = None
+    ) -> Page[Order]:
+        return self.orders.list_by_status(Status(status), limit=limit, cursor=cursor)
+
+    def list_by_integrator(
+        self, integrator: str, *, limit: int = 50, cursor: str | None = None
+    ) -> Page[Order]:
+        return self.orders.list_by_integrator(integrator, limit=limit, cursor=cursor)
+
+    def find_by_reference(self, *, integrator: str, external_reference: str) -> Order | None:
+        return self.orders.find_by_reference(integrator, external_reference)
+
+    def transition_order(
+        self,
+        *,
+        order_id: str,
+        to: str,
+        actor: Actor,
+        reason: str | None = None,
+        expected_version: int | None = None,
+        team: str | None = None,
+    ) -> Order:
+        """Move an order as ``actor``; with ``expected_version`` the move is refused
+        (:class:`ConcurrencyConflict`) if the order changed since the caller read it."""
+        order = self.orders.get(order_id)
+        if expected_version is not None and order.version != expected_version:
+            raise ConcurrencyConflict(
+                order_id=order_id,
+                expected_status=order.status,
+                expected_version=expected_version,
+                actual_status=order.status,
+                actual_version=order.version,
+            )
+        moved, _ = self._move(order, to, actor=actor, reason=reason, team=team)
+        return moved
+
+    def _move(
+        self,
+        order: Order,
+        to: str,
+        *,
+        actor: Actor,
+        reason: str | None = None,
+        team: str | None = None,
+    ) -> tuple[Order, OrderEvent]:
+        moved, event = rules.move(
+            order, to, actor=actor, now=self.clock(), reason=reason, team=team
+        )
+        message = to_message(event)
+        self.orders.save_move(
+            moved, message, expected_status=order.status, expected_version=order.version
+        )
+        self.outbox.publish_stored(message)
+        return moved, event
+
+    # -- status workers ----------------------------------------------------------------------
+
+    def current(self, order_id: str, *, status: str, version: int) -> Order | None:
+        """The order if it is still where the event left it; ``None`` if it has moved on
+        (the event is stale or a duplicate and must be skipped, not applied again)."""
+        order = self.orders.get(order_id)
+        if order.status != status or order.version != version:
+            log.info(
+                "skipping stale event for order %s: event says %s v%s, order is %s v%s",
+                order_id,
+                status,
+                version,
+                order.status,
+                order.version,
+            )
+            return None
+        return order
+
+    def review(self, *, order_id: str, version: int, actor: Actor) -> Order | None:
+        """Received: check the business rules; accept (setting the SLA) or reject."""
+        order = self.current(order_id, status=Status.RECEIVED, version=version)
+        if order is None:
+            return None
+        reason = rules.review(
+            order, now=self.clock(), served_categories=self.teams.served_categories()
+        )
+        try:
+            if reason:
+                moved, _ = self._move(order, Status.REJECTED, actor=actor, reason=reason)
+            else:
+                moved, _ = self._move(order, Status.ACCEPTED, actor=actor)
+        except ConcurrencyConflict as exc:
+            log.info("order %s moved while being reviewed: %s", order_id, exc)
+            return None
+        return moved
+
+    def schedule(self, *, order_id: str, version: int, actor: Actor) -> Order | None:
+        """Accepted: assign the least loaded team serving the category, then schedule."""
+        order = self.current(order_id, status=Status.ACCEPTED, version=version)
+        if order is None:
+            return None
+        team = self._reserve_team(order)
+        try:
+            moved, _ = self._move(order, Status.SCHEDULED, actor=actor, team=team)
+        except ConcurrencyConflict as exc:
+            # Cancelled (or moved by staff) meanwhile: give the capacity back.
+            self.loads.release(team, order.id)
+            log.info("order %s moved while being scheduled: %s", order_id, exc)
+            return None
+        return moved
+
+    def _reserve_team(self, order: Order) -> str:
+        teams = {t.code: t for t in self.teams.active_teams(order.category)}
+        holdings = self.loads.holdings(teams)
+        for code, held in holdings.items():
+            if order.id in held:
+                return code  # reserved by an earlier attempt at this same event
+        candidates = [
+            TeamCandidate(id=code, capacity=teams[code].capacity, load=len(held))
+            for code, held in holdings.items()
+        ]
+        for candidate in rules.rank_teams(candidates):
+            if self.loads.reserve(candidate.id, order.id, capacity=candidate.capacity):
+                return candidate.id
+        raise NoTeamAvailable(f"no {order.category!r} team has capacity for order {order.id}")
+
+    def release_team(self, order: Order) -> None:
+        """Cancelled or completed: free the capacity the order held (idempotent)."""
+        codes: Iterable[str] = self.teams.team_codes(order.category)
+        if order.assigned_team:
+            codes = {*codes, order.assigned_team}
+        for code, held in self.loads.holdings(codes).items():
+            if order.id in held:
+                self.loads.release(code, order.id)
+
+    def notify(self, order: Order, *, status: str, event_id: str) -> None:
+        self.notifier.notify(order, status=status, event_id=event_id)
+
+
+__all__ = [
+    "NoTeamAvailable",
+    "OrderAlreadyExists",
+    "OrderInput",
+    "OrderService",
+    "TeamDirectory",
+    "TeamInfo",
+    "utcnow",
+]

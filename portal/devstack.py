@@ -1,0 +1,188 @@
+"""``make run``: the whole portal on one machine, on the embedded default.
+
+Starts the AWS emulator on loopback, prepares Django's database and the AWS resources, then
+runs the web server, the outbox relay and one Celery worker per status queue, with their
+output prefixed by name. Ctrl-C (or SIGTERM) stops every process it started.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from orders.domain.workflow import STATUSES
+
+ROOT = Path(__file__).resolve().parent.parent
+STATE = ROOT / ".state"
+PYTHON = sys.executable
+STOP_GRACE_SECONDS = 15
+EXAMPLE_ORDER = (
+    '{"title": "Replace HVAC filter", "category": "hvac", "priority": "high", '
+    '"site": "Store 12, 5th Ave", "external_reference": "WO-1001"}'
+)
+
+
+def banner(port: int, emulator: str) -> str:
+    return (
+        "\n==> The work-order portal is up.\n"
+        f"    API:      http://127.0.0.1:{port}/v1/orders\n"
+        f"    Admin:    http://127.0.0.1:{port}/admin/\n"
+        f"    Emulator: {emulator} (DynamoDB, SNS, SQS)\n"
+        f"    Try:      curl -s -X POST http://127.0.0.1:{port}/v1/orders \\\n"
+        "                -H 'Content-Type: application/json' \\\n"
+        f"                -d '{EXAMPLE_ORDER}'\n"
+        f"              then: curl -s http://127.0.0.1:{port}/v1/orders/<id>\n"
+        "    Stop:     Ctrl-C (stops every process started here)\n"
+    )
+
+
+def local_environment() -> dict[str, str]:
+    """Settings for the embedded default; anything already set in the environment wins."""
+    STATE.mkdir(exist_ok=True)
+    key_file = STATE / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(50))
+        key_file.chmod(0o600)
+    port = os.environ.get("EMULATOR_PORT", "4566")
+    defaults = {
+        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+        "AWS_REGION": "us-east-1",
+        # The emulator accepts any credentials; these never leave the machine.
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "SECRET_KEY": key_file.read_text().strip(),
+        "PYTHONUNBUFFERED": "1",
+    }
+    return {**defaults, **os.environ}
+
+
+def wait_for_port(host: str, port: int, *, timeout: float, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"process exited with {process.returncode} before listening on {port}")
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"nothing listening on {host}:{port} after {timeout}s")
+
+
+class Stack:
+    def __init__(self, env: dict[str, str]):
+        self.env = env
+        self.processes: list[tuple[str, subprocess.Popen]] = []
+        self.stopping = threading.Event()
+        self.width = max(
+            len(s) for s in ("emulator", "web", "relay", *(f"w:{s}" for s in STATUSES))
+        )
+
+    def start(self, name: str, argv: list[str]) -> subprocess.Popen:
+        process = subprocess.Popen(
+            argv,
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            bufsize=1,
+            start_new_session=True,
+        )
+        self.processes.append((name, process))
+        threading.Thread(target=self._pipe, args=(name, process), daemon=True).start()
+        return process
+
+    def _pipe(self, name: str, process: subprocess.Popen) -> None:
+        for line in process.stdout:
+            sys.stdout.write(f"{name:>{self.width}} | {line}")
+        sys.stdout.flush()
+
+    def run_step(self, title: str, argv: list[str]) -> None:
+        print(f"==> {title}", flush=True)
+        result = subprocess.run(argv, cwd=ROOT, env=self.env)
+        if result.returncode:
+            raise SystemExit(f"{title} failed with exit code {result.returncode}")
+
+    def stop(self) -> None:
+        self.stopping.set()
+        for _, process in reversed(self.processes):
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        for name, process in self.processes:
+            try:
+                process.wait(timeout=max(deadline - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired:
+                print(f"{name} did not stop in time; killing it", flush=True)
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+    def watch(self) -> None:
+        while not self.stopping.is_set():
+            for name, process in self.processes:
+                if process.poll() is not None:
+                    print(
+                        f"{name} exited with {process.returncode}; stopping everything", flush=True
+                    )
+                    return
+            self.stopping.wait(0.5)
+
+
+def main() -> None:
+    env = local_environment()
+    stack = Stack(env)
+    signal.signal(signal.SIGTERM, lambda *_: stack.stopping.set())
+    manage = [PYTHON, str(ROOT / "manage.py")]
+    endpoint_port = int(env["AWS_ENDPOINT_URL"].rsplit(":", 1)[1])
+    web_port = int(env.get("PORT", "8000"))
+    try:
+        emulator = stack.start(
+            "emulator", [PYTHON, "-m", "portal.emulator", "--port", str(endpoint_port)]
+        )
+        wait_for_port("127.0.0.1", endpoint_port, timeout=30, process=emulator)
+        stack.run_step("migrate Django's database", [*manage, "migrate", "--noinput", "-v0"])
+        stack.run_step("collect static files", [*manage, "collectstatic", "--noinput", "-v0"])
+        stack.run_step("provision DynamoDB, SNS and SQS", [*manage, "provision"])
+        stack.run_step("seed one team per category", [*manage, "seed_teams"])
+        web = stack.start(
+            "web",
+            [
+                PYTHON,
+                "-m",
+                "gunicorn",
+                "portal.wsgi",
+                "--bind",
+                f"127.0.0.1:{web_port}",
+                "--workers",
+                env.get("WEB_CONCURRENCY", "2"),
+                "--threads",
+                "4",
+                "--access-logfile",
+                "-",
+            ],
+        )
+        stack.start("relay", [*manage, "relay_outbox"])
+        for status in STATUSES:
+            stack.start(f"w:{status}", [*manage, "runworker", str(status)])
+        wait_for_port("127.0.0.1", web_port, timeout=30, process=web)
+        print(banner(web_port, env["AWS_ENDPOINT_URL"]), flush=True)
+        stack.watch()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("==> stopping", flush=True)
+        stack.stop()
+        print("==> stopped", flush=True)
+
+
+if __name__ == "__main__":
+    main()

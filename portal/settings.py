@@ -1,0 +1,180 @@
+"""Settings, all from the environment (12-factor). Every name is documented in the README.
+
+Defaults are safe for a laptop: SQLite for Django's own tables and no debug pages. The AWS
+endpoint is unset by default, which means real AWS; ``make run`` and the tests point it at
+the moto emulator on loopback.
+"""
+
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+STATE_DIR = BASE_DIR / ".state"
+
+env = environ.Env()
+
+INSECURE_DEV_SECRET_KEY = "django-insecure-local-development-only-never-use-in-production"
+
+DEBUG = env.bool("DEBUG", default=False)
+SECRET_KEY = env.str("SECRET_KEY", default=INSECURE_DEV_SECRET_KEY)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "orders",
+    "workers",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    # Serves the admin's static files from the same process: one image, no separate server.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "portal.urls"
+WSGI_APPLICATION = "portal.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{STATE_DIR / 'portal.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not memory, so that worker and web processes started by the end-to-end tests
+    # share the test database; WAL and a busy timeout let those processes read concurrently.
+    DATABASES["default"]["TEST"] = {"NAME": str(STATE_DIR / "test.sqlite3")}
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
+    )
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = env.str("STATIC_ROOT", default=str(STATE_DIR / "static"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": [],
+    "UNAUTHENTICATED_USER": None,
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "orders.api.errors.exception_handler",
+}
+
+# --- AWS: DynamoDB, SNS, SQS -------------------------------------------------------------
+#: Unset = real AWS. The embedded default (make run, tests) is the emulator on loopback.
+AWS_ENDPOINT_URL = env.str("AWS_ENDPOINT_URL", default="") or None
+AWS_REGION = env.str("AWS_REGION", default=env.str("AWS_DEFAULT_REGION", default="us-east-1"))
+ORDERS_RESOURCE_PREFIX = env.str("ORDERS_RESOURCE_PREFIX", default="workorders-dev")
+ORDERS_TABLE_NAME = env.str("ORDERS_TABLE_NAME", default=f"{ORDERS_RESOURCE_PREFIX}-orders")
+ORDERS_TOPIC_NAME = env.str("ORDERS_TOPIC_NAME", default=f"{ORDERS_RESOURCE_PREFIX}-order-events")
+#: FIFO topic and queues: per-order ordering and deduplication by event id.
+ORDERS_FIFO = env.bool("ORDERS_FIFO", default=False)
+#: Deliveries of one message before it goes to its queue's dead-letter queue.
+ORDERS_DLQ_MAX_RECEIVE_COUNT = env.int("ORDERS_DLQ_MAX_RECEIVE_COUNT", default=5)
+#: Seconds a received message stays hidden from other workers; above the longest handler.
+ORDERS_VISIBILITY_TIMEOUT = env.int("ORDERS_VISIBILITY_TIMEOUT", default=60)
+#: First retry delay in seconds for a transient failure; doubles on each delivery.
+ORDERS_RETRY_BACKOFF = env.int("ORDERS_RETRY_BACKOFF", default=2)
+#: How old an unpublished event must be before the outbox relay publishes it.
+OUTBOX_GRACE_SECONDS = env.float("OUTBOX_GRACE_SECONDS", default=10.0)
+OUTBOX_SWEEP_INTERVAL = env.float("OUTBOX_SWEEP_INTERVAL", default=5.0)
+
+# --- Celery: one worker per status queue, SQS through kombu ------------------------------
+SQS_WAIT_TIME_SECONDS = env.int("SQS_WAIT_TIME_SECONDS", default=10)
+SQS_POLLING_INTERVAL = env.float("SQS_POLLING_INTERVAL", default=0.0)
+WORKER_CONCURRENCY = env.int("WORKER_CONCURRENCY", default=4)
+WORKER_POOL = env.str("WORKER_POOL", default="threads")
+
+
+def _broker_url() -> str:
+    """kombu reaches the emulator through the broker URL's host and port; none = real AWS."""
+    if not AWS_ENDPOINT_URL:
+        return "sqs://"
+    from urllib.parse import urlsplit
+
+    endpoint = urlsplit(AWS_ENDPOINT_URL)
+    return (
+        f"sqs://{endpoint.hostname}:{endpoint.port or (443 if endpoint.scheme == 'https' else 80)}"
+    )
+
+
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=_broker_url())
+#: Our subclass of kombu's SQS transport: it reads the raw events SNS puts on the queues.
+CELERY_BROKER_TRANSPORT = "workers.transport:EventTransport"
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "region": AWS_REGION,
+    "is_secure": not (AWS_ENDPOINT_URL or "").startswith("http://"),
+    "wait_time_seconds": SQS_WAIT_TIME_SECONDS,
+    "polling_interval": SQS_POLLING_INTERVAL,
+    "visibility_timeout": ORDERS_VISIBILITY_TIMEOUT,
+    "fetch_message_attributes": ["ApproximateReceiveCount", "MessageGroupId"],
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Handlers are idempotent, so a message is acknowledged only once handled; a failure leaves it
+# to SQS (visibility backoff, then the dead-letter queue) instead of deleting it.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_ACKS_ON_FAILURE_OR_TIMEOUT = False
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_SOFT_TIME_LIMIT = max(ORDERS_VISIBILITY_TIMEOUT - 15, 5)
+CELERY_TASK_TIME_LIMIT = max(ORDERS_VISIBILITY_TIMEOUT - 5, 10)
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_CONCURRENCY = WORKER_CONCURRENCY
+CELERY_WORKER_POOL = WORKER_POOL
+# SQS has no broadcast: no remote control, no events, no gossip or mingle.
+CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
+CELERY_WORKER_SEND_TASK_EVENTS = False
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "botocore": {"level": "WARNING"},
+        "urllib3": {"level": "WARNING"},
+    },
+}

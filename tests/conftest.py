@@ -1,0 +1,60 @@
+"""Shared fixtures. Integration and end-to-end tests talk to a real moto server process over
+HTTP; each provisioned stack has its own resource prefix, so tests never see each other's
+queues."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support import AwsStack, Processes, start_emulator
+
+# The emulator accepts any credentials; make sure boto3 never looks for real ones.
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+
+
+def unique_prefix(kind: str) -> str:
+    return f"{kind}-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(scope="session")
+def emulator() -> Iterator[str]:
+    processes = Processes()
+    try:
+        yield start_emulator(processes)
+    finally:
+        processes.stop_all()
+
+
+@pytest.fixture(scope="session")
+def aws(emulator: str) -> Iterator[AwsStack]:
+    """A provisioned standard (non-FIFO) stack, wired into Django's settings so that the
+    services, the repository and the API in this process use it."""
+    from django.conf import settings
+
+    from orders import container
+
+    stack = AwsStack.provision(emulator, unique_prefix("it"))
+    overrides = {
+        "AWS_ENDPOINT_URL": emulator,
+        "AWS_REGION": "us-east-1",
+        "ORDERS_RESOURCE_PREFIX": stack.resources.prefix,
+        "ORDERS_TABLE_NAME": stack.resources.table,
+        "ORDERS_TOPIC_NAME": stack.resources.topic,
+        "ORDERS_FIFO": False,
+    }
+    saved = {name: getattr(settings, name) for name in overrides}
+    for name, value in overrides.items():
+        setattr(settings, name, value)
+    container.reset()
+    try:
+        yield stack
+    finally:
+        for name, value in saved.items():
+            setattr(settings, name, value)
+        container.reset()

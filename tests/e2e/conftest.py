@@ -1,0 +1,146 @@
+"""The whole portal as separate processes: moto server, gunicorn serving the API, and one
+real Celery worker per status queue, sharing the test database."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from urllib.parse import quote
+
+import pytest
+import requests
+
+from orders.domain.workflow import STATUSES
+from tests.conftest import unique_prefix
+from tests.support import AwsStack, Processes, free_port, wait_for, wait_for_port
+
+#: Teams for the end-to-end tests. No team serves "general", so such orders are rejected;
+#: the single plumbing slot lets a test fill it and watch the next plumbing order retry.
+E2E_TEAMS = [
+    ("hvac-crew", ["hvac"], 50),
+    ("electrical-crew", ["electrical"], 50),
+    ("plumbing-crew", ["plumbing"], 1),
+]
+MAX_RECEIVE_COUNT = 3
+
+
+def database_url(settings_dict: dict) -> str:
+    engine = settings_dict["ENGINE"]
+    if engine.endswith("sqlite3"):
+        return f"sqlite:///{settings_dict['NAME']}"
+    user = quote(settings_dict.get("USER") or "")
+    password = settings_dict.get("PASSWORD")
+    auth = f"{user}:{quote(password)}@" if password else (f"{user}@" if user else "")
+    host = settings_dict.get("HOST") or "127.0.0.1"
+    port = f":{settings_dict['PORT']}" if settings_dict.get("PORT") else ""
+    return f"postgres://{auth}{host}{port}/{settings_dict['NAME']}"
+
+
+@dataclass
+class Portal:
+    base_url: str
+    aws: AwsStack
+    processes: Processes
+    tap: str  # a queue subscribed to every event, unfiltered
+
+    def post_order(self, body: dict) -> dict:
+        response = requests.post(f"{self.base_url}/v1/orders", json=body, timeout=10)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def get_order(self, order_id: str) -> dict:
+        response = requests.get(f"{self.base_url}/v1/orders/{order_id}", timeout=10)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def wait_for_status(self, order_id: str, status: str, timeout: float = 30) -> dict:
+        def reached() -> dict | None:
+            order = self.get_order(order_id)
+            return order if order["status"] == status else None
+
+        return wait_for(reached, timeout=timeout, interval=0.05, what=f"order {order_id} {status}")
+
+
+@pytest.fixture(scope="session")
+def portal(emulator, django_db_setup, django_db_blocker) -> Iterator[Portal]:
+    from django.db import connection
+
+    from orders.models import Team
+
+    with django_db_blocker.unblock():
+        for code, categories, capacity in E2E_TEAMS:
+            Team.objects.update_or_create(
+                code=code,
+                defaults={
+                    "name": code,
+                    "categories": categories,
+                    "capacity": capacity,
+                    "active": True,
+                },
+            )
+        Team.objects.exclude(code__in=[c for c, _, _ in E2E_TEAMS]).update(active=False)
+        db_url = database_url(connection.settings_dict)
+
+    stack = AwsStack.provision(
+        emulator, unique_prefix("e2e"), max_receive_count=MAX_RECEIVE_COUNT, visibility_timeout=30
+    )
+    tap = stack.subscribe_tap(f"{stack.resources.prefix}-tap")
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "DATABASE_URL": db_url,
+        "AWS_ENDPOINT_URL": emulator,
+        "AWS_REGION": "us-east-1",
+        "ORDERS_RESOURCE_PREFIX": stack.resources.prefix,
+        "ORDERS_DLQ_MAX_RECEIVE_COUNT": str(MAX_RECEIVE_COUNT),
+        "ORDERS_VISIBILITY_TIMEOUT": "30",
+        "ORDERS_RETRY_BACKOFF": "1",
+        "SQS_WAIT_TIME_SECONDS": "5",
+        "WORKER_CONCURRENCY": "2",
+        "PYTHONUNBUFFERED": "1",
+    }
+    processes = Processes()
+    port = free_port()
+    try:
+        web = processes.start(
+            "web",
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "portal.wsgi",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "2",
+                "--threads",
+                "2",
+                "--access-logfile",
+                "-",
+            ],
+            env,
+        )
+        for status in STATUSES:
+            processes.start(
+                f"worker-{status}",
+                [
+                    sys.executable,
+                    "manage.py",
+                    "runworker",
+                    str(status),
+                ],
+                env,
+            )
+        wait_for_port(port, timeout=60, process=web)
+        for status in STATUSES:
+            wait_for(
+                lambda s=status: " ready." in processes.log(f"worker-{s}"),
+                timeout=60,
+                interval=0.2,
+                what=f"the {status} worker to be ready",
+            )
+        yield Portal(base_url=f"http://127.0.0.1:{port}", aws=stack, processes=processes, tap=tap)
+    finally:
+        processes.stop_all()

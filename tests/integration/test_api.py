@@ -1,0 +1,101 @@
+"""The first HTTP entry: POST /v1/orders (and the original /v1/order) and GET /v1/orders/{id}."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from .factories import EXAMPLE
+
+
+@pytest.fixture
+def received_queue(aws):
+    url = aws.status_queue("received")
+    aws.drain(url)
+    return url
+
+
+def post(client, body, path="/v1/orders"):
+    payload = body if isinstance(body, str) else json.dumps(body)
+    return client.post(path, data=payload, content_type="application/json")
+
+
+def test_the_readme_example_is_created_stored_and_published(client, aws, received_queue):
+    response = post(client, EXAMPLE)
+
+    assert response.status_code == 201
+    order = response.json()
+    assert order["status"] == "received" and order["version"] == 1
+    assert {k: order[k] for k in EXAMPLE} == EXAMPLE
+    assert response["Location"] == f"/v1/orders/{order['id']}"
+    assert response["ETag"] == '"1"'
+
+    fetched = client.get(f"/v1/orders/{order['id']}")
+    assert fetched.status_code == 200
+    assert fetched.json()["status"] == "received"
+    assert [(h["from"], h["to"]) for h in fetched.json()["history"]] == [(None, "received")]
+
+    messages = aws.drain(received_queue)
+    assert [json.loads(m["Body"])["subject"] for m in messages] == [order["id"]]
+    assert messages[0]["MessageAttributes"]["event_type"]["StringValue"] == "order.created"
+
+
+def test_the_original_endpoint_is_an_alias(client, aws, received_queue):
+    response = post(client, EXAMPLE, path="/v1/order")
+    assert response.status_code == 201
+    assert client.get(f"/v1/orders/{response.json()['id']}").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "words"),
+    [
+        ({"title": ""}, "title", "blank"),
+        ({"title": "x" * 201}, "title", "200"),
+        ({"category": "gardening"}, "category", "valid choice"),
+        ({"priority": "whenever"}, "priority", "valid choice"),
+        ({"site": None}, "site", "null"),
+        ({"external_reference": "bad ref!"}, "external_reference", "match"),
+        ({"contact": {"email": "not-an-email"}}, "contact.email", "valid email"),
+        (
+            {"requested_window": {"start": "2026-12-01T10:00:00Z", "end": "2026-12-01T09:00:00Z"}},
+            "requested_window.end",
+            "after the start",
+        ),
+        ({"metadata": {"blob": "x" * 5000}}, "metadata", "4096 bytes"),
+        ({"colour": "red"}, "colour", "Unknown field"),
+    ],
+)
+def test_invalid_input_is_a_400_naming_the_field_and_nothing_is_stored_or_published(
+    client, aws, received_queue, change, field, words
+):
+    response = post(client, {**EXAMPLE, **change})
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    problem = response.json()
+    assert field in problem["errors"], problem
+    assert words.lower() in " ".join(problem["errors"][field]).lower(), problem
+    assert aws.drain(received_queue) == []
+
+
+def test_a_missing_required_field_is_named(client, aws, received_queue):
+    body = {k: v for k, v in EXAMPLE.items() if k != "category"}
+    response = post(client, body)
+    assert response.status_code == 400
+    assert "required" in response.json()["errors"]["category"][0]
+    assert aws.drain(received_queue) == []
+
+
+@pytest.mark.parametrize("payload", ['{"title": ', "[1, 2]", '"just a string"'])
+def test_malformed_json_is_a_400(client, aws, received_queue, payload):
+    response = post(client, payload)
+    assert response.status_code == 400
+    assert response.json()["status"] == 400
+    assert aws.drain(received_queue) == []
+
+
+def test_unknown_order_is_a_404_problem(client, aws):
+    response = client.get("/v1/orders/does-not-exist")
+    assert response.status_code == 404
+    assert response.json()["title"] == "Not found"

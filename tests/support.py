@@ -1,0 +1,222 @@
+"""Helpers shared by the integration and end-to-end tests: processes, ports, queues, waiting."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import boto3
+from botocore.config import Config
+
+from orders.provisioning import Provisioner, ProvisionSettings
+from orders.resources import Resources
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / ".state" / "test-logs"
+T = TypeVar("T")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(
+    condition: Callable[[], T], *, timeout: float, interval: float = 0.05, what: str = ""
+) -> T:
+    """Poll ``condition`` until it returns something truthy; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while True:
+        last = condition()
+        if last:
+            return last
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"timed out after {timeout}s waiting for {what or condition}: {last!r}"
+            )
+        time.sleep(interval)
+
+
+def wait_for_port(port: int, *, timeout: float, process: subprocess.Popen | None = None) -> None:
+    def listening() -> bool:
+        if process is not None and process.poll() is not None:
+            raise AssertionError(f"process {process.args} exited with {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return True
+        except OSError:
+            return False
+
+    wait_for(listening, timeout=timeout, what=f"port {port}")
+
+
+class Processes:
+    """Processes a fixture started; each in its own session so stopping reaches its children."""
+
+    def __init__(self) -> None:
+        self.started: list[tuple[str, subprocess.Popen, Path]] = []
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+
+    def start(self, name: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen:
+        log_path = ARTIFACTS / f"{name}.log"
+        log = log_path.open("w")
+        process = subprocess.Popen(
+            argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        log.close()
+        self.started.append((name, process, log_path))
+        return process
+
+    def log(self, name: str) -> str:
+        for started_name, _, path in self.started:
+            if started_name == name:
+                return path.read_text(errors="replace")
+        raise KeyError(name)
+
+    def stop_all(self, timeout: float = 20) -> None:
+        for _, process, _ in reversed(self.started):
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for _, process, _ in self.started:
+            try:
+                process.wait(timeout=max(deadline - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        self.started.clear()
+
+
+def start_emulator(processes: Processes, name: str = "emulator") -> str:
+    port = free_port()
+    process = processes.start(
+        name, [sys.executable, "-m", "portal.emulator", "--port", str(port)], dict(os.environ)
+    )
+    wait_for_port(port, timeout=30, process=process)
+    return f"http://127.0.0.1:{port}"
+
+
+@dataclass
+class AwsStack:
+    """One provisioned set of resources (own prefix) in the emulator, with plain clients."""
+
+    endpoint: str
+    resources: Resources
+    dynamodb: Any
+    sns: Any
+    sqs: Any
+    max_receive_count: int = 5
+
+    @classmethod
+    def provision(
+        cls,
+        endpoint: str,
+        prefix: str,
+        *,
+        fifo: bool = False,
+        max_receive_count: int = 5,
+        visibility_timeout: int = 30,
+    ) -> AwsStack:
+        config = Config(retries={"mode": "standard", "max_attempts": 3})
+        session = boto3.session.Session()
+
+        def client(service: str) -> Any:
+            return session.client(
+                service, endpoint_url=endpoint, region_name="us-east-1", config=config
+            )
+
+        stack = cls(
+            endpoint=endpoint,
+            resources=Resources(
+                prefix=prefix, table=f"{prefix}-orders", topic=f"{prefix}-order-events", fifo=fifo
+            ),
+            dynamodb=client("dynamodb"),
+            sns=client("sns"),
+            sqs=client("sqs"),
+            max_receive_count=max_receive_count,
+        )
+        Provisioner(
+            dynamodb=stack.dynamodb,
+            sns=stack.sns,
+            sqs=stack.sqs,
+            resources=stack.resources,
+            settings=ProvisionSettings(
+                max_receive_count=max_receive_count, visibility_timeout=visibility_timeout
+            ),
+            report=lambda line: None,
+        ).run()
+        return stack
+
+    @property
+    def topic_arn(self) -> str:
+        return f"arn:aws:sns:us-east-1:123456789012:{self.resources.topic_name}"
+
+    def queue_url(self, name: str) -> str:
+        return self.sqs.get_queue_url(QueueName=name)["QueueUrl"]
+
+    def status_queue(self, status: str) -> str:
+        return self.queue_url(self.resources.queue_name(status))
+
+    def dead_letter_queue(self, status: str) -> str:
+        return self.queue_url(self.resources.dead_letter_queue_name(status))
+
+    def receive(self, queue_url: str, *, wait: float = 0, max_messages: int = 10) -> list[dict]:
+        response = self.sqs.receive_message(
+            QueueUrl=queue_url,
+            MaxNumberOfMessages=max_messages,
+            WaitTimeSeconds=int(wait),
+            MessageAttributeNames=["All"],
+            MessageSystemAttributeNames=["All"],
+        )
+        return response.get("Messages", [])
+
+    def drain(self, queue_url: str) -> list[dict]:
+        """Every message visible now, deleted from the queue."""
+        drained = []
+        while batch := self.receive(queue_url):
+            for message in batch:
+                self.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+            drained.extend(batch)
+        return drained
+
+    def depth(self, queue_url: str) -> tuple[int, int]:
+        attributes = self.sqs.get_queue_attributes(
+            QueueUrl=queue_url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return (
+            int(attributes["ApproximateNumberOfMessages"]),
+            int(attributes["ApproximateNumberOfMessagesNotVisible"]),
+        )
+
+    def subscribe_tap(self, name: str) -> str:
+        """A queue that receives every event on the topic, unfiltered: the tests' witness."""
+        url = self.sqs.create_queue(
+            QueueName=name + self.resources.suffix,
+            Attributes={"FifoQueue": "true"} if self.resources.fifo else {},
+        )["QueueUrl"]
+        arn = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        self.sns.subscribe(
+            TopicArn=self.topic_arn,
+            Protocol="sqs",
+            Endpoint=arn,
+            Attributes={"RawMessageDelivery": "true"},
+        )
+        return url
+
+
+def event_bodies(messages: list[dict]) -> list[dict]:
+    return [json.loads(m["Body"]) for m in messages]

@@ -1,0 +1,470 @@
+"""OrderService over the in-memory repositories, with fakes for SNS, the teams and notifications."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from orders import services
+from orders.domain.errors import ConcurrencyConflict, IllegalTransition
+from orders.domain.model import Actor, Order
+from orders.domain.rules import OrderInput
+from orders.domain.workflow import ActorKind, Status
+from orders.events.contract import OutboxMessage, parse_event
+from orders.events.outbox import Outbox
+from orders.repository.memory import InMemoryOrderRepository, InMemoryTeamLoads
+from orders.services import OrderService, TeamInfo
+
+T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
+GRACE = timedelta(seconds=30)
+FAR_FUTURE = datetime(2100, 1, 1, tzinfo=UTC)
+INTEGRATOR = Actor.integrator("acme")
+STAFF = Actor.staff("alice")
+RECEIVED_WORKER = Actor.system("received-worker")
+ACCEPTED_WORKER = Actor.system("accepted-worker")
+#: code -> (capacity, categories served)
+DEFAULT_TEAMS = {"north": (2, {"hvac"}), "south": (3, {"hvac", "general"})}
+
+
+class FakePublisher:
+    def __init__(self) -> None:
+        self.published: list[OutboxMessage] = []
+        self.down = False
+
+    def publish(self, message: OutboxMessage) -> None:
+        if self.down:
+            raise ConnectionError("SNS is unreachable")
+        self.published.append(message)
+
+    @property
+    def statuses(self) -> list[str]:
+        return [m.attributes["status"] for m in self.published]
+
+
+class FakeTeamDirectory:
+    def __init__(self, teams: dict[str, tuple[int, set[str]]]):
+        #: code -> (capacity, categories)
+        self.teams = teams
+
+    def active_teams(self, category: str) -> list[TeamInfo]:
+        return [
+            TeamInfo(code=code, capacity=capacity)
+            for code, (capacity, categories) in self.teams.items()
+            if category in categories
+        ]
+
+    def team_codes(self, category: str) -> list[str]:
+        return [t.code for t in self.active_teams(category)]
+
+    def served_categories(self) -> set[str]:
+        return {c for _, categories in self.teams.values() for c in categories}
+
+
+class FakeNotifier:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, str]] = []
+
+    def notify(self, order: Order, *, status: str, event_id: str) -> None:
+        self.calls.append((order.id, status, event_id))
+
+
+class Clock:
+    def __init__(self, now: datetime = T0):
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> datetime:
+        self.now += delta
+        return self.now
+
+
+class World:
+    """One service with every collaborator in reach of the test."""
+
+    def __init__(self, teams: dict[str, tuple[int, set[str]]] | None = None):
+        self.repo = InMemoryOrderRepository()
+        self.publisher = FakePublisher()
+        self.outbox = Outbox(self.repo, self.publisher, grace=GRACE)
+        self.teams = FakeTeamDirectory(teams if teams is not None else dict(DEFAULT_TEAMS))
+        self.loads = InMemoryTeamLoads()
+        self.notifier = FakeNotifier()
+        self.clock = Clock()
+        self.service = OrderService(
+            orders=self.repo,
+            outbox=self.outbox,
+            teams=self.teams,
+            loads=self.loads,
+            notifier=self.notifier,
+            clock=self.clock,
+        )
+
+    def pending(self) -> list[OutboxMessage]:
+        return self.repo.pending_messages(created_before=FAR_FUTURE, limit=100)
+
+    def create(self, *, category: str = "hvac", order_id: str | None = None, **fields) -> Order:
+        data = OrderInput(
+            title="Fix the boiler", category=category, site="12 High Street", **fields
+        )
+        return self.service.create_order(
+            data=data, integrator="acme", actor=INTEGRATOR, order_id=order_id
+        )
+
+    def accepted(self, **kwargs) -> Order:
+        order = self.create(**kwargs)
+        self.clock.advance(timedelta(minutes=1))
+        moved = self.service.review(order_id=order.id, version=order.version, actor=RECEIVED_WORKER)
+        assert moved is not None and moved.status is Status.ACCEPTED
+        return moved
+
+    def scheduled(self, **kwargs) -> Order:
+        order = self.accepted(**kwargs)
+        self.clock.advance(timedelta(minutes=1))
+        moved = self.service.schedule(
+            order_id=order.id, version=order.version, actor=ACCEPTED_WORKER
+        )
+        assert moved is not None and moved.status is Status.SCHEDULED
+        return moved
+
+    def held(self, team: str) -> frozenset[str]:
+        return self.loads.holdings([team])[team]
+
+
+@pytest.fixture
+def world() -> World:
+    return World()
+
+
+# -- create_order ------------------------------------------------------------------------------
+
+
+def test_create_order_stores_the_order(world):
+    order = world.create(order_id="order-1")
+    assert order.id == "order-1"
+    assert order.status is Status.RECEIVED
+    assert order.version == 1
+    assert order.created_at == T0
+    assert world.repo.get("order-1") == order
+
+
+def test_create_order_publishes_one_received_event_and_empties_the_outbox(world):
+    order = world.create()
+    assert len(world.publisher.published) == 1
+    message = world.publisher.published[0]
+    assert message.attributes == {"status": "received", "event_type": "order.created"}
+    assert message.order_id == order.id
+    assert message.event_id == order.history[0].event_id
+    received = parse_event(message.body)
+    assert (received.order_id, received.status, received.order_version) == (order.id, "received", 1)
+    assert world.pending() == []
+
+
+def test_create_order_without_id_generates_distinct_ids(world):
+    first, second = world.create(), world.create()
+    assert first.id and second.id and first.id != second.id
+
+
+def test_create_order_succeeds_while_sns_is_down_and_the_relay_publishes_later(world):
+    world.publisher.down = True
+    order = world.create()
+
+    assert world.repo.get(order.id) == order
+    assert world.publisher.published == []
+    pending = world.pending()
+    assert [m.event_id for m in pending] == [order.history[0].event_id]
+
+    world.publisher.down = False
+    # Within the grace period the relay leaves it to the (possibly still running) writer.
+    assert world.outbox.sweep(now=T0 + GRACE / 2) == 0
+    assert world.publisher.published == []
+
+    assert world.outbox.sweep(now=T0 + GRACE + timedelta(seconds=1)) == 1
+    assert [m.event_id for m in world.publisher.published] == [order.history[0].event_id]
+    assert world.publisher.statuses == ["received"]
+    assert world.pending() == []
+
+    assert world.outbox.sweep(now=T0 + timedelta(hours=1)) == 0
+    assert len(world.publisher.published) == 1
+
+
+def test_sweep_while_sns_is_still_down_keeps_the_event(world):
+    world.publisher.down = True
+    order = world.create()
+    assert world.outbox.sweep(now=T0 + timedelta(hours=1)) == 0
+    assert [m.event_id for m in world.pending()] == [order.history[0].event_id]
+
+
+# -- transition_order --------------------------------------------------------------------------
+
+
+def test_transition_order_moves_and_publishes(world):
+    order = world.create()
+    world.clock.advance(timedelta(minutes=5))
+    moved = world.service.transition_order(
+        order_id=order.id,
+        to="cancelled",
+        actor=INTEGRATOR,
+        reason="duplicate",
+        expected_version=1,
+    )
+    assert moved.status is Status.CANCELLED
+    assert moved.version == 2
+    assert moved.cancellation_reason == "duplicate"
+    assert moved.updated_at == T0 + timedelta(minutes=5)
+    assert world.repo.get(order.id) == moved
+    assert world.publisher.statuses == ["received", "cancelled"]
+    assert world.pending() == []
+
+
+def test_transition_with_a_stale_version_is_a_conflict_and_changes_nothing(world):
+    order = world.create()
+    with pytest.raises(ConcurrencyConflict) as info:
+        world.service.transition_order(
+            order_id=order.id, to="cancelled", actor=STAFF, reason="dup", expected_version=7
+        )
+    assert info.value.version_changed
+    assert info.value.actual_version == 1
+    assert world.repo.get(order.id) == order
+    assert world.publisher.statuses == ["received"]
+    assert world.pending() == []
+
+
+def test_integrator_cannot_accept_an_order(world):
+    order = world.create()
+    with pytest.raises(IllegalTransition) as info:
+        world.service.transition_order(order_id=order.id, to="accepted", actor=INTEGRATOR)
+    assert info.value.allowed == ["cancelled"]
+    assert world.repo.get(order.id).status is Status.RECEIVED
+    assert world.publisher.statuses == ["received"]
+
+
+# -- review ------------------------------------------------------------------------------------
+
+
+def test_review_accepts_an_order_in_a_served_category(world):
+    order = world.create(priority="urgent")
+    world.clock.advance(timedelta(minutes=1))
+    moved = world.service.review(order_id=order.id, version=1, actor=RECEIVED_WORKER)
+
+    assert moved is not None
+    assert moved.status is Status.ACCEPTED
+    assert moved.version == 2
+    assert moved.sla_due_at == T0 + timedelta(hours=4)
+    assert world.repo.get(order.id) == moved
+    assert world.publisher.statuses == ["received", "accepted"]
+    assert world.pending() == []
+
+
+def test_review_rejects_an_order_no_team_serves(world):
+    order = world.create(category="plumbing")
+    moved = world.service.review(order_id=order.id, version=1, actor=RECEIVED_WORKER)
+
+    assert moved is not None
+    assert moved.status is Status.REJECTED
+    assert moved.rejection_reason and "plumbing" in moved.rejection_reason
+    assert moved.sla_due_at is None
+    assert world.repo.get(order.id).status is Status.REJECTED
+    assert world.publisher.statuses == ["received", "rejected"]
+
+
+def test_review_of_a_stale_version_does_nothing(world):
+    order = world.create()
+    assert world.service.review(order_id=order.id, version=2, actor=RECEIVED_WORKER) is None
+    assert world.repo.get(order.id) == order
+    assert world.publisher.statuses == ["received"]
+
+
+def test_review_of_an_order_that_has_moved_on_does_nothing(world):
+    order = world.create()
+    world.service.transition_order(order_id=order.id, to="cancelled", actor=INTEGRATOR)
+    assert world.service.review(order_id=order.id, version=1, actor=RECEIVED_WORKER) is None
+    assert world.repo.get(order.id).status is Status.CANCELLED
+    assert world.publisher.statuses == ["received", "cancelled"]
+
+
+def test_review_delivered_twice_is_applied_once(world):
+    order = world.create()
+    first = world.service.review(order_id=order.id, version=1, actor=RECEIVED_WORKER)
+    second = world.service.review(order_id=order.id, version=1, actor=RECEIVED_WORKER)
+    assert first is not None and first.status is Status.ACCEPTED
+    assert second is None
+    assert world.repo.get(order.id).version == 2
+    assert len(world.repo.history(order.id)) == 2
+    assert world.publisher.statuses == ["received", "accepted"]
+
+
+# -- schedule ----------------------------------------------------------------------------------
+
+
+def test_schedule_assigns_the_least_loaded_team_and_reserves_it(world):
+    world.loads.reserve("north", "other-order", capacity=2)  # north 50 %, south 0 %
+    order = world.accepted()
+    moved = world.service.schedule(order_id=order.id, version=order.version, actor=ACCEPTED_WORKER)
+
+    assert moved is not None
+    assert moved.status is Status.SCHEDULED
+    assert moved.assigned_team == "south"
+    assert world.held("south") == {order.id}
+    assert world.held("north") == {"other-order"}
+    assert world.repo.get(order.id) == moved
+    assert world.publisher.statuses == ["received", "accepted", "scheduled"]
+
+
+def test_schedule_delivered_twice_is_a_no_op(world):
+    order = world.accepted()
+    first = world.service.schedule(order_id=order.id, version=order.version, actor=ACCEPTED_WORKER)
+    second = world.service.schedule(order_id=order.id, version=order.version, actor=ACCEPTED_WORKER)
+
+    assert first is not None
+    assert second is None
+    assert world.repo.get(order.id) == first
+    holdings = world.loads.holdings(["north", "south"])
+    holders = [team for team, held in holdings.items() if order.id in held]
+    assert holders == [first.assigned_team]
+    assert world.publisher.statuses == ["received", "accepted", "scheduled"]
+
+
+def test_schedule_raises_no_team_available_when_every_team_is_full(world):
+    world.loads.reserve("north", "a", capacity=2)
+    world.loads.reserve("north", "b", capacity=2)
+    for busy in ("c", "d", "e"):
+        world.loads.reserve("south", busy, capacity=3)
+    order = world.accepted()
+
+    with pytest.raises(services.NoTeamAvailable):
+        world.service.schedule(order_id=order.id, version=order.version, actor=ACCEPTED_WORKER)
+    assert world.repo.get(order.id) == order
+    assert order.id not in world.held("north") | world.held("south")
+    assert world.publisher.statuses == ["received", "accepted"]
+
+
+def test_schedule_only_considers_teams_serving_the_category():
+    world = World(teams={"hvac-team": (1, {"hvac"}), "general-team": (5, {"general"})})
+    world.loads.reserve("hvac-team", "busy", capacity=1)
+    order = world.accepted()
+    with pytest.raises(services.NoTeamAvailable):
+        world.service.schedule(order_id=order.id, version=order.version, actor=ACCEPTED_WORKER)
+    assert world.held("general-team") == frozenset()
+
+
+def test_schedule_after_a_crash_reuses_the_team_already_reserved(world):
+    order = world.accepted()
+    # An earlier attempt reserved north (not the least loaded team) and died before saving.
+    world.loads.reserve("north", "other-order", capacity=2)
+    world.loads.reserve("north", order.id, capacity=2)
+
+    moved = world.service.schedule(order_id=order.id, version=order.version, actor=ACCEPTED_WORKER)
+
+    assert moved is not None
+    assert moved.assigned_team == "north"
+    assert world.held("north") == {"other-order", order.id}
+    assert world.held("south") == frozenset()
+
+
+def test_schedule_of_an_order_cancelled_meanwhile_does_nothing(world):
+    order = world.accepted()
+    world.service.transition_order(order_id=order.id, to="cancelled", actor=INTEGRATOR)
+    again = world.service.schedule(order_id=order.id, version=order.version, actor=ACCEPTED_WORKER)
+    assert again is None
+    assert world.held("north") == world.held("south") == frozenset()
+
+
+# -- release_team ------------------------------------------------------------------------------
+
+
+def test_release_team_frees_the_capacity_and_is_idempotent(world):
+    order = world.scheduled()
+    team = order.assigned_team
+    assert world.held(team) == {order.id}
+
+    cancelled = world.service.transition_order(
+        order_id=order.id, to="cancelled", actor=STAFF, reason="no longer needed"
+    )
+    world.service.release_team(cancelled)
+    assert world.held(team) == frozenset()
+
+    world.service.release_team(cancelled)
+    assert world.held(team) == frozenset()
+
+
+def test_release_team_leaves_other_orders_alone(world):
+    world.loads.reserve("south", "other-order", capacity=3)
+    order = world.scheduled()
+    assert order.assigned_team == "north"
+    world.loads.reserve("north", "neighbour", capacity=2)
+
+    world.service.release_team(order)
+
+    assert world.held("north") == {"neighbour"}
+    assert world.held("south") == {"other-order"}
+
+
+def test_release_team_frees_a_team_no_longer_active(world):
+    order = world.scheduled()
+    team = order.assigned_team
+    del world.teams.teams[team]  # staff deactivated the team meanwhile
+    world.service.release_team(order)
+    assert world.held(team) == frozenset()
+
+
+def test_freed_capacity_can_be_used_by_the_next_order():
+    world = World(teams={"solo": (1, {"hvac"})})
+    first = world.scheduled()
+    waiting = world.accepted()
+    with pytest.raises(services.NoTeamAvailable):
+        world.service.schedule(order_id=waiting.id, version=waiting.version, actor=ACCEPTED_WORKER)
+
+    world.service.release_team(first)
+    moved = world.service.schedule(
+        order_id=waiting.id, version=waiting.version, actor=ACCEPTED_WORKER
+    )
+    assert moved is not None and moved.assigned_team == "solo"
+    assert world.held("solo") == {waiting.id}
+
+
+# -- history and current -----------------------------------------------------------------------
+
+
+def test_history_records_each_move_with_its_actor(world):
+    order = world.scheduled()
+    history = world.repo.history(order.id)
+
+    assert [(h.from_status, h.to_status) for h in history] == [
+        (None, Status.RECEIVED),
+        (Status.RECEIVED, Status.ACCEPTED),
+        (Status.ACCEPTED, Status.SCHEDULED),
+    ]
+    assert [h.actor for h in history] == [INTEGRATOR, RECEIVED_WORKER, ACCEPTED_WORKER]
+    assert [h.actor.kind for h in history] == [
+        ActorKind.INTEGRATOR,
+        ActorKind.SYSTEM,
+        ActorKind.SYSTEM,
+    ]
+    assert [h.version for h in history] == [1, 2, 3]
+    assert [h.at for h in history] == [T0, T0 + timedelta(minutes=1), T0 + timedelta(minutes=2)]
+    assert [h.event_id for h in history] == [m.event_id for m in world.publisher.published]
+
+
+def test_published_events_describe_each_move_in_order(world):
+    order = world.scheduled()
+    bodies = [json.loads(m.body) for m in world.publisher.published]
+    assert [b["data"]["order"]["version"] for b in bodies] == [1, 2, 3]
+    assert [b["data"]["transition"]["to"] for b in bodies] == ["received", "accepted", "scheduled"]
+    assert bodies[-1]["data"]["order"]["assigned_team"] == order.assigned_team
+    assert {m.group_id for m in world.publisher.published} == {order.id}
+
+
+def test_current_returns_the_order_only_where_the_event_left_it(world):
+    order = world.create()
+    assert world.service.current(order.id, status="received", version=1) == order
+    assert world.service.current(order.id, status="received", version=2) is None
+    assert world.service.current(order.id, status="accepted", version=1) is None
+
+
+def test_notify_passes_through_to_the_notifier(world):
+    order = world.create()
+    world.service.notify(order, status="received", event_id="evt-1")
+    assert world.notifier.calls == [(order.id, "received", "evt-1")]

@@ -1,0 +1,51 @@
+"""The Celery side of the status queues: which queue is whose, and how its retries back off."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from django.conf import settings
+
+from orders import aws
+from orders.domain.workflow import STATUSES
+from orders.resources import from_settings
+
+
+def status_for_queue(queue_name: str) -> str | None:
+    status = from_settings().status_for_queue(queue_name)
+    return str(status) if status else None
+
+
+def backoff_policy() -> dict[int, int]:
+    """Seconds to hide a message after its n-th failed delivery: doubles each time, capped
+    below SQS's 12-hour limit; the delivery after the last one goes to the dead-letter queue."""
+    base = settings.ORDERS_RETRY_BACKOFF
+    return {
+        n: min(base * 2 ** (n - 1), 43_000)
+        for n in range(1, settings.ORDERS_DLQ_MAX_RECEIVE_COUNT + 1)
+    }
+
+
+@cache
+def _queue_url(endpoint: str | None, name: str) -> str:
+    return aws.client("sqs").get_queue_url(QueueName=name)["QueueUrl"]
+
+
+def queue_url(name: str) -> str:
+    return _queue_url(settings.AWS_ENDPOINT_URL, name)
+
+
+def status_queues() -> dict[str, dict[str, Any]]:
+    from workers.transport import task_name
+
+    resources = from_settings()
+    policy = backoff_policy()
+    return {
+        resources.queue_name(status): {
+            "url": queue_url(resources.queue_name(status)),
+            "backoff_policy": policy,
+            "backoff_tasks": [task_name(status)],
+        }
+        for status in STATUSES
+    }

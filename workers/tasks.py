@@ -1,0 +1,82 @@
+"""One Celery task per status queue. The transport turns each SQS message into a call of its
+queue's task with the raw body; this module decides what happens to the message."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery.exceptions import Reject
+from django.conf import settings
+
+from orders.container import order_service
+from orders.domain.errors import OrderNotFound
+from orders.domain.workflow import Status
+from orders.events.contract import MalformedEvent, parse_event
+from portal.celery import app
+from workers.dead_letters import dead_letter
+from workers.handlers import HANDLERS
+from workers.transport import task_name
+
+log = logging.getLogger(__name__)
+
+
+class PermanentFailure(Exception):
+    """The message can never succeed: dead-letter it now rather than retrying."""
+
+
+def handle_delivery(status: str, body: str, delivery: dict[str, Any]) -> str:
+    """Handle one delivery; returns the outcome, raises :class:`Reject` to retry later."""
+    event_type = None
+    try:
+        try:
+            event = parse_event(body)
+        except MalformedEvent as exc:
+            raise PermanentFailure(f"not a valid order event: {exc}") from None
+        event_type = event.type
+        if event.status != status:
+            raise PermanentFailure(f"event for status {event.status!r} on the {status!r} queue")
+        try:
+            HANDLERS[Status(status)](order_service(), event)
+        except OrderNotFound as exc:
+            raise PermanentFailure(str(exc)) from None
+        return "handled"
+    except PermanentFailure as exc:
+        dead_letter(status, body, delivery, reason=str(exc), event_type=event_type)
+        return "dead-lettered"
+    except Exception as exc:  # noqa: BLE001 - transient until the deliveries run out
+        if delivery["receive_count"] >= settings.ORDERS_DLQ_MAX_RECEIVE_COUNT:
+            dead_letter(
+                status,
+                body,
+                delivery,
+                event_type=event_type,
+                reason=f"failed {delivery['receive_count']} times, "
+                f"last: {type(exc).__name__}: {exc}",
+            )
+            return "dead-lettered"
+        log.warning(
+            "delivery %s of message %s on %s failed, will retry: %s",
+            delivery["receive_count"],
+            delivery.get("message_id"),
+            delivery["queue"],
+            exc,
+            exc_info=True,
+        )
+        # Not acknowledged: the transport hides it for the backoff of this delivery count, and
+        # SQS's redrive policy is the backstop should this worker die before dead-lettering.
+        raise Reject(str(exc), requeue=False) from exc
+
+
+def _register(status: Status) -> None:
+    def run(body: str, delivery: dict[str, Any]) -> str:
+        return handle_delivery(str(status), body, delivery)
+
+    run.__name__ = f"handle_{status}"
+    run.__qualname__ = run.__name__
+    run.__doc__ = f"Handle an event delivered to the {status} queue."
+    app.task(name=task_name(status), acks_late=True, ignore_result=True)(run)
+
+
+for _status in HANDLERS:
+    _register(_status)
