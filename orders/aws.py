@@ -13,12 +13,13 @@ _lock = threading.Lock()
 
 
 @cache
-def _session_client(service: str, endpoint_url: str | None, region: str, profile: tuple) -> Any:
-    connect_timeout, read_timeout, attempts = profile
+def _session_client(service: str, endpoint_url: str | None, region: str) -> Any:
+    # Bounded so that a handler gives up (and its message is retried) well within the queue's
+    # visibility timeout: 3 attempts of at most 3 s + 10 s. Calls normally take milliseconds.
     config = Config(
-        connect_timeout=connect_timeout,
-        read_timeout=read_timeout,
-        retries={"mode": "standard", "max_attempts": attempts},
+        connect_timeout=3,
+        read_timeout=10,
+        retries={"mode": "standard", "max_attempts": 3},
         max_pool_connections=50,
     )
     # boto3.Session is not thread-safe; clients are, so they are built once under a lock.
@@ -28,14 +29,11 @@ def _session_client(service: str, endpoint_url: str | None, region: str, profile
         )
 
 
-def client(service: str, *, fast_fail: bool = False) -> Any:
-    """A shared client for ``service``. ``fast_fail`` for calls on a request's path whose
-    failure is covered elsewhere (publishing: the outbox relay retries)."""
+def client(service: str) -> Any:
+    """A shared client for ``service``, built once per process."""
     from django.conf import settings
 
-    # Fast: at most 2 attempts of 1 s to connect + 2 s to read, well inside the outbox grace.
-    profile = (1, 2, 2) if fast_fail else (5, 30, 5)
-    return _session_client(service, settings.AWS_ENDPOINT_URL or None, settings.AWS_REGION, profile)
+    return _session_client(service, settings.AWS_ENDPOINT_URL or None, settings.AWS_REGION)
 
 
 def reset_clients() -> None:

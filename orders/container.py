@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from functools import cache
 
 from django.conf import settings
 
 from orders import aws
-from orders.events.outbox import Outbox
 from orders.events.publisher import SnsPublisher
+from orders.events.relay import EventRelay
 from orders.notifications import LoggingNotifier
-from orders.repository.dynamodb import DynamoOrderRepository, DynamoTeamLoads
+from orders.repository.dynamodb import (
+    RELAY_PREFIX,
+    DynamoCheckpoints,
+    DynamoOrderRepository,
+    DynamoTeamLoads,
+    event_from_image,
+)
 from orders.resources import from_settings
 from orders.services import OrderService
 
@@ -22,7 +27,6 @@ _RESET_ON = {
     "ORDERS_TABLE_NAME",
     "ORDERS_TOPIC_NAME",
     "ORDERS_FIFO",
-    "OUTBOX_GRACE_SECONDS",
     "SECRET_KEY",
 }
 
@@ -44,28 +48,36 @@ def order_repository() -> DynamoOrderRepository:
     )
 
 
-def outbox(repository=None) -> Outbox:
-    publisher = SnsPublisher(
-        aws.client("sns", fast_fail=True), topic_arn, fifo=settings.ORDERS_FIFO
-    )
-    return Outbox(
-        repository or order_repository(),
-        publisher,
-        grace=timedelta(seconds=settings.OUTBOX_GRACE_SECONDS),
-    )
-
-
 @cache
 def order_service() -> OrderService:
     from orders.team_directory import DjangoTeamDirectory
 
-    repository = order_repository()
     return OrderService(
-        orders=repository,
-        outbox=outbox(repository),
+        orders=order_repository(),
         teams=DjangoTeamDirectory(),
         loads=DynamoTeamLoads(aws.client("dynamodb"), settings.ORDERS_TABLE_NAME),
         notifier=LoggingNotifier(),
+    )
+
+
+def stream_arn() -> str:
+    table = aws.client("dynamodb").describe_table(TableName=settings.ORDERS_TABLE_NAME)["Table"]
+    if "LatestStreamArn" not in table:
+        raise RuntimeError(f"table {settings.ORDERS_TABLE_NAME} has no stream; run provision")
+    return table["LatestStreamArn"]
+
+
+def event_relay(*, checkpoints=None, start_at: str = "TRIM_HORIZON") -> EventRelay:
+    return EventRelay(
+        streams=aws.client("dynamodbstreams"),
+        stream_arn=stream_arn,
+        publisher=SnsPublisher(aws.client("sns"), topic_arn, fifo=settings.ORDERS_FIFO),
+        checkpoints=checkpoints
+        or DynamoCheckpoints(aws.client("dynamodb"), settings.ORDERS_TABLE_NAME),
+        decode=event_from_image,
+        skip_key_prefix=RELAY_PREFIX,
+        start_at=start_at,
+        batch_limit=settings.EVENT_RELAY_BATCH,
     )
 
 

@@ -19,6 +19,10 @@ from orders.repository.dynamodb import table_definition
 from orders.resources import Resources
 
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600  # the SQS maximum: time for staff to look and redrive
+#: Workers dead-letter a message themselves, with the reason, on its ``max_receive_count``-th
+#: failed delivery. SQS's redrive is only the backstop for a worker that dies mid-message; its
+#: margin keeps deliveries returned by restarting workers from dead-lettering a healthy message.
+REDRIVE_MARGIN = 3
 
 
 @dataclass(frozen=True)
@@ -64,7 +68,7 @@ class Provisioner:
                     "RedrivePolicy": json.dumps(
                         {
                             "deadLetterTargetArn": dlq_arn,
-                            "maxReceiveCount": self.settings.max_receive_count,
+                            "maxReceiveCount": self.settings.max_receive_count + REDRIVE_MARGIN,
                         }
                     ),
                     "Policy": json.dumps(self._queue_policy(queue_arn, topic_arn)),
@@ -93,6 +97,18 @@ class Provisioner:
             )
             self.report(f"created table {self.resources.table}")
             return
+        stream = described.get("StreamSpecification", {})
+        if not stream.get("StreamEnabled"):
+            self.dynamodb.update_table(
+                TableName=self.resources.table,
+                StreamSpecification=definition["StreamSpecification"],
+            )
+            self.report(f"enabled the stream of table {self.resources.table}")
+        elif stream.get("StreamViewType") != definition["StreamSpecification"]["StreamViewType"]:
+            raise RuntimeError(
+                f"table {self.resources.table} streams {stream.get('StreamViewType')}; the event "
+                "relay needs NEW_AND_OLD_IMAGES (disable the stream, then provision again)"
+            )
         existing = {i["IndexName"] for i in described.get("GlobalSecondaryIndexes", [])}
         for index in definition["GlobalSecondaryIndexes"]:
             if index["IndexName"] in existing:

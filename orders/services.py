@@ -15,7 +15,6 @@ from orders.domain.model import Actor, Order, OrderEvent, new_order_id
 from orders.domain.rules import OrderInput, TeamCandidate
 from orders.domain.workflow import Status
 from orders.events.contract import to_message
-from orders.events.outbox import Outbox
 from orders.repository.base import OrderRepository, Page, TeamLoads
 
 log = logging.getLogger(__name__)
@@ -55,14 +54,12 @@ class OrderService:
         self,
         *,
         orders: OrderRepository,
-        outbox: Outbox,
         teams: TeamDirectory,
         loads: TeamLoads,
         notifier: Notifier,
         clock: Callable[[], datetime] = utcnow,
     ):
         self.orders = orders
-        self.outbox = outbox
         self.teams = teams
         self.loads = loads
         self.notifier = notifier
@@ -80,9 +77,8 @@ class OrderService:
             actor=actor,
             now=self.clock(),
         )
-        message = to_message(event)
-        self.orders.add(order, message)
-        self.outbox.publish_stored(message)
+        # Stored with its event in one write; the event relay publishes it from the stream.
+        self.orders.add(order, to_message(event))
         return order
 
     def get_order(self, order_id: str) -> Order:
@@ -137,11 +133,9 @@ class OrderService:
         moved, event = rules.move(
             order, to, actor=actor, now=self.clock(), reason=reason, team=team
         )
-        message = to_message(event)
         self.orders.save_move(
-            moved, message, expected_status=order.status, expected_version=order.version
+            moved, to_message(event), expected_status=order.status, expected_version=order.version
         )
-        self.outbox.publish_stored(message)
         return moved, event
 
     # -- status workers ----------------------------------------------------------------------
@@ -189,8 +183,10 @@ class OrderService:
         try:
             moved, _ = self._move(order, Status.SCHEDULED, actor=actor, team=team)
         except ConcurrencyConflict as exc:
-            # Cancelled (or moved by staff) meanwhile: give the capacity back.
-            self.loads.release(team, order.id)
+            # Moved meanwhile. If a duplicate of this event won the race, the order now holds
+            # this very team and keeps it; otherwise (cancelled, say) give the capacity back.
+            if self.orders.get(order_id).assigned_team != team:
+                self.loads.release(team, order.id)
             log.info("order %s moved while being scheduled: %s", order_id, exc)
             return None
         return moved

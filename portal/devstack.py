@@ -1,7 +1,7 @@
 """``make run``: the whole portal on one machine, on the embedded default.
 
 Starts the AWS emulator on loopback, prepares Django's database and the AWS resources, then
-runs the web server, the outbox relay and one Celery worker per status queue, with their
+runs the web server, the event relay and one Celery worker per status queue, with their
 output prefixed by name. Ctrl-C (or SIGTERM) stops every process it started.
 """
 
@@ -59,6 +59,8 @@ def local_environment() -> dict[str, str]:
         "AWS_ACCESS_KEY_ID": "local",
         "AWS_SECRET_ACCESS_KEY": "local",
         "SECRET_KEY": key_file.read_text().strip(),
+        # The emulator has no stream read limit, so the relay may look for new events often.
+        "EVENT_RELAY_IDLE_SECONDS": "0.02",
         "PYTHONUNBUFFERED": "1",
     }
     return {**defaults, **os.environ}
@@ -87,6 +89,7 @@ class Stack:
         )
 
     def start(self, name: str, argv: list[str]) -> subprocess.Popen:
+        self._check_stopping()
         process = subprocess.Popen(
             argv,
             cwd=ROOT,
@@ -106,7 +109,12 @@ class Stack:
             sys.stdout.write(f"{name:>{self.width}} | {line}")
         sys.stdout.flush()
 
+    def _check_stopping(self) -> None:
+        if self.stopping.is_set():
+            raise KeyboardInterrupt
+
     def run_step(self, title: str, argv: list[str]) -> None:
+        self._check_stopping()
         print(f"==> {title}", flush=True)
         result = subprocess.run(argv, cwd=ROOT, env=self.env)
         if result.returncode:
@@ -140,7 +148,10 @@ class Stack:
 def main() -> None:
     env = local_environment()
     stack = Stack(env)
-    signal.signal(signal.SIGTERM, lambda *_: stack.stopping.set())
+    # Installed explicitly: a shell that starts us in the background may have told us to
+    # ignore SIGINT, and Ctrl-C must still stop everything.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stack.stopping.set())
     manage = [PYTHON, str(ROOT / "manage.py")]
     endpoint_port = int(env["AWS_ENDPOINT_URL"].rsplit(":", 1)[1])
     web_port = int(env.get("PORT", "8000"))
@@ -170,7 +181,7 @@ def main() -> None:
                 "-",
             ],
         )
-        stack.start("relay", [*manage, "relay_outbox"])
+        stack.start("relay", [*manage, "relay_events"])
         for status in STATUSES:
             stack.start(f"w:{status}", [*manage, "runworker", str(status)])
         wait_for_port("127.0.0.1", web_port, timeout=30, process=web)

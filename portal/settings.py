@@ -115,9 +115,11 @@ ORDERS_DLQ_MAX_RECEIVE_COUNT = env.int("ORDERS_DLQ_MAX_RECEIVE_COUNT", default=5
 ORDERS_VISIBILITY_TIMEOUT = env.int("ORDERS_VISIBILITY_TIMEOUT", default=60)
 #: First retry delay in seconds for a transient failure; doubles on each delivery.
 ORDERS_RETRY_BACKOFF = env.int("ORDERS_RETRY_BACKOFF", default=2)
-#: How old an unpublished event must be before the outbox relay publishes it.
-OUTBOX_GRACE_SECONDS = env.float("OUTBOX_GRACE_SECONDS", default=10.0)
-OUTBOX_SWEEP_INTERVAL = env.float("OUTBOX_SWEEP_INTERVAL", default=5.0)
+#: Pause of the event relay after a read of the table's stream found nothing. DynamoDB
+#: Streams allow 5 reads a second per shard; the emulator has no such limit (make run: 0.02).
+EVENT_RELAY_IDLE_SECONDS = env.float("EVENT_RELAY_IDLE_SECONDS", default=0.25)
+#: Stream records read per call (DynamoDB's maximum is 1000).
+EVENT_RELAY_BATCH = env.int("EVENT_RELAY_BATCH", default=1000)
 
 # --- Celery: one worker per status queue, SQS through kombu ------------------------------
 SQS_WAIT_TIME_SECONDS = env.int("SQS_WAIT_TIME_SECONDS", default=10)
@@ -156,8 +158,6 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_ACKS_ON_FAILURE_OR_TIMEOUT = False
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TASK_IGNORE_RESULT = True
-CELERY_TASK_SOFT_TIME_LIMIT = max(ORDERS_VISIBILITY_TIMEOUT - 15, 5)
-CELERY_TASK_TIME_LIMIT = max(ORDERS_VISIBILITY_TIMEOUT - 5, 10)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_CONCURRENCY = WORKER_CONCURRENCY
 CELERY_WORKER_POOL = WORKER_POOL

@@ -58,3 +58,15 @@ def aws(emulator: str) -> Iterator[AwsStack]:
         for name, value in saved.items():
             setattr(settings, name, value)
         container.reset()
+
+
+@pytest.fixture
+def relay(aws):
+    """An event relay over the shared stack's stream that starts at its current end, so a test
+    sees exactly the events its own writes committed."""
+    from orders.container import event_relay
+    from orders.events.relay import MemoryCheckpoints
+
+    relay = event_relay(checkpoints=MemoryCheckpoints(), start_at="LATEST")
+    relay.poll()  # takes its place at the end of the stream now
+    return relay

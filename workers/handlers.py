@@ -40,7 +40,8 @@ def notify(service: OrderService, event: ReceivedEvent) -> None:
 
 
 def release_and_notify(service: OrderService, event: ReceivedEvent) -> None:
-    # Terminal statuses never go stale, so release runs for duplicates too (it is idempotent).
+    # Terminal statuses never go stale, so a duplicate runs again: the release is idempotent,
+    # the notification is repeated (it carries the event id for receivers to de-duplicate).
     order = service.get_order(event.order_id)
     service.release_team(order)
     if order.status == event.status:

@@ -29,7 +29,7 @@ class MalformedEvent(ValueError):
 
 
 @dataclass(frozen=True)
-class OutboxMessage:
+class EventMessage:
     """An event ready to publish: exactly what SNS will carry, stored with the order first."""
 
     event_id: str
@@ -126,9 +126,9 @@ def to_cloudevent(event: OrderEvent) -> dict[str, Any]:
     }
 
 
-def to_message(event: OrderEvent) -> OutboxMessage:
+def to_message(event: OrderEvent) -> EventMessage:
     body = json.dumps(to_cloudevent(event), separators=(",", ":"), sort_keys=True)
-    return OutboxMessage(
+    return EventMessage(
         event_id=event.id,
         order_id=event.order.id,
         body=body,

@@ -1,14 +1,18 @@
-"""Publishing stored events to the SNS topic."""
+"""Publishing events to the SNS topic."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from .contract import OutboxMessage
+from .contract import EventMessage
 
-log = logging.getLogger(__name__)
+#: SNS PublishBatch takes at most ten entries.
+BATCH_SIZE = 10
+
+
+class PublishFailed(Exception):
+    """SNS refused some entries of a batch; none of the batch counts as published."""
 
 
 class SnsPublisher:
@@ -17,9 +21,26 @@ class SnsPublisher:
         self._topic_arn = topic_arn
         self._fifo = fifo
 
-    def publish(self, message: OutboxMessage) -> None:
-        kwargs: dict[str, Any] = {
-            "TopicArn": self._topic_arn(),
+    def publish(self, messages: Sequence[EventMessage]) -> None:
+        """Publish in order, ten per call. Raises :class:`PublishFailed` (or the client's
+        error) if any entry was not accepted; the caller retries the lot, so a consumer may see
+        an event twice but never misses one."""
+        for start in range(0, len(messages), BATCH_SIZE):
+            chunk = messages[start : start + BATCH_SIZE]
+            entries = [self._entry(str(i), m) for i, m in enumerate(chunk)]
+            response = self._client.publish_batch(
+                TopicArn=self._topic_arn(), PublishBatchRequestEntries=entries
+            )
+            if response.get("Failed"):
+                failures = "; ".join(
+                    f"{chunk[int(f['Id'])].event_id}: {f.get('Code')} {f.get('Message', '')}"
+                    for f in response["Failed"]
+                )
+                raise PublishFailed(failures)
+
+    def _entry(self, entry_id: str, message: EventMessage) -> dict[str, Any]:
+        entry: dict[str, Any] = {
+            "Id": entry_id,
             "Message": message.body,
             "MessageAttributes": {
                 name: {"DataType": "String", "StringValue": value}
@@ -27,6 +48,6 @@ class SnsPublisher:
             },
         }
         if self._fifo:
-            kwargs["MessageGroupId"] = message.group_id
-            kwargs["MessageDeduplicationId"] = message.event_id
-        self._client.publish(**kwargs)
+            entry["MessageGroupId"] = message.group_id
+            entry["MessageDeduplicationId"] = message.event_id
+        return entry

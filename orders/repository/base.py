@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
 from orders.domain.model import HistoryEntry, Order
-from orders.events.contract import OutboxMessage
+from orders.events.contract import EventMessage
 
 T = TypeVar("T")
 
@@ -27,17 +26,18 @@ class OrderRepository(Protocol):
     """Orders with their history and their not-yet-published events.
 
     Every write is a single conditional write of one order: the order, its new history entry
-    and the event to publish are stored together or not at all (the transactional outbox).
+    and the event to publish are stored together or not at all. Publishing is the event
+    relay's job: it reads what was committed (the table's stream), so no event is lost.
     """
 
-    def add(self, order: Order, message: OutboxMessage) -> None:
+    def add(self, order: Order, message: EventMessage) -> None:
         """Store a new order; :class:`OrderAlreadyExists` if the id is taken."""
 
     def get(self, order_id: str) -> Order:
         """:class:`OrderNotFound` if there is no such order."""
 
     def save_move(
-        self, order: Order, message: OutboxMessage, *, expected_status: str, expected_version: int
+        self, order: Order, message: EventMessage, *, expected_status: str, expected_version: int
     ) -> None:
         """Store ``order`` (whose last history entry is new) if the stored one still has
         ``expected_status`` and ``expected_version``; else :class:`ConcurrencyConflict`."""
@@ -55,12 +55,6 @@ class OrderRepository(Protocol):
         """Newest first."""
 
     def find_by_reference(self, integrator: str, external_reference: str) -> Order | None: ...
-
-    def mark_published(self, order_id: str, event_id: str) -> None:
-        """Forget an outbox entry once SNS has accepted it (idempotent)."""
-
-    def pending_messages(self, *, created_before: datetime, limit: int) -> list[OutboxMessage]:
-        """Outbox entries older than ``created_before``, oldest first."""
 
 
 class TeamLoads(Protocol):

@@ -1,16 +1,17 @@
 """The order repository over DynamoDB (boto3's low-level client).
 
 Single-table design, written down in ``docs/dynamodb.md``. Every write touches one item and is
-conditional, so it needs no transaction: the order item carries its history and its outbox
-(events stored but not yet accepted by SNS). No ``Scan`` anywhere: each listing is a ``Query``
-on a global secondary index.
+conditional, so it needs no transaction: the order item carries its history and the event of
+its latest change (``last_event``). The table's stream is the outbox: every committed write
+reaches the event relay (``orders.events.relay``), which publishes the event to SNS.
+No ``Scan`` anywhere: each listing is a ``Query`` on a global secondary index.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -18,7 +19,7 @@ from botocore.exceptions import ClientError
 from orders.domain.errors import ConcurrencyConflict, OrderAlreadyExists, OrderNotFound
 from orders.domain.model import Actor, Contact, HistoryEntry, Order, Priority, TimeWindow
 from orders.domain.workflow import ActorKind, Status
-from orders.events.contract import OutboxMessage, isoformat
+from orders.events.contract import EventMessage, isoformat
 
 from .base import Page, clamp_page_size
 from .cursor import decode_cursor, encode_cursor
@@ -27,17 +28,14 @@ ORDER_PREFIX = "ORDER#"
 ORDER_SK = "ORDER"
 TEAM_PREFIX = "TEAM#"
 TEAM_SK = "LOAD"
-OUTBOX_SHARD = "OUTBOX"
+RELAY_PREFIX = "RELAY#"
 
 BY_STATUS = "by-status"
 BY_INTEGRATOR = "by-integrator"
 BY_REFERENCE = "by-reference"
-OUTBOX_INDEX = "outbox"
 
 #: Attributes a move or an edit never changes (keys and what identifies the order).
-_IMMUTABLE = frozenset(
-    {"pk", "sk", "id", "integrator", "created_at", "created_key", "history", "outbox"}
-)
+_IMMUTABLE = frozenset({"pk", "sk", "id", "integrator", "created_at", "created_key", "history"})
 #: Attributes that are absent when the order has no value for them.
 _OPTIONAL = (
     "external_reference",
@@ -76,8 +74,6 @@ def table_definition(table_name: str) -> dict[str, Any]:
                 "integrator",
                 "created_key",
                 "integrator_ref",
-                "outbox_shard",
-                "outbox_since",
             )
         ],
         "KeySchema": [
@@ -85,16 +81,52 @@ def table_definition(table_name: str) -> dict[str, Any]:
             {"AttributeName": "sk", "KeyType": "RANGE"},
         ],
         "GlobalSecondaryIndexes": [
-            gsi(BY_STATUS, "status", "created_key", {"ProjectionType": "ALL"}),
-            gsi(BY_INTEGRATOR, "integrator", "created_key", {"ProjectionType": "ALL"}),
-            gsi(BY_REFERENCE, "integrator_ref", None, {"ProjectionType": "ALL"}),
-            gsi(
-                OUTBOX_INDEX,
-                "outbox_shard",
-                "outbox_since",
-                {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["outbox"]},
-            ),
+            gsi(BY_STATUS, "status", "created_key", listing("status", "created_key")),
+            gsi(BY_INTEGRATOR, "integrator", "created_key", listing("integrator", "created_key")),
+            gsi(BY_REFERENCE, "integrator_ref", None, listing("integrator_ref")),
         ],
+        # The stream is the outbox: the event relay publishes what each write committed.
+        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    }
+
+
+#: What list pages show. History and the last event stay out of the indexes: they grow, and
+#: every byte projected is written again to each index on every change.
+LISTED_ATTRIBUTES = (
+    "id",
+    "integrator",
+    "title",
+    "description",
+    "category",
+    "priority",
+    "site",
+    "status",
+    "version",
+    "created_at",
+    "created_key",
+    "updated_at",
+    "status_changed_at",
+    "metadata",
+    "external_reference",
+    "integrator_ref",
+    "contact",
+    "window_start",
+    "window_end",
+    "sla_due_at",
+    "assigned_team",
+    "rejection_reason",
+    "cancellation_reason",
+    "started_at",
+    "completed_at",
+    "sla_met",
+)
+
+
+def listing(*index_keys: str) -> dict[str, Any]:
+    keys = {"pk", "sk", *index_keys}
+    return {
+        "ProjectionType": "INCLUDE",
+        "NonKeyAttributes": [name for name in LISTED_ATTRIBUTES if name not in keys],
     }
 
 
@@ -134,9 +166,10 @@ def _history_from_item(value: dict[str, Any]) -> HistoryEntry:
     )
 
 
-def _outbox_entry(message: OutboxMessage) -> dict[str, Any]:
+def _event_entry(message: EventMessage) -> dict[str, Any]:
     return {
         "M": {
+            "id": _s(message.event_id),
             "body": _s(message.body),
             "attributes": {"M": {k: _s(v) for k, v in message.attributes.items()}},
             "created_at": _s(message.created_at),
@@ -149,7 +182,7 @@ def _dt(text: str) -> datetime:
 
 
 def order_to_item(order: Order) -> dict[str, Any]:
-    """The one mapping from an order to its DynamoDB item (outbox excluded)."""
+    """The one mapping from an order to its DynamoDB item (its last event excluded)."""
     created_at = isoformat(order.created_at)
     item: dict[str, Any] = {
         **order_key(order.id),
@@ -248,11 +281,9 @@ class DynamoOrderRepository:
 
     # -- writes ---------------------------------------------------------------------------
 
-    def add(self, order: Order, message: OutboxMessage) -> None:
+    def add(self, order: Order, message: EventMessage) -> None:
         item = order_to_item(order)
-        item["outbox"] = {"M": {message.event_id: _outbox_entry(message)}}
-        item["outbox_shard"] = _s(OUTBOX_SHARD)
-        item["outbox_since"] = _s(message.created_at)
+        item["last_event"] = _event_entry(message)
         try:
             self._client.put_item(
                 TableName=self._table,
@@ -265,30 +296,22 @@ class DynamoOrderRepository:
             raise
 
     def save_move(
-        self, order: Order, message: OutboxMessage, *, expected_status: str, expected_version: int
+        self, order: Order, message: EventMessage, *, expected_status: str, expected_version: int
     ) -> None:
         item = order_to_item(order)
         names = {
             "#status": "status",
             "#version": "version",
             "#history": "history",
-            "#outbox": "outbox",
-            "#event": message.event_id,
+            "#last_event": "last_event",
         }
         values: dict[str, Any] = {
             ":expected_status": _s(expected_status),
             ":expected_version": {"N": str(expected_version)},
             ":entry": {"L": [_history_to_item(order.history[-1])]},
-            ":message": _outbox_entry(message),
-            ":shard": _s(OUTBOX_SHARD),
-            ":since": _s(message.created_at),
+            ":message": _event_entry(message),
         }
-        sets = [
-            "#history = list_append(#history, :entry)",
-            "#outbox.#event = :message",
-            "outbox_shard = :shard",
-            "outbox_since = if_not_exists(outbox_since, :since)",
-        ]
+        sets = ["#history = list_append(#history, :entry)", "#last_event = :message"]
         for index, (name, value) in enumerate(sorted(item.items())):
             if name in _IMMUTABLE:
                 continue
@@ -324,49 +347,6 @@ class DynamoOrderRepository:
                 actual_status=current["status"]["S"],
                 actual_version=int(current["version"]["N"]),
             ) from None
-
-    def mark_published(self, order_id: str, event_id: str) -> None:
-        names = {"#outbox": "outbox", "#event": event_id}
-        try:
-            # The last pending event also takes the order out of the sparse outbox index.
-            self._client.update_item(
-                TableName=self._table,
-                Key=order_key(order_id),
-                UpdateExpression="REMOVE #outbox.#event, outbox_shard, outbox_since",
-                ConditionExpression="attribute_exists(#outbox.#event) AND size(#outbox) = :one",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues={":one": {"N": "1"}},
-            )
-            return
-        except ClientError as exc:
-            if not _is_condition_failure(exc):
-                raise
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=order_key(order_id),
-                UpdateExpression="REMOVE #outbox.#event",
-                ConditionExpression="attribute_exists(#outbox.#event)",
-                ExpressionAttributeNames=names,
-            )
-        except ClientError as exc:
-            if not _is_condition_failure(exc):
-                raise
-            return  # already forgotten: nothing to do
-        # Other events were pending a moment ago; if they were all published meanwhile, no call
-        # above saw the outbox empty, so take the order out of the outbox index here.
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=order_key(order_id),
-                UpdateExpression="REMOVE outbox_shard, outbox_since",
-                ConditionExpression="size(#outbox) = :zero",
-                ExpressionAttributeNames={"#outbox": "outbox"},
-                ExpressionAttributeValues={":zero": {"N": "0"}},
-            )
-        except ClientError as exc:
-            if not _is_condition_failure(exc):
-                raise
 
     # -- reads ----------------------------------------------------------------------------
 
@@ -412,37 +392,6 @@ class DynamoOrderRepository:
         )
         items = response.get("Items", [])
         return item_to_order(items[0]) if items else None
-
-    def pending_messages(self, *, created_before: datetime, limit: int) -> list[OutboxMessage]:
-        before = isoformat(created_before)
-        messages: list[OutboxMessage] = []
-        kwargs: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": OUTBOX_INDEX,
-            "KeyConditionExpression": "outbox_shard = :shard AND outbox_since < :before",
-            "ExpressionAttributeValues": {":shard": _s(OUTBOX_SHARD), ":before": _s(before)},
-        }
-        while len(messages) < limit:
-            response = self._client.query(**kwargs, Limit=limit)
-            for item in response.get("Items", []):
-                order_id = item["pk"]["S"].removeprefix(ORDER_PREFIX)
-                for event_id, entry in item.get("outbox", {}).get("M", {}).items():
-                    m = entry["M"]
-                    if m["created_at"]["S"] < before:
-                        messages.append(
-                            OutboxMessage(
-                                event_id=event_id,
-                                order_id=order_id,
-                                body=m["body"]["S"],
-                                attributes={k: v["S"] for k, v in m["attributes"]["M"].items()},
-                                created_at=m["created_at"]["S"],
-                            )
-                        )
-            if "LastEvaluatedKey" not in response:
-                break
-            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-        messages.sort(key=lambda m: m.created_at)
-        return messages[:limit]
 
     def _page(self, index: str, attribute: str, value: str, limit: int, cursor: str | None):
         scope = f"{self._table}/{index}/{value}"
@@ -520,3 +469,49 @@ class DynamoTeamLoads:
             UpdateExpression="DELETE orders :order",
             ExpressionAttributeValues={":order": {"SS": [order_id]}},
         )
+
+
+def event_from_image(image: dict[str, Any] | None) -> EventMessage | None:
+    """The event a stream record's image carries, if it is an order's (the one mapping back)."""
+    if not image or "last_event" not in image:
+        return None
+    m = image["last_event"]["M"]
+    return EventMessage(
+        event_id=m["id"]["S"],
+        order_id=image["id"]["S"],
+        body=m["body"]["S"],
+        attributes={k: v["S"] for k, v in m["attributes"]["M"].items()},
+        created_at=m["created_at"]["S"],
+    )
+
+
+class DynamoCheckpoints:
+    """How far the event relay got in each stream shard, kept in the orders table."""
+
+    def __init__(self, client: Any, table_name: str):
+        self._client = client
+        self._table = table_name
+
+    def _key(self, stream: str, shard_id: str) -> dict[str, Any]:
+        return {"pk": _s(RELAY_PREFIX + stream), "sk": _s(shard_id)}
+
+    def load(self, stream: str, shard_id: str) -> tuple[str | None, bool]:
+        item = self._client.get_item(
+            TableName=self._table, Key=self._key(stream, shard_id), ConsistentRead=True
+        ).get("Item")
+        if not item:
+            return None, False
+        sequence = item["sequence_number"]["S"] if "sequence_number" in item else None
+        return sequence, item.get("finished", {}).get("BOOL", False)
+
+    def save(
+        self, stream: str, shard_id: str, *, sequence_number: str | None, finished: bool
+    ) -> None:
+        item = {
+            **self._key(stream, shard_id),
+            "finished": {"BOOL": finished},
+            "updated_at": _s(isoformat(datetime.now(UTC))),
+        }
+        if sequence_number:
+            item["sequence_number"] = _s(sequence_number)
+        self._client.put_item(TableName=self._table, Item=item)

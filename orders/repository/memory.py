@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from datetime import datetime
 
 from orders.domain.errors import ConcurrencyConflict, OrderAlreadyExists, OrderNotFound
 from orders.domain.model import HistoryEntry, Order
-from orders.events.contract import OutboxMessage, isoformat
+from orders.events.contract import EventMessage
 
 from .base import Page, clamp_page_size
 from .cursor import decode_cursor, encode_cursor
@@ -17,19 +16,20 @@ from .cursor import decode_cursor, encode_cursor
 class InMemoryOrderRepository:
     def __init__(self, *, cursor_secret: bytes = b"memory"):
         self._orders: dict[str, Order] = {}
-        self._outbox: dict[str, dict[str, OutboxMessage]] = {}
+        #: Every committed event in commit order: what the table's stream would carry.
+        self.stream: list[EventMessage] = []
         self._lock = threading.Lock()
         self._secret = cursor_secret
 
-    def add(self, order: Order, message: OutboxMessage) -> None:
+    def add(self, order: Order, message: EventMessage) -> None:
         with self._lock:
             if order.id in self._orders:
                 raise OrderAlreadyExists(order.id)
             self._orders[order.id] = order
-            self._outbox.setdefault(order.id, {})[message.event_id] = message
+            self.stream.append(message)
 
     def save_move(
-        self, order: Order, message: OutboxMessage, *, expected_status: str, expected_version: int
+        self, order: Order, message: EventMessage, *, expected_status: str, expected_version: int
     ) -> None:
         with self._lock:
             current = self._orders.get(order.id)
@@ -44,11 +44,7 @@ class InMemoryOrderRepository:
                     actual_version=current.version,
                 )
             self._orders[order.id] = order
-            self._outbox.setdefault(order.id, {})[message.event_id] = message
-
-    def mark_published(self, order_id: str, event_id: str) -> None:
-        with self._lock:
-            self._outbox.get(order_id, {}).pop(event_id, None)
+            self.stream.append(message)
 
     def get(self, order_id: str) -> Order:
         try:
@@ -76,14 +72,6 @@ class InMemoryOrderRepository:
             if order.integrator == integrator and order.external_reference == external_reference:
                 return order
         return None
-
-    def pending_messages(self, *, created_before: datetime, limit: int) -> list[OutboxMessage]:
-        before = isoformat(created_before)
-        with self._lock:
-            pending = [
-                m for msgs in self._outbox.values() for m in msgs.values() if m.created_at < before
-            ]
-        return sorted(pending, key=lambda m: m.created_at)[:limit]
 
     def _page(self, scope: str, match, limit: int, cursor: str | None) -> Page[Order]:
         ordered = sorted(

@@ -1,5 +1,5 @@
-"""The whole portal as separate processes: moto server, gunicorn serving the API, and one
-real Celery worker per status queue, sharing the test database."""
+"""The whole portal as separate processes: moto server, gunicorn serving the API, the event
+relay, and one real Celery worker per status queue, sharing the test database."""
 
 from __future__ import annotations
 
@@ -99,6 +99,7 @@ def portal(emulator, django_db_setup, django_db_blocker) -> Iterator[Portal]:
         "ORDERS_RETRY_BACKOFF": "1",
         "SQS_WAIT_TIME_SECONDS": "5",
         "WORKER_CONCURRENCY": "2",
+        "EVENT_RELAY_IDLE_SECONDS": "0.01",
         "PYTHONUNBUFFERED": "1",
     }
     processes = Processes()
@@ -122,6 +123,7 @@ def portal(emulator, django_db_setup, django_db_blocker) -> Iterator[Portal]:
             ],
             env,
         )
+        processes.start("relay", [sys.executable, "manage.py", "relay_events"], env)
         for status in STATUSES:
             processes.start(
                 f"worker-{status}",

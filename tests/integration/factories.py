@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from orders.domain import rules
 from orders.domain.model import Actor, Order, OrderEvent
 from orders.domain.rules import OrderInput
-from orders.events.contract import OutboxMessage, to_message
+from orders.events.contract import EventMessage, to_message
 
 EXAMPLE = {
     "title": "Replace HVAC filter",
@@ -21,7 +21,7 @@ EXAMPLE = {
 
 def new_order(
     *, integrator: str = "acme", created_at: datetime | None = None, **fields
-) -> tuple[Order, OrderEvent, OutboxMessage]:
+) -> tuple[Order, OrderEvent, EventMessage]:
     data = {"title": "Fix the lights", "category": "electrical", "site": "Depot 3", **fields}
     order, event = rules.create_order(
         OrderInput(**data),

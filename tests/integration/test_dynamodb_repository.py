@@ -173,49 +173,6 @@ def test_find_by_reference(repo):
     assert repo.find_by_reference("other", "WO-77") is None
 
 
-def test_outbox_keeps_events_until_marked_published(repo):
-    order, _, message = new_order()
-    repo.add(order, message)
-    accepted, _, m1 = moved(order, Status.ACCEPTED)
-    repo.save_move(accepted, m1, expected_status="received", expected_version=1)
-    later = datetime.now(UTC) + timedelta(hours=1)
-
-    pending = {
-        m.event_id: m
-        for m in repo.pending_messages(created_before=later, limit=1000)
-        if m.order_id == order.id
-    }
-    assert set(pending) == {message.event_id, m1.event_id}
-    assert pending[m1.event_id].body == m1.body
-    assert pending[m1.event_id].attributes == {
-        "status": "accepted",
-        "event_type": "order.status_changed",
-    }
-
-    repo.mark_published(order.id, message.event_id)
-    repo.mark_published(order.id, message.event_id)  # idempotent
-    remaining = [
-        m.event_id
-        for m in repo.pending_messages(created_before=later, limit=1000)
-        if m.order_id == order.id
-    ]
-    assert remaining == [m1.event_id]
-    repo.mark_published(order.id, m1.event_id)
-    assert not [
-        m for m in repo.pending_messages(created_before=later, limit=1000) if m.order_id == order.id
-    ]
-    assert repo.get(order.id).version == 2  # publishing never touches the order itself
-
-
-def test_pending_messages_respects_the_age_limit(repo):
-    order, _, message = new_order(created_at=datetime.now(UTC))
-    repo.add(order, message)
-    earlier = datetime.now(UTC) - timedelta(minutes=5)
-    assert order.id not in {
-        m.order_id for m in repo.pending_messages(created_before=earlier, limit=1000)
-    }
-
-
 def test_team_loads_reserve_up_to_capacity_idempotently(aws):
     loads = DynamoTeamLoads(aws.dynamodb, aws.resources.table)
     team = f"team-{uuid.uuid4().hex[:6]}"

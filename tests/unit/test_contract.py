@@ -11,8 +11,8 @@ from orders.domain import rules
 from orders.domain.model import Actor, Contact, OrderEvent, TimeWindow
 from orders.domain.rules import OrderInput
 from orders.events.contract import (
+    EventMessage,
     MalformedEvent,
-    OutboxMessage,
     isoformat,
     parse_event,
     to_cloudevent,
@@ -120,7 +120,7 @@ def test_creation_message_has_no_from_status():
 def test_message_attributes_are_what_the_filter_policies_route_on():
     event = accepted_event()
     message = to_message(event)
-    assert isinstance(message, OutboxMessage)
+    assert isinstance(message, EventMessage)
     assert message.attributes == {"status": "accepted", "event_type": "order.status_changed"}
     assert message.event_id == event.id
     assert message.order_id == "order-1"

@@ -12,35 +12,17 @@ from orders.domain.errors import ConcurrencyConflict, IllegalTransition
 from orders.domain.model import Actor, Order
 from orders.domain.rules import OrderInput
 from orders.domain.workflow import ActorKind, Status
-from orders.events.contract import OutboxMessage, parse_event
-from orders.events.outbox import Outbox
+from orders.events.contract import EventMessage, parse_event
 from orders.repository.memory import InMemoryOrderRepository, InMemoryTeamLoads
 from orders.services import OrderService, TeamInfo
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
-GRACE = timedelta(seconds=30)
-FAR_FUTURE = datetime(2100, 1, 1, tzinfo=UTC)
 INTEGRATOR = Actor.integrator("acme")
 STAFF = Actor.staff("alice")
 RECEIVED_WORKER = Actor.system("received-worker")
 ACCEPTED_WORKER = Actor.system("accepted-worker")
 #: code -> (capacity, categories served)
 DEFAULT_TEAMS = {"north": (2, {"hvac"}), "south": (3, {"hvac", "general"})}
-
-
-class FakePublisher:
-    def __init__(self) -> None:
-        self.published: list[OutboxMessage] = []
-        self.down = False
-
-    def publish(self, message: OutboxMessage) -> None:
-        if self.down:
-            raise ConnectionError("SNS is unreachable")
-        self.published.append(message)
-
-    @property
-    def statuses(self) -> list[str]:
-        return [m.attributes["status"] for m in self.published]
 
 
 class FakeTeamDirectory:
@@ -87,23 +69,26 @@ class World:
 
     def __init__(self, teams: dict[str, tuple[int, set[str]]] | None = None):
         self.repo = InMemoryOrderRepository()
-        self.publisher = FakePublisher()
-        self.outbox = Outbox(self.repo, self.publisher, grace=GRACE)
         self.teams = FakeTeamDirectory(teams if teams is not None else dict(DEFAULT_TEAMS))
         self.loads = InMemoryTeamLoads()
         self.notifier = FakeNotifier()
         self.clock = Clock()
         self.service = OrderService(
             orders=self.repo,
-            outbox=self.outbox,
             teams=self.teams,
             loads=self.loads,
             notifier=self.notifier,
             clock=self.clock,
         )
 
-    def pending(self) -> list[OutboxMessage]:
-        return self.repo.pending_messages(created_before=FAR_FUTURE, limit=100)
+    @property
+    def published(self) -> list[EventMessage]:
+        """Events committed with their orders, in order: what the event relay publishes."""
+        return self.repo.stream
+
+    @property
+    def statuses(self) -> list[str]:
+        return [m.attributes["status"] for m in self.published]
 
     def create(self, *, category: str = "hvac", order_id: str | None = None, **fields) -> Order:
         data = OrderInput(
@@ -150,51 +135,20 @@ def test_create_order_stores_the_order(world):
     assert world.repo.get("order-1") == order
 
 
-def test_create_order_publishes_one_received_event_and_empties_the_outbox(world):
+def test_create_order_commits_one_received_event_with_the_order(world):
     order = world.create()
-    assert len(world.publisher.published) == 1
-    message = world.publisher.published[0]
+    assert len(world.published) == 1
+    message = world.published[0]
     assert message.attributes == {"status": "received", "event_type": "order.created"}
     assert message.order_id == order.id
     assert message.event_id == order.history[0].event_id
     received = parse_event(message.body)
     assert (received.order_id, received.status, received.order_version) == (order.id, "received", 1)
-    assert world.pending() == []
 
 
 def test_create_order_without_id_generates_distinct_ids(world):
     first, second = world.create(), world.create()
     assert first.id and second.id and first.id != second.id
-
-
-def test_create_order_succeeds_while_sns_is_down_and_the_relay_publishes_later(world):
-    world.publisher.down = True
-    order = world.create()
-
-    assert world.repo.get(order.id) == order
-    assert world.publisher.published == []
-    pending = world.pending()
-    assert [m.event_id for m in pending] == [order.history[0].event_id]
-
-    world.publisher.down = False
-    # Within the grace period the relay leaves it to the (possibly still running) writer.
-    assert world.outbox.sweep(now=T0 + GRACE / 2) == 0
-    assert world.publisher.published == []
-
-    assert world.outbox.sweep(now=T0 + GRACE + timedelta(seconds=1)) == 1
-    assert [m.event_id for m in world.publisher.published] == [order.history[0].event_id]
-    assert world.publisher.statuses == ["received"]
-    assert world.pending() == []
-
-    assert world.outbox.sweep(now=T0 + timedelta(hours=1)) == 0
-    assert len(world.publisher.published) == 1
-
-
-def test_sweep_while_sns_is_still_down_keeps_the_event(world):
-    world.publisher.down = True
-    order = world.create()
-    assert world.outbox.sweep(now=T0 + timedelta(hours=1)) == 0
-    assert [m.event_id for m in world.pending()] == [order.history[0].event_id]
 
 
 # -- transition_order --------------------------------------------------------------------------
@@ -215,8 +169,7 @@ def test_transition_order_moves_and_publishes(world):
     assert moved.cancellation_reason == "duplicate"
     assert moved.updated_at == T0 + timedelta(minutes=5)
     assert world.repo.get(order.id) == moved
-    assert world.publisher.statuses == ["received", "cancelled"]
-    assert world.pending() == []
+    assert world.statuses == ["received", "cancelled"]
 
 
 def test_transition_with_a_stale_version_is_a_conflict_and_changes_nothing(world):
@@ -228,8 +181,7 @@ def test_transition_with_a_stale_version_is_a_conflict_and_changes_nothing(world
     assert info.value.version_changed
     assert info.value.actual_version == 1
     assert world.repo.get(order.id) == order
-    assert world.publisher.statuses == ["received"]
-    assert world.pending() == []
+    assert world.statuses == ["received"]
 
 
 def test_integrator_cannot_accept_an_order(world):
@@ -238,7 +190,7 @@ def test_integrator_cannot_accept_an_order(world):
         world.service.transition_order(order_id=order.id, to="accepted", actor=INTEGRATOR)
     assert info.value.allowed == ["cancelled"]
     assert world.repo.get(order.id).status is Status.RECEIVED
-    assert world.publisher.statuses == ["received"]
+    assert world.statuses == ["received"]
 
 
 # -- review ------------------------------------------------------------------------------------
@@ -254,8 +206,7 @@ def test_review_accepts_an_order_in_a_served_category(world):
     assert moved.version == 2
     assert moved.sla_due_at == T0 + timedelta(hours=4)
     assert world.repo.get(order.id) == moved
-    assert world.publisher.statuses == ["received", "accepted"]
-    assert world.pending() == []
+    assert world.statuses == ["received", "accepted"]
 
 
 def test_review_rejects_an_order_no_team_serves(world):
@@ -267,14 +218,14 @@ def test_review_rejects_an_order_no_team_serves(world):
     assert moved.rejection_reason and "plumbing" in moved.rejection_reason
     assert moved.sla_due_at is None
     assert world.repo.get(order.id).status is Status.REJECTED
-    assert world.publisher.statuses == ["received", "rejected"]
+    assert world.statuses == ["received", "rejected"]
 
 
 def test_review_of_a_stale_version_does_nothing(world):
     order = world.create()
     assert world.service.review(order_id=order.id, version=2, actor=RECEIVED_WORKER) is None
     assert world.repo.get(order.id) == order
-    assert world.publisher.statuses == ["received"]
+    assert world.statuses == ["received"]
 
 
 def test_review_of_an_order_that_has_moved_on_does_nothing(world):
@@ -282,7 +233,7 @@ def test_review_of_an_order_that_has_moved_on_does_nothing(world):
     world.service.transition_order(order_id=order.id, to="cancelled", actor=INTEGRATOR)
     assert world.service.review(order_id=order.id, version=1, actor=RECEIVED_WORKER) is None
     assert world.repo.get(order.id).status is Status.CANCELLED
-    assert world.publisher.statuses == ["received", "cancelled"]
+    assert world.statuses == ["received", "cancelled"]
 
 
 def test_review_delivered_twice_is_applied_once(world):
@@ -293,7 +244,7 @@ def test_review_delivered_twice_is_applied_once(world):
     assert second is None
     assert world.repo.get(order.id).version == 2
     assert len(world.repo.history(order.id)) == 2
-    assert world.publisher.statuses == ["received", "accepted"]
+    assert world.statuses == ["received", "accepted"]
 
 
 # -- schedule ----------------------------------------------------------------------------------
@@ -310,7 +261,7 @@ def test_schedule_assigns_the_least_loaded_team_and_reserves_it(world):
     assert world.held("south") == {order.id}
     assert world.held("north") == {"other-order"}
     assert world.repo.get(order.id) == moved
-    assert world.publisher.statuses == ["received", "accepted", "scheduled"]
+    assert world.statuses == ["received", "accepted", "scheduled"]
 
 
 def test_schedule_delivered_twice_is_a_no_op(world):
@@ -324,7 +275,7 @@ def test_schedule_delivered_twice_is_a_no_op(world):
     holdings = world.loads.holdings(["north", "south"])
     holders = [team for team, held in holdings.items() if order.id in held]
     assert holders == [first.assigned_team]
-    assert world.publisher.statuses == ["received", "accepted", "scheduled"]
+    assert world.statuses == ["received", "accepted", "scheduled"]
 
 
 def test_schedule_raises_no_team_available_when_every_team_is_full(world):
@@ -338,7 +289,7 @@ def test_schedule_raises_no_team_available_when_every_team_is_full(world):
         world.service.schedule(order_id=order.id, version=order.version, actor=ACCEPTED_WORKER)
     assert world.repo.get(order.id) == order
     assert order.id not in world.held("north") | world.held("south")
-    assert world.publisher.statuses == ["received", "accepted"]
+    assert world.statuses == ["received", "accepted"]
 
 
 def test_schedule_only_considers_teams_serving_the_category():
@@ -445,16 +396,16 @@ def test_history_records_each_move_with_its_actor(world):
     ]
     assert [h.version for h in history] == [1, 2, 3]
     assert [h.at for h in history] == [T0, T0 + timedelta(minutes=1), T0 + timedelta(minutes=2)]
-    assert [h.event_id for h in history] == [m.event_id for m in world.publisher.published]
+    assert [h.event_id for h in history] == [m.event_id for m in world.published]
 
 
 def test_published_events_describe_each_move_in_order(world):
     order = world.scheduled()
-    bodies = [json.loads(m.body) for m in world.publisher.published]
+    bodies = [json.loads(m.body) for m in world.published]
     assert [b["data"]["order"]["version"] for b in bodies] == [1, 2, 3]
     assert [b["data"]["transition"]["to"] for b in bodies] == ["received", "accepted", "scheduled"]
     assert bodies[-1]["data"]["order"]["assigned_team"] == order.assigned_team
-    assert {m.group_id for m in world.publisher.published} == {order.id}
+    assert {m.group_id for m in world.published} == {order.id}
 
 
 def test_current_returns_the_order_only_where_the_event_left_it(world):
@@ -468,3 +419,19 @@ def test_notify_passes_through_to_the_notifier(world):
     order = world.create()
     world.service.notify(order, status="received", event_id="evt-1")
     assert world.notifier.calls == [(order.id, "received", "evt-1")]
+
+
+def test_a_duplicate_that_loses_the_race_leaves_the_winners_team_reserved(world):
+    order = world.accepted()
+    read_before_the_winner_saved = world.repo.get(order.id)
+    winner = world.service.schedule(order_id=order.id, version=order.version, actor=ACCEPTED_WORKER)
+    assert winner is not None
+
+    # The duplicate delivery read the order before the winner's write landed.
+    reads = iter([read_before_the_winner_saved])
+    real_get = world.repo.get
+    world.repo.get = lambda order_id: next(reads, None) or real_get(order_id)
+    again = world.service.schedule(order_id=order.id, version=order.version, actor=ACCEPTED_WORKER)
+
+    assert again is None
+    assert order.id in world.held(winner.assigned_team)

@@ -1,0 +1,275 @@
+"""The event relay: publishes every committed order event to SNS, from the table's stream.
+
+The orders table's DynamoDB stream is the outbox. Each write stores the order together with
+the event of that change (``last_event``); the stream keeps every write, in order per order,
+for 24 hours. The relay reads it shard by shard (a parent shard to its end before its
+children, as DynamoDB requires for per-item order), publishes the events ten per call, and
+checkpoints how far it got. A crash between publishing and checkpointing publishes a few
+events again, never loses one: delivery is at least once and consumers skip duplicates.
+
+Run one relay per table (``python manage.py relay_events``). Two at once only duplicate.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from time import monotonic
+from typing import Any, Protocol
+
+from botocore.exceptions import ClientError
+
+from .contract import EventMessage
+
+log = logging.getLogger(__name__)
+
+
+class Checkpoints(Protocol):
+    def load(self, stream: str, shard_id: str) -> tuple[str | None, bool]: ...
+
+    def save(
+        self, stream: str, shard_id: str, *, sequence_number: str | None, finished: bool
+    ) -> None: ...
+
+
+class Publisher(Protocol):
+    def publish(self, messages: list[EventMessage]) -> None: ...
+
+
+Decoder = Callable[[dict[str, Any] | None], EventMessage | None]
+
+
+@dataclass
+class ShardState:
+    shard_id: str
+    parent_id: str | None
+    #: Sequence number of the last record handled (published or skipped).
+    position: str | None = None
+    #: The position last written to the checkpoint store.
+    saved: str | None = None
+    finished: bool = False
+    iterator: str | None = None
+    loaded: bool = False
+
+
+@dataclass
+class PollResult:
+    records: int = 0
+    published: int = 0
+    shards: list[str] = field(default_factory=list)
+
+
+def _error_code(exc: ClientError) -> str:
+    return exc.response.get("Error", {}).get("Code", "")
+
+
+class EventRelay:
+    def __init__(
+        self,
+        *,
+        streams: Any,
+        stream_arn: Callable[[], str],
+        publisher: Publisher,
+        checkpoints: Checkpoints,
+        decode: Decoder,
+        skip_key_prefix: str = "",
+        start_at: str = "TRIM_HORIZON",
+        batch_limit: int = 1000,
+        refresh_seconds: float = 30.0,
+        checkpoint_seconds: float = 1.0,
+    ):
+        self._streams = streams
+        self._stream_arn = stream_arn
+        self._publisher = publisher
+        self._checkpoints = checkpoints
+        self._decode = decode
+        self._skip_prefix = skip_key_prefix
+        self._start_at = start_at
+        self._batch_limit = batch_limit
+        self._refresh_seconds = refresh_seconds
+        # Checkpointing after every read would cost a write per batch; a crash replays at most
+        # this many seconds of events (consumers skip the duplicates).
+        self._checkpoint_seconds = checkpoint_seconds
+        self._next_checkpoint = 0.0
+        self._shards: dict[str, ShardState] = {}
+        self._arn: str | None = None
+        self._next_refresh = 0.0
+
+    @property
+    def stream(self) -> str:
+        """The stream's name for checkpoints: table and stream label."""
+        return (self._arn or "").split(":table/", 1)[-1]
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    def run(self, stop: threading.Event, *, idle_seconds: float) -> None:
+        failures = 0
+        while not stop.is_set():
+            try:
+                result = self.poll()
+                failures = 0
+            except Exception as exc:  # noqa: BLE001 - keep relaying; nothing was checkpointed
+                failures += 1
+                delay = min(30.0, 0.5 * 2 ** min(failures, 6))
+                log.warning("event relay failed (%s), retrying in %.1fs: %s", failures, delay, exc)
+                stop.wait(delay)
+                continue
+            if not result.records:
+                stop.wait(idle_seconds)
+        self.checkpoint()
+
+    def checkpoint(self) -> None:
+        """Record every shard's position that has moved since it was last recorded."""
+        for shard in self._shards.values():
+            if shard.position != shard.saved and shard.loaded:
+                self._checkpoints.save(
+                    self.stream,
+                    shard.shard_id,
+                    sequence_number=shard.position,
+                    finished=shard.finished,
+                )
+                shard.saved = shard.position
+        self._next_checkpoint = monotonic() + self._checkpoint_seconds
+
+    def poll(self) -> PollResult:
+        """One pass over every shard that may be read now."""
+        if monotonic() >= self._next_refresh:
+            self._refresh_shards()
+        result = PollResult()
+        for shard in self._readable_shards():
+            records, published = self._poll_shard(shard)
+            result.records += records
+            result.published += published
+            result.shards.append(shard.shard_id)
+        if monotonic() >= self._next_checkpoint:
+            self.checkpoint()
+        return result
+
+    # -- shards -----------------------------------------------------------------------------
+
+    def _refresh_shards(self) -> None:
+        arn = self._stream_arn()
+        if arn != self._arn:
+            self._arn, self._shards = arn, {}
+        start: str | None = None
+        while True:
+            kwargs: dict[str, Any] = {"StreamArn": arn}
+            if start:
+                kwargs["ExclusiveStartShardId"] = start
+            description = self._streams.describe_stream(**kwargs)["StreamDescription"]
+            for shard in description.get("Shards", []):
+                self._shards.setdefault(
+                    shard["ShardId"], ShardState(shard["ShardId"], shard.get("ParentShardId"))
+                )
+            start = description.get("LastEvaluatedShardId")
+            if not start:
+                break
+        self._next_refresh = monotonic() + self._refresh_seconds
+
+    def _readable_shards(self) -> list[ShardState]:
+        readable = []
+        for shard in self._shards.values():
+            if not shard.loaded:
+                shard.position, shard.finished = self._checkpoints.load(self.stream, shard.shard_id)
+                shard.saved = shard.position
+                shard.loaded = True
+            if shard.finished:
+                continue
+            parent = self._shards.get(shard.parent_id) if shard.parent_id else None
+            if parent is not None and not parent.finished:
+                continue  # a child waits until its parent is read to the end
+            readable.append(shard)
+        return readable
+
+    def _iterator(self, shard: ShardState) -> str:
+        kwargs: dict[str, Any] = {"StreamArn": self._arn, "ShardId": shard.shard_id}
+        if shard.position:
+            kwargs.update(ShardIteratorType="AFTER_SEQUENCE_NUMBER", SequenceNumber=shard.position)
+        else:
+            kwargs["ShardIteratorType"] = self._start_at
+        try:
+            return self._streams.get_shard_iterator(**kwargs)["ShardIterator"]
+        except ClientError as exc:
+            if _error_code(exc) != "TrimmedDataAccessException":
+                raise
+            log.error(
+                "stream shard %s was trimmed past checkpoint %s: events older than the "
+                "stream's 24-hour retention were never published",
+                shard.shard_id,
+                shard.position,
+            )
+            return self._streams.get_shard_iterator(
+                StreamArn=self._arn, ShardId=shard.shard_id, ShardIteratorType="TRIM_HORIZON"
+            )["ShardIterator"]
+
+    def _poll_shard(self, shard: ShardState) -> tuple[int, int]:
+        if shard.iterator is None:
+            shard.iterator = self._iterator(shard)
+        try:
+            response = self._streams.get_records(
+                ShardIterator=shard.iterator, Limit=self._batch_limit
+            )
+        except ClientError as exc:
+            if _error_code(exc) in ("ExpiredIteratorException", "TrimmedDataAccessException"):
+                shard.iterator = None  # start again from the last position
+                return 0, 0
+            raise
+        records = response.get("Records", [])
+        messages, others, last = self._messages(records)
+        if messages:
+            try:
+                self._publisher.publish(messages)
+            except Exception:
+                shard.iterator = None  # read these records again next time
+                raise
+        if last and (messages or others):
+            # A batch of nothing but our own checkpoint writes leaves the position alone, so
+            # that saving a checkpoint never calls for another one.
+            shard.position = last
+        next_iterator = response.get("NextShardIterator")
+        if next_iterator is None:
+            shard.finished = True
+            self._checkpoints.save(
+                self.stream, shard.shard_id, sequence_number=shard.position, finished=True
+            )
+            shard.saved = shard.position
+            self._next_refresh = 0.0  # its children can be read now
+        shard.iterator = next_iterator
+        return len(records), len(messages)
+
+    def _messages(
+        self, records: list[dict[str, Any]]
+    ) -> tuple[list[EventMessage], int, str | None]:
+        """The events to publish, how many other records of the table there were (the
+        relay's own checkpoint writes are not counted), and the last sequence number."""
+        messages, others, last = [], 0, None
+        for record in records:
+            change = record["dynamodb"]
+            last = change["SequenceNumber"]
+            key = change.get("Keys", {}).get("pk", {}).get("S", "")
+            if self._skip_prefix and key.startswith(self._skip_prefix):
+                continue
+            new = self._decode(change.get("NewImage"))
+            old = self._decode(change.get("OldImage"))
+            if new is not None and (old is None or old.event_id != new.event_id):
+                messages.append(new)
+            else:
+                others += 1
+        return messages, others, last
+
+
+class MemoryCheckpoints:
+    """Checkpoints kept in memory: for tests, and relays that may start from the end."""
+
+    def __init__(self) -> None:
+        self.saved: dict[tuple[str, str], tuple[str | None, bool]] = {}
+
+    def load(self, stream: str, shard_id: str) -> tuple[str | None, bool]:
+        return self.saved.get((stream, shard_id), (None, False))
+
+    def save(
+        self, stream: str, shard_id: str, *, sequence_number: str | None, finished: bool
+    ) -> None:
+        self.saved[(stream, shard_id)] = (sequence_number, finished)

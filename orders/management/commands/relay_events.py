@@ -1,0 +1,32 @@
+import logging
+import signal
+import threading
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from orders.container import event_relay
+
+
+class Command(BaseCommand):
+    help = (
+        "Publish every committed order event to SNS, reading the orders table's stream. "
+        "Run exactly one per table."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--once", action="store_true", help="Read the stream once and exit.")
+
+    def handle(self, *args, once: bool = False, **options):
+        relay = event_relay()
+        if once:
+            result = relay.poll()
+            self.stdout.write(f"published {result.published} event(s)")
+            return
+        stop = threading.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+        logging.getLogger(__name__).info(
+            "event relay started (idle pause %ss)", settings.EVENT_RELAY_IDLE_SECONDS
+        )
+        relay.run(stop, idle_seconds=settings.EVENT_RELAY_IDLE_SECONDS)

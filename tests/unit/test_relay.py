@@ -1,0 +1,309 @@
+"""The event relay over a fake DynamoDB Streams API: order, shard lineage, no loss."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from botocore.exceptions import ClientError
+
+from orders.events.relay import EventRelay, MemoryCheckpoints
+from orders.repository.dynamodb import RELAY_PREFIX, event_from_image
+
+ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/orders/stream/2026-11-26T00:00:00.000"
+
+
+def image(order_id: str, event_id: str | None) -> dict:
+    item = {"pk": {"S": f"ORDER#{order_id}"}, "id": {"S": order_id}}
+    if event_id:
+        item["last_event"] = {
+            "M": {
+                "id": {"S": event_id},
+                "body": {"S": f'{{"id": "{event_id}"}}'},
+                "attributes": {"M": {"status": {"S": "received"}}},
+                "created_at": {"S": "2026-11-26T00:00:00.000000Z"},
+            }
+        }
+    return item
+
+
+class FakeStreams:
+    """Shards with parents, numbered iterators that can expire, pages of two shards."""
+
+    def __init__(self) -> None:
+        self.shards: dict[str, dict] = {}
+        self.sequence = 100
+        self.issued = 0  # iterators are numbered; those up to ``expired_upto`` have expired
+        self.expired_upto = 0
+        self.calls = 0
+
+    def iterator(self, shard_id: str, index: int) -> str:
+        self.issued += 1
+        return f"{shard_id}|{index}|{self.issued}"
+
+    def expire_iterators(self) -> None:
+        self.expired_upto = self.issued
+
+    def add_shard(self, shard_id: str, parent: str | None = None) -> None:
+        self.shards[shard_id] = {"parent": parent, "records": [], "closed": False}
+
+    def write(
+        self,
+        shard_id: str,
+        order_id: str,
+        new: str | None,
+        old: str | None = None,
+        pk: str | None = None,
+    ) -> str:
+        self.sequence += 1
+        keys = {"pk": {"S": pk or f"ORDER#{order_id}"}}
+        change = {"SequenceNumber": str(self.sequence), "Keys": keys}
+        change["NewImage"] = image(order_id, new)
+        if old:
+            change["OldImage"] = image(order_id, old)
+        self.shards[shard_id]["records"].append({"dynamodb": change})
+        return str(self.sequence)
+
+    def describe_stream(self, StreamArn, ExclusiveStartShardId=None):
+        ids = list(self.shards)
+        start = ids.index(ExclusiveStartShardId) + 1 if ExclusiveStartShardId else 0
+        page = ids[start : start + 2]
+        description = {
+            "Shards": [
+                {
+                    "ShardId": s,
+                    **(
+                        {"ParentShardId": self.shards[s]["parent"]}
+                        if self.shards[s]["parent"]
+                        else {}
+                    ),
+                }
+                for s in page
+            ]
+        }
+        if start + 2 < len(ids):
+            description["LastEvaluatedShardId"] = page[-1]
+        return {"StreamDescription": description}
+
+    def get_shard_iterator(self, StreamArn, ShardId, ShardIteratorType, SequenceNumber=None):
+        records = self.shards[ShardId]["records"]
+        if ShardIteratorType == "TRIM_HORIZON":
+            index = 0
+        elif ShardIteratorType == "LATEST":
+            index = len(records)
+        else:
+            index = next(
+                i + 1
+                for i, r in enumerate(records)
+                if r["dynamodb"]["SequenceNumber"] == SequenceNumber
+            )
+        return {"ShardIterator": self.iterator(ShardId, index)}
+
+    def get_records(self, ShardIterator, Limit):
+        self.calls += 1
+        shard_id, index, number = ShardIterator.split("|")
+        if int(number) <= self.expired_upto:
+            raise ClientError({"Error": {"Code": "ExpiredIteratorException"}}, "GetRecords")
+        shard = self.shards[shard_id]
+        records = shard["records"][int(index) : int(index) + Limit]
+        end = int(index) + len(records)
+        response = {"Records": records}
+        if not (shard["closed"] and end >= len(shard["records"])):
+            response["NextShardIterator"] = self.iterator(shard_id, end)
+        return response
+
+
+class FakePublisher:
+    def __init__(self) -> None:
+        self.published: list[str] = []
+        self.failures = 0
+
+    def publish(self, messages) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("SNS is unreachable")
+        self.published.extend(m.event_id for m in messages)
+
+
+def relay_for(streams, publisher, checkpoints=None, **kwargs) -> EventRelay:
+    kwargs.setdefault("checkpoint_seconds", 0)  # checkpoint after every poll unless told
+    return EventRelay(
+        streams=streams,
+        stream_arn=lambda: ARN,
+        publisher=publisher,
+        checkpoints=checkpoints if checkpoints is not None else MemoryCheckpoints(),
+        decode=event_from_image,
+        skip_key_prefix=RELAY_PREFIX,
+        **kwargs,
+    )
+
+
+@pytest.fixture
+def streams() -> FakeStreams:
+    fake = FakeStreams()
+    fake.add_shard("s1")
+    return fake
+
+
+def test_publishes_each_new_event_once_in_stream_order(streams):
+    streams.write("s1", "o1", new="e1")
+    streams.write("s1", "o2", new="e2")
+    streams.write("s1", "o1", new="e3", old="e1")
+    publisher = FakePublisher()
+    relay = relay_for(streams, publisher)
+
+    assert relay.poll().published == 3
+    assert relay.poll().published == 0
+    assert publisher.published == ["e1", "e2", "e3"]
+
+
+def test_skips_writes_that_carry_no_new_event(streams):
+    streams.write("s1", "o1", new="e1")
+    streams.write("s1", "o1", new="e1", old="e1")  # a write that is not a change of status
+    streams.write("s1", "team", new=None, pk="TEAM#north")  # team loads have no event
+    streams.write("s1", "x", new=None, pk=RELAY_PREFIX + "orders")  # the relay's own checkpoint
+    publisher = FakePublisher()
+
+    result = relay_for(streams, publisher).poll()
+
+    assert publisher.published == ["e1"]
+    assert (result.records, result.published) == (4, 1)
+
+
+def test_own_checkpoints_do_not_cause_more_checkpoints(streams):
+    checkpoints = MemoryCheckpoints()
+    relay = relay_for(streams, FakePublisher(), checkpoints)
+    first = streams.write("s1", "o1", new="e1")
+    relay.poll()
+    assert checkpoints.saved == {(relay.stream, "s1"): (first, False)}
+    streams.write("s1", "x", new=None, pk=RELAY_PREFIX + "orders")  # what saving wrote
+    relay.poll()
+    assert checkpoints.saved == {(relay.stream, "s1"): (first, False)}
+
+
+def test_checkpoints_are_written_at_most_once_per_interval_and_on_stop(streams):
+    checkpoints = MemoryCheckpoints()
+    relay = relay_for(streams, FakePublisher(), checkpoints, checkpoint_seconds=3600)
+    relay.poll()  # the first poll records where it starts
+    saved_at_start = dict(checkpoints.saved)
+    for order in ("o1", "o2", "o3"):
+        last = streams.write("s1", order, new=f"e-{order}")
+        relay.poll()
+    assert checkpoints.saved == saved_at_start  # not one write per read
+
+    stop = threading.Event()
+    stop.set()
+    relay.run(stop, idle_seconds=0)  # stopping saves the position reached
+    assert checkpoints.saved == {(relay.stream, "s1"): (last, False)}
+
+
+def test_a_child_shard_is_read_only_after_its_parent_is_finished(streams):
+    streams.add_shard("s2", parent="s1")
+    streams.write("s1", "o1", new="e1")
+    streams.write("s2", "o1", new="e2", old="e1")
+    publisher = FakePublisher()
+    relay = relay_for(streams, publisher)
+
+    relay.poll()
+    assert publisher.published == ["e1"]  # the parent is still open
+    streams.write("s1", "o2", new="e3")
+    streams.shards["s1"]["closed"] = True
+    relay.poll()  # reads the parent to its end
+    relay.poll()  # then the child
+    assert publisher.published == ["e1", "e3", "e2"]
+
+
+def test_shards_are_listed_across_pages(streams):
+    for shard in ("s2", "s3", "s4"):
+        streams.add_shard(shard)
+        streams.write(shard, f"o-{shard}", new=f"e-{shard}")
+    publisher = FakePublisher()
+    relay_for(streams, publisher).poll()
+    assert sorted(publisher.published) == ["e-s2", "e-s3", "e-s4"]
+
+
+def test_a_failed_publish_is_retried_and_nothing_is_lost(streams):
+    streams.write("s1", "o1", new="e1")
+    streams.write("s1", "o2", new="e2")
+    publisher = FakePublisher()
+    publisher.failures = 2
+    checkpoints = MemoryCheckpoints()
+    relay = relay_for(streams, publisher, checkpoints)
+
+    for _ in range(2):
+        with pytest.raises(ConnectionError):
+            relay.poll()
+    assert checkpoints.saved == {}
+    relay.poll()
+    assert publisher.published == ["e1", "e2"]
+
+
+def test_a_new_relay_resumes_after_the_checkpoint(streams):
+    checkpoints = MemoryCheckpoints()
+    first = FakePublisher()
+    streams.write("s1", "o1", new="e1")
+    relay_for(streams, first, checkpoints).poll()
+    streams.write("s1", "o2", new="e2")
+
+    second = FakePublisher()
+    relay_for(streams, second, checkpoints).poll()
+
+    assert first.published == ["e1"]
+    assert second.published == ["e2"]
+
+
+def test_a_crash_before_the_checkpoint_publishes_again_rather_than_losing(streams):
+    class CrashingCheckpoints(MemoryCheckpoints):
+        def save(self, *args, **kwargs):
+            raise RuntimeError("process killed")
+
+    streams.write("s1", "o1", new="e1")
+    publisher = FakePublisher()
+    with pytest.raises(RuntimeError):
+        relay_for(streams, publisher, CrashingCheckpoints()).poll()
+    relay_for(streams, publisher).poll()
+    assert publisher.published == ["e1", "e1"]  # at least once
+
+
+def test_an_expired_iterator_resumes_from_the_last_position(streams):
+    streams.write("s1", "o1", new="e1")
+    publisher = FakePublisher()
+    relay = relay_for(streams, publisher)
+    relay.poll()
+    streams.write("s1", "o2", new="e2")
+    streams.expire_iterators()
+    relay.poll()  # the iterator it held has expired: it asks for a new one
+    relay.poll()
+    assert publisher.published == ["e1", "e2"]
+
+
+def test_starting_at_latest_skips_what_came_before(streams):
+    streams.write("s1", "o1", new="e1")
+    publisher = FakePublisher()
+    relay = relay_for(streams, publisher, start_at="LATEST")
+    relay.poll()
+    streams.write("s1", "o2", new="e2")
+    relay.poll()
+    assert publisher.published == ["e2"]
+
+
+def test_run_keeps_going_after_a_failure_and_stops_when_asked(streams):
+    streams.write("s1", "o1", new="e1")
+    publisher = FakePublisher()
+    publisher.failures = 1
+    stop = threading.Event()
+    relay = relay_for(streams, publisher)
+    original = relay.poll
+
+    def poll_until_published():
+        result = original()
+        if publisher.published:
+            stop.set()
+        return result
+
+    relay.poll = poll_until_published
+    thread = threading.Thread(target=relay.run, args=(stop,), kwargs={"idle_seconds": 0.01})
+    thread.start()
+    thread.join(timeout=10)
+    assert not thread.is_alive()
+    assert publisher.published == ["e1"]
