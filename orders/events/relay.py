@@ -116,7 +116,9 @@ class EventRelay:
                 log.warning("event relay failed (%s), retrying in %.1fs: %s", failures, delay, exc)
                 stop.wait(delay)
                 continue
-            if not result.records:
+            if result.records < self._batch_limit:
+                # Not behind: pause, which also keeps reads under DynamoDB Streams' limit of
+                # five per second per shard (a full batch means a backlog: read on at once).
                 stop.wait(idle_seconds)
         self.checkpoint()
 
@@ -212,9 +214,12 @@ class EventRelay:
                 ShardIterator=shard.iterator, Limit=self._batch_limit
             )
         except ClientError as exc:
-            if _error_code(exc) in ("ExpiredIteratorException", "TrimmedDataAccessException"):
+            code = _error_code(exc)
+            if code in ("ExpiredIteratorException", "TrimmedDataAccessException"):
                 shard.iterator = None  # start again from the last position
                 return 0, 0
+            if code in ("LimitExceededException", "ThrottlingException"):
+                return 0, 0  # read too often: the pause before the next pass is enough
             raise
         records = response.get("Records", [])
         messages, others, last = self._messages(records)

@@ -15,7 +15,11 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--once", action="store_true", help="Read the stream once and exit.")
+        parser.add_argument(
+            "--once",
+            action="store_true",
+            help="Read one batch from each shard, publish it and exit.",
+        )
 
     def handle(self, *args, once: bool = False, **options):
         relay = event_relay()
