@@ -3,15 +3,13 @@
 from django.conf import settings
 from django.core.checks import Error, Tags, register
 
-from portal.settings import INSECURE_DEV_SECRET_KEY
-
 
 @register(Tags.security, deploy=True)
 def production_secret_key(app_configs, **kwargs):
     if (
         not settings.AWS_ENDPOINT_URL
         and not settings.DEBUG
-        and (settings.SECRET_KEY == INSECURE_DEV_SECRET_KEY)
+        and (settings.SECRET_KEY == settings.INSECURE_DEV_SECRET_KEY)
     ):
         return [
             Error(

@@ -84,6 +84,7 @@ class Stack:
         self.env = env
         self.processes: list[tuple[str, subprocess.Popen]] = []
         self.stopping = threading.Event()
+        self.ready: set[str] = set()
         self.width = max(
             len(s) for s in ("emulator", "web", "relay", *(f"w:{s}" for s in STATUSES))
         )
@@ -106,8 +107,22 @@ class Stack:
 
     def _pipe(self, name: str, process: subprocess.Popen) -> None:
         for line in process.stdout:
+            if " ready." in line and name.startswith("w:"):
+                self.ready.add(name)  # Celery's "<name>@<host> ready." line
             sys.stdout.write(f"{name:>{self.width}} | {line}")
         sys.stdout.flush()
+
+    def wait_for_workers(self, timeout: float) -> None:
+        workers = {name for name, _ in self.processes if name.startswith("w:")}
+        deadline = time.monotonic() + timeout
+        while self.ready < workers and time.monotonic() < deadline:
+            self._check_stopping()
+            for name, process in self.processes:
+                if process.poll() is not None:
+                    raise SystemExit(f"{name} exited with {process.returncode} while starting")
+            time.sleep(0.2)
+        if self.ready < workers:
+            raise SystemExit(f"workers not ready after {timeout}s: {sorted(workers - self.ready)}")
 
     def _check_stopping(self) -> None:
         if self.stopping.is_set():
@@ -185,6 +200,7 @@ def main() -> None:
         for status in STATUSES:
             stack.start(f"w:{status}", [*manage, "runworker", str(status)])
         wait_for_port("127.0.0.1", web_port, timeout=30, process=web)
+        stack.wait_for_workers(timeout=90)
         print(banner(web_port, env["AWS_ENDPOINT_URL"]), flush=True)
         stack.watch()
     except KeyboardInterrupt:

@@ -29,6 +29,7 @@ def backoff_policy() -> dict[int, int]:
 
 @cache
 def _queue_url(endpoint: str | None, name: str) -> str:
+    # The endpoint is part of the cache key: tests switch emulators within one process.
     return aws.client("sqs").get_queue_url(QueueName=name)["QueueUrl"]
 
 

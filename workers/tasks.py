@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from celery.exceptions import Reject
+from celery.signals import worker_ready
 from django.conf import settings
 
 from orders.container import order_service
@@ -80,3 +81,12 @@ def _register(status: Status) -> None:
 
 for _status in HANDLERS:
     _register(_status)
+
+
+@worker_ready.connect
+def warm_up(**_: Any) -> None:
+    """Build the AWS clients before the first message, not while it waits (threads share them)."""
+    order_service()
+    from orders import aws
+
+    aws.client("sqs")
