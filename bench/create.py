@@ -326,13 +326,7 @@ def main() -> None:
             )
             for status in ("received", "accepted", "scheduled")
         }
-        for status in workers:
-            wait_for(
-                lambda s=status: " ready." in processes.log(f"bench-worker-{s}"),
-                timeout=60,
-                interval=0.2,
-                what=f"{status} worker",
-            )
+        processes.wait_until_ready([f"bench-worker-{status}" for status in workers])
         repo = service.orders
         latencies: list[float] = []
         hops: dict[str, list[float]] = {"received->accepted": [], "accepted->scheduled": []}

@@ -84,6 +84,16 @@ class Processes:
                 return path.read_text(errors="replace")
         raise KeyError(name)
 
+    def wait_until_ready(self, names: list[str], timeout: float = 60) -> None:
+        """Wait for Celery's "<name>@<host> ready." line in each worker's log."""
+        for name in names:
+            wait_for(
+                lambda n=name: " ready." in self.log(n),
+                timeout=timeout,
+                interval=0.2,
+                what=f"{name} to be ready",
+            )
+
     def stop_all(self, timeout: float = 20) -> None:
         for _, process, _ in reversed(self.started):
             if process.poll() is None:

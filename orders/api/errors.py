@@ -24,6 +24,36 @@ def problem(http_status: int, code: str, title: str, detail: str, **extra: Any) 
     return Response(body, status=http_status, content_type="application/problem+json")
 
 
+#: Domain errors a client can act on: HTTP status, problem code, title, extra members.
+DOMAIN_PROBLEMS: dict[type[Exception], tuple[int, str, str, Any]] = {
+    domain.OrderNotFound: (status.HTTP_404_NOT_FOUND, "not-found", "Not found", lambda e: {}),
+    domain.OrderAlreadyExists: (
+        status.HTTP_409_CONFLICT,
+        "conflict",
+        "Already exists",
+        lambda e: {},
+    ),
+    domain.IllegalTransition: (
+        status.HTTP_409_CONFLICT,
+        "illegal-transition",
+        "Transition not allowed",
+        lambda e: {"allowed": e.allowed},
+    ),
+    domain.ConcurrencyConflict: (
+        status.HTTP_412_PRECONDITION_FAILED,
+        "stale-version",
+        "Order changed",
+        lambda e: {"current_version": e.actual_version},
+    ),
+    domain.InvalidCursor: (
+        status.HTTP_400_BAD_REQUEST,
+        "invalid-cursor",
+        "Invalid cursor",
+        lambda e: {"errors": {"cursor": [str(e)]}},
+    ),
+}
+
+
 def _flatten(errors: Any, prefix: str = "") -> dict[str, list[str]]:
     if isinstance(errors, dict):
         flat: dict[str, list[str]] = {}
@@ -64,34 +94,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             str(exc.detail),
             errors={"body": [str(exc.detail)]},
         )
-    if isinstance(exc, domain.OrderNotFound):
-        return problem(status.HTTP_404_NOT_FOUND, "not-found", "Not found", str(exc))
-    if isinstance(exc, domain.OrderAlreadyExists):
-        return problem(status.HTTP_409_CONFLICT, "conflict", "Already exists", str(exc))
-    if isinstance(exc, domain.IllegalTransition):
-        return problem(
-            status.HTTP_409_CONFLICT,
-            "illegal-transition",
-            "Transition not allowed",
-            str(exc),
-            allowed=exc.allowed,
-        )
-    if isinstance(exc, domain.ConcurrencyConflict):
-        return problem(
-            status.HTTP_412_PRECONDITION_FAILED,
-            "stale-version",
-            "Order changed",
-            str(exc),
-            current_version=exc.actual_version,
-        )
-    if isinstance(exc, domain.InvalidCursor):
-        return problem(
-            status.HTTP_400_BAD_REQUEST,
-            "invalid-cursor",
-            "Invalid cursor",
-            str(exc),
-            errors={"cursor": [str(exc)]},
-        )
+    for error_type, (http_status, code, title, extra) in DOMAIN_PROBLEMS.items():
+        if isinstance(exc, error_type):
+            return problem(http_status, code, title, str(exc), **extra(exc))
     response = drf_exception_handler(exc, context)
     if response is not None:
         detail = response.data.get("detail", "") if isinstance(response.data, dict) else ""

@@ -107,18 +107,7 @@ LISTED_ATTRIBUTES = (
     "updated_at",
     "status_changed_at",
     "metadata",
-    "external_reference",
-    "integrator_ref",
-    "contact",
-    "window_start",
-    "window_end",
-    "sla_due_at",
-    "assigned_team",
-    "rejection_reason",
-    "cancellation_reason",
-    "started_at",
-    "completed_at",
-    "sla_met",
+    *_OPTIONAL,
 )
 
 

@@ -127,22 +127,11 @@ def portal(emulator, django_db_setup, django_db_blocker) -> Iterator[Portal]:
         for status in STATUSES:
             processes.start(
                 f"worker-{status}",
-                [
-                    sys.executable,
-                    "manage.py",
-                    "runworker",
-                    str(status),
-                ],
+                [sys.executable, "manage.py", "runworker", str(status)],
                 env,
             )
         wait_for_port(port, timeout=60, process=web)
-        for status in STATUSES:
-            wait_for(
-                lambda s=status: " ready." in processes.log(f"worker-{s}"),
-                timeout=60,
-                interval=0.2,
-                what=f"the {status} worker to be ready",
-            )
+        processes.wait_until_ready([f"worker-{status}" for status in STATUSES])
         yield Portal(base_url=f"http://127.0.0.1:{port}", aws=stack, processes=processes, tap=tap)
     finally:
         processes.stop_all()
