@@ -23,6 +23,7 @@ DLQ_RETENTION_SECONDS = 14 * 24 * 3600  # the SQS maximum: time for staff to loo
 #: failed delivery. SQS's redrive is only the backstop for a worker that dies mid-message; its
 #: margin keeps deliveries returned by restarting workers from dead-lettering a healthy message.
 REDRIVE_MARGIN = 3
+TTL_ATTRIBUTE = "expires_at"
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class Provisioner:
 
     def run(self) -> None:
         self.ensure_table()
+        self.ensure_ttl()
         topic_arn = self.ensure_topic()
         for status in STATUSES:
             dlq_url, dlq_arn = self.ensure_queue(
@@ -124,6 +126,17 @@ class Provisioner:
             self.report(f"adding index {index['IndexName']} to table {self.resources.table}")
             self._wait_for_indexes()  # DynamoDB builds one new index at a time
         self.report(f"table {self.resources.table} ok")
+
+    def ensure_ttl(self) -> None:
+        """Idempotency records expire by themselves (``expires_at``, epoch seconds)."""
+        described = self.dynamodb.describe_time_to_live(TableName=self.resources.table)
+        if described["TimeToLiveDescription"].get("TimeToLiveStatus") in ("ENABLED", "ENABLING"):
+            return
+        self.dynamodb.update_time_to_live(
+            TableName=self.resources.table,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE},
+        )
+        self.report(f"enabled expiry on {TTL_ATTRIBUTE} for table {self.resources.table}")
 
     def _wait_for_indexes(self, timeout: float = 600) -> None:
         deadline = time.monotonic() + timeout

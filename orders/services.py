@@ -10,12 +10,17 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from orders.domain import rules
-from orders.domain.errors import ConcurrencyConflict, OrderAlreadyExists
-from orders.domain.model import Actor, Order, OrderEvent, new_order_id
+from orders.domain.errors import (
+    ConcurrencyConflict,
+    DuplicateReference,
+    OrderAlreadyExists,
+    OrderNotFound,
+)
+from orders.domain.model import Actor, Order, OrderEvent, new_order_id, reference_order_id
 from orders.domain.rules import OrderInput, TeamCandidate
 from orders.domain.workflow import Status
 from orders.events.contract import to_message
-from orders.repository.base import OrderRepository, Page, TeamLoads
+from orders.repository.base import OrderFilter, OrderRepository, Page, TeamLoads
 
 log = logging.getLogger(__name__)
 
@@ -70,19 +75,35 @@ class OrderService:
     def create_order(
         self, *, data: OrderInput, integrator: str, actor: Actor, order_id: str | None = None
     ) -> Order:
+        """Store a new order in ``received``. An external reference is unique per integrator:
+        a second order with it is refused with :class:`DuplicateReference`."""
+        if order_id is None:
+            order_id = (
+                reference_order_id(integrator, data.external_reference)
+                if data.external_reference
+                else new_order_id()
+            )
         order, event = rules.create_order(
-            data,
-            order_id=order_id or new_order_id(),
-            integrator=integrator,
-            actor=actor,
-            now=self.clock(),
+            data, order_id=order_id, integrator=integrator, actor=actor, now=self.clock()
         )
-        # Stored with its event in one write; the event relay publishes it from the stream.
-        self.orders.add(order, to_message(event))
+        try:
+            # Stored with its event in one write; the event relay publishes it from the stream.
+            self.orders.add(order, to_message(event))
+        except OrderAlreadyExists:
+            if order.external_reference:
+                raise DuplicateReference(
+                    order_id=order.id, external_reference=order.external_reference
+                ) from None
+            raise
         return order
 
-    def get_order(self, order_id: str) -> Order:
-        return self.orders.get(order_id)
+    def get_order(self, order_id: str, *, integrator: str | None = None) -> Order:
+        """The order; with ``integrator``, only if it is that integrator's (another's is
+        :class:`OrderNotFound`, so ids cannot be probed)."""
+        order = self.orders.get(order_id)
+        if integrator is not None and order.integrator != integrator:
+            raise OrderNotFound(order_id)
+        return order
 
     def list_by_status(
         self, status: str, *, limit: int = 50, cursor: str | None = None
@@ -90,12 +111,22 @@ class OrderService:
         return self.orders.list_by_status(Status(status), limit=limit, cursor=cursor)
 
     def list_by_integrator(
-        self, integrator: str, *, limit: int = 50, cursor: str | None = None
+        self,
+        integrator: str,
+        *,
+        filters: OrderFilter | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
     ) -> Page[Order]:
-        return self.orders.list_by_integrator(integrator, limit=limit, cursor=cursor)
+        return self.orders.list_by_integrator(
+            integrator, filters=filters, limit=limit, cursor=cursor
+        )
 
     def find_by_reference(self, *, integrator: str, external_reference: str) -> Order | None:
-        return self.orders.find_by_reference(integrator, external_reference)
+        try:
+            return self.orders.get(reference_order_id(integrator, external_reference))
+        except OrderNotFound:
+            return None
 
     def transition_order(
         self,
@@ -106,10 +137,11 @@ class OrderService:
         reason: str | None = None,
         expected_version: int | None = None,
         team: str | None = None,
+        integrator: str | None = None,
     ) -> Order:
         """Move an order as ``actor``; with ``expected_version`` the move is refused
         (:class:`ConcurrencyConflict`) if the order changed since the caller read it."""
-        order = self.orders.get(order_id)
+        order = self.get_order(order_id, integrator=integrator)
         if expected_version is not None and order.version != expected_version:
             raise ConcurrencyConflict(
                 order_id=order_id,

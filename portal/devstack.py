@@ -29,16 +29,20 @@ EXAMPLE_ORDER = (
 )
 
 
-def banner(port: int, emulator: str) -> str:
+def banner(port: int, emulator: str, key: str) -> str:
     return (
         "\n==> The work-order portal is up.\n"
         f"    API:      http://127.0.0.1:{port}/v1/orders\n"
         f"    Admin:    http://127.0.0.1:{port}/admin/\n"
         f"    Emulator: {emulator} (DynamoDB, SNS, SQS)\n"
-        f"    Try:      curl -s -X POST http://127.0.0.1:{port}/v1/orders \\\n"
+        f"    API key of the demo integrator (new each run): {key}\n"
+        f"    Try:      export PORTAL_KEY={key}\n"
+        f"              curl -s -X POST http://127.0.0.1:{port}/v1/orders \\\n"
+        '                -H "Authorization: Bearer $PORTAL_KEY" \\\n'
         "                -H 'Content-Type: application/json' \\\n"
         f"                -d '{EXAMPLE_ORDER}'\n"
-        f"              then: curl -s http://127.0.0.1:{port}/v1/orders/<id>\n"
+        f'              curl -s -H "Authorization: Bearer $PORTAL_KEY" '
+        f"http://127.0.0.1:{port}/v1/orders/<id>\n"
         "    Stop:     Ctrl-C (stops every process started here)\n"
     )
 
@@ -128,12 +132,15 @@ class Stack:
         if self.stopping.is_set():
             raise KeyboardInterrupt
 
-    def run_step(self, title: str, argv: list[str]) -> None:
+    def run_step(self, title: str, argv: list[str], *, capture: bool = False) -> str:
         self._check_stopping()
         print(f"==> {title}", flush=True)
-        result = subprocess.run(argv, cwd=ROOT, env=self.env)
+        result = subprocess.run(
+            argv, cwd=ROOT, env=self.env, stdout=subprocess.PIPE if capture else None, text=True
+        )
         if result.returncode:
             raise SystemExit(f"{title} failed with exit code {result.returncode}")
+        return result.stdout or ""
 
     def stop(self) -> None:
         self.stopping.set()
@@ -179,6 +186,21 @@ def main() -> None:
         stack.run_step("collect static files", [*manage, "collectstatic", "--noinput", "-v0"])
         stack.run_step("provision DynamoDB, SNS and SQS", [*manage, "provision"])
         stack.run_step("seed one team per category", [*manage, "seed_teams"])
+        issued = stack.run_step(
+            "issue an API key for the demo integrator (older demo keys are revoked)",
+            [
+                *manage,
+                "create_integrator",
+                "Demo integrator",
+                "--slug",
+                "demo",
+                "--rotate",
+                "--label",
+                "make run",
+            ],
+            capture=True,
+        )
+        demo_key = issued.strip().splitlines()[-1]
         web = stack.start(
             "web",
             [
@@ -201,7 +223,7 @@ def main() -> None:
             stack.start(f"w:{status}", [*manage, "runworker", str(status)])
         wait_for_port("127.0.0.1", web_port, timeout=30, process=web)
         stack.wait_for_workers(timeout=90)
-        print(banner(web_port, env["AWS_ENDPOINT_URL"]), flush=True)
+        print(banner(web_port, env["AWS_ENDPOINT_URL"], demo_key), flush=True)
         stack.watch()
     except KeyboardInterrupt:
         pass

@@ -37,6 +37,7 @@ MIDDLEWARE = [
     # Serves the admin's static files from the same process: one image, no separate server.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "orders.api.limits.BodySizeLimitMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -91,14 +92,29 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
+#: Requests per integrator (all its keys together), as DRF rates: "<n>/second|minute|hour|day".
+API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="1200/minute")
+#: Largest request body accepted, in bytes; larger ones get 413 before they are parsed.
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=64 * 1024)
+# Bodies sent without a length (chunked) are cut off at the same size.
+DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
+#: How long an Idempotency-Key is remembered, in seconds.
+IDEMPOTENCY_TTL_SECONDS = env.int("IDEMPOTENCY_TTL_SECONDS", default=24 * 3600)
+
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
-    "DEFAULT_PERMISSION_CLASSES": [],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["orders.api.auth.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["orders.api.auth.IsIntegrator"],
+    "DEFAULT_THROTTLE_CLASSES": ["orders.api.auth.IntegratorRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"integrator": API_RATE_LIMIT},
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "orders.api.errors.exception_handler",
 }
+
+#: Throttle counters. Per process by default; set CACHE_URL (e.g. redis://...) so that every
+#: web process shares one budget per integrator.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
 # --- AWS: DynamoDB, SNS, SQS -------------------------------------------------------------
 #: Unset = real AWS. The embedded default (make run, tests) is the emulator on loopback.

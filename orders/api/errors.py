@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -27,6 +28,12 @@ def problem(http_status: int, code: str, title: str, detail: str, **extra: Any) 
 #: Domain errors a client can act on: HTTP status, problem code, title, extra members.
 DOMAIN_PROBLEMS: dict[type[Exception], tuple[int, str, str, Any]] = {
     domain.OrderNotFound: (status.HTTP_404_NOT_FOUND, "not-found", "Not found", lambda e: {}),
+    domain.DuplicateReference: (
+        status.HTTP_409_CONFLICT,
+        "duplicate-reference",
+        "Duplicate external reference",
+        lambda e: {"existing_order": f"/v1/orders/{e.order_id}"},
+    ),
     domain.OrderAlreadyExists: (
         status.HTTP_409_CONFLICT,
         "conflict",
@@ -58,6 +65,9 @@ def _flatten(errors: Any, prefix: str = "") -> dict[str, list[str]]:
     if isinstance(errors, dict):
         flat: dict[str, list[str]] = {}
         for key, value in errors.items():
+            if isinstance(key, int):  # an item of a list: status[1]
+                flat.update(_flatten(value, f"{prefix}[{key}]"))
+                continue
             name = key if key != "non_field_errors" else "body"
             flat.update(_flatten(value, f"{prefix}.{name}" if prefix else name))
         return flat
@@ -72,6 +82,8 @@ def _flatten(errors: Any, prefix: str = "") -> dict[str, list[str]]:
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, RequestDataTooBig):
+        return problem(413, "body-too-large", "Request body too large", str(exc))
     if isinstance(exc, domain.ValidationError):
         return problem(
             status.HTTP_400_BAD_REQUEST,
@@ -98,7 +110,23 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         if isinstance(exc, error_type):
             return problem(http_status, code, title, str(exc), **extra(exc))
     response = drf_exception_handler(exc, context)
-    if response is not None:
-        detail = response.data.get("detail", "") if isinstance(response.data, dict) else ""
-        return problem(response.status_code, "http-error", str(detail) or "Error", str(detail))
-    return None
+    if response is None:
+        return None  # a bug, not the client's doing: Django's 500 handling takes over
+    detail = str(response.data.get("detail", "")) if isinstance(response.data, dict) else ""
+    code = HTTP_PROBLEM_CODES.get(response.status_code, "http-error")
+    rendered = problem(response.status_code, code, response.status_text or "Error", detail)
+    for header in ("WWW-Authenticate", "Retry-After", "Allow"):
+        if header in response:
+            rendered[header] = response[header]
+    return rendered
+
+
+HTTP_PROBLEM_CODES = {
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    406: "not-acceptable",
+    415: "unsupported-media-type",
+    429: "rate-limited",
+}

@@ -10,7 +10,9 @@ from rest_framework import serializers
 from orders.domain import rules
 from orders.domain.model import CATEGORIES, Contact, Order, Priority, TimeWindow
 from orders.domain.rules import OrderInput
+from orders.domain.workflow import STATUSES
 from orders.events.contract import isoformat, order_to_json
+from orders.repository.base import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 
 class StrictSerializer(serializers.Serializer):
@@ -84,7 +86,72 @@ class OrderCreateSerializer(StrictSerializer):
 
 def order_representation(order: Order, *, request=None) -> dict[str, Any]:
     body = order_to_json(order)
-    body["history"] = [
+    body["history"] = history_representation(order)
+    body["links"] = links(order, request=request)
+    return body
+
+
+def links(order: Order, *, request=None) -> dict[str, str]:
+    paths = {
+        "self": f"/v1/orders/{order.id}",
+        "events": f"/v1/orders/{order.id}/events",
+        "transitions": f"/v1/orders/{order.id}/transitions",
+    }
+    if request is None:
+        return paths
+    return {name: request.build_absolute_uri(path) for name, path in paths.items()}
+
+
+def summary_representation(order: Order, *, request=None) -> dict[str, Any]:
+    """An order in a list page: everything but the history (list pages read the index,
+    which does not hold it)."""
+    body = order_to_json(order)
+    body["links"] = links(order, request=request)
+    return body
+
+
+class MultipleChoiceListField(serializers.ListField):
+    """A query parameter given several times or comma-separated: ``?status=a&status=b,c``."""
+
+    def to_internal_value(self, data):
+        values = [v.strip() for item in data for v in str(item).split(",") if v.strip()]
+        return super().to_internal_value(values)
+
+
+class OrderListQuerySerializer(StrictSerializer):
+    status = MultipleChoiceListField(
+        child=serializers.ChoiceField(choices=[str(s) for s in STATUSES]), required=False
+    )
+    external_reference = serializers.CharField(max_length=rules.REFERENCE_MAX, required=False)
+    created_after = serializers.DateTimeField(required=False)
+    created_before = serializers.DateTimeField(required=False)
+    limit = serializers.IntegerField(
+        min_value=1, max_value=MAX_PAGE_SIZE, default=DEFAULT_PAGE_SIZE
+    )
+    cursor = serializers.CharField(max_length=2000, required=False)
+
+    def to_internal_value(self, data):
+        # QueryDict: keep every value of a repeated parameter, one value of the others.
+        if hasattr(data, "getlist"):
+            data = {key: data.getlist(key) if key == "status" else data.get(key) for key in data}
+        return super().to_internal_value(data)
+
+    def validate(self, attrs):
+        after, before = attrs.get("created_after"), attrs.get("created_before")
+        if after and before and before <= after:
+            raise serializers.ValidationError({"created_before": ["Must be after created_after."]})
+        return attrs
+
+
+class TransitionSerializer(StrictSerializer):
+    to = serializers.ChoiceField(choices=[str(s) for s in STATUSES])
+    reason = serializers.CharField(
+        max_length=rules.REASON_MAX, required=False, allow_blank=True, allow_null=True
+    )
+
+
+def history_representation(order: Order) -> list[dict[str, Any]]:
+    return [
         {
             "event_id": h.event_id,
             "version": h.version,
@@ -96,6 +163,3 @@ def order_representation(order: Order, *, request=None) -> dict[str, Any]:
         }
         for h in order.history
     ]
-    self_url = f"/v1/orders/{order.id}"
-    body["links"] = {"self": request.build_absolute_uri(self_url) if request else self_url}
-    return body

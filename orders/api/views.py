@@ -1,4 +1,8 @@
-"""HTTP adapters: parse, call a service, render. No business rules here."""
+"""HTTP adapters: parse, authorize, call a service, render. No business rules here.
+
+Every view is scoped to the calling integrator (``request.user``, set from its API key): an
+order of another integrator does not exist as far as the caller can tell.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +12,24 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from orders.container import order_service
-from orders.domain.model import Actor
+from orders.domain.errors import ValidationError
+from orders.domain.model import Actor, Order
+from orders.repository.base import OrderFilter
 
-from .serializers import OrderCreateSerializer, order_representation
+from .idempotency import idempotent
+from .serializers import (
+    OrderCreateSerializer,
+    OrderListQuerySerializer,
+    TransitionSerializer,
+    history_representation,
+    order_representation,
+    summary_representation,
+)
 
-#: Until integrator API keys exist (the integrator API issue), every API caller is this one.
-DEFAULT_INTEGRATOR = "default"
 
-
-def _order_response(request: Request, order, http_status: int = status.HTTP_200_OK) -> Response:
+def order_response(
+    request: Request, order: Order, http_status: int = status.HTTP_200_OK
+) -> Response:
     response = Response(order_representation(order, request=request), status=http_status)
     response["ETag"] = f'"{order.version}"'
     if http_status == status.HTTP_201_CREATED:
@@ -24,18 +37,99 @@ def _order_response(request: Request, order, http_status: int = status.HTTP_200_
     return response
 
 
+def expected_version(request: Request) -> int | None:
+    """The version an ``If-Match`` header names (``"3"``, ``W/"3"`` or ``3``), if any."""
+    header = request.headers.get("If-Match")
+    if header is None or header.strip() == "*":
+        return None
+    value = header.strip().removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise ValidationError({"If-Match": ['Send the ETag of the order, for example "3".']})
+    return int(value)
+
+
 class OrderCollectionView(APIView):
-    def post(self, request: Request) -> Response:
-        serializer = OrderCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        order = order_service().create_order(
-            data=serializer.to_input(),
-            integrator=DEFAULT_INTEGRATOR,
-            actor=Actor.integrator(DEFAULT_INTEGRATOR),
+    def get(self, request: Request) -> Response:
+        query = OrderListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        integrator = request.user.integrator
+        filters = OrderFilter(
+            statuses=frozenset(params.get("status") or ()),
+            created_after=params.get("created_after"),
+            created_before=params.get("created_before"),
         )
-        return _order_response(request, order, status.HTTP_201_CREATED)
+        if "external_reference" in params:
+            # At most one order has it: no paging, no cursor.
+            found = order_service().find_by_reference(
+                integrator=integrator, external_reference=params["external_reference"]
+            )
+            orders = [found] if found and filters.matches(found) else []
+            next_cursor = None
+        else:
+            page = order_service().list_by_integrator(
+                integrator, filters=filters, limit=params["limit"], cursor=params.get("cursor")
+            )
+            orders, next_cursor = page.items, page.next_cursor
+        body = {
+            "results": [summary_representation(o, request=request) for o in orders],
+            "next_cursor": next_cursor,
+            "next": _next_link(request, next_cursor),
+        }
+        return Response(body)
+
+    def post(self, request: Request) -> Response:
+        def create() -> Response:
+            serializer = OrderCreateSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            integrator = request.user.integrator
+            order = order_service().create_order(
+                data=serializer.to_input(),
+                integrator=integrator,
+                actor=Actor.integrator(integrator),
+            )
+            return order_response(request, order, status.HTTP_201_CREATED)
+
+        return idempotent(request, self, create)
+
+
+def _next_link(request: Request, cursor: str | None) -> str | None:
+    if cursor is None:
+        return None
+    query = request.query_params.copy()
+    query["cursor"] = cursor
+    return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
 
 
 class OrderDetailView(APIView):
     def get(self, request: Request, order_id: str) -> Response:
-        return _order_response(request, order_service().get_order(order_id))
+        order = order_service().get_order(order_id, integrator=request.user.integrator)
+        return order_response(request, order)
+
+
+class OrderEventsView(APIView):
+    def get(self, request: Request, order_id: str) -> Response:
+        order = order_service().get_order(order_id, integrator=request.user.integrator)
+        response = Response({"order_id": order.id, "results": history_representation(order)})
+        response["ETag"] = f'"{order.version}"'
+        return response
+
+
+class OrderTransitionsView(APIView):
+    def post(self, request: Request, order_id: str) -> Response:
+        def move() -> Response:
+            serializer = TransitionSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            integrator = request.user.integrator
+            # A stale If-Match is a ConcurrencyConflict: 412 with the current version.
+            order = order_service().transition_order(
+                order_id=order_id,
+                to=serializer.validated_data["to"],
+                reason=serializer.validated_data.get("reason"),
+                actor=Actor.integrator(integrator),
+                expected_version=expected_version(request),
+                integrator=integrator,
+            )
+            return order_response(request, order)
+
+        return idempotent(request, self, move)

@@ -46,6 +46,17 @@ class OrderAlreadyExists(DomainError):
         super().__init__(f"order {order_id!r} already exists")
 
 
+class DuplicateReference(DomainError):
+    """The integrator already has an order with this external reference."""
+
+    def __init__(self, *, order_id: str, external_reference: str):
+        self.order_id = order_id
+        self.external_reference = external_reference
+        super().__init__(
+            f"external_reference {external_reference!r} is already used by order {order_id}"
+        )
+
+
 class ConcurrencyConflict(DomainError):
     """The order changed since it was read: status or version no longer match.
 

@@ -154,3 +154,14 @@ def new_event_id() -> str:
 
 def new_order_id() -> str:
     return str(uuid.uuid4())
+
+
+#: Namespace of the ids of orders that carry an integrator's external reference.
+REFERENCE_NAMESPACE = uuid.UUID("6f1c5d2e-3b7a-4c1e-9a8d-2f4e6b8c0a13")
+
+
+def reference_order_id(integrator: str, external_reference: str) -> str:
+    """The id of the order an integrator created with this reference. Deriving the id makes
+    the reference unique per integrator with no extra write: the order's own conditional put
+    refuses a second one."""
+    return str(uuid.uuid5(REFERENCE_NAMESPACE, f"{integrator}\n{external_reference}"))

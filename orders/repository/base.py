@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
 from orders.domain.model import HistoryEntry, Order
@@ -13,6 +14,30 @@ T = TypeVar("T")
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
+
+
+@dataclass(frozen=True)
+class OrderFilter:
+    """Narrows a listing. Times are the order's creation time: after is inclusive, before is
+    exclusive."""
+
+    statuses: frozenset[str] = frozenset()
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+
+    @property
+    def fingerprint(self) -> str:
+        """Part of a cursor's scope: a cursor only continues the listing it came from."""
+        return "|".join(
+            [",".join(sorted(self.statuses)), str(self.created_after), str(self.created_before)]
+        )
+
+    def matches(self, order: Order) -> bool:
+        return (
+            (not self.statuses or order.status in self.statuses)
+            and (self.created_after is None or order.created_at >= self.created_after)
+            and (self.created_before is None or order.created_at < self.created_before)
+        )
 
 
 @dataclass(frozen=True)
@@ -50,11 +75,14 @@ class OrderRepository(Protocol):
         """Newest first."""
 
     def list_by_integrator(
-        self, integrator: str, *, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
+        self,
+        integrator: str,
+        *,
+        filters: OrderFilter | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        cursor: str | None = None,
     ) -> Page[Order]:
         """Newest first."""
-
-    def find_by_reference(self, integrator: str, external_reference: str) -> Order | None: ...
 
 
 class TeamLoads(Protocol):

@@ -21,7 +21,7 @@ from orders.domain.model import Actor, Contact, HistoryEntry, Order, Priority, T
 from orders.domain.workflow import ActorKind, Status
 from orders.events.contract import EventMessage, isoformat
 
-from .base import Page, clamp_page_size
+from .base import OrderFilter, Page, clamp_page_size
 from .cursor import decode_cursor, encode_cursor
 
 ORDER_PREFIX = "ORDER#"
@@ -29,17 +29,17 @@ ORDER_SK = "ORDER"
 TEAM_PREFIX = "TEAM#"
 TEAM_SK = "LOAD"
 RELAY_PREFIX = "RELAY#"
+#: Queries one list page may make when a filter leaves pages sparse.
+MAX_READS_PER_PAGE = 5
 
 BY_STATUS = "by-status"
 BY_INTEGRATOR = "by-integrator"
-BY_REFERENCE = "by-reference"
 
 #: Attributes a move or an edit never changes (keys and what identifies the order).
 _IMMUTABLE = frozenset({"pk", "sk", "id", "integrator", "created_at", "created_key", "history"})
 #: Attributes that are absent when the order has no value for them.
 _OPTIONAL = (
     "external_reference",
-    "integrator_ref",
     "contact",
     "window_start",
     "window_end",
@@ -73,7 +73,6 @@ def table_definition(table_name: str) -> dict[str, Any]:
                 "status",
                 "integrator",
                 "created_key",
-                "integrator_ref",
             )
         ],
         "KeySchema": [
@@ -83,7 +82,6 @@ def table_definition(table_name: str) -> dict[str, Any]:
         "GlobalSecondaryIndexes": [
             gsi(BY_STATUS, "status", "created_key", listing("status", "created_key")),
             gsi(BY_INTEGRATOR, "integrator", "created_key", listing("integrator", "created_key")),
-            gsi(BY_REFERENCE, "integrator_ref", None, listing("integrator_ref")),
         ],
         # The stream is the outbox: the event relay publishes what each write committed.
         "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
@@ -193,7 +191,6 @@ def order_to_item(order: Order) -> dict[str, Any]:
     }
     if order.external_reference:
         item["external_reference"] = _s(order.external_reference)
-        item["integrator_ref"] = _s(f"{order.integrator}#{order.external_reference}")
     if order.contact:
         item["contact"] = {
             "M": {k: _s(getattr(order.contact, k)) for k in ("name", "phone", "email")}
@@ -367,38 +364,70 @@ class DynamoOrderRepository:
         return self._page(BY_STATUS, "status", status, limit, cursor)
 
     def list_by_integrator(
-        self, integrator: str, *, limit: int = 50, cursor: str | None = None
+        self,
+        integrator: str,
+        *,
+        filters: OrderFilter | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
     ) -> Page[Order]:
-        return self._page(BY_INTEGRATOR, "integrator", integrator, limit, cursor)
+        return self._page(BY_INTEGRATOR, "integrator", integrator, limit, cursor, filters)
 
-    def find_by_reference(self, integrator: str, external_reference: str) -> Order | None:
-        response = self._client.query(
-            TableName=self._table,
-            IndexName=BY_REFERENCE,
-            KeyConditionExpression="integrator_ref = :ref",
-            ExpressionAttributeValues={":ref": _s(f"{integrator}#{external_reference}")},
-            Limit=1,
-        )
-        items = response.get("Items", [])
-        return item_to_order(items[0]) if items else None
-
-    def _page(self, index: str, attribute: str, value: str, limit: int, cursor: str | None):
-        scope = f"{self._table}/{index}/{value}"
+    def _page(
+        self,
+        index: str,
+        attribute: str,
+        value: str,
+        limit: int,
+        cursor: str | None,
+        filters: OrderFilter | None = None,
+    ) -> Page[Order]:
+        filters = filters or OrderFilter()
+        scope = f"{self._table}/{index}/{value}/{filters.fingerprint}"
+        condition = "#k = :v"
+        names = {"#k": attribute}
+        values: dict[str, Any] = {":v": _s(value)}
+        # Creation time bounds are key conditions (the sort key starts with it): no wasted reads.
+        low = isoformat(filters.created_after) if filters.created_after else None
+        high = isoformat(filters.created_before) if filters.created_before else None
+        if low and high:
+            condition += " AND created_key BETWEEN :low AND :high"
+            values.update({":low": _s(low), ":high": _s(high)})
+        elif low:
+            condition += " AND created_key >= :low"
+            values[":low"] = _s(low)
+        elif high:
+            condition += " AND created_key < :high"
+            values[":high"] = _s(high)
         kwargs: dict[str, Any] = {
             "TableName": self._table,
             "IndexName": index,
-            "KeyConditionExpression": "#k = :v",
-            "ExpressionAttributeNames": {"#k": attribute},
-            "ExpressionAttributeValues": {":v": _s(value)},
+            "KeyConditionExpression": condition,
             "ScanIndexForward": False,
-            "Limit": clamp_page_size(limit),
         }
-        if cursor:
-            kwargs["ExclusiveStartKey"] = decode_cursor(cursor, scope=scope, secret=self._secret)
-        response = self._client.query(**kwargs)
-        last = response.get("LastEvaluatedKey")
+        if filters.statuses:
+            names["#status"] = "status"
+            placeholders = []
+            for i, status in enumerate(sorted(filters.statuses)):
+                values[f":s{i}"] = _s(status)
+                placeholders.append(f":s{i}")
+            kwargs["FilterExpression"] = f"#status IN ({', '.join(placeholders)})"
+        kwargs.update(ExpressionAttributeNames=names, ExpressionAttributeValues=values)
+        size = clamp_page_size(limit)
+        items: list[Order] = []
+        last = decode_cursor(cursor, scope=scope, secret=self._secret) if cursor else None
+        # A status filter is applied after DynamoDB reads the page, so a page may need a few
+        # reads to fill; the number of reads per request stays bounded all the same.
+        for _ in range(MAX_READS_PER_PAGE):
+            if last:
+                kwargs["ExclusiveStartKey"] = last
+            response = self._client.query(**kwargs, Limit=size - len(items))
+            items.extend(item_to_order(i) for i in response.get("Items", []))
+            last = response.get("LastEvaluatedKey")
+            if not last or len(items) >= size:
+                break
         return Page(
-            items=[item_to_order(i) for i in response.get("Items", [])],
+            items=items,
             next_cursor=encode_cursor(last, scope=scope, secret=self._secret) if last else None,
         )
 

@@ -9,7 +9,7 @@ from orders.domain.errors import ConcurrencyConflict, OrderAlreadyExists, OrderN
 from orders.domain.model import HistoryEntry, Order
 from orders.events.contract import EventMessage
 
-from .base import Page, clamp_page_size
+from .base import OrderFilter, Page, clamp_page_size
 from .cursor import decode_cursor, encode_cursor
 
 
@@ -61,17 +61,20 @@ class InMemoryOrderRepository:
         return self._page(f"status/{status}", lambda o: o.status == status, limit, cursor)
 
     def list_by_integrator(
-        self, integrator: str, *, limit: int = 50, cursor: str | None = None
+        self,
+        integrator: str,
+        *,
+        filters: OrderFilter | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
     ) -> Page[Order]:
+        filters = filters or OrderFilter()
         return self._page(
-            f"integrator/{integrator}", lambda o: o.integrator == integrator, limit, cursor
+            f"integrator/{integrator}/{filters.fingerprint}",
+            lambda o: o.integrator == integrator and filters.matches(o),
+            limit,
+            cursor,
         )
-
-    def find_by_reference(self, integrator: str, external_reference: str) -> Order | None:
-        for order in self._orders.values():
-            if order.integrator == integrator and order.external_reference == external_reference:
-                return order
-        return None
 
     def _page(self, scope: str, match, limit: int, cursor: str | None) -> Page[Order]:
         ordered = sorted(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -44,14 +45,24 @@ class Portal:
     aws: AwsStack
     processes: Processes
     tap: str  # a queue subscribed to every event, unfiltered
+    integrator: str
+    key: str
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}"}
 
     def post_order(self, body: dict) -> dict:
-        response = requests.post(f"{self.base_url}/v1/orders", json=body, timeout=10)
+        response = requests.post(
+            f"{self.base_url}/v1/orders", json=body, headers=self.auth, timeout=10
+        )
         assert response.status_code == 201, response.text
         return response.json()
 
     def get_order(self, order_id: str) -> dict:
-        response = requests.get(f"{self.base_url}/v1/orders/{order_id}", timeout=10)
+        response = requests.get(
+            f"{self.base_url}/v1/orders/{order_id}", headers=self.auth, timeout=10
+        )
         assert response.status_code == 200, response.text
         return response.json()
 
@@ -67,6 +78,7 @@ class Portal:
 def portal(emulator, django_db_setup, django_db_blocker) -> Iterator[Portal]:
     from django.db import connection
 
+    from orders.integrators import create_integrator, issue_key
     from orders.models import Team
 
     with django_db_blocker.unblock():
@@ -81,6 +93,8 @@ def portal(emulator, django_db_setup, django_db_blocker) -> Iterator[Portal]:
                 },
             )
         Team.objects.exclude(code__in=[c for c, _, _ in E2E_TEAMS]).update(active=False)
+        integrator, _ = create_integrator("End to end", slug=f"e2e-{uuid.uuid4().hex[:6]}")
+        _, key = issue_key(integrator, label="e2e")
         db_url = database_url(connection.settings_dict)
 
     stack = AwsStack.provision(
@@ -132,6 +146,13 @@ def portal(emulator, django_db_setup, django_db_blocker) -> Iterator[Portal]:
             )
         wait_for_port(port, timeout=60, process=web)
         processes.wait_until_ready([f"worker-{status}" for status in STATUSES])
-        yield Portal(base_url=f"http://127.0.0.1:{port}", aws=stack, processes=processes, tap=tap)
+        yield Portal(
+            base_url=f"http://127.0.0.1:{port}",
+            aws=stack,
+            processes=processes,
+            tap=tap,
+            integrator=integrator.slug,
+            key=key,
+        )
     finally:
         processes.stop_all()

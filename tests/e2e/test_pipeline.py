@@ -24,7 +24,7 @@ def test_an_order_reaches_scheduled_with_its_full_history(portal):
     order = portal.wait_for_status(created["id"], "scheduled")
 
     assert history(order) == [
-        (None, "received", "integrator", "default"),
+        (None, "received", "integrator", portal.integrator),
         ("received", "accepted", "system", "worker:received"),
         ("accepted", "scheduled", "system", "worker:accepted"),
     ]

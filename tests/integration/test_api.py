@@ -1,4 +1,4 @@
-"""The first HTTP entry: POST /v1/orders (and the original /v1/order) and GET /v1/orders/{id}."""
+"""Creating and reading orders over HTTP: POST /v1/orders (and /v1/order), GET /v1/orders/{id}."""
 
 from __future__ import annotations
 
@@ -22,13 +22,13 @@ def published(aws, relay, queue: str) -> list[dict]:
     return aws.drain(queue)
 
 
-def post(client, body, path="/v1/orders"):
+def post(api, body, path="/v1/orders"):
     payload = body if isinstance(body, str) else json.dumps(body)
-    return client.post(path, data=payload, content_type="application/json")
+    return api.post(path, data=payload, content_type="application/json")
 
 
-def test_the_readme_example_is_created_stored_and_published(client, aws, relay, received_queue):
-    response = post(client, EXAMPLE)
+def test_the_readme_example_is_created_stored_and_published(api, aws, relay, received_queue):
+    response = post(api, EXAMPLE)
 
     assert response.status_code == 201
     order = response.json()
@@ -37,7 +37,7 @@ def test_the_readme_example_is_created_stored_and_published(client, aws, relay, 
     assert response["Location"] == f"/v1/orders/{order['id']}"
     assert response["ETag"] == '"1"'
 
-    fetched = client.get(f"/v1/orders/{order['id']}")
+    fetched = api.get(f"/v1/orders/{order['id']}")
     assert fetched.status_code == 200
     assert fetched.json()["status"] == "received"
     assert [(h["from"], h["to"]) for h in fetched.json()["history"]] == [(None, "received")]
@@ -47,10 +47,10 @@ def test_the_readme_example_is_created_stored_and_published(client, aws, relay, 
     assert messages[0]["MessageAttributes"]["event_type"]["StringValue"] == "order.created"
 
 
-def test_the_original_endpoint_is_an_alias(client, aws, received_queue):
-    response = post(client, EXAMPLE, path="/v1/order")
+def test_the_original_endpoint_is_an_alias(api, aws, received_queue):
+    response = post(api, EXAMPLE, path="/v1/order")
     assert response.status_code == 201
-    assert client.get(f"/v1/orders/{response.json()['id']}").status_code == 200
+    assert api.get(f"/v1/orders/{response.json()['id']}").status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -73,9 +73,9 @@ def test_the_original_endpoint_is_an_alias(client, aws, received_queue):
     ],
 )
 def test_invalid_input_is_a_400_naming_the_field_and_nothing_is_stored_or_published(
-    client, aws, relay, received_queue, change, field, words
+    api, aws, relay, received_queue, change, field, words
 ):
-    response = post(client, {**EXAMPLE, **change})
+    response = post(api, {**EXAMPLE, **change})
 
     assert response.status_code == 400
     assert response["Content-Type"] == "application/problem+json"
@@ -86,23 +86,23 @@ def test_invalid_input_is_a_400_naming_the_field_and_nothing_is_stored_or_publis
     assert aws.drain(received_queue) == []
 
 
-def test_a_missing_required_field_is_named(client, aws, relay, received_queue):
+def test_a_missing_required_field_is_named(api, aws, relay, received_queue):
     body = {k: v for k, v in EXAMPLE.items() if k != "category"}
-    response = post(client, body)
+    response = post(api, body)
     assert response.status_code == 400
     assert "required" in response.json()["errors"]["category"][0]
     assert published(aws, relay, received_queue) == []
 
 
 @pytest.mark.parametrize("payload", ['{"title": ', "[1, 2]", '"just a string"'])
-def test_malformed_json_is_a_400(client, aws, relay, received_queue, payload):
-    response = post(client, payload)
+def test_malformed_json_is_a_400(api, aws, relay, received_queue, payload):
+    response = post(api, payload)
     assert response.status_code == 400
     assert response.json()["status"] == 400
     assert published(aws, relay, received_queue) == []
 
 
-def test_unknown_order_is_a_404_problem(client, aws):
-    response = client.get("/v1/orders/does-not-exist")
+def test_unknown_order_is_a_404_problem(api, aws):
+    response = api.get("/v1/orders/does-not-exist")
     assert response.status_code == 404
     assert response.json()["title"] == "Not found"

@@ -164,15 +164,6 @@ def test_a_cursor_from_one_listing_is_refused_by_another(repo):
         repo.list_by_integrator(integrator, limit=1, cursor=cursor[:-3] + "abc")
 
 
-def test_find_by_reference(repo):
-    integrator = f"int-{uuid.uuid4().hex[:6]}"
-    order, _, message = new_order(integrator=integrator, external_reference="WO-77")
-    repo.add(order, message)
-    assert repo.find_by_reference(integrator, "WO-77").id == order.id
-    assert repo.find_by_reference(integrator, "WO-78") is None
-    assert repo.find_by_reference("other", "WO-77") is None
-
-
 def test_team_loads_reserve_up_to_capacity_idempotently(aws):
     loads = DynamoTeamLoads(aws.dynamodb, aws.resources.table)
     team = f"team-{uuid.uuid4().hex[:6]}"

@@ -1,0 +1,103 @@
+"""``Idempotency-Key`` on POSTs: the same key and body get the first answer again, without
+doing the work twice; the same key with another body is a 422."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+
+from django.conf import settings
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from orders import aws
+from orders.repository.idempotency import DynamoIdempotencyStore, StoredResponse
+
+from .errors import exception_handler, problem
+
+HEADER = "Idempotency-Key"
+KEY_MAX = 255
+#: Response headers worth replaying.
+REPLAYED_HEADERS = ("Location", "ETag")
+
+
+def store() -> DynamoIdempotencyStore:
+    return DynamoIdempotencyStore(
+        aws.client("dynamodb"),
+        settings.ORDERS_TABLE_NAME,
+        ttl_seconds=settings.IDEMPOTENCY_TTL_SECONDS,
+    )
+
+
+def fingerprint(request: Request) -> str:
+    """The request as far as idempotency cares: method, path and the JSON body's content
+    (so that whitespace or key order do not make it another request)."""
+    raw = request.body
+    try:
+        canonical = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
+    except ValueError:
+        canonical = raw
+    digest = hashlib.sha256()
+    for part in (request.method.encode(), request.path.encode(), canonical):
+        digest.update(part + b"\0")
+    return digest.hexdigest()
+
+
+def idempotent(request: Request, view, handle: Callable[[], Response]) -> Response:
+    key = request.headers.get(HEADER)
+    if key is None:
+        return handle()
+    if not key or len(key) > KEY_MAX or not key.isprintable():
+        return problem(
+            status.HTTP_400_BAD_REQUEST,
+            "invalid-input",
+            "Invalid input",
+            f"{HEADER} must be 1 to {KEY_MAX} printable characters.",
+            errors={HEADER: [f"Use 1 to {KEY_MAX} printable characters."]},
+        )
+    records = store()
+    scope = request.user.integrator
+    claim = records.claim(scope, key, fingerprint(request))
+    if claim.outcome == "replay":
+        replay = Response(
+            claim.response.body,
+            status=claim.response.status,
+            content_type=claim.response.headers.get("Content-Type"),
+        )
+        for name, value in claim.response.headers.items():
+            if name != "Content-Type":
+                replay[name] = value
+        replay["Idempotent-Replayed"] = "true"
+        return replay
+    if claim.outcome == "mismatch":
+        return problem(
+            status.HTTP_422_UNPROCESSABLE_ENTITY,
+            "idempotency-key-reused",
+            "Idempotency key reused",
+            f"{HEADER} {key!r} was already used with a different request.",
+        )
+    if claim.outcome == "in_progress":
+        conflict = problem(
+            status.HTTP_409_CONFLICT,
+            "idempotency-in-progress",
+            "Request in progress",
+            f"A request with {HEADER} {key!r} is still being processed; retry shortly.",
+        )
+        conflict["Retry-After"] = "1"
+        return conflict
+    try:
+        response = handle()
+    except Exception as exc:
+        response = exception_handler(exc, {"request": request, "view": view})
+        if response is None:  # our failure, not the client's: let a retry run again
+            records.release(scope, key)
+            raise
+    if response.status_code >= 500:
+        records.release(scope, key)
+        return response
+    headers = {name: response[name] for name in REPLAYED_HEADERS if name in response}
+    headers["Content-Type"] = response.content_type or "application/json"
+    records.complete(scope, key, StoredResponse(response.status_code, response.data, headers))
+    return response
