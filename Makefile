@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 
-.PHONY: run test test-fast lint bench clean
+.PHONY: run test test-fast lint schema bench clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ test-fast: $(VENV)/.test-deps
 
 lint: $(VENV)/.test-deps
 	$(VENV)/bin/ruff check .
+
+# The OpenAPI contract's checked-in copy; tests/integration/test_openapi.py fails when it drifts.
+schema: $(VENV)/.test-deps
+	$(PY) manage.py spectacular --file docs/openapi.yaml --validate
 
 bench: $(VENV)/.test-deps
 	$(PY) bench/create.py $(BENCH_ARGS)

@@ -9,7 +9,6 @@ from django.conf import settings
 from orders import aws
 from orders.events.publisher import SnsPublisher
 from orders.events.relay import EventRelay
-from orders.notifications import LoggingNotifier
 from orders.repository.dynamodb import (
     RELAY_PREFIX,
     DynamoCheckpoints,
@@ -51,12 +50,13 @@ def order_repository() -> DynamoOrderRepository:
 @cache
 def order_service() -> OrderService:
     from orders.team_directory import DjangoTeamDirectory
+    from orders.webhooks.recording import WebhookNotifier
 
     return OrderService(
         orders=order_repository(),
         teams=DjangoTeamDirectory(),
         loads=DynamoTeamLoads(aws.client("dynamodb"), settings.ORDERS_TABLE_NAME),
-        notifier=LoggingNotifier(),
+        notifier=WebhookNotifier(),
     )
 
 

@@ -19,7 +19,7 @@ from orders.domain.errors import (
 from orders.domain.model import Actor, Order, OrderEvent, new_order_id, reference_order_id
 from orders.domain.rules import OrderInput, TeamCandidate
 from orders.domain.workflow import Status
-from orders.events.contract import to_message
+from orders.events.contract import ReceivedEvent, to_message
 from orders.repository.base import OrderFilter, OrderRepository, Page, TeamLoads
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,8 @@ class TeamDirectory(Protocol):
 
 
 class Notifier(Protocol):
-    def notify(self, order: Order, *, status: str, event_id: str) -> None: ...
+    def notify(self, event: ReceivedEvent) -> int:
+        """Tell whoever subscribed about this event (idempotent per event)."""
 
 
 class NoTeamAvailable(Exception):
@@ -247,8 +248,8 @@ class OrderService:
             if order.id in held:
                 self.loads.release(code, order.id)
 
-    def notify(self, order: Order, *, status: str, event_id: str) -> None:
-        self.notifier.notify(order, status=status, event_id=event_id)
+    def notify(self, event: ReceivedEvent) -> int:
+        return self.notifier.notify(event)
 
 
 __all__ = [

@@ -1,8 +1,8 @@
 """``make run``: the whole portal on one machine, on the embedded default.
 
 Starts the AWS emulator on loopback, prepares Django's database and the AWS resources, then
-runs the web server, the event relay and one Celery worker per status queue, with their
-output prefixed by name. Ctrl-C (or SIGTERM) stops every process it started.
+runs the web server, the event relay, the webhook dispatcher and one Celery worker per status
+queue, with their output prefixed by name. Ctrl-C (or SIGTERM) stops every process it started.
 """
 
 from __future__ import annotations
@@ -65,6 +65,8 @@ def local_environment() -> dict[str, str]:
         "SECRET_KEY": key_file.read_text().strip(),
         # The emulator has no stream read limit, so the relay may look for new events often.
         "EVENT_RELAY_IDLE_SECONDS": "0.02",
+        # On a laptop the receiver you test with is usually on this machine.
+        "WEBHOOK_ALLOW_PRIVATE_URLS": "true",
         "PYTHONUNBUFFERED": "1",
     }
     return {**defaults, **os.environ}
@@ -90,7 +92,7 @@ class Stack:
         self.stopping = threading.Event()
         self.ready: set[str] = set()
         self.width = max(
-            len(s) for s in ("emulator", "web", "relay", *(f"w:{s}" for s in STATUSES))
+            len(s) for s in ("emulator", "web", "relay", "webhooks", *(f"w:{s}" for s in STATUSES))
         )
 
     def start(self, name: str, argv: list[str]) -> subprocess.Popen:
@@ -219,6 +221,7 @@ def main() -> None:
             ],
         )
         stack.start("relay", [*manage, "relay_events"])
+        stack.start("webhooks", [*manage, "deliver_webhooks"])
         for status in STATUSES:
             stack.start(f"w:{status}", [*manage, "runworker", str(status)])
         wait_for_port("127.0.0.1", web_port, timeout=30, process=web)

@@ -5,6 +5,7 @@ endpoint is unset by default, which means real AWS; ``make run`` and the tests p
 the moto emulator on loopback.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -28,6 +29,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    # Swagger UI's assets served from our own static files: /v1/docs works offline.
+    "drf_spectacular_sidecar",
     "orders",
     "workers",
 ]
@@ -67,7 +71,8 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{STATE_DIR / 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so that worker and web processes started by the end-to-end tests
     # share the test database; WAL and a busy timeout let those processes read concurrently.
-    DATABASES["default"]["TEST"] = {"NAME": str(STATE_DIR / "test.sqlite3")}
+    # One file per test run, so that two runs on one machine never share (or delete) it.
+    DATABASES["default"]["TEST"] = {"NAME": str(STATE_DIR / f"test-{os.getpid()}.sqlite3")}
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
     )
@@ -110,6 +115,38 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "orders.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+
+#: The OpenAPI contract (/v1/schema, /v1/docs; checked-in copy: docs/openapi.yaml, `make schema`).
+#: The Bearer security scheme comes from orders/api/schema.py (ApiKeyAuthentication's extension).
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Work-order portal API",
+    "VERSION": "1",
+    "DESCRIPTION": (
+        "Integrators submit work orders, follow them through their lifecycle and move them "
+        "(cancel, start, complete). Every request needs an API key: `Authorization: Bearer "
+        "<key>`. Errors are RFC 9457 problem documents (`application/problem+json`) whose "
+        "`errors` member names each bad field. POSTs accept an `Idempotency-Key` for safe "
+        "retries; transitions accept `If-Match` with an order's `ETag`. Webhook endpoints "
+        "receive each status change, signed the Standard Webhooks way."
+    ),
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PUBLIC": True,
+    "SERVE_AUTHENTICATION": [],
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatus": "orders.api.schema.STATUS_CHOICES",
+        "Category": "orders.api.schema.CATEGORY_CHOICES",
+        "Priority": "orders.api.schema.PRIORITY_CHOICES",
+        "ActorKind": "orders.api.schema.ACTOR_KIND_CHOICES",
+        "EventType": "orders.api.webhook_serializers.EVENT_TYPE_CHOICES",
+    },
 }
 
 #: Throttle counters. Per process by default; set CACHE_URL (e.g. redis://...) so that every
@@ -181,6 +218,18 @@ CELERY_WORKER_POOL = WORKER_POOL
 CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
 CELERY_WORKER_SEND_TASK_EVENTS = False
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# --- Webhooks -------------------------------------------------------------------------------
+#: Seconds to wait after each failed delivery attempt (Svix's schedule: 8 attempts over ~27 h).
+WEBHOOK_RETRY_SCHEDULE = tuple(
+    env.list("WEBHOOK_RETRY_SCHEDULE", cast=int, default=[5, 300, 1800, 7200, 18000, 36000, 36000])
+)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+WEBHOOK_CONCURRENCY = env.int("WEBHOOK_CONCURRENCY", default=8)
+#: Pause of the dispatcher when nothing is due.
+WEBHOOK_IDLE_SECONDS = env.float("WEBHOOK_IDLE_SECONDS", default=0.5)
+#: Allow endpoints on loopback or private networks (local development and tests only).
+WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=False)
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {

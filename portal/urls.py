@@ -4,4 +4,8 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("v1/", include("orders.api.urls")),
+    path("v1/", include("orders.api.webhook_urls")),
 ]
+
+handler404 = "orders.api.errors.not_found_view"
+handler500 = "orders.api.errors.server_error_view"

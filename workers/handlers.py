@@ -2,7 +2,8 @@
 
 A handler receives an event that has been checked to be well formed, and calls the services.
 It must be idempotent: the same event may be delivered more than once, and an event may
-arrive after the order has moved on; ``OrderService.current`` tells those apart.
+arrive after the order has moved on; ``OrderService.current`` tells those apart. After the
+handler, the task notifies subscribers (webhooks), once per event whatever happens.
 """
 
 from __future__ import annotations
@@ -33,27 +34,22 @@ def schedule_accepted(service: OrderService, event: ReceivedEvent) -> None:
     )
 
 
-def notify(service: OrderService, event: ReceivedEvent) -> None:
-    order = service.current(event.order_id, status=event.status, version=event.order_version)
-    if order is not None:
-        service.notify(order, status=event.status, event_id=event.id)
+def record_only(service: OrderService, event: ReceivedEvent) -> None:
+    """Nothing to do beyond telling subscribers: the move itself recorded what happened
+    (start time, resolution time, SLA met)."""
 
 
-def release_and_notify(service: OrderService, event: ReceivedEvent) -> None:
-    # Terminal statuses never go stale, so a duplicate runs again: the release is idempotent,
-    # the notification is repeated (it carries the event id for receivers to de-duplicate).
-    order = service.get_order(event.order_id)
-    service.release_team(order)
-    if order.status == event.status:
-        service.notify(order, status=event.status, event_id=event.id)
+def release_team(service: OrderService, event: ReceivedEvent) -> None:
+    # Terminal statuses never go stale; the release is idempotent, so duplicates are harmless.
+    service.release_team(service.get_order(event.order_id))
 
 
 HANDLERS: Mapping[Status, Handler] = {
     Status.RECEIVED: review_received,
     Status.ACCEPTED: schedule_accepted,
-    Status.SCHEDULED: notify,
-    Status.IN_PROGRESS: notify,
-    Status.COMPLETED: release_and_notify,
-    Status.CANCELLED: release_and_notify,
-    Status.REJECTED: notify,
+    Status.SCHEDULED: record_only,
+    Status.IN_PROGRESS: record_only,
+    Status.COMPLETED: release_team,
+    Status.CANCELLED: release_team,
+    Status.REJECTED: record_only,
 }

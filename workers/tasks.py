@@ -37,10 +37,12 @@ def handle_delivery(status: str, body: str, delivery: dict[str, Any]) -> str:
         event_type = event.type
         if event.status != status:
             raise PermanentFailure(f"event for status {event.status!r} on the {status!r} queue")
+        service = order_service()
         try:
-            HANDLERS[Status(status)](order_service(), event)
+            HANDLERS[Status(status)](service, event)
         except OrderNotFound as exc:
             raise PermanentFailure(str(exc)) from None
+        service.notify(event)
         return "handled"
     except PermanentFailure as exc:
         dead_letter(status, body, delivery, reason=str(exc), event_type=event_type)

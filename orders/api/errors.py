@@ -130,3 +130,41 @@ HTTP_PROBLEM_CODES = {
     415: "unsupported-media-type",
     429: "rate-limited",
 }
+
+
+def not_found_view(request, exception=None):
+    """Unknown URLs under /v1/ answer in the API's error format; elsewhere Django's page."""
+    from django.http import JsonResponse
+    from django.views import defaults
+
+    if not request.path.startswith("/v1/"):
+        return defaults.page_not_found(request, exception)
+    return JsonResponse(
+        {
+            "type": PROBLEM_TYPE_BASE + "not-found",
+            "title": "Not found",
+            "status": 404,
+            "detail": "There is no such resource.",
+        },
+        status=404,
+        content_type="application/problem+json",
+    )
+
+
+def server_error_view(request):
+    """A bug on our side: no details (they could leak internals), the same format as the rest."""
+    from django.http import JsonResponse
+    from django.views import defaults
+
+    if not request.path.startswith("/v1/"):
+        return defaults.server_error(request)
+    return JsonResponse(
+        {
+            "type": PROBLEM_TYPE_BASE + "server-error",
+            "title": "Internal error",
+            "status": 500,
+            "detail": "Something went wrong on our side; the request may be retried.",
+        },
+        status=500,
+        content_type="application/problem+json",
+    )

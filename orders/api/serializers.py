@@ -61,7 +61,13 @@ class OrderCreateSerializer(StrictSerializer):
     )
     contact = ContactSerializer(required=False, allow_null=True)
     requested_window = WindowSerializer(required=False, allow_null=True)
-    metadata = serializers.DictField(required=False)
+    metadata = serializers.DictField(
+        required=False,
+        help_text=(
+            f"Your own data, returned as sent: at most {rules.METADATA_MAX_KEYS} keys and "
+            f"{rules.METADATA_MAX_BYTES} bytes as JSON."
+        ),
+    )
 
     def to_input(self) -> OrderInput:
         data = self.validated_data

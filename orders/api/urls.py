@@ -1,11 +1,24 @@
 from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.permissions import AllowAny
 
-from .views import OrderCollectionView, OrderDetailView, OrderEventsView, OrderTransitionsView
+from .views import (
+    OrderAliasView,
+    OrderCollectionView,
+    OrderDetailView,
+    OrderEventsView,
+    OrderTransitionsView,
+)
+
+# The contract and its docs are public: no key, no throttling.
+public = {"authentication_classes": [], "permission_classes": [AllowAny], "throttle_classes": []}
 
 urlpatterns = [
+    path("schema", SpectacularAPIView.as_view(**public), name="api-schema"),
+    path("docs", SpectacularSwaggerView.as_view(url_name="api-schema", **public), name="api-docs"),
     path("orders", OrderCollectionView.as_view(), name="orders"),
     # The original design's endpoint, kept so its clients keep working.
-    path("order", OrderCollectionView.as_view(), name="order-alias"),
+    path("order", OrderAliasView.as_view(), name="order-alias"),
     path("orders/<str:order_id>", OrderDetailView.as_view(), name="order-detail"),
     path("orders/<str:order_id>/events", OrderEventsView.as_view(), name="order-events"),
     path(

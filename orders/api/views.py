@@ -12,10 +12,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from orders.container import order_service
-from orders.domain.errors import ValidationError
+from orders.domain.errors import OrderNotFound, ValidationError
 from orders.domain.model import Actor, Order
 from orders.repository.base import OrderFilter
 
+from . import schema as doc
 from .idempotency import idempotent
 from .serializers import (
     OrderCreateSerializer,
@@ -43,12 +44,25 @@ def expected_version(request: Request) -> int | None:
     if header is None or header.strip() == "*":
         return None
     value = header.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
+    # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+    if not (value.isascii() and value.isdigit()):
         raise ValidationError({"If-Match": ['Send the ETag of the order, for example "3".']})
     return int(value)
 
 
+#: Order ids are UUIDs. A much longer one names no order, and DynamoDB answers a key over
+#: 2048 bytes with an error rather than a miss: it is a 404 without asking.
+ORDER_ID_MAX_BYTES = 200
+
+
+def known_order_id(order_id: str) -> str:
+    if len(order_id.encode()) > ORDER_ID_MAX_BYTES:
+        raise OrderNotFound(order_id)
+    return order_id
+
+
 class OrderCollectionView(APIView):
+    @doc.list_orders
     def get(self, request: Request) -> Response:
         query = OrderListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -78,6 +92,7 @@ class OrderCollectionView(APIView):
         }
         return Response(body)
 
+    @doc.create_order
     def post(self, request: Request) -> Response:
         def create() -> Response:
             serializer = OrderCreateSerializer(data=request.data)
@@ -101,21 +116,33 @@ def _next_link(request: Request, cursor: str | None) -> str | None:
     return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
 
 
+@doc.legacy_paths
+class OrderAliasView(OrderCollectionView):
+    """``/v1/order``: an alias of ``/v1/orders``."""
+
+
 class OrderDetailView(APIView):
+    @doc.get_order
     def get(self, request: Request, order_id: str) -> Response:
-        order = order_service().get_order(order_id, integrator=request.user.integrator)
+        order = order_service().get_order(
+            known_order_id(order_id), integrator=request.user.integrator
+        )
         return order_response(request, order)
 
 
 class OrderEventsView(APIView):
+    @doc.list_order_events
     def get(self, request: Request, order_id: str) -> Response:
-        order = order_service().get_order(order_id, integrator=request.user.integrator)
+        order = order_service().get_order(
+            known_order_id(order_id), integrator=request.user.integrator
+        )
         response = Response({"order_id": order.id, "results": history_representation(order)})
         response["ETag"] = f'"{order.version}"'
         return response
 
 
 class OrderTransitionsView(APIView):
+    @doc.transition_order
     def post(self, request: Request, order_id: str) -> Response:
         def move() -> Response:
             serializer = TransitionSerializer(data=request.data)
@@ -123,7 +150,7 @@ class OrderTransitionsView(APIView):
             integrator = request.user.integrator
             # A stale If-Match is a ConcurrencyConflict: 412 with the current version.
             order = order_service().transition_order(
-                order_id=order_id,
+                order_id=known_order_id(order_id),
                 to=serializer.validated_data["to"],
                 reason=serializer.validated_data.get("reason"),
                 actor=Actor.integrator(integrator),

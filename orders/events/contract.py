@@ -54,6 +54,8 @@ class ReceivedEvent:
     status: str
     order_version: int
     data: dict[str, Any]
+    #: The event exactly as delivered: what webhooks POST on.
+    body: str = ""
 
 
 def isoformat(value: datetime | None) -> str | None:
@@ -176,4 +178,5 @@ def parse_event(body: str | bytes) -> ReceivedEvent:
         status=status,
         order_version=version,
         data=data,
+        body=body.decode() if isinstance(body, bytes) else body,
     )

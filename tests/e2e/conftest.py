@@ -1,5 +1,6 @@
 """The whole portal as separate processes: moto server, gunicorn serving the API, the event
-relay, and one real Celery worker per status queue, sharing the test database."""
+relay, the webhook dispatcher and one real Celery worker per status queue, sharing the test
+database."""
 
 from __future__ import annotations
 
@@ -114,6 +115,9 @@ def portal(emulator, django_db_setup, django_db_blocker) -> Iterator[Portal]:
         "SQS_WAIT_TIME_SECONDS": "5",
         "WORKER_CONCURRENCY": "2",
         "EVENT_RELAY_IDLE_SECONDS": "0.01",
+        "WEBHOOK_ALLOW_PRIVATE_URLS": "true",
+        "WEBHOOK_IDLE_SECONDS": "0.05",
+        "WEBHOOK_RETRY_SCHEDULE": "1,1",
         "PYTHONUNBUFFERED": "1",
     }
     processes = Processes()
@@ -138,6 +142,7 @@ def portal(emulator, django_db_setup, django_db_blocker) -> Iterator[Portal]:
             env,
         )
         processes.start("relay", [sys.executable, "manage.py", "relay_events"], env)
+        processes.start("webhooks", [sys.executable, "manage.py", "deliver_webhooks"], env)
         for status in STATUSES:
             processes.start(
                 f"worker-{status}",

@@ -106,3 +106,10 @@ def test_unknown_order_is_a_404_problem(api, aws):
     response = api.get("/v1/orders/does-not-exist")
     assert response.status_code == 404
     assert response.json()["title"] == "Not found"
+
+
+def test_an_unknown_api_url_is_a_404_problem(api, aws):
+    response = api.get("/v1/no-such-thing")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["status"] == 404

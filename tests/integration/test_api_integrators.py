@@ -173,12 +173,23 @@ def test_an_illegal_move_is_409_naming_the_allowed_ones(api):
     assert api.get(f"/v1/orders/{order['id']}").json()["version"] == 1
 
 
-def test_a_bad_if_match_is_400(api):
+@pytest.mark.parametrize("if_match", ["yesterday", '"\u00b2"', "\u00b9"])  # "²", "¹": not ASCII
+def test_a_bad_if_match_is_400(api, if_match):
     order = create(api)
     url = f"/v1/orders/{order['id']}/transitions"
-    response = post(api, url, {"to": "cancelled"}, **{"If-Match": "yesterday"})
+    response = post(api, url, {"to": "cancelled"}, **{"If-Match": if_match})
     assert response.status_code == 400
     assert "If-Match" in response.json()["errors"]
+
+
+def test_an_id_too_long_to_be_an_order_is_404(api):
+    # DynamoDB refuses keys over 2048 bytes with an error; the API answers without asking.
+    long_id = "x" * 3000
+    assert api.get(f"/v1/orders/{long_id}").status_code == 404
+    assert api.get(f"/v1/orders/{long_id}/events").status_code == 404
+    response = post(api, f"/v1/orders/{long_id}/transitions", {"to": "cancelled"})
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/problem+json"
 
 
 # -- safe retries ----------------------------------------------------------------------------

@@ -29,8 +29,8 @@ class AllTeams:
 
 
 class Silent:
-    def notify(self, order, *, status, event_id):
-        pass
+    def notify(self, event):
+        return 0
 
 
 @pytest.fixture

@@ -48,8 +48,9 @@ class FakeNotifier:
     def __init__(self) -> None:
         self.calls: list[tuple[str, str, str]] = []
 
-    def notify(self, order: Order, *, status: str, event_id: str) -> None:
-        self.calls.append((order.id, status, event_id))
+    def notify(self, event) -> int:
+        self.calls.append((event.order_id, event.status, event.id))
+        return 1
 
 
 class Clock:
@@ -415,10 +416,11 @@ def test_current_returns_the_order_only_where_the_event_left_it(world):
     assert world.service.current(order.id, status="accepted", version=1) is None
 
 
-def test_notify_passes_through_to_the_notifier(world):
+def test_notify_passes_the_event_to_the_notifier(world):
     order = world.create()
-    world.service.notify(order, status="received", event_id="evt-1")
-    assert world.notifier.calls == [(order.id, "received", "evt-1")]
+    event = parse_event(world.published[0].body)
+    assert world.service.notify(event) == 1
+    assert world.notifier.calls == [(order.id, "received", event.id)]
 
 
 def test_a_duplicate_that_loses_the_race_leaves_the_winners_team_reserved(world):

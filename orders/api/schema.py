@@ -1,0 +1,552 @@
+"""The OpenAPI contract (drf-spectacular): documentation only, nothing here runs a request.
+
+The views return what ``serializers.order_representation`` and friends build; the output
+serializers here describe those bodies field for field and are never used to render. Each
+view method wears one decorator from the end of this module, which names its parameters,
+headers and every answer it can give. The tests keep it honest: ``test_fuzz.py`` checks every
+response against the schema, ``test_openapi.py`` the schema against docs/openapi.yaml.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerExtension
+from drf_spectacular.plumbing import get_doc
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import serializers
+
+from orders.domain.model import CATEGORIES, Priority
+from orders.domain.workflow import STATUSES, ActorKind
+
+from .errors import PROBLEM_TYPE_BASE
+from .idempotency import KEY_MAX
+from .serializers import (
+    OrderCreateSerializer,
+    OrderListQuerySerializer,
+    StrictSerializer,
+    TransitionSerializer,
+)
+
+PROBLEM_JSON = "application/problem+json"
+
+# Enum components shared by every field with the same choices (SPECTACULAR_SETTINGS'
+# ENUM_NAME_OVERRIDES names them): one OrderStatus, not StatusEnum, ToEnum and FromEnum.
+STATUS_CHOICES = [str(s) for s in STATUSES]
+CATEGORY_CHOICES = list(CATEGORIES)
+PRIORITY_CHOICES = [p.value for p in Priority]
+ACTOR_KIND_CHOICES = [k.value for k in ActorKind]
+
+
+# -- generator extensions ----------------------------------------------------------------------
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    """``Authorization: Bearer <key>`` (orders.api.auth.ApiKeyAuthentication)."""
+
+    target_class = "orders.api.auth.ApiKeyAuthentication"
+    name = "bearerAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "wop_<prefix>_<secret>",
+            "description": (
+                "An integrator's API key: `Authorization: Bearer wop_<prefix>_<secret>`. Keys "
+                "are issued and revoked by staff; a missing, malformed, unknown or revoked key "
+                "is a 401."
+            ),
+        }
+
+
+class StrictSerializerScheme(OpenApiSerializerExtension):
+    """Input serializers refuse unknown fields (400): say so with ``additionalProperties``."""
+
+    target_class = "orders.api.serializers.StrictSerializer"
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        if schema.get("description") == get_doc(StrictSerializer):
+            schema.pop("description")  # the base class's note for developers
+        schema["additionalProperties"] = False
+        return schema
+
+
+# -- response bodies, exactly as orders.api.serializers builds them ----------------------------
+
+
+class ContactOutSerializer(serializers.Serializer):
+    name = serializers.CharField(allow_blank=True)
+    phone = serializers.CharField(allow_blank=True)
+    email = serializers.CharField(allow_blank=True, help_text="Empty or an email address.")
+
+    class Meta:
+        ref_name = "Contact"
+
+
+class WindowOutSerializer(serializers.Serializer):
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+
+    class Meta:
+        ref_name = "TimeWindow"
+
+
+class ActorSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ACTOR_KIND_CHOICES)
+    id = serializers.CharField(
+        help_text="The integrator's slug, the staff user or the worker that made the change."
+    )
+
+
+class HistoryEntrySerializer(serializers.Serializer):
+    """One accepted change of status, oldest first; the first one is the creation."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # "from" is a keyword: the fields are declared here, not as class attributes.
+        return {
+            "event_id": serializers.UUIDField(help_text="The id of the event published."),
+            "version": serializers.IntegerField(
+                min_value=1, help_text="The order's version after this change."
+            ),
+            "from": serializers.ChoiceField(
+                choices=STATUS_CHOICES, allow_null=True, help_text="null for the creation."
+            ),
+            "to": serializers.ChoiceField(choices=STATUS_CHOICES),
+            "actor": ActorSerializer(),
+            "reason": serializers.CharField(allow_null=True, allow_blank=True),
+            "at": serializers.DateTimeField(),
+        }
+
+
+class LinksSerializer(serializers.Serializer):
+    self = serializers.URLField(help_text="This order.")
+    events = serializers.URLField(help_text="Its history.")
+    transitions = serializers.URLField(help_text="Where to POST a change of status.")
+
+
+class OrderSummarySerializer(serializers.Serializer):
+    """An order in a list page: everything but the history."""
+
+    id = serializers.UUIDField()
+    integrator = serializers.CharField(help_text="The slug of the integrator that owns it.")
+    external_reference = serializers.CharField(allow_null=True)
+    title = serializers.CharField()
+    description = serializers.CharField(allow_blank=True)
+    category = serializers.ChoiceField(choices=CATEGORY_CHOICES)
+    priority = serializers.ChoiceField(choices=PRIORITY_CHOICES)
+    site = serializers.CharField()
+    contact = ContactOutSerializer(allow_null=True)
+    requested_window = WindowOutSerializer(allow_null=True)
+    status = serializers.ChoiceField(choices=STATUS_CHOICES)
+    version = serializers.IntegerField(
+        min_value=1, help_text="Bumped by every change; the ETag of the order."
+    )
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    status_changed_at = serializers.DateTimeField(allow_null=True)
+    sla_due_at = serializers.DateTimeField(
+        allow_null=True, help_text="Set when the order is accepted, from its priority."
+    )
+    assigned_team = serializers.CharField(allow_null=True)
+    rejection_reason = serializers.CharField(allow_null=True, allow_blank=True)
+    cancellation_reason = serializers.CharField(allow_null=True, allow_blank=True)
+    started_at = serializers.DateTimeField(allow_null=True)
+    completed_at = serializers.DateTimeField(allow_null=True)
+    sla_met = serializers.BooleanField(
+        allow_null=True, help_text="Whether it was completed by sla_due_at; null until then."
+    )
+    metadata = serializers.DictField(help_text="The integrator's own data, as sent.")
+    links = LinksSerializer()
+
+
+class OrderSerializer(OrderSummarySerializer):
+    """An order with its full history."""
+
+    history = HistoryEntrySerializer(many=True)
+    links = LinksSerializer()  # after history, as in the body
+
+
+class OrderPageSerializer(serializers.Serializer):
+    results = OrderSummarySerializer(many=True, help_text="Newest first.")
+    next_cursor = serializers.CharField(
+        allow_null=True, help_text="Pass as `cursor` for the next page; null on the last page."
+    )
+    next = serializers.URLField(
+        allow_null=True, help_text="The URL of the next page (same filters); null on the last."
+    )
+
+
+class OrderEventsSerializer(serializers.Serializer):
+    order_id = serializers.UUIDField()
+    results = HistoryEntrySerializer(many=True, help_text="Oldest first.")
+
+
+class ProblemSerializer(serializers.Serializer):
+    """An RFC 9457 problem document; the extension members appear only with their problem."""
+
+    type = serializers.CharField(
+        help_text=f"`{PROBLEM_TYPE_BASE}<code>`; the code says what went wrong."
+    )
+    title = serializers.CharField()
+    status = serializers.IntegerField(help_text="The HTTP status code.")
+    detail = serializers.CharField(allow_blank=True)
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text=(
+            "`invalid-input`, `malformed-body`, `invalid-cursor`: the messages for each bad "
+            "field, named by its path (`contact.email`, `status[1]`, a header name, or `body`)."
+        ),
+    )
+    allowed = serializers.ListField(
+        child=serializers.ChoiceField(choices=STATUS_CHOICES),
+        required=False,
+        help_text="`illegal-transition`: the statuses the caller may move the order to now.",
+    )
+    current_version = serializers.IntegerField(
+        required=False, help_text="`stale-version`: the order's version now (its ETag)."
+    )
+    existing_order = serializers.CharField(
+        required=False,
+        help_text="`duplicate-reference`: the path of the order that has the reference.",
+    )
+
+    class Meta:
+        ref_name = "Problem"
+
+
+# -- headers -------------------------------------------------------------------------------------
+
+ETAG_SCHEMA = {"type": "string", "pattern": r'^"[0-9]+"$', "example": '"3"'}
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    {"type": "string", "minLength": 1, "maxLength": KEY_MAX},
+    OpenApiParameter.HEADER,
+    description=(
+        "Makes a retry safe: a request with the same key and the same body (method, path and "
+        "JSON content) gets the first answer again, with `Idempotent-Replayed: true`, and is "
+        "not carried out twice; the same key with another body is a 422. Keys are "
+        f"1 to {KEY_MAX} printable characters, scoped to the integrator and remembered for "
+        "24 hours."
+    ),
+)
+
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    str,
+    OpenApiParameter.HEADER,
+    description=(
+        'The `ETag` of the order as last seen (`"3"`; `W/"3"` and `3` are accepted too): the '
+        "move is made only if the order is still at that version, otherwise 412 with its "
+        "`current_version`. `*` or no header: no check. Anything else is a 400."
+    ),
+    examples=[OpenApiExample("version 3", value='"3"')],
+)
+
+
+def response_header(name: str, schema: Any, codes: list[int], description: str, **kw):
+    return OpenApiParameter(
+        name,
+        schema,
+        OpenApiParameter.HEADER,
+        description=description,
+        response=codes,
+        **kw,
+    )
+
+
+def etag_header(codes: list[int]) -> OpenApiParameter:
+    return response_header(
+        "ETag",
+        ETAG_SCHEMA,
+        codes,
+        "The order's version; send it back as `If-Match` to move the order safely.",
+        required=True,
+    )
+
+
+LOCATION = response_header(
+    "Location",
+    {"type": "string"},
+    [201],
+    "The path of the new order: `/v1/orders/{id}`.",
+    required=True,
+)
+
+
+def replayed_header(codes: list[int]) -> OpenApiParameter:
+    return response_header(
+        "Idempotent-Replayed",
+        {"type": "string", "enum": ["true"]},
+        codes,
+        "`true` when this is the stored answer to an earlier request with the same "
+        "`Idempotency-Key`; absent otherwise.",
+    )
+
+
+RETRY_AFTER = response_header(
+    "Retry-After",
+    {"type": "integer", "minimum": 0},
+    [409, 429],
+    "Seconds to wait before retrying (429: until the rate allows another request; 409: only "
+    "with `idempotency-in-progress`).",
+)
+
+WWW_AUTHENTICATE = response_header(
+    "WWW-Authenticate",
+    {"type": "string"},
+    [401],
+    'How to authenticate: `Bearer realm="work-order-portal"`.',
+    required=True,
+)
+
+
+# -- error responses -------------------------------------------------------------------------
+
+
+def problem_code(code: str) -> str:
+    return f"`{code}`"
+
+
+PROBLEM_DESCRIPTIONS = {
+    401: (
+        "No API key, an `Authorization` header that is not `Bearer <key>`, or an unknown or "
+        f"revoked key ({problem_code('unauthenticated')})."
+    ),
+    404: f"No order with this id belongs to the caller ({problem_code('not-found')}).",
+    412: (
+        f"`If-Match` names another version than the order's ({problem_code('stale-version')}); "
+        "`current_version` is the version now."
+    ),
+    413: (
+        f"The body is larger than the limit (64 KiB by default; {problem_code('body-too-large')}"
+        "); refused before it is read."
+    ),
+    415: (f"The body is not `application/json` ({problem_code('unsupported-media-type')})."),
+    422: (
+        "The `Idempotency-Key` was already used with another request "
+        f"({problem_code('idempotency-key-reused')})."
+    ),
+    429: (
+        "The integrator is over its request rate (all its keys together; "
+        f"{problem_code('rate-limited')}); `Retry-After` says how long to wait."
+    ),
+}
+
+
+def problem(description: str) -> OpenApiResponse:
+    return OpenApiResponse(ProblemSerializer, description=description)
+
+
+def problems(**descriptions: str) -> dict[tuple[int, str], OpenApiResponse]:
+    """Problem responses: ``problems(s400="...", s409="...")`` for the endpoint's own words,
+    plus the standard ones named by status: ``problems(s401=None)``."""
+    responses = {}
+    for key, description in descriptions.items():
+        code = int(key.removeprefix("s"))
+        responses[(code, PROBLEM_JSON)] = problem(description or PROBLEM_DESCRIPTIONS[code])
+    return responses
+
+
+BODY_400 = (
+    f"Invalid input: {problem_code('invalid-input')} with `errors` naming each bad field "
+    f"(also a malformed `Idempotency-Key`), or {problem_code('malformed-body')} when the body "
+    "is not JSON. Nothing is stored or published."
+)
+
+ORDER_ID = OpenApiParameter(
+    "order_id",
+    {"type": "string", "format": "uuid"},
+    OpenApiParameter.PATH,
+    description=(
+        "The order's id. An unknown id, or the id of another integrator's order, is a 404."
+    ),
+)
+
+
+# -- the operations: one decorator per view method -----------------------------------------
+
+CREATED_EXAMPLE = {
+    "title": "Replace HVAC filter",
+    "category": "hvac",
+    "priority": "high",
+    "site": "Store 12, 5th Ave",
+    "external_reference": "WO-1001",
+    "contact": {"name": "Dana", "phone": "+1 555 0100", "email": "dana@example.com"},
+}
+
+
+list_orders = extend_schema(
+    operation_id="list_orders",
+    summary="List the caller's orders",
+    description=(
+        "The caller's orders, newest first, a page at a time: follow `next` (or pass "
+        "`next_cursor` as `cursor` with the same filters) until it is null. Filters combine; "
+        "`status` may be repeated or comma-separated. With `external_reference` the page "
+        "holds at most that one order and there is no next page."
+    ),
+    tags=["orders"],
+    parameters=[OrderListQuerySerializer, WWW_AUTHENTICATE, RETRY_AFTER],
+    responses={
+        200: OpenApiResponse(OrderPageSerializer, description="A page of orders."),
+        **problems(
+            s400=(
+                f"A bad query parameter ({problem_code('invalid-input')}, unknown ones "
+                f"too), or a cursor that is not one of this listing's "
+                f"({problem_code('invalid-cursor')}); `errors` names the parameter."
+            ),
+            s401=None,
+            s429=None,
+        ),
+    },
+)
+
+
+create_order = extend_schema(
+    operation_id="create_order",
+    summary="Create an order",
+    description=(
+        "Creates an order in `received`; the workers take it from there (accepted or "
+        "rejected, then scheduled with a team). An `external_reference` is unique per "
+        "integrator: a second order with the same one is a 409 naming the first. Send an "
+        "`Idempotency-Key` to retry safely after a timeout."
+    ),
+    tags=["orders"],
+    request=OrderCreateSerializer,
+    parameters=[
+        IDEMPOTENCY_KEY,
+        etag_header([201]),
+        LOCATION,
+        replayed_header([201, 400, 409, 415]),
+        RETRY_AFTER,
+        WWW_AUTHENTICATE,
+    ],
+    responses={
+        201: OpenApiResponse(
+            OrderSerializer, description="Created (or the replay of its creation)."
+        ),
+        **problems(
+            s400=BODY_400,
+            s401=None,
+            s409=(
+                "Another order of the caller has this `external_reference` "
+                f"({problem_code('duplicate-reference')}, with `existing_order`), or a "
+                "request with the same `Idempotency-Key` is still being processed "
+                f"({problem_code('idempotency-in-progress')}, with `Retry-After`)."
+            ),
+            s413=None,
+            s415=None,
+            s422=None,
+            s429=None,
+        ),
+    },
+    examples=[OpenApiExample("an HVAC order", value=CREATED_EXAMPLE, request_only=True)],
+)
+
+
+get_order = extend_schema(
+    operation_id="get_order",
+    summary="Get an order",
+    description="The order with its full history; its `ETag` is its version.",
+    tags=["orders"],
+    parameters=[ORDER_ID, etag_header([200]), WWW_AUTHENTICATE, RETRY_AFTER],
+    responses={
+        200: OpenApiResponse(OrderSerializer, description="The order."),
+        **problems(s401=None, s404=None, s429=None),
+    },
+)
+
+
+list_order_events = extend_schema(
+    operation_id="list_order_events",
+    summary="An order's history",
+    description=(
+        "Every accepted change of status, oldest first, with who made it and why; the "
+        "first entry is the creation. The `ETag` is the order's version."
+    ),
+    tags=["orders"],
+    parameters=[ORDER_ID, etag_header([200]), WWW_AUTHENTICATE, RETRY_AFTER],
+    responses={
+        200: OpenApiResponse(OrderEventsSerializer, description="The history."),
+        **problems(s401=None, s404=None, s429=None),
+    },
+)
+
+
+transition_order = extend_schema(
+    operation_id="transition_order",
+    summary="Move an order to another status",
+    description=(
+        "Integrators may cancel an open order (`cancelled`), start a scheduled one "
+        "(`in_progress`) and complete a started one (`completed`); the workers make the "
+        "other moves. Send the order's `ETag` as `If-Match` so that a move is made only on "
+        "the version you saw, and an `Idempotency-Key` to retry safely."
+    ),
+    tags=["orders"],
+    request=TransitionSerializer,
+    parameters=[
+        ORDER_ID,
+        IF_MATCH,
+        IDEMPOTENCY_KEY,
+        etag_header([200]),
+        replayed_header([200, 400, 404, 409, 412, 415]),
+        RETRY_AFTER,
+        WWW_AUTHENTICATE,
+    ],
+    responses={
+        200: OpenApiResponse(OrderSerializer, description="Moved: the order at its new version."),
+        **problems(
+            s400=f"{BODY_400} A malformed `If-Match` is an `invalid-input` naming `If-Match`.",
+            s401=None,
+            s404=None,
+            s409=(
+                "The caller may not make this move from the order's status "
+                f"({problem_code('illegal-transition')}; `allowed` lists the moves it "
+                "may make now), or a request with the same `Idempotency-Key` is still being "
+                f"processed ({problem_code('idempotency-in-progress')}, with "
+                "`Retry-After`)."
+            ),
+            s412=None,
+            s413=None,
+            s415=None,
+            s422=None,
+            s429=None,
+        ),
+    },
+    examples=[
+        OpenApiExample(
+            "cancel",
+            value={"to": "cancelled", "reason": "Customer called"},
+            request_only=True,
+        )
+    ],
+)
+
+
+legacy_paths = extend_schema_view(
+    get=extend_schema(
+        operation_id="list_orders_legacy",
+        summary="List the caller's orders (deprecated path)",
+        description="The same as `GET /v1/orders`, at the original design's path.",
+        deprecated=True,
+    ),
+    post=extend_schema(
+        operation_id="create_order_legacy",
+        summary="Create an order (deprecated path)",
+        description=(
+            "The original design's path, kept so that its clients keep working: the same as "
+            "`POST /v1/orders`. Use `POST /v1/orders`."
+        ),
+        deprecated=True,
+    ),
+)

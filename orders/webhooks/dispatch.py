@@ -1,0 +1,195 @@
+"""The dispatcher: POSTs due deliveries, signed, and schedules retries.
+
+Deliveries are rows in Django's database, so any number of dispatchers can run: each takes a
+batch with ``SELECT … FOR UPDATE SKIP LOCKED`` (PostgreSQL) and leases it by moving its next
+attempt time ahead, then makes the attempts on a thread pool. A failed attempt is retried
+after the next delay of the schedule (with jitter); when the schedule is used up the delivery
+fails and its endpoint is disabled, with the reason, until someone enables it again.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import urllib3
+from django.db import close_old_connections, transaction
+from django.utils import timezone
+
+from orders.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+
+from . import signing
+from .targets import UnsafeTarget, check_url
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = "work-order-portal-webhooks/1"
+EXCERPT = 500
+
+
+@dataclass(frozen=True)
+class DispatchSettings:
+    #: Seconds to wait after each failed attempt (the first attempt is immediate).
+    schedule: tuple[int, ...]
+    timeout_seconds: float = 5.0
+    concurrency: int = 8
+    allow_private_urls: bool = False
+    lease_seconds: int = 60
+    jitter: float = 0.2
+
+
+def jittered(seconds: int, jitter: float) -> timedelta:
+    return timedelta(seconds=seconds * random.uniform(1 - jitter, 1 + jitter))
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        settings: DispatchSettings,
+        *,
+        http: urllib3.PoolManager | None = None,
+        now: Callable[[], datetime] = timezone.now,
+    ):
+        self.settings = settings
+        self.http = http or urllib3.PoolManager(
+            num_pools=50, maxsize=settings.concurrency, headers={"user-agent": USER_AGENT}
+        )
+        self.now = now
+
+    def run(self, stop: threading.Event, *, idle_seconds: float) -> None:
+        with ThreadPoolExecutor(self.settings.concurrency) as pool:
+            while not stop.is_set():
+                try:
+                    handled = self.run_once(pool)
+                except Exception:  # noqa: BLE001 - keep dispatching; leases expire by themselves
+                    log.exception("webhook dispatch failed")
+                    handled = 0
+                if not handled:
+                    stop.wait(idle_seconds)
+
+    def run_once(self, pool: ThreadPoolExecutor | None = None) -> int:
+        due = self.lease_due(limit=self.settings.concurrency * 4)
+        if pool is None:
+            for delivery_id in due:
+                self.attempt(delivery_id)
+        else:
+            list(pool.map(self._attempt_in_thread, due))
+        return len(due)
+
+    def _attempt_in_thread(self, delivery_id: int) -> None:
+        close_old_connections()
+        try:
+            self.attempt(delivery_id)
+        finally:
+            close_old_connections()
+
+    def lease_due(self, *, limit: int) -> list[int]:
+        now = self.now()
+        with transaction.atomic():
+            ids = list(
+                WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(
+                    state=WebhookDelivery.PENDING,
+                    next_attempt_at__lte=now,
+                    endpoint__disabled_at__isnull=True,
+                )
+                .order_by("next_attempt_at")
+                .values_list("id", flat=True)[:limit]
+            )
+            # Leased: another dispatcher skips them until the lease runs out.
+            WebhookDelivery.objects.filter(id__in=ids).update(
+                next_attempt_at=now + timedelta(seconds=self.settings.lease_seconds)
+            )
+        return ids
+
+    def attempt(self, delivery_id: int) -> WebhookAttempt:
+        delivery = WebhookDelivery.objects.select_related("endpoint").get(id=delivery_id)
+        endpoint = delivery.endpoint
+        timestamp = int(time.time())
+        headers = signing.headers(endpoint.secret, delivery.event_id, timestamp, delivery.payload)
+        started = time.monotonic()
+        status_code, error, excerpt = None, "", ""
+        try:
+            check_url(endpoint.url, allow_private=self.settings.allow_private_urls)
+            response = self.http.request(
+                "POST",
+                endpoint.url,
+                body=delivery.payload.encode(),
+                headers=headers,
+                timeout=urllib3.Timeout(total=self.settings.timeout_seconds),
+                retries=False,
+                redirect=False,
+                preload_content=False,
+            )
+            try:
+                excerpt = response.read(EXCERPT, decode_content=True).decode("utf-8", "replace")
+            finally:
+                response.release_conn()
+            status_code = response.status
+            if not 200 <= status_code < 300:
+                error = f"HTTP {status_code}"
+        except (urllib3.exceptions.HTTPError, UnsafeTarget, OSError) as exc:
+            error = f"{type(exc).__name__}: {exc}"[:EXCERPT]
+        latency_ms = int((time.monotonic() - started) * 1000)
+        return self._record(delivery, endpoint, status_code, latency_ms, error, excerpt)
+
+    @transaction.atomic
+    def _record(
+        self,
+        delivery: WebhookDelivery,
+        endpoint: WebhookEndpoint,
+        status_code: int | None,
+        latency_ms: int,
+        error: str,
+        excerpt: str,
+    ) -> WebhookAttempt:
+        now = self.now()
+        attempt = WebhookAttempt.objects.create(
+            delivery=delivery,
+            attempted_at=now,
+            status_code=status_code,
+            latency_ms=latency_ms,
+            error=error,
+            response_excerpt=excerpt[:EXCERPT],
+        )
+        if attempt.succeeded:
+            delivery.state = WebhookDelivery.SUCCEEDED
+            delivery.delivered_at = now
+            delivery.next_attempt_at = None
+        elif delivery.schedule_step < len(self.settings.schedule):
+            wait = self.settings.schedule[delivery.schedule_step]
+            delivery.next_attempt_at = now + jittered(wait, self.settings.jitter)
+            delivery.schedule_step += 1
+        else:
+            delivery.state = WebhookDelivery.FAILED
+            delivery.next_attempt_at = None
+            tries = delivery.attempts.count()
+            endpoint.disabled_at = now
+            endpoint.disabled_reason = (
+                f"Disabled after event {delivery.event_id} failed {tries} times; last: {error}. "
+                "Fix the receiver, then enable the endpoint and redeliver."
+            )[:500]
+            endpoint.save(update_fields=["disabled_at", "disabled_reason"])
+            log.warning("webhook endpoint %s disabled: %s", endpoint.pk, endpoint.disabled_reason)
+        delivery.save()
+        return attempt
+
+
+def redeliver(delivery: WebhookDelivery) -> None:
+    """Send again now, with a fresh retry schedule (the attempts so far stay in the log)."""
+    delivery.state = WebhookDelivery.PENDING
+    delivery.schedule_step = 0
+    delivery.next_attempt_at = timezone.now()
+    delivery.save(update_fields=["state", "schedule_step", "next_attempt_at"])
+
+
+def enable(endpoint: WebhookEndpoint) -> None:
+    endpoint.disabled_at = None
+    endpoint.disabled_reason = ""
+    endpoint.save(update_fields=["disabled_at", "disabled_reason"])

@@ -1,0 +1,218 @@
+"""Webhooks: endpoints over the API, deliveries recorded once, signed POSTs to a real
+receiver, retries, disabling, redelivery."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+import standardwebhooks
+
+from orders.domain.model import Actor
+from orders.domain.rules import OrderInput, create_order
+from orders.events.contract import parse_event, to_message
+from orders.models import WebhookDelivery, WebhookEndpoint
+from orders.webhooks import signing
+from orders.webhooks.dispatch import Dispatcher, DispatchSettings, redeliver
+from orders.webhooks.endpoints import create_endpoint
+from orders.webhooks.recording import WebhookNotifier
+from tests.webhook_receiver import running_receiver
+
+from .conftest import client_for, make_integrator
+
+
+@pytest.fixture(autouse=True)
+def local_receivers_allowed(settings):
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = True
+
+
+@pytest.fixture
+def receiver():
+    with running_receiver() as running:
+        yield running
+
+
+def event_for(integrator: str, status: str = "received"):
+    from datetime import UTC, datetime
+
+    order, event = create_order(
+        OrderInput(title="Leak", category="plumbing", site="Unit 4"),
+        order_id=f"order-{time.monotonic_ns()}",
+        integrator=integrator,
+        actor=Actor.integrator(integrator),
+        now=datetime.now(UTC),
+    )
+    return parse_event(to_message(event).body)
+
+
+def dispatcher(schedule=(0, 0)) -> Dispatcher:
+    return Dispatcher(
+        DispatchSettings(schedule=schedule, jitter=0, allow_private_urls=True, timeout_seconds=2)
+    )
+
+
+def post(client, path, body):
+    return client.post(path, data=json.dumps(body), content_type="application/json")
+
+
+# -- the API -------------------------------------------------------------------------------
+
+
+def test_an_integrator_registers_an_endpoint_and_sees_its_secret_once(aws, integrator, receiver):
+    api = client_for(integrator)
+    created = post(api, "/v1/webhooks", {"url": receiver.url, "statuses": ["scheduled"]})
+    assert created.status_code == 201
+    body = created.json()
+    assert body["secret"].startswith("whsec_")
+    assert body["statuses"] == ["scheduled"] and body["enabled"] is True
+
+    listed = api.get("/v1/webhooks").json()["results"]
+    assert [e["id"] for e in listed] == [body["id"]]
+    assert "secret" not in listed[0]
+    assert "secret" not in api.get(f"/v1/webhooks/{body['id']}").json()
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"url": "ftp://example.com/hook"}, "url"),
+        ({"url": "not a url"}, "url"),
+        ({"url": "http://127.0.0.1/x", "statuses": ["lost"]}, "statuses[0]"),
+        ({"url": "http://127.0.0.1/x", "event_types": ["order.deleted"]}, "event_types[0]"),
+    ],
+)
+def test_bad_endpoints_are_400s(aws, integrator, body, field):
+    response = post(client_for(integrator), "/v1/webhooks", body)
+    assert response.status_code == 400
+    assert field in response.json()["errors"]
+
+
+def test_private_addresses_are_refused_unless_allowed(aws, integrator, settings):
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = False
+    response = post(client_for(integrator), "/v1/webhooks", {"url": "http://127.0.0.1:9/hook"})
+    assert response.status_code == 400
+    assert "public" in response.json()["errors"]["url"][0]
+
+
+def test_endpoints_are_private_to_their_integrator(aws, db, receiver):
+    alice, bob = make_integrator("Alice"), make_integrator("Bob")
+    endpoint = post(client_for(alice), "/v1/webhooks", {"url": receiver.url}).json()
+    bob_api = client_for(bob)
+    assert bob_api.get(f"/v1/webhooks/{endpoint['id']}").status_code == 404
+    assert bob_api.delete(f"/v1/webhooks/{endpoint['id']}").status_code == 404
+    assert bob_api.get(f"/v1/webhooks/{endpoint['id']}/deliveries").status_code == 404
+    assert bob_api.get("/v1/webhooks").json()["results"] == []
+    assert client_for(alice).delete(f"/v1/webhooks/{endpoint['id']}").status_code == 204
+
+
+# -- recording -----------------------------------------------------------------------------
+
+
+def test_each_event_is_recorded_once_per_subscribed_endpoint(integrator, receiver):
+    everything = create_endpoint(integrator.slug, url=receiver.url)
+    scheduled_only = create_endpoint(integrator.slug, url=receiver.url, statuses=["scheduled"])
+    disabled = create_endpoint(integrator.slug, url=receiver.url)
+    WebhookEndpoint.objects.filter(pk=disabled.pk).update(
+        disabled_reason="x", disabled_at="2026-01-01T00:00Z"
+    )
+    event = event_for(integrator.slug)
+    notifier = WebhookNotifier()
+
+    assert notifier.notify(event) == 1
+    assert notifier.notify(event) == 0  # a duplicate delivery of the same event
+    deliveries = WebhookDelivery.objects.filter(event_id=event.id)
+    assert [d.endpoint_id for d in deliveries] == [everything.pk]
+    assert deliveries[0].payload == event.body
+    assert not WebhookDelivery.objects.filter(endpoint=scheduled_only).exists()
+
+
+# -- delivery ------------------------------------------------------------------------------
+
+
+def test_a_delivery_is_posted_signed_and_logged(integrator, receiver):
+    endpoint = create_endpoint(integrator.slug, url=receiver.url)
+    event = event_for(integrator.slug)
+    WebhookNotifier().notify(event)
+
+    assert dispatcher().run_once() == 1
+
+    [got] = receiver.received
+    assert got.body == event.body
+    assert got.headers["webhook-id"] == event.id
+    assert signing.verify(endpoint.secret, got.headers, got.body, now=int(time.time()))
+    assert not signing.verify(signing.new_secret(), got.headers, got.body, now=int(time.time()))
+    delivery = WebhookDelivery.objects.get(event_id=event.id)
+    assert delivery.state == WebhookDelivery.SUCCEEDED
+    [attempt] = delivery.attempts.all()
+    assert attempt.status_code == 204 and attempt.latency_ms >= 0
+
+
+def test_the_signature_is_what_the_standard_webhooks_library_verifies(integrator, receiver):
+    endpoint = create_endpoint(integrator.slug, url=receiver.url)
+    WebhookNotifier().notify(event_for(integrator.slug))
+    dispatcher().run_once()
+    [got] = receiver.received
+    verified = standardwebhooks.Webhook(endpoint.secret).verify(got.body, got.headers)
+    assert verified["type"] == "order.created"
+
+
+def test_a_failing_receiver_is_retried_then_the_endpoint_is_disabled(integrator, receiver):
+    endpoint = create_endpoint(integrator.slug, url=receiver.url)
+    receiver.answers = [500]
+    event = event_for(integrator.slug)
+    WebhookNotifier().notify(event)
+    sender = dispatcher(schedule=(0, 0))
+
+    for _ in range(3):
+        assert sender.run_once() == 1
+    assert sender.run_once() == 0
+
+    delivery = WebhookDelivery.objects.get(event_id=event.id)
+    assert delivery.state == WebhookDelivery.FAILED
+    assert [a.status_code for a in delivery.attempts.all()] == [500, 500, 500]
+    endpoint.refresh_from_db()
+    assert not endpoint.enabled
+    assert event.id in endpoint.disabled_reason and "HTTP 500" in endpoint.disabled_reason
+
+    # Later events are not even recorded for a disabled endpoint; staff fix it and redeliver.
+    assert WebhookNotifier().notify(event_for(integrator.slug)) == 0
+    receiver.answers = [200]
+    api = client_for(integrator)
+    assert (
+        api.patch(
+            f"/v1/webhooks/{endpoint.pk}",
+            data=json.dumps({"enabled": True}),
+            content_type="application/json",
+        ).json()["enabled"]
+        is True
+    )
+    redelivered = post(api, f"/v1/webhooks/{endpoint.pk}/deliveries/{delivery.pk}/redeliver", {})
+    assert redelivered.status_code == 202
+    assert sender.run_once() == 1
+    delivery.refresh_from_db()
+    assert delivery.state == WebhookDelivery.SUCCEEDED
+    log = api.get(f"/v1/webhooks/{endpoint.pk}/deliveries").json()["results"]
+    assert [a["status_code"] for a in log[0]["attempts"]] == [500, 500, 500, 200]
+
+
+def test_retries_wait_for_their_time(integrator, receiver):
+    create_endpoint(integrator.slug, url=receiver.url)
+    receiver.answers = [503]
+    event = event_for(integrator.slug)
+    WebhookNotifier().notify(event)
+    sender = dispatcher(schedule=(3600,))
+    assert sender.run_once() == 1
+    assert sender.run_once() == 0  # the next attempt is an hour away
+    delivery = WebhookDelivery.objects.get(event_id=event.id)
+    assert delivery.state == WebhookDelivery.PENDING and delivery.schedule_step == 1
+    redeliver(delivery)
+    assert sender.run_once() == 1
+
+
+def test_a_leased_delivery_is_not_taken_twice(integrator, receiver):
+    create_endpoint(integrator.slug, url=receiver.url)
+    WebhookNotifier().notify(event_for(integrator.slug))
+    first, second = dispatcher(), dispatcher()
+    assert len(first.lease_due(limit=10)) == 1
+    assert second.lease_due(limit=10) == []
