@@ -16,6 +16,7 @@ from orders.repository.dynamodb import (
     DynamoTeamLoads,
     event_from_image,
 )
+from orders.repository.feed import DynamoFeed
 from orders.resources import from_settings
 from orders.services import OrderService
 
@@ -78,6 +79,17 @@ def event_relay(*, checkpoints=None, start_at: str = "TRIM_HORIZON") -> EventRel
         skip_key_prefix=RELAY_PREFIX,
         start_at=start_at,
         batch_limit=settings.EVENT_RELAY_BATCH,
+        feed=event_feed(),
+    )
+
+
+def event_feed() -> DynamoFeed:
+    return DynamoFeed(
+        aws.client("dynamodb"),
+        settings.ORDERS_TABLE_NAME,
+        cursor_secret=("feed:" + settings.SECRET_KEY).encode(),
+        retention_seconds=int(settings.EVENT_FEED_RETENTION_DAYS * 86400),
+        settle_seconds=settings.EVENT_FEED_SETTLE_SECONDS,
     )
 
 

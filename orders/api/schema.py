@@ -28,6 +28,7 @@ from orders.domain.workflow import STATUSES, ActorKind
 from .errors import PROBLEM_TYPE_BASE
 from .idempotency import KEY_MAX
 from .serializers import (
+    EventFeedQuerySerializer,
     OrderCreateSerializer,
     OrderListQuerySerializer,
     StrictSerializer,
@@ -549,4 +550,42 @@ legacy_paths = extend_schema_view(
         ),
         deprecated=True,
     ),
+)
+
+
+class EventFeedSerializer(serializers.Serializer):
+    results = serializers.ListField(
+        child=serializers.DictField(),
+        help_text=(
+            "The events, oldest first, each exactly as published on the topic and POSTed to "
+            "webhooks (CloudEvents 1.0 JSON, see docs/events.md)."
+        ),
+    )
+    next_cursor = serializers.CharField(
+        help_text="Pass as `after` to read on; the same position when there was nothing new."
+    )
+
+
+event_feed = extend_schema(
+    operation_id="event_feed",
+    summary="Every event of the caller's orders, in order",
+    description=(
+        "Catch up, or replay from any point: start without `after` (the oldest event still "
+        "kept, 30 days by default), then pass `next_cursor` as `after`. Events appear a few "
+        "seconds after they happen and are kept in the order they were published; after a "
+        "rare internal retry an event may appear twice (same `id`)."
+    ),
+    tags=["events"],
+    parameters=[EventFeedQuerySerializer, WWW_AUTHENTICATE, RETRY_AFTER],
+    responses={
+        200: OpenApiResponse(EventFeedSerializer, description="A page of events."),
+        **problems(
+            s400=(
+                f"A bad parameter, or an `after` that is not a cursor of this feed "
+                f"({problem_code('invalid-cursor')})."
+            ),
+            s401=None,
+            s429=None,
+        ),
+    },
 )

@@ -169,3 +169,10 @@ def history_representation(order: Order) -> list[dict[str, Any]]:
         }
         for h in order.history
     ]
+
+
+class EventFeedQuerySerializer(StrictSerializer):
+    after = serializers.CharField(max_length=2000, required=False)
+    limit = serializers.IntegerField(
+        min_value=1, max_value=MAX_PAGE_SIZE, default=DEFAULT_PAGE_SIZE
+    )

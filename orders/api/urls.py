@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
 from .views import (
+    EventFeedView,
     OrderAliasView,
     OrderCollectionView,
     OrderDetailView,
@@ -14,6 +15,7 @@ from .views import (
 public = {"authentication_classes": [], "permission_classes": [AllowAny], "throttle_classes": []}
 
 urlpatterns = [
+    path("events", EventFeedView.as_view(), name="event-feed"),
     path("schema", SpectacularAPIView.as_view(**public), name="api-schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="api-schema", **public), name="api-docs"),
     path("orders", OrderCollectionView.as_view(), name="orders"),

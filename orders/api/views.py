@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from orders.container import order_service
+from orders.container import event_feed, order_service
 from orders.domain.errors import OrderNotFound, ValidationError
 from orders.domain.model import Actor, Order
 from orders.repository.base import OrderFilter
@@ -19,6 +19,7 @@ from orders.repository.base import OrderFilter
 from . import schema as doc
 from .idempotency import idempotent
 from .serializers import (
+    EventFeedQuerySerializer,
     OrderCreateSerializer,
     OrderListQuerySerializer,
     TransitionSerializer,
@@ -160,3 +161,16 @@ class OrderTransitionsView(APIView):
             return order_response(request, order)
 
         return idempotent(request, self, move)
+
+
+class EventFeedView(APIView):
+    @doc.event_feed
+    def get(self, request: Request) -> Response:
+        query = EventFeedQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        page = event_feed().page(
+            request.user.integrator,
+            after=query.validated_data.get("after"),
+            limit=query.validated_data["limit"],
+        )
+        return Response({"results": page.events, "next_cursor": page.cursor})

@@ -37,6 +37,8 @@ class EventMessage:
     body: str
     attributes: dict[str, str]
     created_at: str
+    #: Whose order it is: the event feed is kept per integrator.
+    integrator: str = ""
 
     @property
     def group_id(self) -> str:
@@ -136,6 +138,7 @@ def to_message(event: OrderEvent) -> EventMessage:
         body=body,
         attributes={"status": str(event.to_status), "event_type": str(event.type)},
         created_at=isoformat(event.occurred_at) or "",
+        integrator=event.order.integrator,
     )
 
 

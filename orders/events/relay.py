@@ -7,7 +7,10 @@ children, as DynamoDB requires for per-item order), publishes the events ten per
 checkpoints how far it got. A crash between publishing and checkpointing publishes a few
 events again, never loses one: delivery is at least once and consumers skip duplicates.
 
-Run one relay per table (``python manage.py relay_events``). Two at once only duplicate.
+It also appends what it published to the integrators' event feeds (``repository.feed``).
+
+Run one relay per table (``python manage.py relay_events``). Two at once duplicate events,
+and their feed positions (each relay's clock) may interleave out of order.
 """
 
 from __future__ import annotations
@@ -36,6 +39,10 @@ class Checkpoints(Protocol):
 
 class Publisher(Protocol):
     def publish(self, messages: list[EventMessage]) -> None: ...
+
+
+class Feed(Protocol):
+    def append(self, messages: list[EventMessage]) -> None: ...
 
 
 Decoder = Callable[[dict[str, Any] | None], EventMessage | None]
@@ -79,6 +86,7 @@ class EventRelay:
         batch_limit: int = 1000,
         refresh_seconds: float = 30.0,
         checkpoint_seconds: float = 1.0,
+        feed: Feed | None = None,
     ):
         self._streams = streams
         self._stream_arn = stream_arn
@@ -92,6 +100,7 @@ class EventRelay:
         # Checkpointing after every read would cost a write per batch; a crash replays at most
         # this many seconds of events (consumers skip the duplicates).
         self._checkpoint_seconds = checkpoint_seconds
+        self._feed = feed
         self._next_checkpoint = 0.0
         self._shards: dict[str, ShardState] = {}
         self._arn: str | None = None
@@ -226,6 +235,8 @@ class EventRelay:
         if messages:
             try:
                 self._publisher.publish(messages)
+                if self._feed is not None:
+                    self._feed.append(messages)
             except Exception:
                 shard.iterator = None  # read these records again next time
                 raise

@@ -500,6 +500,7 @@ def event_from_image(image: dict[str, Any] | None) -> EventMessage | None:
         body=m["body"]["S"],
         attributes={k: v["S"] for k, v in m["attributes"]["M"].items()},
         created_at=m["created_at"]["S"],
+        integrator=image["integrator"]["S"],
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import requests
 
 from tests.integration.factories import EXAMPLE
 from tests.support import wait_for
@@ -119,3 +120,33 @@ def test_a_transient_failure_is_retried_then_dead_lettered(portal):
     assert "NoTeamAvailable" in attributes["failure_reason"]["StringValue"]
     assert attributes["status"]["StringValue"] == "accepted"
     assert portal.get_order(second["id"])["status"] == "accepted"  # not lost: waits for staff
+
+
+def test_the_event_feed_lists_the_orders_events_in_order(portal):
+    created = portal.post_order({**EXAMPLE, "external_reference": "WO-FEED"})
+    portal.wait_for_status(created["id"], "scheduled")
+
+    def statuses() -> list[str]:
+        seen, after = [], None
+        while True:
+            page = requests.get(
+                f"{portal.base_url}/v1/events",
+                headers=portal.auth,
+                timeout=10,
+                params={"limit": 200, **({"after": after} if after else {})},
+            ).json()
+            seen += [
+                e["data"]["order"]["status"]
+                for e in page["results"]
+                if e["subject"] == created["id"]
+            ]
+            if not page["results"]:
+                return seen
+            after = page["next_cursor"]
+
+    # The feed shows events once they have settled (2 s by default).
+    assert wait_for(lambda: len(statuses()) >= 3 and statuses(), timeout=20) == [
+        "received",
+        "accepted",
+        "scheduled",
+    ]

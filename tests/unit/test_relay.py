@@ -14,7 +14,7 @@ ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/orders/stream/2026-11-26T00
 
 
 def image(order_id: str, event_id: str | None) -> dict:
-    item = {"pk": {"S": f"ORDER#{order_id}"}, "id": {"S": order_id}}
+    item = {"pk": {"S": f"ORDER#{order_id}"}, "id": {"S": order_id}, "integrator": {"S": "acme"}}
     if event_id:
         item["last_event"] = {
             "M": {
@@ -307,3 +307,23 @@ def test_run_keeps_going_after_a_failure_and_stops_when_asked(streams):
     thread.join(timeout=10)
     assert not thread.is_alive()
     assert publisher.published == ["e1"]
+
+
+class FakeFeed:
+    def __init__(self) -> None:
+        self.appended: list[str] = []
+
+    def append(self, messages) -> None:
+        self.appended.extend(m.event_id for m in messages)
+
+
+def test_published_events_are_appended_to_the_feed_and_unpublished_ones_are_not(streams):
+    streams.write("s1", "o1", new="e1")
+    publisher, feed = FakePublisher(), FakeFeed()
+    publisher.failures = 1
+    relay = relay_for(streams, publisher, feed=feed)
+    with pytest.raises(ConnectionError):
+        relay.poll()
+    assert feed.appended == []
+    relay.poll()
+    assert feed.appended == ["e1"] == publisher.published
