@@ -39,6 +39,14 @@ class Caller:
         return f"{self.integrator} (key {self.key_prefix})"
 
 
+def key_label(key: str) -> str:
+    """What may be logged about a key: its prefix, never the secret part."""
+    parts = key.split("_", 2)
+    if len(parts) == 3 and parts[0] == KEY_SCHEME:
+        return f"{KEY_SCHEME}_{parts[1][:PREFIX_LENGTH]}_…"
+    return "(not a portal key)"
+
+
 def digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 

@@ -128,9 +128,15 @@ class Provisioner:
         self.report(f"table {self.resources.table} ok")
 
     def ensure_ttl(self) -> None:
-        """Idempotency records expire by themselves (``expires_at``, epoch seconds)."""
+        """Idempotency records and feed items expire by themselves (``expires_at``)."""
         described = self.dynamodb.describe_time_to_live(TableName=self.resources.table)
-        if described["TimeToLiveDescription"].get("TimeToLiveStatus") in ("ENABLED", "ENABLING"):
+        ttl = described["TimeToLiveDescription"]
+        if ttl.get("TimeToLiveStatus") in ("ENABLED", "ENABLING"):
+            if ttl.get("AttributeName") != TTL_ATTRIBUTE:
+                raise RuntimeError(
+                    f"table {self.resources.table} expires items on {ttl.get('AttributeName')!r};"
+                    f" the portal needs {TTL_ATTRIBUTE!r}"
+                )
             return
         self.dynamodb.update_time_to_live(
             TableName=self.resources.table,

@@ -33,7 +33,11 @@ class SerialDynamoDB:
     @staticmethod
     def is_dynamodb(environ: dict[str, Any]) -> bool:
         target = environ.get("HTTP_X_AMZ_TARGET", "")
-        if target.startswith("DynamoDB"):
+        if target.startswith("DynamoDBStreams"):
+            # Stream reads only read an append-only list: no need to queue them behind writes
+            # (the event relay reads often, and would slow every write down).
+            return False
+        if target.startswith("DynamoDB_"):
             return True
         return "/dynamodb/aws4_request" in environ.get("HTTP_AUTHORIZATION", "")
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.permissions import BasePermission
 from rest_framework.throttling import SimpleRateThrottle
 
-from orders.integrators import Caller, authenticate
+from orders.integrators import Caller, authenticate, key_label
+
+log = logging.getLogger(__name__)
 
 
 class ApiKeyAuthentication(BaseAuthentication):
@@ -24,6 +28,8 @@ class ApiKeyAuthentication(BaseAuthentication):
             )
         caller = authenticate(header[1])
         if caller is None:
+            # Only the prefix is ever logged: it names the key without giving it away.
+            log.warning("API key refused: %s", key_label(header[1]))
             raise exceptions.AuthenticationFailed("The API key is unknown or has been revoked.")
         return caller, caller.key_prefix
 

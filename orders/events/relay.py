@@ -125,9 +125,10 @@ class EventRelay:
                 log.warning("event relay failed (%s), retrying in %.1fs: %s", failures, delay, exc)
                 stop.wait(delay)
                 continue
-            if result.records < self._batch_limit:
-                # Not behind: pause, which also keeps reads under DynamoDB Streams' limit of
-                # five per second per shard (a full batch means a backlog: read on at once).
+            if not result.records:
+                # Caught up: pause before reading again. After records it reads on at once, so
+                # a burst of moves is published without waiting; a read refused for going over
+                # DynamoDB Streams' five reads a second per shard is simply made next pass.
                 stop.wait(idle_seconds)
         self.checkpoint()
 

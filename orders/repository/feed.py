@@ -59,28 +59,34 @@ class DynamoFeed:
             return self._last
 
     def append(self, messages: Sequence[EventMessage]) -> None:
-        """Add the events, in order. Called by the one relay, batch after batch."""
+        """Add the events, in order. Called by the one relay, batch after batch. Positions
+        are taken right before each write, so that a reader's settling time only has to
+        cover one call."""
         expires = str(int(time.time()) + self._retention)
-        items = []
-        for message in messages:
-            items.append(
-                {
-                    "pk": {"S": PREFIX + message.integrator},
-                    "sk": {"S": f"{self._position():020d}"},
-                    "event_id": {"S": message.event_id},
-                    "body": {"S": message.body},
-                    "expires_at": {"N": expires},
-                }
-            )
-        for start in range(0, len(items), WRITE_BATCH):
+        for start in range(0, len(messages), WRITE_BATCH):
             request = {
                 self._table: [
-                    {"PutRequest": {"Item": i}} for i in items[start : start + WRITE_BATCH]
+                    {
+                        "PutRequest": {
+                            "Item": {
+                                "pk": {"S": PREFIX + message.integrator},
+                                "sk": {"S": f"{self._position():020d}"},
+                                "event_id": {"S": message.event_id},
+                                "body": {"S": message.body},
+                                "expires_at": {"N": expires},
+                            }
+                        }
+                    }
+                    for message in messages[start : start + WRITE_BATCH]
                 ]
             }
+            delay = 0.05
             while request:
                 response = self._client.batch_write_item(RequestItems=request)
                 request = response.get("UnprocessedItems") or None
+                if request:
+                    time.sleep(delay)  # throttled: back off before writing the rest
+                    delay = min(delay * 2, 1.0)
 
     def page(self, integrator: str, *, after: str | None, limit: int) -> FeedPage:
         scope = f"{self._table}/feed/{integrator}"
@@ -89,7 +95,10 @@ class DynamoFeed:
         response = self._client.query(
             TableName=self._table,
             KeyConditionExpression="pk = :pk AND sk BETWEEN :low AND :high",
+            # Expired items linger until DynamoDB's TTL deletes them (up to a few days).
+            FilterExpression="expires_at > :now",
             ExpressionAttributeValues={
+                ":now": {"N": str(int(time.time()))},
                 ":pk": {"S": PREFIX + integrator},
                 # BETWEEN is inclusive; "<position>!" sorts right after the position itself.
                 ":low": {"S": f"{position}!" if position else "0"},
@@ -99,8 +108,11 @@ class DynamoFeed:
             Limit=clamp_page_size(limit),
         )
         items = response.get("Items", [])
-        if items:
-            position = items[-1]["sk"]["S"]
+        # Past the last item read, even one the expiry filter dropped, or a page of expired
+        # items would be read again and again.
+        last_read = response.get("LastEvaluatedKey") or (items[-1] if items else None)
+        if last_read:
+            position = last_read["sk"]["S"]
         return FeedPage(
             events=[json.loads(i["body"]["S"]) for i in items],
             cursor=encode_cursor({"p": position}, scope=scope, secret=self._secret),

@@ -75,9 +75,18 @@ class DynamoIdempotencyStore:
         return Claim("replay", StoredResponse(stored["status"], stored["body"], stored["headers"]))
 
     def complete(self, scope: str, key: str, response: StoredResponse) -> None:
+        try:
+            self._complete(scope, key, response)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            # The claim expired while the request ran: nothing to replay from, nothing to keep.
+
+    def _complete(self, scope: str, key: str, response: StoredResponse) -> None:
         self._client.update_item(
             TableName=self._table,
             Key=self._key(scope, key),
+            ConditionExpression="attribute_exists(pk)",
             UpdateExpression="SET #state = :completed, #response = :response",
             ExpressionAttributeNames={"#state": "state", "#response": "response"},
             ExpressionAttributeValues={

@@ -64,3 +64,11 @@ def test_create_integrator_command_reuses_the_integrator_and_prints_the_key_last
     out = capsys.readouterr().out.strip().splitlines()
     assert len(out) == 2 and out[0] != out[1]
     assert all(integrators.authenticate(k).integrator == "globex-corp" for k in out)
+
+
+def test_only_a_keys_prefix_may_be_logged(acme):
+    api_key, key = integrators.issue_key(acme)
+    label = integrators.key_label(key)
+    assert api_key.prefix in label
+    assert key.split("_", 2)[2] not in label
+    assert integrators.key_label("Bearer nonsense") == "(not a portal key)"
