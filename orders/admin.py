@@ -230,3 +230,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
         for delivery in queryset:
             redeliver(delivery)
         messages.success(request, f"{queryset.count()} delivery(ies) will be sent again now.")
+
+
+# The orders section lives in its own module (it is not a ModelAdmin over a table).
+from orders import admin_orders  # noqa: E402, F401

@@ -159,3 +159,22 @@ class WebhookAttempt(models.Model):
     @property
     def succeeded(self) -> bool:
         return self.status_code is not None and 200 <= self.status_code < 300
+
+
+class WorkOrder(models.Model):
+    """A placeholder that gives orders a place in the admin and real permissions.
+
+    Orders live in DynamoDB, not in this database: the table is never created, and the admin
+    pages for orders are views of their own that call the services (``orders.admin_orders``).
+    """
+
+    class Meta:
+        managed = False
+        db_table = "orders_workorder_placeholder"
+        verbose_name = "order"
+        verbose_name_plural = "orders"
+        default_permissions = ("view", "add", "change")
+        permissions = [("move_workorder", "Can move orders through the lifecycle")]
+
+    def __str__(self) -> str:
+        return "order"

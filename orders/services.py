@@ -18,7 +18,7 @@ from orders.domain.errors import (
 )
 from orders.domain.model import Actor, Order, OrderEvent, new_order_id, reference_order_id
 from orders.domain.rules import OrderInput, TeamCandidate
-from orders.domain.workflow import Status
+from orders.domain.workflow import STATUSES, Status
 from orders.events.contract import ReceivedEvent, to_message
 from orders.repository.base import OrderFilter, OrderRepository, Page, TeamLoads
 
@@ -122,6 +122,34 @@ class OrderService:
         return self.orders.list_by_integrator(
             integrator, filters=filters, limit=limit, cursor=cursor
         )
+
+    def list_orders(
+        self,
+        *,
+        filters: OrderFilter | None = None,
+        integrator: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> Page[Order]:
+        """Newest first: one integrator's orders, or everyone's (staff)."""
+        if integrator:
+            return self.orders.list_by_integrator(
+                integrator, filters=filters, limit=limit, cursor=cursor
+            )
+        return self.orders.list_recent(filters=filters, limit=limit, cursor=cursor)
+
+    def status_counts(self, *, cap: int = 1000) -> dict[str, tuple[int, bool]]:
+        """Orders per status, each count reading at most ``cap`` entries."""
+        return {str(s): self.orders.count_by_status(s, cap=cap) for s in STATUSES}
+
+    def search(self, text: str, *, integrators: Iterable[str]) -> list[Order]:
+        """Orders whose id is ``text``, or whose external reference is ``text`` for any of
+        these integrators (their ids are derived from it: one batch read, no index)."""
+        text = text.strip()
+        if not text:
+            return []
+        candidates = [text] + [reference_order_id(i, text) for i in integrators]
+        return self.orders.get_many(candidates)
 
     def find_by_reference(self, *, integrator: str, external_reference: str) -> Order | None:
         try:

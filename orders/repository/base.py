@@ -24,12 +24,23 @@ class OrderFilter:
     statuses: frozenset[str] = frozenset()
     created_after: datetime | None = None
     created_before: datetime | None = None
+    priorities: frozenset[str] = frozenset()
+    teams: frozenset[str] = frozenset()
+    #: Orders whose SLA is due before this time (breached, or due soon).
+    sla_due_before: datetime | None = None
 
     @property
     def fingerprint(self) -> str:
         """Part of a cursor's scope: a cursor only continues the listing it came from."""
         return "|".join(
-            [",".join(sorted(self.statuses)), str(self.created_after), str(self.created_before)]
+            [
+                ",".join(sorted(self.statuses)),
+                str(self.created_after),
+                str(self.created_before),
+                ",".join(sorted(self.priorities)),
+                ",".join(sorted(self.teams)),
+                str(self.sla_due_before),
+            ]
         )
 
     def matches(self, order: Order) -> bool:
@@ -37,6 +48,12 @@ class OrderFilter:
             (not self.statuses or order.status in self.statuses)
             and (self.created_after is None or order.created_at >= self.created_after)
             and (self.created_before is None or order.created_at < self.created_before)
+            and (not self.priorities or order.priority in self.priorities)
+            and (not self.teams or order.assigned_team in self.teams)
+            and (
+                self.sla_due_before is None
+                or (order.sla_due_at is not None and order.sla_due_at < self.sla_due_before)
+            )
         )
 
 
@@ -83,6 +100,21 @@ class OrderRepository(Protocol):
         cursor: str | None = None,
     ) -> Page[Order]:
         """Newest first."""
+
+    def list_recent(
+        self,
+        *,
+        filters: OrderFilter | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        cursor: str | None = None,
+    ) -> Page[Order]:
+        """Every order, newest first."""
+
+    def count_by_status(self, status: str, *, cap: int = 1000) -> tuple[int, bool]:
+        """The number of orders in ``status`` (at most ``cap``; the flag: maybe more)."""
+
+    def get_many(self, order_ids: Iterable[str]) -> list[Order]:
+        """The orders that exist among these ids."""
 
 
 class TeamLoads(Protocol):

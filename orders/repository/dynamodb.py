@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 
 from orders.domain.errors import ConcurrencyConflict, OrderAlreadyExists, OrderNotFound
 from orders.domain.model import Actor, Contact, HistoryEntry, Order, Priority, TimeWindow
-from orders.domain.workflow import ActorKind, Status
+from orders.domain.workflow import STATUSES, ActorKind, Status
 from orders.events.contract import EventMessage, isoformat
 
 from .base import OrderFilter, Page, clamp_page_size
@@ -373,17 +373,10 @@ class DynamoOrderRepository:
     ) -> Page[Order]:
         return self._page(BY_INTEGRATOR, "integrator", integrator, limit, cursor, filters)
 
-    def _page(
-        self,
-        index: str,
-        attribute: str,
-        value: str,
-        limit: int,
-        cursor: str | None,
-        filters: OrderFilter | None = None,
-    ) -> Page[Order]:
-        filters = filters or OrderFilter()
-        scope = f"{self._table}/{index}/{value}/{filters.fingerprint}"
+    def _query_kwargs(
+        self, index: str, attribute: str, value: str, filters: OrderFilter
+    ) -> dict[str, Any]:
+        """A Query for one partition of an index, narrowed by ``filters``."""
         condition = "#k = :v"
         names = {"#k": attribute}
         values: dict[str, Any] = {":v": _s(value)}
@@ -399,37 +392,160 @@ class DynamoOrderRepository:
         elif high:
             condition += " AND created_key < :high"
             values[":high"] = _s(high)
+        # The rest is filtered after the read (DynamoDB still reads what it filters out).
+        clauses = []
+        for attr, chosen in (
+            ("status", filters.statuses if attribute != "status" else ()),
+            ("priority", filters.priorities),
+            ("assigned_team", filters.teams),
+        ):
+            if chosen:
+                names[f"#{attr}"] = attr
+                placeholders = []
+                for i, option in enumerate(sorted(chosen)):
+                    values[f":{attr}{i}"] = _s(option)
+                    placeholders.append(f":{attr}{i}")
+                clauses.append(f"#{attr} IN ({', '.join(placeholders)})")
+        if filters.sla_due_before:
+            names["#sla"] = "sla_due_at"
+            values[":sla"] = _s(isoformat(filters.sla_due_before))
+            clauses.append("#sla < :sla")
         kwargs: dict[str, Any] = {
             "TableName": self._table,
             "IndexName": index,
             "KeyConditionExpression": condition,
             "ScanIndexForward": False,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
         }
-        if filters.statuses:
-            names["#status"] = "status"
-            placeholders = []
-            for i, status in enumerate(sorted(filters.statuses)):
-                values[f":s{i}"] = _s(status)
-                placeholders.append(f":s{i}")
-            kwargs["FilterExpression"] = f"#status IN ({', '.join(placeholders)})"
-        kwargs.update(ExpressionAttributeNames=names, ExpressionAttributeValues=values)
-        size = clamp_page_size(limit)
+        if clauses:
+            kwargs["FilterExpression"] = " AND ".join(clauses)
+        return kwargs
+
+    def _fill(
+        self, kwargs: dict[str, Any], start: dict[str, Any] | None, size: int
+    ) -> tuple[list[Order], dict[str, Any] | None]:
+        """Up to ``size`` orders from ``start`` on, in at most MAX_READS_PER_PAGE reads (a
+        filter can leave reads sparse); also where to go on from."""
         items: list[Order] = []
-        last = decode_cursor(cursor, scope=scope, secret=self._secret) if cursor else None
-        # A status filter is applied after DynamoDB reads the page, so a page may need a few
-        # reads to fill; the number of reads per request stays bounded all the same.
+        last = start
         for _ in range(MAX_READS_PER_PAGE):
+            query = dict(kwargs, Limit=size - len(items))
             if last:
-                kwargs["ExclusiveStartKey"] = last
-            response = self._client.query(**kwargs, Limit=size - len(items))
+                query["ExclusiveStartKey"] = last
+            response = self._client.query(**query)
             items.extend(item_to_order(i) for i in response.get("Items", []))
             last = response.get("LastEvaluatedKey")
             if not last or len(items) >= size:
                 break
+        return items, last
+
+    def _page(
+        self,
+        index: str,
+        attribute: str,
+        value: str,
+        limit: int,
+        cursor: str | None,
+        filters: OrderFilter | None = None,
+    ) -> Page[Order]:
+        filters = filters or OrderFilter()
+        scope = f"{self._table}/{index}/{value}/{filters.fingerprint}"
+        start = decode_cursor(cursor, scope=scope, secret=self._secret) if cursor else None
+        items, last = self._fill(
+            self._query_kwargs(index, attribute, value, filters), start, clamp_page_size(limit)
+        )
         return Page(
             items=items,
             next_cursor=encode_cursor(last, scope=scope, secret=self._secret) if last else None,
         )
+
+    def list_recent(
+        self, *, filters: OrderFilter | None = None, limit: int = 50, cursor: str | None = None
+    ) -> Page[Order]:
+        """Every order, newest first, merged from the status partitions of ``by-status``:
+        bounded reads per status and page, never a scan. The cursor keeps, per status, where
+        to go on from (after the last order taken from it), or that it is done."""
+        filters = filters or OrderFilter()
+        scope = f"{self._table}/recent/{filters.fingerprint}"
+        size = clamp_page_size(limit)
+        statuses = sorted(filters.statuses) or [str(s) for s in STATUSES]
+        positions: dict[str, Any] = (
+            decode_cursor(cursor, scope=scope, secret=self._secret)
+            if cursor
+            else dict.fromkeys(statuses)
+        )
+        fetched: dict[str, tuple[list[Order], dict[str, Any] | None]] = {}
+        for status in statuses:
+            if positions.get(status) != "done":
+                kwargs = self._query_kwargs(BY_STATUS, "status", status, filters)
+                fetched[status] = self._fill(kwargs, positions.get(status), size)
+        candidates = sorted(
+            ((order, status) for status, (orders, _) in fetched.items() for order in orders),
+            key=lambda c: (c[0].created_at, c[0].id),
+            reverse=True,
+        )
+        page = candidates[:size]
+        for status, (orders, last) in fetched.items():
+            taken = [order for order, s in page if s == status]
+            if taken and len(taken) == len(orders) and last is None:
+                positions[status] = "done"  # everything it had is on this page
+            elif taken:
+                positions[status] = self._index_key(taken[-1], BY_STATUS)
+            elif not orders:
+                # Nothing matched in what was read: move on past it, or finish.
+                positions[status] = last if last is not None else "done"
+            # else: its orders are all older than this page; read them again next time.
+        more = any(position != "done" for position in positions.values())
+        return Page(
+            items=[order for order, _ in page],
+            next_cursor=encode_cursor(positions, scope=scope, secret=self._secret)
+            if more
+            else None,
+        )
+
+    @staticmethod
+    def _index_key(order: Order, index: str) -> dict[str, Any]:
+        key = {
+            **order_key(order.id),
+            "created_key": _s(f"{isoformat(order.created_at)}#{order.id}"),
+        }
+        if index == BY_STATUS:
+            key["status"] = _s(order.status)
+        else:
+            key["integrator"] = _s(order.integrator)
+        return key
+
+    def count_by_status(self, status: str, *, cap: int = 1000) -> tuple[int, bool]:
+        """How many orders are in ``status``, reading at most ``cap`` index entries; the flag
+        says the real number may be larger."""
+        response = self._client.query(
+            TableName=self._table,
+            IndexName=BY_STATUS,
+            KeyConditionExpression="#s = :s",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":s": _s(status)},
+            Select="COUNT",
+            Limit=cap,
+        )
+        return response.get("Count", 0), "LastEvaluatedKey" in response
+
+    def get_many(self, order_ids: Iterable[str]) -> list[Order]:
+        """The orders that exist among ``order_ids`` (BatchGetItem, 100 at a time)."""
+        ids = list(dict.fromkeys(order_ids))
+        found: list[Order] = []
+        for start in range(0, len(ids), 100):
+            request = {
+                self._table: {
+                    "Keys": [order_key(i) for i in ids[start : start + 100]],
+                    "ConsistentRead": True,
+                }
+            }
+            while request:
+                response = self._client.batch_get_item(RequestItems=request)
+                found.extend(item_to_order(i) for i in response["Responses"].get(self._table, []))
+                request = response.get("UnprocessedKeys") or None
+        return found
 
 
 class DynamoTeamLoads:

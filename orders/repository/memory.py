@@ -76,6 +76,19 @@ class InMemoryOrderRepository:
             cursor,
         )
 
+    def list_recent(
+        self, *, filters: OrderFilter | None = None, limit: int = 50, cursor: str | None = None
+    ) -> Page[Order]:
+        filters = filters or OrderFilter()
+        return self._page(f"recent/{filters.fingerprint}", filters.matches, limit, cursor)
+
+    def count_by_status(self, status: str, *, cap: int = 1000) -> tuple[int, bool]:
+        count = sum(1 for o in self._orders.values() if o.status == status)
+        return min(count, cap), count > cap
+
+    def get_many(self, order_ids) -> list[Order]:
+        return [self._orders[i] for i in dict.fromkeys(order_ids) if i in self._orders]
+
     def _page(self, scope: str, match, limit: int, cursor: str | None) -> Page[Order]:
         ordered = sorted(
             (o for o in self._orders.values() if match(o)),

@@ -13,7 +13,9 @@ from orders.domain.errors import (
     OrderAlreadyExists,
     OrderNotFound,
 )
+from orders.domain.model import Actor
 from orders.domain.workflow import Status
+from orders.repository.base import OrderFilter
 from orders.repository.dynamodb import DynamoOrderRepository, DynamoTeamLoads
 
 from .factories import moved, new_order
@@ -180,3 +182,67 @@ def test_team_loads_reserve_up_to_capacity_idempotently(aws):
     loads.release(team, "o1")
     assert loads.holdings([team])[team] == frozenset({"o2"})
     assert loads.reserve(team, "o3", capacity=2)
+
+
+def test_list_recent_merges_every_status_newest_first_across_pages(aws):
+    """Its own table, so that the merge sees only these orders."""
+    from orders.provisioning import Provisioner, ProvisionSettings
+    from orders.resources import Resources
+
+    table = f"recent-{uuid.uuid4().hex[:6]}"
+    Provisioner(
+        dynamodb=aws.dynamodb,
+        sns=aws.sns,
+        sqs=aws.sqs,
+        resources=Resources(prefix=table, table=table, topic=f"{table}-topic"),
+        settings=ProvisionSettings(max_receive_count=3, visibility_timeout=30),
+        report=lambda line: None,
+    ).ensure_table()
+    repo = DynamoOrderRepository(aws.dynamodb, table, cursor_secret=b"s")
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    paths = [
+        [],
+        ["accepted"],
+        ["rejected"],
+        [],
+        ["accepted", "scheduled"],
+        ["cancelled"],
+        [],
+        ["accepted"],
+        [],
+    ]
+    created = []
+    for i, path in enumerate(paths):
+        order, _, message = new_order(created_at=start + timedelta(minutes=i), category="hvac")
+        repo.add(order, message)
+        for to in path:
+            kwargs = {"team": "hvac-crew"} if to == "scheduled" else {}
+            if to in ("rejected", "cancelled"):
+                kwargs["reason"] = "test"
+            actor = Actor.staff("t") if to == "cancelled" else None
+            moved_order, _, m = moved(order, to, actor=actor, **kwargs)
+            repo.save_move(
+                moved_order, m, expected_status=order.status, expected_version=order.version
+            )
+            order = moved_order
+        created.append(order.id)
+
+    for size in (1, 2, 4, 20):
+        seen, cursor = [], None
+        while True:
+            page = repo.list_recent(limit=size, cursor=cursor)
+            seen.extend(o.id for o in page.items)
+            cursor = page.next_cursor
+            if not cursor:
+                break
+        assert seen == created[::-1], size
+
+    open_only = repo.list_recent(
+        filters=OrderFilter(statuses=frozenset({"received", "accepted"})), limit=50
+    )
+    expected = [
+        oid
+        for oid, path in zip(created, paths, strict=True)
+        if (path[-1] if path else "received") in ("received", "accepted")
+    ]
+    assert [o.id for o in open_only.items] == expected[::-1]

@@ -1,0 +1,151 @@
+"""Forms of the orders section of the admin. They only parse; the rules are the domain's."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from django import forms
+from django.utils import timezone
+
+from orders.domain import rules
+from orders.domain.model import CATEGORIES, Contact, Priority, TimeWindow
+from orders.domain.rules import OrderInput
+from orders.domain.workflow import STATUSES
+from orders.models import Integrator, Team
+from orders.repository.base import OrderFilter
+
+STATUS_CHOICES = [(str(s), str(s).replace("_", " ")) for s in STATUSES]
+SLA_CHOICES = [("", "any"), ("breached", "SLA breached"), ("due_1h", "SLA due within 1 h")]
+
+
+class OrderListForm(forms.Form):
+    status = forms.MultipleChoiceField(choices=STATUS_CHOICES, required=False)
+    integrator = forms.ChoiceField(required=False)
+    priority = forms.MultipleChoiceField(
+        choices=[(p.value, p.value) for p in Priority], required=False
+    )
+    team = forms.ChoiceField(required=False)
+    sla = forms.ChoiceField(choices=SLA_CHOICES, required=False, label="SLA")
+    q = forms.CharField(required=False, max_length=100, label="Order id or external reference")
+    cursor = forms.CharField(required=False, max_length=4000, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["integrator"].choices = [("", "all")] + list(
+            Integrator.objects.values_list("slug", "name")
+        )
+        self.fields["team"].choices = [("", "any")] + list(Team.objects.values_list("code", "name"))
+
+    def order_filter(self) -> OrderFilter:
+        data = self.cleaned_data
+        sla_due_before = None
+        if data.get("sla") == "breached":
+            sla_due_before = timezone.now()
+        elif data.get("sla") == "due_1h":
+            sla_due_before = timezone.now() + timedelta(hours=1)
+        statuses = frozenset(data.get("status") or ())
+        if sla_due_before and not statuses:
+            # An SLA matters until the work is done: completed, cancelled and rejected are out.
+            statuses = frozenset({"received", "accepted", "scheduled", "in_progress"})
+        return OrderFilter(
+            statuses=statuses,
+            priorities=frozenset(data.get("priority") or ()),
+            teams=frozenset([data["team"]] if data.get("team") else []),
+            sla_due_before=sla_due_before,
+        )
+
+
+class OrderCreateForm(forms.Form):
+    integrator = forms.ModelChoiceField(
+        queryset=Integrator.objects.filter(active=True), to_field_name="slug"
+    )
+    title = forms.CharField(max_length=rules.TITLE_MAX)
+    category = forms.ChoiceField(choices=[(c, c) for c in CATEGORIES])
+    priority = forms.ChoiceField(choices=[(p.value, p.value) for p in Priority], initial="normal")
+    site = forms.CharField(max_length=rules.SITE_MAX)
+    external_reference = forms.CharField(max_length=rules.REFERENCE_MAX, required=False)
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), max_length=rules.DESCRIPTION_MAX, required=False
+    )
+    contact_name = forms.CharField(max_length=rules.CONTACT_FIELD_MAX, required=False)
+    contact_phone = forms.CharField(max_length=rules.CONTACT_FIELD_MAX, required=False)
+    contact_email = forms.CharField(max_length=rules.CONTACT_FIELD_MAX, required=False)
+    window_start = forms.DateTimeField(required=False, help_text="YYYY-MM-DD HH:MM (UTC)")
+    window_end = forms.DateTimeField(required=False)
+    metadata = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), required=False, help_text="A JSON object."
+    )
+
+    def clean_metadata(self):
+        text = self.cleaned_data.get("metadata") or ""
+        if not text.strip():
+            return {}
+        try:
+            return json.loads(text)
+        except ValueError:
+            raise forms.ValidationError('Enter a JSON object, like {"floor": 2}.') from None
+
+    def clean(self):
+        data = super().clean()
+        if bool(data.get("window_start")) != bool(data.get("window_end")):
+            raise forms.ValidationError("Give both ends of the requested window, or neither.")
+        return data
+
+    def to_input(self) -> OrderInput:
+        data = self.cleaned_data
+        contact = None
+        if any(data.get(f"contact_{k}") for k in ("name", "phone", "email")):
+            contact = Contact(
+                name=data["contact_name"],
+                phone=data["contact_phone"],
+                email=data["contact_email"],
+            )
+        window = None
+        if data.get("window_start"):
+            window = TimeWindow(start=data["window_start"], end=data["window_end"])
+        return OrderInput(
+            title=data["title"],
+            category=data["category"],
+            priority=data["priority"],
+            site=data["site"],
+            external_reference=data["external_reference"] or None,
+            description=data["description"],
+            contact=contact,
+            requested_window=window,
+            metadata=data["metadata"],
+        )
+
+    #: Where a domain error on a field is shown.
+    FIELD_NAMES = {
+        "contact.name": "contact_name",
+        "contact.phone": "contact_phone",
+        "contact.email": "contact_email",
+        "requested_window": "window_start",
+        "requested_window.end": "window_end",
+    }
+
+
+class MoveForm(forms.Form):
+    to = forms.ChoiceField(choices=STATUS_CHOICES)
+    version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    reason = forms.CharField(max_length=rules.REASON_MAX, required=False)
+
+
+class BulkMoveForm(forms.Form):
+    to = forms.ChoiceField(choices=STATUS_CHOICES)
+    reason = forms.CharField(max_length=rules.REASON_MAX, required=False)
+    #: "<order id>:<version>" as the list showed them, so a stale selection is refused.
+    selected = forms.MultipleChoiceField(required=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["selected"].choices = [(v, v) for v in self.data.getlist("selected")]
+
+    def targets(self) -> list[tuple[str, int]]:
+        pairs = []
+        for value in self.cleaned_data["selected"]:
+            order_id, _, version = value.rpartition(":")
+            if order_id and version.isdigit():
+                pairs.append((order_id, int(version)))
+        return pairs

@@ -1,0 +1,246 @@
+"""Orders in the Django admin: list, detail, create, move, bulk moves.
+
+Orders live in DynamoDB, so this is not a ModelAdmin over a table: the ``WorkOrder``
+placeholder model gives the section its place on the index and its permissions (view, add,
+change, and ``move_workorder`` for lifecycle moves), and these views call the same services
+as the API. Every move is made as ``staff:<username>`` and lands in the order's history.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+
+from orders.admin_forms import BulkMoveForm, MoveForm, OrderCreateForm, OrderListForm
+from orders.container import order_service
+from orders.domain.errors import (
+    ConcurrencyConflict,
+    DomainError,
+    DuplicateReference,
+    IllegalTransition,
+    InvalidCursor,
+    OrderNotFound,
+    ValidationError,
+)
+from orders.domain.model import Actor, Order
+from orders.domain.workflow import REASON_REQUIRED, ActorKind, allowed_moves
+from orders.events.contract import order_to_json
+from orders.models import Integrator, WebhookDelivery, WorkOrder
+
+MOVE_PERMISSION = "orders.move_workorder"
+PAGE_SIZE = 50
+COUNT_CAP = 1000
+
+
+def staff_actor(request: HttpRequest) -> Actor:
+    return Actor.staff(request.user.get_username())
+
+
+@admin.register(WorkOrder)
+class WorkOrderAdmin(admin.ModelAdmin):
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # orders are cancelled, never deleted
+
+    def can_move(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(MOVE_PERMISSION)
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("", wrap(self.list_view), name="orders_workorder_changelist"),
+            path("add/", wrap(self.create_view), name="orders_workorder_add"),
+            path("bulk/", wrap(self.bulk_view), name="orders_workorder_bulk"),
+            path("<str:order_id>/", wrap(self.detail_view), name="orders_workorder_change"),
+            path("<str:order_id>/move/", wrap(self.move_view), name="orders_workorder_move"),
+        ]
+
+    def context(self, request: HttpRequest, **extra):
+        return {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "app_label": self.model._meta.app_label,
+            "has_view_permission": self.has_view_permission(request),
+            "has_add_permission": self.has_add_permission(request),
+            "can_move": self.can_move(request),
+            **extra,
+        }
+
+    # -- list ------------------------------------------------------------------------------
+
+    def list_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        form = OrderListForm(request.GET or None)
+        service = order_service()
+        orders: list[Order] = []
+        next_cursor = None
+        if form.is_valid() or not request.GET:
+            data = form.cleaned_data if request.GET else {}
+            if data.get("q"):
+                integrators = Integrator.objects.values_list("slug", flat=True)
+                orders = service.search(data["q"], integrators=integrators)
+            else:
+                filters = form.order_filter() if request.GET else None
+                try:
+                    page = service.list_orders(
+                        filters=filters,
+                        integrator=data.get("integrator") or None,
+                        limit=PAGE_SIZE,
+                        cursor=data.get("cursor") or None,
+                    )
+                except InvalidCursor:
+                    messages.error(request, "That page link has expired; back to the first page.")
+                    return HttpResponseRedirect(reverse("admin:orders_workorder_changelist"))
+                orders, next_cursor = page.items, page.next_cursor
+        counts = service.status_counts(cap=COUNT_CAP)
+        query = request.GET.copy()
+        query.pop("cursor", None)
+        next_query = None
+        if next_cursor:
+            query["cursor"] = next_cursor
+            next_query = query.urlencode()
+        moves = sorted(
+            {str(to) for order in orders for to in allowed_moves(order.status, ActorKind.STAFF)}
+        )
+        return TemplateResponse(
+            request,
+            "admin/orders/workorder/list.html",
+            self.context(
+                request,
+                title="Orders",
+                form=form,
+                rows=[{"order": o} for o in orders],
+                counts=[(status, n, more) for status, (n, more) in counts.items()],
+                count_cap=COUNT_CAP,
+                next_query=next_query,
+                bulk_moves=moves,
+            ),
+        )
+
+    # -- detail and moves --------------------------------------------------------------------
+
+    def detail_view(self, request: HttpRequest, order_id: str) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            order = order_service().get_order(order_id)
+        except OrderNotFound:
+            raise Http404("No such order.") from None
+        moves = [str(to) for to in allowed_moves(order.status, ActorKind.STAFF)]
+        deliveries = (
+            WebhookDelivery.objects.filter(order_id=order.id)
+            .select_related("endpoint")
+            .prefetch_related("attempts")[:50]
+        )
+        return TemplateResponse(
+            request,
+            "admin/orders/workorder/detail.html",
+            self.context(
+                request,
+                title=f"Order {order.title}",
+                order=order,
+                fields=order_to_json(order),
+                history=list(reversed(order.history)),
+                moves=moves if self.can_move(request) else [],
+                reason_required=[str(s) for s in REASON_REQUIRED],
+                deliveries=deliveries,
+            ),
+        )
+
+    def move_view(self, request: HttpRequest, order_id: str) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse("admin:orders_workorder_change", args=[order_id]))
+        if not self.can_move(request):
+            raise PermissionDenied
+        form = MoveForm(request.POST)
+        detail = reverse("admin:orders_workorder_change", args=[order_id])
+        if not form.is_valid():
+            messages.error(request, f"Not moved: {form.errors.as_text()}")
+            return HttpResponseRedirect(detail)
+        try:
+            order = order_service().transition_order(
+                order_id=order_id,
+                to=form.cleaned_data["to"],
+                reason=form.cleaned_data["reason"],
+                expected_version=form.cleaned_data["version"],
+                actor=staff_actor(request),
+            )
+        except ConcurrencyConflict:
+            messages.error(
+                request,
+                "Not moved: someone changed this order since you opened it. Here it is as it "
+                "is now; check it and try again.",
+            )
+        except OrderNotFound:
+            raise Http404("No such order.") from None
+        except (IllegalTransition, ValidationError) as exc:
+            messages.error(request, f"Not moved: {exc}")
+        else:
+            messages.success(request, f"Moved to {order.status} (version {order.version}).")
+        return HttpResponseRedirect(detail)
+
+    def bulk_view(self, request: HttpRequest) -> HttpResponse:
+        back = request.POST.get("back") or reverse("admin:orders_workorder_changelist")
+        if request.method != "POST":
+            return HttpResponseRedirect(back)
+        if not self.can_move(request):
+            raise PermissionDenied
+        form = BulkMoveForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, f"Nothing moved: {form.errors.as_text()}")
+            return HttpResponseRedirect(back)
+        to, reason = form.cleaned_data["to"], form.cleaned_data["reason"]
+        moved, refused = 0, []
+        for order_id, version in form.targets():
+            try:
+                order_service().transition_order(
+                    order_id=order_id,
+                    to=to,
+                    reason=reason,
+                    expected_version=version,
+                    actor=staff_actor(request),
+                )
+                moved += 1
+            except ConcurrencyConflict:
+                refused.append(f"{order_id[:8]}: changed since the list was shown")
+            except DomainError as exc:
+                refused.append(f"{order_id[:8]}: {exc}")
+        if moved:
+            messages.success(request, f"Moved {moved} order(s) to {to}.")
+        for reason_text in refused:
+            messages.warning(request, f"Not moved — {reason_text}")
+        return HttpResponseRedirect(back)
+
+    # -- create -------------------------------------------------------------------------------
+
+    def create_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = OrderCreateForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                order = order_service().create_order(
+                    data=form.to_input(),
+                    integrator=form.cleaned_data["integrator"].slug,
+                    actor=staff_actor(request),
+                )
+            except DuplicateReference as exc:
+                form.add_error("external_reference", f"Already used by order {exc.order_id}.")
+            except ValidationError as exc:
+                for field, problems in exc.errors.items():
+                    name = OrderCreateForm.FIELD_NAMES.get(field, field)
+                    for problem in problems:
+                        form.add_error(name if name in form.fields else None, problem)
+            else:
+                messages.success(request, f"Created order {order.id}; the workers take it on.")
+                return HttpResponseRedirect(
+                    reverse("admin:orders_workorder_change", args=[order.id])
+                )
+        return TemplateResponse(
+            request,
+            "admin/orders/workorder/create.html",
+            self.context(request, title="Add order", form=form),
+        )

@@ -1,0 +1,241 @@
+"""The orders section of the admin: permissions, list, search, detail, create, moves."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Permission, User
+from django.test import Client
+from django.urls import reverse
+
+from orders.container import order_service
+from orders.domain.model import Actor
+from orders.domain.rules import OrderInput
+
+from .conftest import make_integrator
+
+LIST = reverse("admin:orders_workorder_changelist")
+ADD = reverse("admin:orders_workorder_add")
+BULK = reverse("admin:orders_workorder_bulk")
+
+
+def detail(order_id: str) -> str:
+    return reverse("admin:orders_workorder_change", args=[order_id])
+
+
+def move(order_id: str) -> str:
+    return reverse("admin:orders_workorder_move", args=[order_id])
+
+
+def staff_client(*codenames: str, username: str) -> Client:
+    user = User.objects.create_user(username, password="pw-not-used", is_staff=True)
+    user.user_permissions.set(
+        Permission.objects.filter(content_type__app_label="orders", codename__in=codenames)
+    )
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def dispatcher_client(aws, db) -> Client:
+    return staff_client(
+        "view_workorder",
+        "add_workorder",
+        "change_workorder",
+        "move_workorder",
+        username="dispatcher",
+    )
+
+
+@pytest.fixture
+def viewer_client(aws, db) -> Client:
+    return staff_client("view_workorder", username="viewer")
+
+
+@pytest.fixture
+def acme(db):
+    return make_integrator("Acme")
+
+
+def new_order(integrator, **fields):
+    data = {"title": "Fix the boiler", "category": "hvac", "site": "12 High St", **fields}
+    return order_service().create_order(
+        data=OrderInput(**data),
+        integrator=integrator.slug,
+        actor=Actor.integrator(integrator.slug),
+    )
+
+
+# -- who may do what ---------------------------------------------------------------------------
+
+
+def test_anonymous_users_are_sent_to_the_login_page(aws, db, acme):
+    order = new_order(acme)
+    client = Client()
+    for url in (LIST, ADD, detail(order.id)):
+        response = client.get(url)
+        assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    response = client.post(move(order.id), {"to": "cancelled", "version": 1})
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    assert order_service().get_order(order.id).status == "received"
+
+
+def test_view_only_staff_see_orders_but_cannot_act(viewer_client, acme):
+    order = new_order(acme, external_reference="V-1")
+    listing = viewer_client.get(LIST)
+    assert listing.status_code == 200
+    assert order.id in listing.content.decode()
+    page = viewer_client.get(detail(order.id)).content.decode()
+    assert "Fix the boiler" in page and 'id="history"' in page
+    assert 'id="moves"' not in page and 'name="selected"' not in listing.content.decode()
+    assert viewer_client.get(ADD).status_code == 403
+    assert viewer_client.post(move(order.id), {"to": "cancelled", "version": 1}).status_code == 403
+    assert (
+        viewer_client.post(BULK, {"to": "cancelled", "selected": [f"{order.id}:1"]}).status_code
+        == 403
+    )
+    assert order_service().get_order(order.id).status == "received"
+
+
+def test_orders_show_on_the_admin_index(dispatcher_client):
+    index = dispatcher_client.get(reverse("admin:index")).content.decode()
+    assert LIST in index and ADD in index
+
+
+# -- list, filters, search --------------------------------------------------------------------
+
+
+def test_the_list_filters_by_status_and_integrator_and_counts_each_status(dispatcher_client, acme):
+    other = make_integrator("Other")
+    first, second = new_order(acme), new_order(other)
+    order_service().transition_order(order_id=second.id, to="cancelled", actor=Actor.staff("x"))
+
+    def ids(query: str) -> str:
+        response = dispatcher_client.get(f"{LIST}?{query}")
+        assert response.status_code == 200
+        return response.content.decode()
+
+    cancelled = ids("status=cancelled")
+    assert second.id in cancelled and first.id not in cancelled
+    by_integrator = ids(f"integrator={acme.slug}")
+    assert first.id in by_integrator and second.id not in by_integrator
+    assert 'data-status="cancelled"' in cancelled
+
+
+def test_search_finds_an_order_by_id_or_external_reference(dispatcher_client, acme):
+    order = new_order(acme, external_reference="SEARCH-ME")
+    new_order(acme, external_reference="OTHER")
+    by_reference = dispatcher_client.get(f"{LIST}?q=SEARCH-ME").content.decode()
+    assert order.id in by_reference and "OTHER" not in by_reference
+    by_id = dispatcher_client.get(f"{LIST}?q={order.id}").content.decode()
+    assert f'data-order="{order.id}"' in by_id
+
+
+def test_the_list_pages_with_a_cursor(dispatcher_client, acme, monkeypatch):
+    import orders.admin_orders
+
+    monkeypatch.setattr(orders.admin_orders, "PAGE_SIZE", 2)
+    created = [new_order(acme).id for _ in range(3)]
+    first = dispatcher_client.get(f"{LIST}?integrator={acme.slug}")
+    assert listed(first) == created[::-1][:2]  # newest first
+    next_query = first.context["next_query"]
+    assert next_query
+    assert listed(dispatcher_client.get(f"{LIST}?{next_query}")) == [created[0]]
+
+
+def listed(response) -> list[str]:
+    return [row["order"].id for row in response.context["rows"]]
+
+
+# -- detail, moves, create ------------------------------------------------------------------------
+
+
+def test_a_move_is_made_as_the_staff_user_and_recorded(dispatcher_client, acme):
+    order = new_order(acme)
+    page = dispatcher_client.get(detail(order.id)).content.decode()
+    assert 'data-move="cancelled"' in page and 'data-move="rejected"' in page
+    assert 'data-move="accepted"' not in page  # the workers' move, not staff's
+
+    response = dispatcher_client.post(
+        move(order.id), {"to": "rejected", "version": 1, "reason": "Duplicate of WO-9"}
+    )
+    assert response.status_code == 302
+    moved = order_service().get_order(order.id)
+    assert moved.status == "rejected" and moved.rejection_reason == "Duplicate of WO-9"
+    assert (moved.history[-1].actor.kind, moved.history[-1].actor.id) == ("staff", "dispatcher")
+
+
+def test_a_stale_form_is_refused_and_says_so(dispatcher_client, acme):
+    order = new_order(acme)
+    order_service().transition_order(order_id=order.id, to="cancelled", actor=Actor.staff("x"))
+    response = dispatcher_client.post(
+        move(order.id), {"to": "rejected", "version": 1, "reason": "late"}, follow=True
+    )
+    assert "someone changed this order" in response.content.decode()
+    assert order_service().get_order(order.id).status == "cancelled"
+
+
+def test_staff_create_an_order_with_the_apis_validation(dispatcher_client, acme):
+    bad = dispatcher_client.post(
+        ADD,
+        {
+            "integrator": acme.slug,
+            "title": "Leak",
+            "category": "plumbing",
+            "priority": "high",
+            "site": "Unit 4",
+            "contact_email": "not-an-email",
+        },
+    )
+    assert bad.status_code == 200
+    assert "Enter a valid email address." in bad.content.decode()
+
+    good = dispatcher_client.post(
+        ADD,
+        {
+            "integrator": acme.slug,
+            "title": "Leak",
+            "category": "plumbing",
+            "priority": "high",
+            "site": "Unit 4",
+            "external_reference": "STAFF-1",
+        },
+    )
+    assert good.status_code == 302
+    order = order_service().find_by_reference(integrator=acme.slug, external_reference="STAFF-1")
+    assert order.status == "received"
+    assert (order.history[0].actor.kind, order.history[0].actor.id) == ("staff", "dispatcher")
+
+    again = dispatcher_client.post(
+        ADD,
+        {
+            "integrator": acme.slug,
+            "title": "Leak",
+            "category": "plumbing",
+            "priority": "high",
+            "site": "Unit 4",
+            "external_reference": "STAFF-1",
+        },
+    )
+    assert "Already used by order" in again.content.decode()
+
+
+def test_bulk_moves_apply_per_order_and_report_refusals(dispatcher_client, acme):
+    first, second, stale = new_order(acme), new_order(acme), new_order(acme)
+    order_service().transition_order(order_id=stale.id, to="cancelled", actor=Actor.staff("x"))
+    response = dispatcher_client.post(
+        BULK,
+        {
+            "to": "cancelled",
+            "reason": "Site closed",
+            "selected": [f"{first.id}:1", f"{second.id}:1", f"{stale.id}:1"],
+        },
+        follow=True,
+    )
+    text = response.content.decode()
+    assert "Moved 2 order(s) to cancelled." in text
+    assert f"{stale.id[:8]}: changed since the list was shown" in text
+    for order in (first, second):
+        moved = order_service().get_order(order.id)
+        assert moved.status == "cancelled" and moved.cancellation_reason == "Site closed"
+        assert moved.history[-1].actor.id == "dispatcher"

@@ -1,0 +1,62 @@
+"""List pages stay bounded in DynamoDB reads however many orders there are."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+from orders.domain import rules
+from orders.domain.model import Actor
+from orders.domain.rules import OrderInput
+from orders.provisioning import Provisioner, ProvisionSettings
+from orders.repository.dynamodb import MAX_READS_PER_PAGE, DynamoOrderRepository, order_to_item
+from orders.resources import Resources
+from orders.services import OrderService
+
+ORDERS = 2000
+STATUS_COUNT = 7
+
+
+def test_a_list_page_over_thousands_of_orders_makes_a_bounded_number_of_reads(aws):
+    table = f"scale-{uuid.uuid4().hex[:6]}"
+    Provisioner(
+        dynamodb=aws.dynamodb,
+        sns=aws.sns,
+        sqs=aws.sqs,
+        resources=Resources(prefix=table, table=table, topic=f"{table}-topic"),
+        settings=ProvisionSettings(max_receive_count=3, visibility_timeout=30),
+        report=lambda line: None,
+    ).ensure_table()
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    items = []
+    for i in range(ORDERS):
+        order, _ = rules.create_order(
+            OrderInput(title=f"Order {i}", category="hvac", site="Depot"),
+            order_id=str(uuid.uuid4()),
+            integrator="big",
+            actor=Actor.integrator("big"),
+            now=start + timedelta(seconds=i),
+        )
+        items.append({"PutRequest": {"Item": order_to_item(order)}})
+    for chunk in range(0, len(items), 25):
+        aws.dynamodb.batch_write_item(RequestItems={table: items[chunk : chunk + 25]})
+
+    calls: Counter = Counter()
+    aws.dynamodb.meta.events.register(
+        "before-call.dynamodb.*", lambda model, **_: calls.update([model.name])
+    )
+    repo = DynamoOrderRepository(aws.dynamodb, table, cursor_secret=b"s")
+    service = OrderService(orders=repo, teams=None, loads=None, notifier=None)
+
+    first = service.list_orders(limit=50)
+    second = service.list_orders(limit=50, cursor=first.next_cursor)
+    counts = service.status_counts(cap=1000)
+
+    assert [o.title for o in first.items][:2] == [f"Order {ORDERS - 1}", f"Order {ORDERS - 2}"]
+    assert second.items[0].title == f"Order {ORDERS - 51}"
+    # Two pages: at most one bounded query series per status each, whatever the table holds.
+    assert calls["Query"] <= 2 * STATUS_COUNT * MAX_READS_PER_PAGE + STATUS_COUNT
+    assert "Scan" not in calls
+    assert counts["received"] == (1000, True)  # shown as "1000+": never counts the whole table
+    assert counts["completed"] == (0, False)
