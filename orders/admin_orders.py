@@ -8,6 +8,9 @@ as the API. Every move is made as ``staff:<username>`` and lands in the order's 
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -26,9 +29,10 @@ from orders.domain.errors import (
     ValidationError,
 )
 from orders.domain.model import Actor, Order
-from orders.domain.workflow import REASON_REQUIRED, ActorKind, allowed_moves
+from orders.domain.workflow import REASON_REQUIRED, STATUSES, ActorKind, allowed_moves
 from orders.events.contract import order_to_json
-from orders.models import Integrator, WebhookDelivery, WorkOrder
+from orders.models import AuditEntry, Integrator, WebhookDelivery, WorkOrder
+from orders.pipeline import Pipeline, StatusHealth
 
 MOVE_PERMISSION = "orders.move_workorder"
 PAGE_SIZE = 50
@@ -53,6 +57,12 @@ class WorkOrderAdmin(admin.ModelAdmin):
             path("", wrap(self.list_view), name="orders_workorder_changelist"),
             path("add/", wrap(self.create_view), name="orders_workorder_add"),
             path("bulk/", wrap(self.bulk_view), name="orders_workorder_bulk"),
+            path("pipeline/", wrap(self.health_view), name="orders_workorder_pipeline"),
+            path(
+                "pipeline/<str:status>/dead-letters/",
+                wrap(self.dead_letters_view),
+                name="orders_workorder_dead_letters",
+            ),
             path("<str:order_id>/", wrap(self.detail_view), name="orders_workorder_change"),
             path("<str:order_id>/move/", wrap(self.move_view), name="orders_workorder_move"),
         ]
@@ -214,6 +224,58 @@ class WorkOrderAdmin(admin.ModelAdmin):
             messages.warning(request, f"Not moved — {reason_text}")
         return HttpResponseRedirect(back)
 
+    # -- pipeline health and dead letters ----------------------------------------------------
+
+    def health_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        stuck_after = timedelta(minutes=settings.PIPELINE_STUCK_MINUTES)
+        rows = Pipeline(service=order_service()).health(stuck_after=stuck_after, cap=COUNT_CAP)
+        return TemplateResponse(
+            request,
+            "admin/orders/workorder/pipeline.html",
+            self.context(
+                request,
+                title="Pipeline",
+                rows=rows,
+                stuck_minutes=settings.PIPELINE_STUCK_MINUTES,
+                chart=status_chart(rows),
+                recent=AuditEntry.objects.all()[:10],
+            ),
+        )
+
+    def dead_letters_view(self, request: HttpRequest, status: str) -> HttpResponse:
+        if status not in {str(s) for s in STATUSES}:
+            raise Http404("No such status.")
+        pipeline = Pipeline(service=order_service())
+        here = reverse("admin:orders_workorder_dead_letters", args=[status])
+        if request.method == "POST":
+            if not self.can_move(request):
+                raise PermissionDenied
+            message_id = request.POST.get("message_id") or None
+            moved = pipeline.redrive(status, message_id=message_id)
+            AuditEntry.objects.create(
+                user=request.user.get_username(),
+                action="redrive",
+                target=pipeline.resources.dead_letter_queue_name(status),
+                detail=f"{moved} message(s)" + (f", message {message_id}" if message_id else ""),
+            )
+            messages.success(request, f"Sent {moved} dead letter(s) back to the {status} queue.")
+            return HttpResponseRedirect(here)
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return TemplateResponse(
+            request,
+            "admin/orders/workorder/dead_letters.html",
+            self.context(
+                request,
+                title=f"Dead letters: {status}",
+                status=status,
+                letters=pipeline.dead_letters(status),
+                queue=pipeline.resources.dead_letter_queue_name(status),
+            ),
+        )
+
     # -- create -------------------------------------------------------------------------------
 
     def create_view(self, request: HttpRequest) -> HttpResponse:
@@ -244,3 +306,25 @@ class WorkOrderAdmin(admin.ModelAdmin):
             "admin/orders/workorder/create.html",
             self.context(request, title="Add order", form=form),
         )
+
+
+def status_chart(rows: list[StatusHealth]) -> dict:
+    """A bar per status (orders, and dead letters in red), drawn by the template as SVG."""
+    top = max([r.orders for r in rows] + [r.dead_letters for r in rows] + [1])
+    bars = []
+    for i, row in enumerate(rows):
+        height = round(120 * row.orders / top)
+        dead = round(120 * row.dead_letters / top)
+        bars.append(
+            {
+                "x": 10 + i * 70,
+                "height": height,
+                "y": 140 - height,
+                "dead_height": dead,
+                "dead_y": 140 - dead,
+                "label": row.status,
+                "orders": row.orders,
+                "dead": row.dead_letters,
+            }
+        )
+    return {"bars": bars, "width": 20 + len(rows) * 70}

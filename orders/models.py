@@ -178,3 +178,20 @@ class WorkOrder(models.Model):
 
     def __str__(self) -> str:
         return "order"
+
+
+class AuditEntry(models.Model):
+    """Staff actions that are not order moves (those are in the order's own history)."""
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    user = models.CharField(max_length=150)
+    action = models.CharField(max_length=50)
+    target = models.CharField(max_length=300)
+    detail = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.action} {self.target}"

@@ -29,11 +29,11 @@ EXAMPLE_ORDER = (
 )
 
 
-def banner(port: int, emulator: str, key: str) -> str:
+def banner(port: int, emulator: str, key: str, login: list[str]) -> str:
     return (
         "\n==> The work-order portal is up.\n"
-        f"    API:      http://127.0.0.1:{port}/v1/orders\n"
-        f"    Admin:    http://127.0.0.1:{port}/admin/\n"
+        f"    API:      http://127.0.0.1:{port}/v1/orders  (docs: http://127.0.0.1:{port}/v1/docs)\n"
+        f"    Admin:    http://127.0.0.1:{port}/admin/  user {login[0]}, password {login[1]}\n"
         f"    Emulator: {emulator} (DynamoDB, SNS, SQS)\n"
         f"    API key of the demo integrator (new each run): {key}\n"
         f"    Try:      export PORTAL_KEY={key}\n"
@@ -203,6 +203,9 @@ def main() -> None:
             capture=True,
         )
         demo_key = issued.strip().splitlines()[-1]
+        login = stack.run_step(
+            "create the local admin user", [*manage, "local_superuser"], capture=True
+        ).split()
         web = stack.start(
             "web",
             [
@@ -226,7 +229,7 @@ def main() -> None:
             stack.start(f"w:{status}", [*manage, "runworker", str(status)])
         wait_for_port("127.0.0.1", web_port, timeout=30, process=web)
         stack.wait_for_workers(timeout=90)
-        print(banner(web_port, env["AWS_ENDPOINT_URL"], demo_key), flush=True)
+        print(banner(web_port, env["AWS_ENDPOINT_URL"], demo_key, login), flush=True)
         stack.watch()
     except KeyboardInterrupt:
         pass

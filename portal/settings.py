@@ -235,6 +235,9 @@ WEBHOOK_IDLE_SECONDS = env.float("WEBHOOK_IDLE_SECONDS", default=0.5)
 #: Allow endpoints on loopback or private networks (local development and tests only).
 WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=False)
 
+#: The admin's pipeline page counts orders in a status for longer than this as stuck.
+PIPELINE_STUCK_MINUTES = env.int("PIPELINE_STUCK_MINUTES", default=30)
+
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,

@@ -116,6 +116,11 @@ class OrderRepository(Protocol):
     def get_many(self, order_ids: Iterable[str]) -> list[Order]:
         """The orders that exist among these ids."""
 
+    def count_stuck(
+        self, status: str, *, changed_before: datetime, cap: int = 1000
+    ) -> tuple[int, bool]:
+        """Orders in ``status`` since before ``changed_before`` (at most ``cap``)."""
+
 
 class TeamLoads(Protocol):
     """Which open orders each team holds; the accepted worker assigns by it."""

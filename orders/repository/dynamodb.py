@@ -530,6 +530,24 @@ class DynamoOrderRepository:
         )
         return response.get("Count", 0), "LastEvaluatedKey" in response
 
+    def count_stuck(
+        self, status: str, *, changed_before: datetime, cap: int = 1000
+    ) -> tuple[int, bool]:
+        """Orders in ``status`` since before ``changed_before``, reading at most ``cap``
+        entries of the status (oldest first); the flag says there may be more."""
+        response = self._client.query(
+            TableName=self._table,
+            IndexName=BY_STATUS,
+            KeyConditionExpression="#s = :s",
+            FilterExpression="status_changed_at < :before",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":s": _s(status), ":before": _s(isoformat(changed_before))},
+            ScanIndexForward=True,
+            Select="COUNT",
+            Limit=cap,
+        )
+        return response.get("Count", 0), "LastEvaluatedKey" in response
+
     def get_many(self, order_ids: Iterable[str]) -> list[Order]:
         """The orders that exist among ``order_ids`` (BatchGetItem, 100 at a time)."""
         ids = list(dict.fromkeys(order_ids))

@@ -86,6 +86,14 @@ class InMemoryOrderRepository:
         count = sum(1 for o in self._orders.values() if o.status == status)
         return min(count, cap), count > cap
 
+    def count_stuck(self, status: str, *, changed_before, cap: int = 1000) -> tuple[int, bool]:
+        count = sum(
+            1
+            for o in self._orders.values()
+            if o.status == status and o.status_changed_at < changed_before
+        )
+        return min(count, cap), count > cap
+
     def get_many(self, order_ids) -> list[Order]:
         return [self._orders[i] for i in dict.fromkeys(order_ids) if i in self._orders]
 

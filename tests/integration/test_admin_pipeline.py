@@ -1,0 +1,98 @@
+"""The pipeline page and the dead-letter browser: depths, dead letters, audited redrive."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from orders.models import AuditEntry
+
+from .test_admin_orders import staff_client
+
+PIPELINE = reverse("admin:orders_workorder_pipeline")
+
+
+def dead_letters(status: str) -> str:
+    return reverse("admin:orders_workorder_dead_letters", args=[status])
+
+
+@pytest.fixture
+def dispatcher(aws, db):
+    return staff_client("view_workorder", "move_workorder", username="dispatcher")
+
+
+@pytest.fixture
+def viewer(aws, db):
+    return staff_client("view_workorder", username="viewer")
+
+
+@pytest.fixture
+def poisoned(aws):
+    """Two dead letters on the accepted queue's DLQ, as a worker leaves them."""
+    dlq = aws.dead_letter_queue("accepted")
+    aws.drain(dlq)
+    aws.drain(aws.status_queue("accepted"))
+    for n in (1, 2):
+        aws.sqs.send_message(
+            QueueUrl=dlq,
+            MessageBody=f'{{"broken": {n}}}',
+            MessageAttributes={
+                "failure_reason": {
+                    "DataType": "String",
+                    "StringValue": f"not a valid order event {n}",
+                },
+                "status": {"DataType": "String", "StringValue": "accepted"},
+            },
+        )
+    yield dlq
+    aws.drain(dlq)
+    aws.drain(aws.status_queue("accepted"))
+
+
+def test_the_pipeline_page_shows_each_status_with_its_queues(viewer, poisoned):
+    response = viewer.get(PIPELINE)
+    assert response.status_code == 200
+    rows = {row.status: row for row in response.context["rows"]}
+    assert set(rows) == {
+        "received",
+        "accepted",
+        "scheduled",
+        "in_progress",
+        "completed",
+        "cancelled",
+        "rejected",
+    }
+    assert rows["accepted"].dead_letters == 2
+    assert 'id="status-chart"' in response.content.decode()
+
+
+def test_dead_letters_can_be_read_without_moving_them(viewer, poisoned, aws):
+    page = viewer.get(dead_letters("accepted"))
+    assert page.status_code == 200
+    reasons = sorted(letter.reason for letter in page.context["letters"])
+    assert reasons == ["not a valid order event 1", "not a valid order event 2"]
+    assert "Redrive" not in page.content.decode()  # view-only
+    assert aws.depth(poisoned)[0] == 2  # still there
+    assert viewer.post(dead_letters("accepted")).status_code == 403
+
+
+def test_redrive_one_then_all_is_audited(dispatcher, poisoned, aws):
+    letters = dispatcher.get(dead_letters("accepted")).context["letters"]
+    one = letters[0]
+    dispatcher.post(dead_letters("accepted"), {"message_id": one.message_id})
+    back = aws.drain(aws.status_queue("accepted"))
+    assert [m["Body"] for m in back] == [one.body]
+    assert back[0]["MessageAttributes"]["status"]["StringValue"] == "accepted"
+    assert aws.depth(poisoned)[0] == 1
+
+    dispatcher.post(dead_letters("accepted"))
+    assert aws.depth(poisoned)[0] == 0
+    assert len(aws.drain(aws.status_queue("accepted"))) == 1
+    entries = list(AuditEntry.objects.filter(action="redrive").order_by("at"))
+    assert [e.user for e in entries] == ["dispatcher", "dispatcher"]
+    assert entries[0].detail.startswith("1 message(s), message ")
+    assert entries[1].detail == "1 message(s)"
+
+
+def test_an_unknown_status_is_404(viewer):
+    assert viewer.get(dead_letters("lost")).status_code == 404

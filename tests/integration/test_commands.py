@@ -1,0 +1,28 @@
+"""Staff logins: make run's local superuser, and Django's own createsuperuser still works."""
+
+from __future__ import annotations
+
+import io
+
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+
+
+def test_the_local_superuser_keeps_its_password_between_runs(db, settings, tmp_path):
+    settings.STATE_DIR = tmp_path
+    first, second = io.StringIO(), io.StringIO()
+    call_command("local_superuser", stdout=first)
+    call_command("local_superuser", stdout=second)
+    username, password = first.getvalue().split()
+    assert second.getvalue().split() == [username, password]
+    user = authenticate(username=username, password=password)
+    assert user is not None and user.is_superuser and user.is_staff
+    assert (tmp_path / "admin-password").stat().st_mode & 0o077 == 0
+
+
+def test_createsuperuser_noinput_with_environment_variables_still_works(db, monkeypatch):
+    monkeypatch.setenv("DJANGO_SUPERUSER_USERNAME", "ops")
+    monkeypatch.setenv("DJANGO_SUPERUSER_EMAIL", "ops@example.com")
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "a-long-password-for-ops")
+    call_command("createsuperuser", interactive=False, stdout=io.StringIO())
+    assert authenticate(username="ops", password="a-long-password-for-ops").is_superuser
