@@ -22,7 +22,7 @@ SECRET_KEY = env.str("SECRET_KEY", default=INSECURE_DEV_SECRET_KEY)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "portal.apps.PortalAdminConfig",  # Django's admin, with failed logins throttled
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -55,7 +55,7 @@ WSGI_APPLICATION = "portal.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "portal" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -92,9 +92,16 @@ USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = env.str("STATIC_ROOT", default=str(STATE_DIR / "static"))
+# Hashed, compressed, cacheable static files once collectstatic has run (make run, the
+# image); before that (tests, a quick manage.py command) plain names, so pages still render.
+_COLLECTED = (Path(STATIC_ROOT) / "staticfiles.json").exists()
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if _COLLECTED
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
 }
 
 #: Requests per integrator (all its keys together), as DRF rates: "<n>/second|minute|hour|day".
@@ -235,6 +242,9 @@ WEBHOOK_IDLE_SECONDS = env.float("WEBHOOK_IDLE_SECONDS", default=0.5)
 #: Allow endpoints on loopback or private networks (local development and tests only).
 WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=False)
 
+#: Failed admin logins (per user name and address) before a lockout of that many seconds.
+ADMIN_LOGIN_MAX_FAILURES = env.int("ADMIN_LOGIN_MAX_FAILURES", default=5)
+ADMIN_LOGIN_LOCKOUT_SECONDS = env.int("ADMIN_LOGIN_LOCKOUT_SECONDS", default=900)
 #: The admin's pipeline page counts orders in a status for longer than this as stuck.
 PIPELINE_STUCK_MINUTES = env.int("PIPELINE_STUCK_MINUTES", default=30)
 

@@ -26,3 +26,21 @@ def test_createsuperuser_noinput_with_environment_variables_still_works(db, monk
     monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "a-long-password-for-ops")
     call_command("createsuperuser", interactive=False, stdout=io.StringIO())
     assert authenticate(username="ops", password="a-long-password-for-ops").is_superuser
+
+
+def test_failed_admin_logins_are_throttled(db, client, settings):
+    from django.contrib.auth.models import User
+
+    settings.ADMIN_LOGIN_MAX_FAILURES = 3
+    User.objects.create_user("clerk", password="right-password-123", is_staff=True)
+    for _ in range(3):
+        bad = client.post("/admin/login/", {"username": "clerk", "password": "wrong"})
+        assert bad.status_code == 200  # the usual "please enter the correct..." form
+    locked = client.post("/admin/login/", {"username": "clerk", "password": "right-password-123"})
+    assert locked.status_code == 429
+    assert int(locked["Retry-After"]) > 0
+    assert "Too many failed logins" in locked.content.decode()
+    # Another user from the same address is not locked out by the clerk's mistakes.
+    User.objects.create_user("lead", password="right-password-456", is_staff=True)
+    ok = client.post("/admin/login/", {"username": "lead", "password": "right-password-456"})
+    assert ok.status_code == 302
