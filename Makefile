@@ -38,5 +38,11 @@ schema: $(VENV)/.test-deps
 bench: $(VENV)/.test-deps
 	$(PY) bench/create.py $(BENCH_ARGS)
 
+# Debian's Chromium for the admin's browser tests (Playwright drives it; no browser download).
+browser-deps:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get install -y -q chromium || { apt-get update -q && apt-get install -y -q chromium; }; \
+	  else sudo apt-get install -y -q chromium; fi; }
+
 clean:
 	rm -rf $(VENV) .state .pytest_cache

@@ -9,6 +9,7 @@ import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -161,3 +162,96 @@ def portal(emulator, django_db_setup, django_db_blocker) -> Iterator[Portal]:
         )
     finally:
         processes.stop_all()
+
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / ".state" / "test-artifacts"
+
+
+@dataclass
+class StaffLogin:
+    username: str
+    password: str
+
+
+@pytest.fixture(scope="session")
+def staff_logins(portal, django_db_blocker) -> dict[str, StaffLogin]:
+    """Committed users the web process can see: a dispatcher who may do everything with orders,
+    and a viewer who may only look."""
+    from django.contrib.auth.models import Permission, User
+
+    perms = {
+        "dispatcher": ["view_workorder", "add_workorder", "change_workorder", "move_workorder"],
+        "viewer": ["view_workorder"],
+    }
+    logins = {}
+    with django_db_blocker.unblock():
+        for username, codenames in perms.items():
+            password = f"{username}-{uuid.uuid4().hex[:12]}"
+            user, _ = User.objects.get_or_create(username=username, defaults={"is_staff": True})
+            user.is_staff = True
+            user.set_password(password)
+            user.save()
+            user.user_permissions.set(
+                Permission.objects.filter(content_type__app_label="orders", codename__in=codenames)
+            )
+            logins[username] = StaffLogin(username, password)
+    return logins
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed: run `make browser-deps` (CI does)")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop on this thread; Django then refuses database
+    # calls from it unless told they are fine (they are: all of them stay synchronous here).
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            # Without these Chromium keeps calling out to Google, which this network refuses.
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page_for(chromium, portal, request):
+    """``page_for(login)``: a logged-in page in a fresh browser context; each test's pages get
+    a screenshot in .state/test-artifacts/ when the test ends."""
+    contexts = []
+
+    def open_page(login: StaffLogin):
+        context = chromium.new_context(base_url=portal.base_url)
+        contexts.append((login.username, context))
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.goto("/admin/login/")
+        page.fill("#id_username", login.username)
+        page.fill("#id_password", login.password)
+        page.click("input[type=submit]")
+        page.wait_for_url("**/admin/")
+        return page
+
+    yield open_page
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for username, context in contexts:
+        for number, page in enumerate(context.pages):
+            page.screenshot(
+                path=str(ARTIFACTS / f"{request.node.name}-{username}-{number}.png"), full_page=True
+            )
+        context.close()

@@ -1,0 +1,108 @@
+"""Staff in a real browser (headless Chromium): create, follow, move, bulk-cancel, redrive;
+and a view-only user who sees no action and is refused when posting anyway."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.integration.factories import EXAMPLE
+from tests.support import wait_for
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
+LIST = "/admin/orders/workorder/"
+
+
+def status_of(page) -> str:
+    return page.inner_text("#order-status").strip()
+
+
+def reload_until_status(page, status: str, timeout: float = 30) -> None:
+    def reached() -> bool:
+        page.reload()
+        return status_of(page) == status
+
+    wait_for(reached, timeout=timeout, interval=0.3, what=f"the page to show {status}")
+
+
+def test_a_dispatcher_runs_an_order_from_creation_to_completion(page_for, staff_logins, portal):
+    page = page_for(staff_logins["dispatcher"])
+    page.click(f"a[href='{LIST}']")
+    page.click("text=Add order")
+    page.select_option("#id_integrator", portal.integrator)
+    page.fill("#id_title", "Browser: replace filter")
+    page.select_option("#id_category", "hvac")
+    page.select_option("#id_priority", "high")
+    page.fill("#id_site", "Store 7")
+    page.click("input[value='Create order']")
+
+    expect(page.locator(".messagelist")).to_contain_text("Created order")
+    reload_until_status(page, "scheduled")  # the workers accepted and scheduled it
+    expect(page.locator("#history")).to_contain_text("worker:accepted")
+
+    page.click("button[data-move='in_progress']")
+    expect(page.locator("#order-status")).to_have_text("in_progress")
+    page.click("button[data-move='completed']")
+    expect(page.locator("#order-status")).to_have_text("completed")
+    expect(page.locator("#history")).to_contain_text("staff dispatcher")
+    expect(page.locator("#moves")).to_have_count(0)  # nothing left to do
+
+
+def test_a_dispatcher_cancels_two_orders_at_once(page_for, staff_logins, portal):
+    first = portal.post_order({**EXAMPLE, "external_reference": "BR-BULK-1"})
+    second = portal.post_order({**EXAMPLE, "external_reference": "BR-BULK-2"})
+    for order in (first, second):
+        portal.wait_for_status(order["id"], "scheduled")
+    page = page_for(staff_logins["dispatcher"])
+    page.goto(f"{LIST}?integrator={portal.integrator}&status=scheduled")
+    for order in (first, second):
+        page.check(f"tr[data-order='{order['id']}'] input[name='selected']")
+    page.select_option("select[name='to']", "cancelled")
+    page.fill("input[name='reason']", "Store closed")
+    page.click("button[name='apply']")
+
+    expect(page.locator(".messagelist")).to_contain_text("Moved 2 order(s) to cancelled.")
+    for order in (first, second):
+        assert portal.get_order(order["id"])["status"] == "cancelled"
+
+
+def test_a_dispatcher_redrives_a_dead_letter(page_for, staff_logins, portal):
+    dlq = portal.aws.dead_letter_queue("received")
+    portal.aws.drain(dlq)
+    portal.aws.sqs.send_message(
+        QueueUrl=portal.aws.status_queue("received"), MessageBody="browser test: not an event"
+    )
+    wait_for(lambda: portal.aws.depth(dlq)[0] >= 1, timeout=20, what="a dead letter")
+
+    page = page_for(staff_logins["dispatcher"])
+    page.goto(f"{LIST}pipeline/")
+    expect(page.locator("#status-chart")).to_be_visible()
+    page.click("tr[data-status='received'] a.dead-letters")
+    expect(page.locator("#dead-letters")).to_contain_text("not a valid order event")
+    page.click("#dead-letters button:has-text('Redrive')")
+    expect(page.locator(".messagelist")).to_contain_text("back to the received queue")
+    page.goto(f"{LIST}pipeline/")
+    expect(page.locator("body")).to_contain_text(re.compile("dispatcher redrive"))
+    portal.aws.drain(dlq)
+
+
+def test_a_viewer_sees_no_actions_and_is_refused_when_posting(page_for, staff_logins, portal):
+    order = portal.post_order({**EXAMPLE, "external_reference": "BR-VIEW-1"})
+    page = page_for(staff_logins["viewer"])
+    page.goto(f"{LIST}{order['id']}/")
+    expect(page.locator("#history")).to_be_visible()
+    expect(page.locator("#moves")).to_have_count(0)
+    page.goto(LIST)
+    expect(page.locator("input[name='selected']")).to_have_count(0)
+    expect(page.locator("text=Add order")).to_have_count(0)
+
+    token = next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
+    response = page.request.post(
+        f"{LIST}{order['id']}/move/",
+        form={"csrfmiddlewaretoken": token, "to": "cancelled", "version": "1"},
+        headers={"Referer": f"{portal.base_url}{LIST}"},
+    )
+    assert response.status == 403
+    assert portal.get_order(order["id"])["status"] != "cancelled"
