@@ -186,8 +186,10 @@ def staff_logins(portal, django_db_blocker) -> dict[str, StaffLogin]:
     }
     logins = {}
     with django_db_blocker.unblock():
-        for username, codenames in perms.items():
-            password = f"{username}-{uuid.uuid4().hex[:12]}"
+        for role, codenames in perms.items():
+            # Their own names: other tests make users too, in transactions of their own.
+            username = f"{role}-{uuid.uuid4().hex[:6]}"
+            password = f"{role}-{uuid.uuid4().hex[:12]}"
             user, _ = User.objects.get_or_create(username=username, defaults={"is_staff": True})
             user.is_staff = True
             user.set_password(password)
@@ -195,7 +197,7 @@ def staff_logins(portal, django_db_blocker) -> dict[str, StaffLogin]:
             user.user_permissions.set(
                 Permission.objects.filter(content_type__app_label="orders", codename__in=codenames)
             )
-            logins[username] = StaffLogin(username, password)
+            logins[role] = StaffLogin(username, password)
     return logins
 
 

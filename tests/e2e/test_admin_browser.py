@@ -28,7 +28,8 @@ def reload_until_status(page, status: str, timeout: float = 30) -> None:
 
 
 def test_a_dispatcher_runs_an_order_from_creation_to_completion(page_for, staff_logins, portal):
-    page = page_for(staff_logins["dispatcher"])
+    dispatcher = staff_logins["dispatcher"]
+    page = page_for(dispatcher)
     page.click(f"a[href='{LIST}']")
     page.click("text=Add order")
     page.select_option("#id_integrator", portal.integrator)
@@ -46,7 +47,7 @@ def test_a_dispatcher_runs_an_order_from_creation_to_completion(page_for, staff_
     expect(page.locator("#order-status")).to_have_text("in_progress")
     page.click("button[data-move='completed']")
     expect(page.locator("#order-status")).to_have_text("completed")
-    expect(page.locator("#history")).to_contain_text("staff dispatcher")
+    expect(page.locator("#history")).to_contain_text(f"staff {dispatcher.username}")
     expect(page.locator("#moves")).to_have_count(0)  # nothing left to do
 
 
@@ -84,7 +85,9 @@ def test_a_dispatcher_redrives_a_dead_letter(page_for, staff_logins, portal):
     page.click("#dead-letters button:has-text('Redrive')")
     expect(page.locator(".messagelist")).to_contain_text("back to the received queue")
     page.goto(f"{LIST}pipeline/")
-    expect(page.locator("body")).to_contain_text(re.compile("dispatcher redrive"))
+    expect(page.locator("body")).to_contain_text(
+        re.compile(f"{staff_logins['dispatcher'].username} redrive")
+    )
     portal.aws.drain(dlq)
 
 

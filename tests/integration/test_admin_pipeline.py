@@ -88,8 +88,8 @@ def test_redrive_one_then_all_is_audited(dispatcher, poisoned, aws):
     dispatcher.post(dead_letters("accepted"))
     assert aws.depth(poisoned)[0] == 0
     assert len(aws.drain(aws.status_queue("accepted"))) == 1
-    entries = list(AuditEntry.objects.filter(action="redrive").order_by("at"))
-    assert [e.user for e in entries] == ["dispatcher", "dispatcher"]
+    entries = list(AuditEntry.objects.filter(action="redrive", user="dispatcher").order_by("at"))
+    assert len(entries) == 2
     assert entries[0].detail.startswith("1 message(s), message ")
     assert entries[1].detail == "1 message(s)"
 
