@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -167,6 +168,19 @@ class AwsStack:
             report=lambda line: None,
         ).run()
         return stack
+
+    def fresh_table(self, kind: str) -> str:
+        """An orders table of its own (same design), for tests that need to see every item."""
+        table = f"{kind}-{uuid.uuid4().hex[:6]}"
+        Provisioner(
+            dynamodb=self.dynamodb,
+            sns=self.sns,
+            sqs=self.sqs,
+            resources=Resources(prefix=table, table=table, topic=f"{table}-topic"),
+            settings=ProvisionSettings(max_receive_count=3, visibility_timeout=30),
+            report=lambda line: None,
+        ).ensure_table()
+        return table
 
     @property
     def topic_arn(self) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
+from django.http import JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -132,39 +134,29 @@ HTTP_PROBLEM_CODES = {
 }
 
 
-def not_found_view(request, exception=None):
-    """Unknown URLs under /v1/ answer in the API's error format; elsewhere Django's page."""
-    from django.http import JsonResponse
-    from django.views import defaults
-
-    if not request.path.startswith("/v1/"):
-        return defaults.page_not_found(request, exception)
+def problem_response(http_status: int, code: str, title: str, detail: str) -> JsonResponse:
+    """A problem document outside DRF (middleware, Django's error handlers)."""
     return JsonResponse(
-        {
-            "type": PROBLEM_TYPE_BASE + "not-found",
-            "title": "Not found",
-            "status": 404,
-            "detail": "There is no such resource.",
-        },
-        status=404,
+        {"type": PROBLEM_TYPE_BASE + code, "title": title, "status": http_status, "detail": detail},
+        status=http_status,
         content_type="application/problem+json",
     )
 
 
+def not_found_view(request, exception=None):
+    """Unknown URLs under /v1/ answer in the API's error format; elsewhere Django's page."""
+    if not request.path.startswith("/v1/"):
+        return defaults.page_not_found(request, exception)
+    return problem_response(404, "not-found", "Not found", "There is no such resource.")
+
+
 def server_error_view(request):
     """A bug on our side: no details (they could leak internals), the same format as the rest."""
-    from django.http import JsonResponse
-    from django.views import defaults
-
     if not request.path.startswith("/v1/"):
         return defaults.server_error(request)
-    return JsonResponse(
-        {
-            "type": PROBLEM_TYPE_BASE + "server-error",
-            "title": "Internal error",
-            "status": 500,
-            "detail": "Something went wrong on our side; the request may be retried.",
-        },
-        status=500,
-        content_type="application/problem+json",
+    return problem_response(
+        500,
+        "server-error",
+        "Internal error",
+        "Something went wrong on our side; the request may be retried.",
     )

@@ -5,22 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 
-from .errors import PROBLEM_TYPE_BASE
-
-
-def too_large(detail: str) -> JsonResponse:
-    return JsonResponse(
-        {
-            "type": PROBLEM_TYPE_BASE + "body-too-large",
-            "title": "Request body too large",
-            "status": 413,
-            "detail": detail,
-        },
-        status=413,
-        content_type="application/problem+json",
-    )
+from .errors import problem_response
 
 
 class BodySizeLimitMiddleware:
@@ -34,7 +21,10 @@ class BodySizeLimitMiddleware:
             except ValueError:
                 length = 0  # Django treats a bad length as none
             if length > settings.API_MAX_BODY_BYTES:
-                return too_large(
-                    f"The body has {length} bytes; the limit is {settings.API_MAX_BODY_BYTES}."
+                return problem_response(
+                    413,
+                    "body-too-large",
+                    "Request body too large",
+                    f"The body has {length} bytes; the limit is {settings.API_MAX_BODY_BYTES}.",
                 )
         return self.get_response(request)

@@ -176,47 +176,24 @@ def test_a_stale_form_is_refused_and_says_so(dispatcher_client, acme):
 
 
 def test_staff_create_an_order_with_the_apis_validation(dispatcher_client, acme):
-    bad = dispatcher_client.post(
-        ADD,
-        {
-            "integrator": acme.slug,
-            "title": "Leak",
-            "category": "plumbing",
-            "priority": "high",
-            "site": "Unit 4",
-            "contact_email": "not-an-email",
-        },
-    )
+    form = {
+        "integrator": acme.slug,
+        "title": "Leak",
+        "category": "plumbing",
+        "priority": "high",
+        "site": "Unit 4",
+    }
+    bad = dispatcher_client.post(ADD, {**form, "contact_email": "not-an-email"})
     assert bad.status_code == 200
     assert "Enter a valid email address." in bad.content.decode()
 
-    good = dispatcher_client.post(
-        ADD,
-        {
-            "integrator": acme.slug,
-            "title": "Leak",
-            "category": "plumbing",
-            "priority": "high",
-            "site": "Unit 4",
-            "external_reference": "STAFF-1",
-        },
-    )
+    good = dispatcher_client.post(ADD, {**form, "external_reference": "STAFF-1"})
     assert good.status_code == 302
     order = order_service().find_by_reference(integrator=acme.slug, external_reference="STAFF-1")
     assert order.status == "received"
     assert (order.history[0].actor.kind, order.history[0].actor.id) == ("staff", "dispatcher")
 
-    again = dispatcher_client.post(
-        ADD,
-        {
-            "integrator": acme.slug,
-            "title": "Leak",
-            "category": "plumbing",
-            "priority": "high",
-            "site": "Unit 4",
-            "external_reference": "STAFF-1",
-        },
-    )
+    again = dispatcher_client.post(ADD, {**form, "external_reference": "STAFF-1"})
     assert "Already used by order" in again.content.decode()
 
 

@@ -9,9 +9,7 @@ from datetime import UTC, datetime, timedelta
 from orders.domain import rules
 from orders.domain.model import Actor
 from orders.domain.rules import OrderInput
-from orders.provisioning import Provisioner, ProvisionSettings
 from orders.repository.dynamodb import MAX_READS_PER_PAGE, DynamoOrderRepository, order_to_item
-from orders.resources import Resources
 from orders.services import OrderService
 
 ORDERS = 2000
@@ -19,15 +17,7 @@ STATUS_COUNT = 7
 
 
 def test_a_list_page_over_thousands_of_orders_makes_a_bounded_number_of_reads(aws):
-    table = f"scale-{uuid.uuid4().hex[:6]}"
-    Provisioner(
-        dynamodb=aws.dynamodb,
-        sns=aws.sns,
-        sqs=aws.sqs,
-        resources=Resources(prefix=table, table=table, topic=f"{table}-topic"),
-        settings=ProvisionSettings(max_receive_count=3, visibility_timeout=30),
-        report=lambda line: None,
-    ).ensure_table()
+    table = aws.fresh_table("scale")
     start = datetime(2026, 1, 1, tzinfo=UTC)
     items = []
     for i in range(ORDERS):

@@ -186,18 +186,7 @@ def test_team_loads_reserve_up_to_capacity_idempotently(aws):
 
 def test_list_recent_merges_every_status_newest_first_across_pages(aws):
     """Its own table, so that the merge sees only these orders."""
-    from orders.provisioning import Provisioner, ProvisionSettings
-    from orders.resources import Resources
-
-    table = f"recent-{uuid.uuid4().hex[:6]}"
-    Provisioner(
-        dynamodb=aws.dynamodb,
-        sns=aws.sns,
-        sqs=aws.sqs,
-        resources=Resources(prefix=table, table=table, topic=f"{table}-topic"),
-        settings=ProvisionSettings(max_receive_count=3, visibility_timeout=30),
-        report=lambda line: None,
-    ).ensure_table()
+    table = aws.fresh_table("recent")
     repo = DynamoOrderRepository(aws.dynamodb, table, cursor_secret=b"s")
     start = datetime(2026, 3, 1, tzinfo=UTC)
     paths = [
