@@ -149,3 +149,72 @@ class BulkMoveForm(forms.Form):
             if order_id and version.isdigit():
                 pairs.append((order_id, int(version)))
         return pairs
+
+
+class OrderEditForm(forms.Form):
+    """The details staff may correct; the version makes a stale form refuse to save."""
+
+    version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    title = forms.CharField(max_length=rules.TITLE_MAX)
+    priority = forms.ChoiceField(choices=[(p.value, p.value) for p in Priority])
+    site = forms.CharField(max_length=rules.SITE_MAX)
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), max_length=rules.DESCRIPTION_MAX, required=False
+    )
+    contact_name = forms.CharField(max_length=rules.CONTACT_FIELD_MAX, required=False)
+    contact_phone = forms.CharField(max_length=rules.CONTACT_FIELD_MAX, required=False)
+    contact_email = forms.CharField(max_length=rules.CONTACT_FIELD_MAX, required=False)
+    window_start = forms.DateTimeField(required=False, help_text="YYYY-MM-DD HH:MM (UTC)")
+    window_end = forms.DateTimeField(required=False)
+    metadata = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), required=False, help_text="A JSON object."
+    )
+
+    clean_metadata = OrderCreateForm.clean_metadata
+    FIELD_NAMES = OrderCreateForm.FIELD_NAMES
+
+    @classmethod
+    def initial_for(cls, order) -> dict:
+        contact = order.contact
+        window = order.requested_window
+        return {
+            "version": order.version,
+            "title": order.title,
+            "priority": str(order.priority),
+            "site": order.site,
+            "description": order.description,
+            "contact_name": contact.name if contact else "",
+            "contact_phone": contact.phone if contact else "",
+            "contact_email": contact.email if contact else "",
+            "window_start": window.start if window else None,
+            "window_end": window.end if window else None,
+            "metadata": json.dumps(dict(order.metadata)) if order.metadata else "",
+        }
+
+    def clean(self):
+        data = super().clean()
+        if bool(data.get("window_start")) != bool(data.get("window_end")):
+            raise forms.ValidationError("Give both ends of the requested window, or neither.")
+        return data
+
+    def changes(self) -> dict:
+        data = self.cleaned_data
+        contact = None
+        if any(data.get(f"contact_{k}") for k in ("name", "phone", "email")):
+            contact = Contact(
+                name=data["contact_name"],
+                phone=data["contact_phone"],
+                email=data["contact_email"],
+            )
+        window = None
+        if data.get("window_start"):
+            window = TimeWindow(start=data["window_start"], end=data["window_end"])
+        return {
+            "title": data["title"],
+            "priority": Priority(data["priority"]),
+            "site": data["site"],
+            "description": data["description"],
+            "contact": contact,
+            "requested_window": window,
+            "metadata": data["metadata"],
+        }

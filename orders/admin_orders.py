@@ -17,7 +17,13 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from orders.admin_forms import BulkMoveForm, MoveForm, OrderCreateForm, OrderListForm
+from orders.admin_forms import (
+    BulkMoveForm,
+    MoveForm,
+    OrderCreateForm,
+    OrderEditForm,
+    OrderListForm,
+)
 from orders.container import order_service
 from orders.domain.errors import (
     ConcurrencyConflict,
@@ -29,7 +35,13 @@ from orders.domain.errors import (
     ValidationError,
 )
 from orders.domain.model import Actor, Order
-from orders.domain.workflow import REASON_REQUIRED, STATUSES, ActorKind, allowed_moves
+from orders.domain.workflow import (
+    REASON_REQUIRED,
+    STATUSES,
+    TERMINAL_STATUSES,
+    ActorKind,
+    allowed_moves,
+)
 from orders.events.contract import order_to_json
 from orders.models import AuditEntry, Integrator, WebhookDelivery, WorkOrder
 from orders.pipeline import Pipeline, StatusHealth
@@ -65,6 +77,7 @@ class WorkOrderAdmin(admin.ModelAdmin):
             ),
             path("<str:order_id>/", wrap(self.detail_view), name="orders_workorder_change"),
             path("<str:order_id>/move/", wrap(self.move_view), name="orders_workorder_move"),
+            path("<str:order_id>/edit/", wrap(self.edit_view), name="orders_workorder_edit"),
         ]
 
     def context(self, request: HttpRequest, **extra):
@@ -155,6 +168,8 @@ class WorkOrderAdmin(admin.ModelAdmin):
                 fields=order_to_json(order),
                 history=list(reversed(order.history)),
                 moves=moves if self.can_move(request) else [],
+                can_edit=self.has_change_permission(request)
+                and order.status not in TERMINAL_STATUSES,
                 reason_required=[str(s) for s in REASON_REQUIRED],
                 deliveries=deliveries,
             ),
@@ -274,6 +289,52 @@ class WorkOrderAdmin(admin.ModelAdmin):
                 letters=pipeline.dead_letters(status),
                 queue=pipeline.resources.dead_letter_queue_name(status),
             ),
+        )
+
+    # -- correct ------------------------------------------------------------------------------
+
+    def edit_view(self, request: HttpRequest, order_id: str) -> HttpResponse:
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        try:
+            order = order_service().get_order(order_id)
+        except OrderNotFound:
+            raise Http404("No such order.") from None
+        form = OrderEditForm(request.POST or None, initial=OrderEditForm.initial_for(order))
+        if request.method == "POST" and form.is_valid():
+            try:
+                edited = order_service().update_order(
+                    order_id=order.id,
+                    changes=form.changes(),
+                    expected_version=form.cleaned_data["version"],
+                    actor=staff_actor(request),
+                )
+            except ConcurrencyConflict:
+                # Keep what they typed; show the order as it is now; a second save applies it.
+                data = request.POST.copy()
+                data["version"] = str(order.version)
+                form = OrderEditForm(data)
+                form.is_valid()
+                form.add_error(
+                    None,
+                    f"Not saved: this order changed while you edited it (it is now version "
+                    f"{order.version}, {order.status}). Your changes are still in the form; "
+                    "check them against the current order and save again.",
+                )
+            except ValidationError as exc:
+                for field, problems in exc.errors.items():
+                    name = OrderEditForm.FIELD_NAMES.get(field, field)
+                    for problem in problems:
+                        form.add_error(name if name in form.fields else None, problem)
+            else:
+                messages.success(request, f"Saved (version {edited.version}).")
+                return HttpResponseRedirect(
+                    reverse("admin:orders_workorder_change", args=[order.id])
+                )
+        return TemplateResponse(
+            request,
+            "admin/orders/workorder/edit.html",
+            self.context(request, title=f"Correct order {order.title}", form=form, order=order),
         )
 
     # -- create -------------------------------------------------------------------------------

@@ -182,6 +182,29 @@ class OrderService:
         moved, _ = self._move(order, to, actor=actor, reason=reason, team=team)
         return moved
 
+    def update_order(
+        self, *, order_id: str, changes: dict, expected_version: int, actor: Actor
+    ) -> Order:
+        """Correct an open order's details if it is still at ``expected_version``
+        (:class:`ConcurrencyConflict` otherwise: the caller shows what changed)."""
+        order = self.orders.get(order_id)
+        if order.version != expected_version:
+            raise ConcurrencyConflict(
+                order_id=order_id,
+                expected_status=order.status,
+                expected_version=expected_version,
+                actual_status=order.status,
+                actual_version=order.version,
+            )
+        edited, event = rules.edit(order, changes, actor=actor, now=self.clock())
+        self.orders.save_move(
+            edited,
+            to_message(event),
+            expected_status=order.status,
+            expected_version=order.version,
+        )
+        return edited
+
     def _move(
         self,
         order: Order,

@@ -120,6 +120,8 @@ class Order:
 class EventType(StrEnum):
     CREATED = "order.created"
     STATUS_CHANGED = "order.status_changed"
+    #: Details corrected (by staff); the status is the same.
+    UPDATED = "order.updated"
 
 
 @dataclass(frozen=True)

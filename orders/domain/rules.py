@@ -26,7 +26,7 @@ from .model import (
     TimeWindow,
     new_event_id,
 )
-from .workflow import INITIAL_STATUS, REASON_REQUIRED, Status, check_move
+from .workflow import INITIAL_STATUS, REASON_REQUIRED, TERMINAL_STATUSES, Status, check_move
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 4000
@@ -230,6 +230,50 @@ def move(
     )
     moved = moved.replace(history=(*order.history, event.history_entry))
     return moved, _with_order(event, moved)
+
+
+#: What staff may correct on an open order. The category is not among them (it decided the
+#: team), nor the external reference (it identifies the order to its integrator).
+EDITABLE = ("title", "description", "site", "priority", "contact", "requested_window", "metadata")
+
+
+def edit(
+    order: Order, changes: dict[str, Any], *, actor: Actor, now: datetime
+) -> tuple[Order, OrderEvent]:
+    """Correct an open order's details: validated like a new order, version bumped, the
+    changed fields named in the history entry."""
+    unknown = sorted(set(changes) - set(EDITABLE))
+    if unknown:
+        raise ValidationError({name: ["This field cannot be changed."] for name in unknown})
+    if order.status in TERMINAL_STATUSES:
+        raise ValidationError({"status": [f"A {order.status} order can no longer be changed."]})
+    current = {name: getattr(order, name) for name in EDITABLE}
+    changed = sorted(name for name, value in changes.items() if current[name] != value)
+    if not changed:
+        raise ValidationError({"body": ["Nothing to change."]})
+    valid = validate_input(
+        OrderInput(
+            category=order.category,
+            external_reference=order.external_reference,
+            **{**current, **changes},
+        )
+    )
+    updates = {name: getattr(valid, name) for name in EDITABLE}
+    if order.sla_due_at is not None and valid.priority != order.priority:
+        updates["sla_due_at"] = order.created_at + SLA_BY_PRIORITY[Priority(valid.priority)]
+    edited = order.replace(version=order.version + 1, updated_at=now, **updates)
+    event = OrderEvent(
+        id=new_event_id(),
+        type=EventType.UPDATED,
+        order=edited,
+        from_status=order.status,
+        to_status=order.status,
+        actor=actor,
+        reason="changed " + ", ".join(changed),
+        occurred_at=now,
+    )
+    edited = edited.replace(history=(*order.history, event.history_entry))
+    return edited, _with_order(event, edited)
 
 
 def _with_order(event: OrderEvent, order: Order) -> OrderEvent:

@@ -216,3 +216,48 @@ def test_bulk_moves_apply_per_order_and_report_refusals(dispatcher_client, acme)
         moved = order_service().get_order(order.id)
         assert moved.status == "cancelled" and moved.cancellation_reason == "Site closed"
         assert moved.history[-1].actor.id == "dispatcher"
+
+
+def edit(order_id: str) -> str:
+    return reverse("admin:orders_workorder_edit", args=[order_id])
+
+
+def test_staff_correct_an_order_and_the_history_says_what_changed(dispatcher_client, acme):
+    order = new_order(acme)
+    form = dispatcher_client.get(edit(order.id)).context["form"]
+    data = {**{k: v for k, v in form.initial.items() if v is not None}, "site": "14 High St"}
+    data["window_start"] = data["window_end"] = ""
+    response = dispatcher_client.post(edit(order.id), data)
+    assert response.status_code == 302
+    corrected = order_service().get_order(order.id)
+    assert (corrected.site, corrected.version) == ("14 High St", 2)
+    assert corrected.history[-1].reason == "changed site"
+    assert corrected.history[-1].actor.id == "dispatcher"
+
+
+def test_a_stale_edit_form_says_so_and_keeps_what_was_typed(dispatcher_client, acme):
+    order = new_order(acme)
+    stale = dispatcher_client.get(edit(order.id)).context["form"].initial
+    order_service().transition_order(order_id=order.id, to="cancelled", actor=Actor.staff("x"))
+    reopened = new_order(acme)  # an open one for the second half
+    data = {**{k: v for k, v in stale.items() if v is not None}, "title": "Typed by me"}
+    data["window_start"] = data["window_end"] = ""
+
+    refused = dispatcher_client.post(edit(order.id), data)
+    text = refused.content.decode()
+    assert refused.status_code == 200
+    assert "this order changed while you edited it" in text
+    assert 'value="Typed by me"' in text  # nothing typed is lost
+    assert order_service().get_order(order.id).title == "Fix the boiler"
+    # A finished order cannot be corrected at all; an open one still can.
+    assert (
+        "can no longer be changed"
+        in dispatcher_client.post(edit(order.id), {**data, "version": "2"}).content.decode()
+    )
+    assert dispatcher_client.get(edit(reopened.id)).status_code == 200
+
+
+def test_view_only_staff_cannot_correct(viewer_client, acme):
+    order = new_order(acme)
+    assert viewer_client.get(edit(order.id)).status_code == 403
+    assert 'id="edit-link"' not in viewer_client.get(detail(order.id)).content.decode()

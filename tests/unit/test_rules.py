@@ -460,3 +460,47 @@ def test_rank_teams_drops_full_and_zero_capacity_teams():
 
 def test_rank_teams_of_no_candidates_is_empty():
     assert rules.rank_teams([]) == []
+
+
+# -- corrections ---------------------------------------------------------------------------
+
+
+def test_an_edit_bumps_the_version_and_names_what_changed():
+    order = new_order()
+    staff = Actor.staff("dispatcher")
+    edited, event = rules.edit(
+        order,
+        {"title": "New title", "site": order.site},
+        actor=staff,
+        now=T0 + timedelta(minutes=5),
+    )
+    assert (edited.title, edited.version, edited.status) == ("New title", 2, order.status)
+    assert event.type == "order.updated" and event.from_status == event.to_status == order.status
+    assert edited.history[-1].reason == "changed title"
+    assert edited.history[-1].actor == staff
+
+
+def test_an_edit_is_validated_like_a_new_order():
+    with pytest.raises(ValidationError) as caught:
+        rules.edit(new_order(), {"title": " ", "site": "x" * 400}, actor=Actor.staff("s"), now=T0)
+    assert set(caught.value.errors) == {"title", "site"}
+
+
+@pytest.mark.parametrize("changes", [{"category": "plumbing"}, {"external_reference": "X-1"}, {}])
+def test_only_details_can_be_edited_and_something_must_change(changes):
+    with pytest.raises(ValidationError):
+        rules.edit(new_order(), changes, actor=Actor.staff("s"), now=T0)
+
+
+def test_a_finished_order_cannot_be_edited():
+    cancelled, _ = rules.move(new_order(), "cancelled", actor=Actor.staff("s"), now=T0)
+    with pytest.raises(ValidationError) as caught:
+        rules.edit(cancelled, {"title": "Late"}, actor=Actor.staff("s"), now=T0)
+    assert "status" in caught.value.errors
+
+
+def test_a_new_priority_moves_the_sla_of_an_accepted_order():
+    order = new_order(priority="low")
+    accepted, _ = rules.move(order, "accepted", actor=Actor.system("w"), now=T0)
+    edited, _ = rules.edit(accepted, {"priority": Priority.URGENT}, actor=Actor.staff("s"), now=T0)
+    assert edited.sla_due_at == order.created_at + SLA_BY_PRIORITY[Priority.URGENT]

@@ -437,3 +437,30 @@ def test_a_duplicate_that_loses_the_race_leaves_the_winners_team_reserved(world)
 
     assert again is None
     assert order.id in world.held(winner.assigned_team)
+
+
+def test_a_corrected_received_order_is_reviewed_on_its_new_version(world):
+    order = world.create(category="plumbing")  # no team serves it: it is rejected
+    corrected = world.service.update_order(
+        order_id=order.id,
+        changes={"title": "Fixed title"},
+        expected_version=1,
+        actor=Actor.staff("dispatcher"),
+    )
+    assert world.statuses[-1] == "received"  # order.updated, routed to the received queue
+    assert world.published[-1].attributes["event_type"] == "order.updated"
+    # The created event is stale now; the update is what the received worker reviews.
+    assert world.service.review(order_id=order.id, version=1, actor=RECEIVED_WORKER) is None
+    reviewed = world.service.review(
+        order_id=order.id, version=corrected.version, actor=RECEIVED_WORKER
+    )
+    assert reviewed.status == "rejected" and reviewed.version == 3
+
+
+def test_an_update_from_a_stale_version_is_refused(world):
+    order = world.create()
+    with pytest.raises(ConcurrencyConflict):
+        world.service.update_order(
+            order_id=order.id, changes={"title": "x"}, expected_version=7, actor=Actor.staff("s")
+        )
+    assert world.repo.get(order.id).version == 1
