@@ -24,7 +24,7 @@ from orders.admin_forms import (
     OrderEditForm,
     OrderListForm,
 )
-from orders.container import order_service
+from orders.container import order_service, throughput
 from orders.domain.errors import (
     ConcurrencyConflict,
     DomainError,
@@ -256,6 +256,7 @@ class WorkOrderAdmin(admin.ModelAdmin):
                 stuck_minutes=settings.PIPELINE_STUCK_MINUTES,
                 chart=status_chart(rows),
                 recent=AuditEntry.objects.all()[:10],
+                throughput=throughput_chart(throughput().last_hour()),
             ),
         )
 
@@ -389,3 +390,32 @@ def status_chart(rows: list[StatusHealth]) -> dict:
             }
         )
     return {"bars": bars, "width": 20 + len(rows) * 70}
+
+
+def throughput_chart(series: list[tuple[str, dict[str, int]]]) -> dict:
+    """Moves per minute over the last hour: a bar per minute, completions darker."""
+    top = max([sum(counts.values()) for _, counts in series] + [1])
+    bars = []
+    for i, (minute, counts) in enumerate(series):
+        total = sum(counts.values())
+        height = round(100 * total / top)
+        done = round(100 * counts.get("completed", 0) / top)
+        bars.append(
+            {
+                "x": 30 + i * 9,
+                "y": 110 - height,
+                "height": height,
+                "done_y": 110 - done,
+                "done_height": done,
+                "minute": minute[11:],
+                "total": total,
+                "detail": ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none",
+            }
+        )
+    return {
+        "bars": bars,
+        "top": top,
+        "total": sum(b["total"] for b in bars),
+        "first": series[0][0][11:],
+        "last": series[-1][0][11:],
+    }

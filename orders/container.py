@@ -17,6 +17,7 @@ from orders.repository.dynamodb import (
     event_from_image,
 )
 from orders.repository.feed import DynamoFeed
+from orders.repository.stats import DynamoThroughput
 from orders.resources import from_settings
 from orders.services import OrderService
 
@@ -80,7 +81,12 @@ def event_relay(*, checkpoints=None, start_at: str = "TRIM_HORIZON") -> EventRel
         start_at=start_at,
         batch_limit=settings.EVENT_RELAY_BATCH,
         feed=event_feed(),
+        projections=[throughput()],
     )
+
+
+def throughput() -> DynamoThroughput:
+    return DynamoThroughput(aws.client("dynamodb"), settings.ORDERS_TABLE_NAME)
 
 
 def event_feed() -> DynamoFeed:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from time import monotonic
 from typing import Any, Protocol
@@ -87,6 +87,7 @@ class EventRelay:
         refresh_seconds: float = 30.0,
         checkpoint_seconds: float = 1.0,
         feed: Feed | None = None,
+        projections: Sequence[Feed] = (),
     ):
         self._streams = streams
         self._stream_arn = stream_arn
@@ -100,7 +101,8 @@ class EventRelay:
         # Checkpointing after every read would cost a write per batch; a crash replays at most
         # this many seconds of events (consumers skip the duplicates).
         self._checkpoint_seconds = checkpoint_seconds
-        self._feed = feed
+        # What else each published batch is added to: the event feed, throughput counts.
+        self._projections = [p for p in (feed, *projections) if p is not None]
         self._next_checkpoint = 0.0
         self._shards: dict[str, ShardState] = {}
         self._arn: str | None = None
@@ -236,8 +238,8 @@ class EventRelay:
         if messages:
             try:
                 self._publisher.publish(messages)
-                if self._feed is not None:
-                    self._feed.append(messages)
+                for projection in self._projections:
+                    projection.append(messages)
             except Exception:
                 shard.iterator = None  # read these records again next time
                 raise

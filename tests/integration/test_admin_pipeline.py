@@ -96,3 +96,24 @@ def test_redrive_one_then_all_is_audited(dispatcher, poisoned, aws):
 
 def test_an_unknown_status_is_404(viewer):
     assert viewer.get(dead_letters("lost")).status_code == 404
+
+
+def test_the_pipeline_page_charts_the_last_hours_moves(aws, relay, viewer, db):
+    from orders.container import order_service
+    from orders.domain.model import Actor
+    from orders.domain.rules import OrderInput
+
+    for _ in range(3):
+        order = order_service().create_order(
+            data=OrderInput(title="Chart", category="hvac", site="Depot"),
+            integrator="chart",
+            actor=Actor.integrator("chart"),
+        )
+    order_service().transition_order(order_id=order.id, to="cancelled", actor=Actor.staff("s"))
+    relay.poll()
+
+    chart = viewer.get(PIPELINE).context["throughput"]
+    assert len(chart["bars"]) == 60
+    latest = chart["bars"][-1]["total"] + chart["bars"][-2]["total"]
+    assert latest >= 4  # three creations and a cancellation (a minute may have just turned)
+    assert 'id="throughput-chart"' in viewer.get(PIPELINE).content.decode()
