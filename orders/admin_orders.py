@@ -43,7 +43,7 @@ from orders.domain.workflow import (
     allowed_moves,
 )
 from orders.events.contract import order_to_json
-from orders.models import AuditEntry, Integrator, WebhookDelivery, WorkOrder
+from orders.models import AuditEntry, Integrator, Team, WebhookDelivery, WorkOrder
 from orders.pipeline import Pipeline, StatusHealth
 
 MOVE_PERMISSION = "orders.move_workorder"
@@ -140,6 +140,7 @@ class WorkOrderAdmin(admin.ModelAdmin):
                 count_cap=COUNT_CAP,
                 next_query=next_query,
                 bulk_moves=moves,
+                teams=Team.objects.filter(active=True).values_list("code", "name"),
             ),
         )
 
@@ -214,29 +215,46 @@ class WorkOrderAdmin(admin.ModelAdmin):
         if not self.can_move(request):
             raise PermissionDenied
         form = BulkMoveForm(request.POST)
+        assigning = "assign" in request.POST
+        if assigning:
+            form.fields["to"].required = False
         if not form.is_valid():
-            messages.error(request, f"Nothing moved: {form.errors.as_text()}")
+            messages.error(request, f"Nothing changed: {form.errors.as_text()}")
             return HttpResponseRedirect(back)
         to, reason = form.cleaned_data["to"], form.cleaned_data["reason"]
-        moved, refused = 0, []
+        team = request.POST.get("team", "")
+        done, refused = 0, []
         for order_id, version in form.targets():
             try:
-                order_service().transition_order(
-                    order_id=order_id,
-                    to=to,
-                    reason=reason,
-                    expected_version=version,
-                    actor=staff_actor(request),
-                )
-                moved += 1
+                if assigning:
+                    order_service().assign_team(
+                        order_id=order_id,
+                        team=team,
+                        expected_version=version,
+                        actor=staff_actor(request),
+                    )
+                else:
+                    order_service().transition_order(
+                        order_id=order_id,
+                        to=to,
+                        reason=reason,
+                        expected_version=version,
+                        actor=staff_actor(request),
+                    )
+                done += 1
             except ConcurrencyConflict:
                 refused.append(f"{order_id[:8]}: changed since the list was shown")
             except DomainError as exc:
                 refused.append(f"{order_id[:8]}: {exc}")
-        if moved:
-            messages.success(request, f"Moved {moved} order(s) to {to}.")
+        if done:
+            messages.success(
+                request,
+                f"Assigned {done} order(s) to team {team}."
+                if assigning
+                else f"Moved {done} order(s) to {to}.",
+            )
         for reason_text in refused:
-            messages.warning(request, f"Not moved — {reason_text}")
+            messages.warning(request, f"Not changed — {reason_text}")
         return HttpResponseRedirect(back)
 
     # -- pipeline health and dead letters ----------------------------------------------------

@@ -15,6 +15,7 @@ from orders.domain.errors import (
     DuplicateReference,
     OrderAlreadyExists,
     OrderNotFound,
+    ValidationError,
 )
 from orders.domain.model import Actor, Order, OrderEvent, new_order_id, reference_order_id
 from orders.domain.rules import OrderInput, TeamCandidate
@@ -204,6 +205,41 @@ class OrderService:
             expected_version=order.version,
         )
         return edited
+
+    def assign_team(
+        self, *, order_id: str, team: str, expected_version: int, actor: Actor
+    ) -> Order:
+        """Move a scheduled or started order to another active team with room for it."""
+        order = self.orders.get(order_id)
+        if order.version != expected_version:
+            raise ConcurrencyConflict(
+                order_id=order_id,
+                expected_status=order.status,
+                expected_version=expected_version,
+                actual_status=order.status,
+                actual_version=order.version,
+            )
+        moved, event = rules.reassign(order, team, actor=actor, now=self.clock())
+        teams = {t.code: t for t in self.teams.active_teams(order.category)}
+        if team not in teams:
+            raise ValidationError(
+                {"team": [f"{team!r} is not an active team serving {order.category!r}."]}
+            )
+        if not self.loads.reserve(team, order.id, capacity=teams[team].capacity):
+            raise ValidationError({"team": [f"Team {team} is full."]})
+        try:
+            self.orders.save_move(
+                moved,
+                to_message(event),
+                expected_status=order.status,
+                expected_version=order.version,
+            )
+        except ConcurrencyConflict:
+            self.loads.release(team, order.id)
+            raise
+        if order.assigned_team:
+            self.loads.release(order.assigned_team, order.id)
+        return moved
 
     def _move(
         self,

@@ -276,6 +276,29 @@ def edit(
     return edited, _with_order(event, edited)
 
 
+def reassign(order: Order, team: str, *, actor: Actor, now: datetime) -> tuple[Order, OrderEvent]:
+    """Give a scheduled or started order to another team (capacity is the service's job)."""
+    if order.status not in (Status.SCHEDULED, Status.IN_PROGRESS):
+        raise ValidationError(
+            {"team": [f"A {order.status} order has no team to change (scheduled or started only)."]}
+        )
+    if team == order.assigned_team:
+        raise ValidationError({"team": [f"The order is already with {team}."]})
+    moved = order.replace(assigned_team=team, version=order.version + 1, updated_at=now)
+    event = OrderEvent(
+        id=new_event_id(),
+        type=EventType.UPDATED,
+        order=moved,
+        from_status=order.status,
+        to_status=order.status,
+        actor=actor,
+        reason=f"assigned to team {team} (was {order.assigned_team})",
+        occurred_at=now,
+    )
+    moved = moved.replace(history=(*order.history, event.history_entry))
+    return moved, _with_order(event, moved)
+
+
 def _with_order(event: OrderEvent, order: Order) -> OrderEvent:
     return dataclasses.replace(event, order=order)
 

@@ -211,7 +211,7 @@ def test_bulk_moves_apply_per_order_and_report_refusals(dispatcher_client, acme)
     )
     text = response.content.decode()
     assert "Moved 2 order(s) to cancelled." in text
-    assert f"{stale.id[:8]}: changed since the list was shown" in text
+    assert f"Not changed — {stale.id[:8]}: changed since the list was shown" in text
     for order in (first, second):
         moved = order_service().get_order(order.id)
         assert moved.status == "cancelled" and moved.cancellation_reason == "Site closed"
@@ -261,3 +261,37 @@ def test_view_only_staff_cannot_correct(viewer_client, acme):
     order = new_order(acme)
     assert viewer_client.get(edit(order.id)).status_code == 403
     assert 'id="edit-link"' not in viewer_client.get(detail(order.id)).content.decode()
+
+
+def test_bulk_assign_moves_scheduled_orders_to_another_team(dispatcher_client, acme, db):
+    from orders.models import Team
+
+    Team.objects.update_or_create(
+        code="hvac-a", defaults={"name": "HVAC A", "categories": ["hvac"], "capacity": 10}
+    )
+    Team.objects.update_or_create(
+        code="hvac-b", defaults={"name": "HVAC B", "categories": ["hvac"], "capacity": 10}
+    )
+    worker = Actor.system("worker:test")
+    scheduled = []
+    for _ in range(2):
+        order = new_order(acme)
+        order = order_service().transition_order(order_id=order.id, to="accepted", actor=worker)
+        order = order_service().transition_order(
+            order_id=order.id, to="scheduled", actor=worker, team="hvac-a"
+        )
+        scheduled.append(order)
+    received = new_order(acme)
+    response = dispatcher_client.post(
+        BULK,
+        {
+            "assign": "1",
+            "team": "hvac-b",
+            "selected": [f"{o.id}:{o.version}" for o in scheduled] + [f"{received.id}:1"],
+        },
+        follow=True,
+    )
+    text = response.content.decode()
+    assert "Assigned 2 order(s) to team hvac-b." in text
+    assert f"Not changed — {received.id[:8]}" in text
+    assert [order_service().get_order(o.id).assigned_team for o in scheduled] == ["hvac-b"] * 2

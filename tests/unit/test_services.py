@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from orders import services
-from orders.domain.errors import ConcurrencyConflict, IllegalTransition
+from orders.domain.errors import ConcurrencyConflict, IllegalTransition, ValidationError
 from orders.domain.model import Actor, Order
 from orders.domain.rules import OrderInput
 from orders.domain.workflow import ActorKind, Status
@@ -464,3 +464,40 @@ def test_an_update_from_a_stale_version_is_refused(world):
             order_id=order.id, changes={"title": "x"}, expected_version=7, actor=Actor.staff("s")
         )
     assert world.repo.get(order.id).version == 1
+
+
+def test_staff_move_a_scheduled_order_to_another_team_and_the_capacity_follows(world):
+    order = world.scheduled()
+    first = order.assigned_team
+    other = next(code for code in ("north", "south") if code != first)
+    moved = world.service.assign_team(
+        order_id=order.id,
+        team=other,
+        expected_version=order.version,
+        actor=Actor.staff("dispatcher"),
+    )
+    assert (moved.assigned_team, moved.version, moved.status) == (
+        other,
+        order.version + 1,
+        "scheduled",
+    )
+    assert order.id in world.held(other) and order.id not in world.held(first)
+    assert moved.history[-1].reason == f"assigned to team {other} (was {first})"
+    assert world.published[-1].attributes["event_type"] == "order.updated"
+
+
+def test_a_team_change_is_refused_for_unscheduled_orders_and_unknown_teams(world):
+    received = world.create()
+    with pytest.raises(ValidationError):
+        world.service.assign_team(
+            order_id=received.id, team="north", expected_version=1, actor=Actor.staff("s")
+        )
+    scheduled = world.scheduled()
+    with pytest.raises(ValidationError):
+        world.service.assign_team(
+            order_id=scheduled.id,
+            team="nowhere",
+            expected_version=scheduled.version,
+            actor=Actor.staff("s"),
+        )
+    assert world.repo.get(scheduled.id).version == scheduled.version
