@@ -29,6 +29,10 @@ class StatusHealth:
     dead_letters: int
     stuck: int
     stuck_capped: bool
+    #: How long the longest-waiting order has been in this status (None: no order).
+    oldest_waiting: timedelta | None = None
+    #: Age of the oldest dead letter (None: none).
+    oldest_dead_letter: timedelta | None = None
 
 
 @dataclass(frozen=True)
@@ -80,9 +84,24 @@ class Pipeline:
             )
             visible, in_flight = self.depth(self.resources.queue_name(status))
             dead, _ = self.depth(self.resources.dead_letter_queue_name(status))
+            now = datetime.now(UTC)
+            oldest = self.service.orders.oldest_in_status(status)
+            # SQS tells the age of a queue's oldest message only through CloudWatch; dead
+            # letters can be looked at (nobody consumes them), the live queues are not.
+            letters = self.dead_letters(status, limit=50) if dead else []
+            sent = [letter.sent_at for letter in letters if letter.sent_at]
             rows.append(
                 StatusHealth(
-                    str(status), orders, capped, visible, in_flight, dead, stuck, stuck_capped
+                    str(status),
+                    orders,
+                    capped,
+                    visible,
+                    in_flight,
+                    dead,
+                    stuck,
+                    stuck_capped,
+                    oldest_waiting=now - oldest.status_changed_at if oldest else None,
+                    oldest_dead_letter=now - min(sent) if sent else None,
                 )
             )
         return rows

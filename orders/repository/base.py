@@ -116,6 +116,9 @@ class OrderRepository(Protocol):
     def get_many(self, order_ids: Iterable[str]) -> list[Order]:
         """The orders that exist among these ids."""
 
+    def oldest_in_status(self, status: str) -> Order | None:
+        """The earliest created order still in ``status``."""
+
     def count_stuck(
         self, status: str, *, changed_before: datetime, cap: int = 1000
     ) -> tuple[int, bool]:

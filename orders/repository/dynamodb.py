@@ -548,6 +548,20 @@ class DynamoOrderRepository:
         )
         return response.get("Count", 0), "LastEvaluatedKey" in response
 
+    def oldest_in_status(self, status: str) -> Order | None:
+        """The earliest created order still in ``status`` (one read)."""
+        response = self._client.query(
+            TableName=self._table,
+            IndexName=BY_STATUS,
+            KeyConditionExpression="#s = :s",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":s": _s(status)},
+            ScanIndexForward=True,
+            Limit=1,
+        )
+        items = response.get("Items", [])
+        return item_to_order(items[0]) if items else None
+
     def get_many(self, order_ids: Iterable[str]) -> list[Order]:
         """The orders that exist among ``order_ids`` (BatchGetItem, 100 at a time)."""
         ids = list(dict.fromkeys(order_ids))

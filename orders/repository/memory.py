@@ -94,6 +94,10 @@ class InMemoryOrderRepository:
         )
         return min(count, cap), count > cap
 
+    def oldest_in_status(self, status: str) -> Order | None:
+        matching = [o for o in self._orders.values() if o.status == status]
+        return min(matching, key=lambda o: (o.created_at, o.id)) if matching else None
+
     def get_many(self, order_ids) -> list[Order]:
         return [self._orders[i] for i in dict.fromkeys(order_ids) if i in self._orders]
 

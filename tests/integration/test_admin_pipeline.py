@@ -117,3 +117,22 @@ def test_the_pipeline_page_charts_the_last_hours_moves(aws, relay, viewer, db):
     latest = chart["bars"][-1]["total"] + chart["bars"][-2]["total"]
     assert latest >= 4  # three creations and a cancellation (a minute may have just turned)
     assert 'id="throughput-chart"' in viewer.get(PIPELINE).content.decode()
+
+
+def test_the_pipeline_page_shows_how_long_things_have_waited(viewer, poisoned):
+    rows = {row.status: row for row in viewer.get(PIPELINE).context["rows"]}
+    assert rows["accepted"].oldest_dead_letter is not None
+    assert rows["accepted"].oldest_dead_letter.total_seconds() >= 0
+
+
+def test_durations_read_shortly():
+    from datetime import timedelta
+
+    from orders.templatetags.orders_admin import duration
+
+    assert [duration(timedelta(seconds=s)) for s in (45, 720, 11_100, 187_200)] == [
+        "45 s",
+        "12 min",
+        "3 h 5 min",
+        "2 d 4 h",
+    ]
