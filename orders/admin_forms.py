@@ -56,6 +56,25 @@ class OrderListForm(forms.Form):
         )
 
 
+def contact_from(data: dict) -> Contact | None:
+    if not any(data.get(f"contact_{k}") for k in ("name", "phone", "email")):
+        return None
+    return Contact(
+        name=data["contact_name"], phone=data["contact_phone"], email=data["contact_email"]
+    )
+
+
+def window_from(data: dict) -> TimeWindow | None:
+    if not data.get("window_start"):
+        return None
+    return TimeWindow(start=data["window_start"], end=data["window_end"])
+
+
+def check_window(data: dict) -> None:
+    if bool(data.get("window_start")) != bool(data.get("window_end")):
+        raise forms.ValidationError("Give both ends of the requested window, or neither.")
+
+
 class OrderCreateForm(forms.Form):
     integrator = forms.ModelChoiceField(
         queryset=Integrator.objects.filter(active=True), to_field_name="slug"
@@ -88,22 +107,11 @@ class OrderCreateForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if bool(data.get("window_start")) != bool(data.get("window_end")):
-            raise forms.ValidationError("Give both ends of the requested window, or neither.")
+        check_window(data)
         return data
 
     def to_input(self) -> OrderInput:
         data = self.cleaned_data
-        contact = None
-        if any(data.get(f"contact_{k}") for k in ("name", "phone", "email")):
-            contact = Contact(
-                name=data["contact_name"],
-                phone=data["contact_phone"],
-                email=data["contact_email"],
-            )
-        window = None
-        if data.get("window_start"):
-            window = TimeWindow(start=data["window_start"], end=data["window_end"])
         return OrderInput(
             title=data["title"],
             category=data["category"],
@@ -111,8 +119,8 @@ class OrderCreateForm(forms.Form):
             site=data["site"],
             external_reference=data["external_reference"] or None,
             description=data["description"],
-            contact=contact,
-            requested_window=window,
+            contact=contact_from(data),
+            requested_window=window_from(data),
             metadata=data["metadata"],
         )
 
@@ -193,28 +201,17 @@ class OrderEditForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if bool(data.get("window_start")) != bool(data.get("window_end")):
-            raise forms.ValidationError("Give both ends of the requested window, or neither.")
+        check_window(data)
         return data
 
     def changes(self) -> dict:
         data = self.cleaned_data
-        contact = None
-        if any(data.get(f"contact_{k}") for k in ("name", "phone", "email")):
-            contact = Contact(
-                name=data["contact_name"],
-                phone=data["contact_phone"],
-                email=data["contact_email"],
-            )
-        window = None
-        if data.get("window_start"):
-            window = TimeWindow(start=data["window_start"], end=data["window_end"])
         return {
             "title": data["title"],
             "priority": Priority(data["priority"]),
             "site": data["site"],
             "description": data["description"],
-            "contact": contact,
-            "requested_window": window,
+            "contact": contact_from(data),
+            "requested_window": window_from(data),
             "metadata": data["metadata"],
         }

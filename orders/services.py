@@ -52,6 +52,18 @@ class NoTeamAvailable(Exception):
     """Every team serving the category is full: a transient condition, retried later."""
 
 
+def require_version(order: Order, expected_version: int) -> None:
+    """Refuse a change made on a stale read of the order (optimistic concurrency)."""
+    if order.version != expected_version:
+        raise ConcurrencyConflict(
+            order_id=order.id,
+            expected_status=order.status,
+            expected_version=expected_version,
+            actual_status=order.status,
+            actual_version=order.version,
+        )
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -172,14 +184,8 @@ class OrderService:
         """Move an order as ``actor``; with ``expected_version`` the move is refused
         (:class:`ConcurrencyConflict`) if the order changed since the caller read it."""
         order = self.get_order(order_id, integrator=integrator)
-        if expected_version is not None and order.version != expected_version:
-            raise ConcurrencyConflict(
-                order_id=order_id,
-                expected_status=order.status,
-                expected_version=expected_version,
-                actual_status=order.status,
-                actual_version=order.version,
-            )
+        if expected_version is not None:
+            require_version(order, expected_version)
         moved, _ = self._move(order, to, actor=actor, reason=reason, team=team)
         return moved
 
@@ -189,14 +195,7 @@ class OrderService:
         """Correct an open order's details if it is still at ``expected_version``
         (:class:`ConcurrencyConflict` otherwise: the caller shows what changed)."""
         order = self.orders.get(order_id)
-        if order.version != expected_version:
-            raise ConcurrencyConflict(
-                order_id=order_id,
-                expected_status=order.status,
-                expected_version=expected_version,
-                actual_status=order.status,
-                actual_version=order.version,
-            )
+        require_version(order, expected_version)
         edited, event = rules.edit(order, changes, actor=actor, now=self.clock())
         self.orders.save_move(
             edited,
@@ -211,14 +210,7 @@ class OrderService:
     ) -> Order:
         """Move a scheduled or started order to another active team with room for it."""
         order = self.orders.get(order_id)
-        if order.version != expected_version:
-            raise ConcurrencyConflict(
-                order_id=order_id,
-                expected_status=order.status,
-                expected_version=expected_version,
-                actual_status=order.status,
-                actual_version=order.version,
-            )
+        require_version(order, expected_version)
         moved, event = rules.reassign(order, team, actor=actor, now=self.clock())
         teams = {t.code: t for t in self.teams.active_teams(order.category)}
         if team not in teams:
