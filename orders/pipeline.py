@@ -33,6 +33,8 @@ class StatusHealth:
     oldest_waiting: timedelta | None = None
     #: Age of the oldest dead letter (None: none).
     oldest_dead_letter: timedelta | None = None
+    #: Age of the queue's oldest message, from CloudWatch (None: no datapoint, e.g. emulator).
+    oldest_message: timedelta | None = None
 
 
 @dataclass(frozen=True)
@@ -54,8 +56,16 @@ class DeadLetter:
 
 
 class Pipeline:
-    def __init__(self, *, sqs: Any = None, resources: Resources | None = None, service=None):
+    def __init__(
+        self,
+        *,
+        sqs: Any = None,
+        cloudwatch: Any = None,
+        resources: Resources | None = None,
+        service=None,
+    ):
         self.sqs = sqs or aws.client("sqs")
+        self.cloudwatch = cloudwatch or aws.client("cloudwatch")
         self.resources = resources or from_settings()
         self.service = service
         self._urls: dict[str, str] = {}
@@ -87,7 +97,7 @@ class Pipeline:
             now = datetime.now(UTC)
             oldest = self.service.orders.oldest_in_status(status)
             # SQS tells the age of a queue's oldest message only through CloudWatch; dead
-            # letters can be looked at (nobody consumes them), the live queues are not.
+            # letters can also be looked at (nobody consumes them), the live queues cannot.
             letters = self.dead_letters(status, limit=50) if dead else []
             sent = [letter.sent_at for letter in letters if letter.sent_at]
             rows.append(
@@ -102,9 +112,31 @@ class Pipeline:
                     stuck_capped,
                     oldest_waiting=now - oldest.status_changed_at if oldest else None,
                     oldest_dead_letter=now - min(sent) if sent else None,
+                    oldest_message=self.oldest_message_age(self.resources.queue_name(status)),
                 )
             )
         return rows
+
+    def oldest_message_age(self, queue_name: str) -> timedelta | None:
+        """``ApproximateAgeOfOldestMessage`` over the last five minutes, if CloudWatch has it
+        (AWS publishes it every minute; the emulator has none, so this is then unknown)."""
+        now = datetime.now(UTC)
+        try:
+            points = self.cloudwatch.get_metric_statistics(
+                Namespace="AWS/SQS",
+                MetricName="ApproximateAgeOfOldestMessage",
+                Dimensions=[{"Name": "QueueName", "Value": queue_name}],
+                StartTime=now - timedelta(minutes=5),
+                EndTime=now,
+                Period=60,
+                Statistics=["Maximum"],
+            ).get("Datapoints", [])
+        except Exception:  # noqa: BLE001 - a health page must show, whatever CloudWatch does
+            return None
+        if not points:
+            return None
+        latest = max(points, key=lambda p: p["Timestamp"])
+        return timedelta(seconds=latest["Maximum"])
 
     def dead_letters(self, status: str, *, limit: int = 50) -> list[DeadLetter]:
         """Up to ``limit`` dead letters of a status's queue, left in place."""
