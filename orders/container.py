@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 from django.conf import settings
 
@@ -35,7 +36,11 @@ _RESET_ON = {
 @cache
 def topic_arn() -> str:
     """The topic's ARN, from the account the credentials belong to (no write needed)."""
-    identity = aws.client("sts").get_caller_identity()
+    return topic_arn_for(aws.client("sts"))
+
+
+def topic_arn_for(sts: Any) -> str:
+    identity = sts.get_caller_identity()
     partition = identity["Arn"].split(":")[1]  # aws, aws-cn, aws-us-gov
     name = from_settings().topic_name
     return f"arn:{partition}:sns:{settings.AWS_REGION}:{identity['Account']}:{name}"

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "portal.health.HealthCheckMiddleware",  # probes first: no host check, no session
     "django.middleware.security.SecurityMiddleware",
     # Serves the admin's static files from the same process: one image, no separate server.
     "whitenoise.middleware.WhiteNoiseMiddleware",

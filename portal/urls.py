@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+# /healthz and /readyz are answered by portal.health.HealthCheckMiddleware.
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("v1/", include("orders.api.urls")),
