@@ -75,15 +75,9 @@ def check_window(data: dict) -> None:
         raise forms.ValidationError("Give both ends of the requested window, or neither.")
 
 
-class OrderCreateForm(forms.Form):
-    integrator = forms.ModelChoiceField(
-        queryset=Integrator.objects.filter(active=True), to_field_name="slug"
-    )
-    title = forms.CharField(max_length=rules.TITLE_MAX)
-    category = forms.ChoiceField(choices=[(c, c) for c in CATEGORIES])
-    priority = forms.ChoiceField(choices=[(p.value, p.value) for p in Priority], initial="normal")
-    site = forms.CharField(max_length=rules.SITE_MAX)
-    external_reference = forms.CharField(max_length=rules.REFERENCE_MAX, required=False)
+class OrderDetailsForm(forms.Form):
+    """The fields an order's details share between creating and correcting it."""
+
     description = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}), max_length=rules.DESCRIPTION_MAX, required=False
     )
@@ -95,6 +89,15 @@ class OrderCreateForm(forms.Form):
     metadata = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}), required=False, help_text="A JSON object."
     )
+
+    #: Where a domain error on a field is shown.
+    FIELD_NAMES = {
+        "contact.name": "contact_name",
+        "contact.phone": "contact_phone",
+        "contact.email": "contact_email",
+        "requested_window": "window_start",
+        "requested_window.end": "window_end",
+    }
 
     def clean_metadata(self):
         text = self.cleaned_data.get("metadata") or ""
@@ -110,6 +113,19 @@ class OrderCreateForm(forms.Form):
         check_window(data)
         return data
 
+
+class OrderCreateForm(OrderDetailsForm):
+    integrator = forms.ModelChoiceField(
+        queryset=Integrator.objects.filter(active=True), to_field_name="slug"
+    )
+    title = forms.CharField(max_length=rules.TITLE_MAX)
+    category = forms.ChoiceField(choices=[(c, c) for c in CATEGORIES])
+    priority = forms.ChoiceField(choices=[(p.value, p.value) for p in Priority], initial="normal")
+    site = forms.CharField(max_length=rules.SITE_MAX)
+    external_reference = forms.CharField(max_length=rules.REFERENCE_MAX, required=False)
+
+    field_order = ["integrator", "title", "category", "priority", "site", "external_reference"]
+
     def to_input(self) -> OrderInput:
         data = self.cleaned_data
         return OrderInput(
@@ -123,15 +139,6 @@ class OrderCreateForm(forms.Form):
             requested_window=window_from(data),
             metadata=data["metadata"],
         )
-
-    #: Where a domain error on a field is shown.
-    FIELD_NAMES = {
-        "contact.name": "contact_name",
-        "contact.phone": "contact_phone",
-        "contact.email": "contact_email",
-        "requested_window": "window_start",
-        "requested_window.end": "window_end",
-    }
 
 
 class MoveForm(forms.Form):
@@ -159,27 +166,14 @@ class BulkMoveForm(forms.Form):
         return pairs
 
 
-class OrderEditForm(forms.Form):
+class OrderEditForm(OrderDetailsForm):
     """The details staff may correct; the version makes a stale form refuse to save."""
 
     version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    field_order = ["version", "title", "priority", "site"]
     title = forms.CharField(max_length=rules.TITLE_MAX)
     priority = forms.ChoiceField(choices=[(p.value, p.value) for p in Priority])
     site = forms.CharField(max_length=rules.SITE_MAX)
-    description = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), max_length=rules.DESCRIPTION_MAX, required=False
-    )
-    contact_name = forms.CharField(max_length=rules.CONTACT_FIELD_MAX, required=False)
-    contact_phone = forms.CharField(max_length=rules.CONTACT_FIELD_MAX, required=False)
-    contact_email = forms.CharField(max_length=rules.CONTACT_FIELD_MAX, required=False)
-    window_start = forms.DateTimeField(required=False, help_text="YYYY-MM-DD HH:MM (UTC)")
-    window_end = forms.DateTimeField(required=False)
-    metadata = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}), required=False, help_text="A JSON object."
-    )
-
-    clean_metadata = OrderCreateForm.clean_metadata
-    FIELD_NAMES = OrderCreateForm.FIELD_NAMES
 
     @classmethod
     def initial_for(cls, order) -> dict:
@@ -198,11 +192,6 @@ class OrderEditForm(forms.Form):
             "window_end": window.end if window else None,
             "metadata": json.dumps(dict(order.metadata)) if order.metadata else "",
         }
-
-    def clean(self):
-        data = super().clean()
-        check_window(data)
-        return data
 
     def changes(self) -> dict:
         data = self.cleaned_data

@@ -261,19 +261,7 @@ def edit(
     updates = {name: getattr(valid, name) for name in EDITABLE}
     if order.sla_due_at is not None and valid.priority != order.priority:
         updates["sla_due_at"] = order.created_at + SLA_BY_PRIORITY[Priority(valid.priority)]
-    edited = order.replace(version=order.version + 1, updated_at=now, **updates)
-    event = OrderEvent(
-        id=new_event_id(),
-        type=EventType.UPDATED,
-        order=edited,
-        from_status=order.status,
-        to_status=order.status,
-        actor=actor,
-        reason="changed " + ", ".join(changed),
-        occurred_at=now,
-    )
-    edited = edited.replace(history=(*order.history, event.history_entry))
-    return edited, _with_order(event, edited)
+    return _updated(order, updates, actor=actor, now=now, reason="changed " + ", ".join(changed))
 
 
 def reassign(order: Order, team: str, *, actor: Actor, now: datetime) -> tuple[Order, OrderEvent]:
@@ -284,19 +272,33 @@ def reassign(order: Order, team: str, *, actor: Actor, now: datetime) -> tuple[O
         )
     if team == order.assigned_team:
         raise ValidationError({"team": [f"The order is already with {team}."]})
-    moved = order.replace(assigned_team=team, version=order.version + 1, updated_at=now)
+    return _updated(
+        order,
+        {"assigned_team": team},
+        actor=actor,
+        now=now,
+        reason=f"assigned to team {team} (was {order.assigned_team})",
+    )
+
+
+def _updated(
+    order: Order, updates: dict[str, Any], *, actor: Actor, now: datetime, reason: str
+) -> tuple[Order, OrderEvent]:
+    """A change that keeps the status: version bumped, an ``order.updated`` event, and a
+    history entry saying what changed."""
+    changed = order.replace(version=order.version + 1, updated_at=now, **updates)
     event = OrderEvent(
         id=new_event_id(),
         type=EventType.UPDATED,
-        order=moved,
+        order=changed,
         from_status=order.status,
         to_status=order.status,
         actor=actor,
-        reason=f"assigned to team {team} (was {order.assigned_team})",
+        reason=reason,
         occurred_at=now,
     )
-    moved = moved.replace(history=(*order.history, event.history_entry))
-    return moved, _with_order(event, moved)
+    changed = changed.replace(history=(*order.history, event.history_entry))
+    return changed, _with_order(event, changed)
 
 
 def _with_order(event: OrderEvent, order: Order) -> OrderEvent:
