@@ -11,6 +11,11 @@ from dataclasses import dataclass
 from orders.domain.workflow import STATUSES, Status
 
 
+def status_slug(status: str) -> str:
+    """A status as it appears in resource names: "in_progress" -> "in-progress"."""
+    return str(status).replace("_", "-")
+
+
 @dataclass(frozen=True)
 class Resources:
     prefix: str
@@ -28,10 +33,10 @@ class Resources:
 
     def queue_name(self, status: str) -> str:
         """The SQS queue SNS fills with events whose ``status`` attribute is ``status``."""
-        return f"{self.prefix}-{Status(status).value.replace('_', '-')}{self.suffix}"
+        return f"{self.prefix}-{status_slug(Status(status))}{self.suffix}"
 
     def dead_letter_queue_name(self, status: str) -> str:
-        return f"{self.prefix}-{Status(status).value.replace('_', '-')}-dlq{self.suffix}"
+        return f"{self.prefix}-{status_slug(Status(status))}-dlq{self.suffix}"
 
     def status_for_queue(self, queue_name: str) -> Status | None:
         for status in STATUSES:

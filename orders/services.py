@@ -22,6 +22,7 @@ from orders.domain.rules import OrderInput, TeamCandidate
 from orders.domain.workflow import STATUSES, Status
 from orders.events.contract import ReceivedEvent, to_message
 from orders.repository.base import OrderFilter, OrderRepository, Page, TeamLoads
+from portal import log_context, metrics
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +110,8 @@ class OrderService:
                     order_id=order.id, external_reference=order.external_reference
                 ) from None
             raise
+        metrics.ORDERS_CREATED.labels(str(actor.kind)).inc()
+        log_context.set_field("order_id", order.id)
         return order
 
     def get_order(self, order_id: str, *, integrator: str | None = None) -> Order:
@@ -248,6 +251,7 @@ class OrderService:
         self.orders.save_move(
             moved, to_message(event), expected_status=order.status, expected_version=order.version
         )
+        metrics.ORDER_TRANSITIONS.labels(str(order.status), str(moved.status)).inc()
         return moved, event
 
     # -- status workers ----------------------------------------------------------------------

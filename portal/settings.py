@@ -5,10 +5,13 @@ endpoint is unset by default, which means real AWS; ``make run`` and the tests p
 the moto emulator on loopback.
 """
 
+import logging
 import os
 from pathlib import Path
 
 import environ
+
+from portal.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 STATE_DIR = BASE_DIR / ".state"
@@ -20,6 +23,15 @@ INSECURE_DEV_SECRET_KEY = "django-insecure-local-development-only-never-use-in-p
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default=INSECURE_DEV_SECRET_KEY)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+#: Origins the admin's forms may be posted from, e.g. https://portal.example.com (needed when
+#: TLS ends at a load balancer and the browser's Origin differs from what Django sees).
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+#: Behind a load balancer that terminates TLS and sets X-Forwarded-Proto (ALB, ingress-nginx):
+#: trust it, so Django knows the request was HTTPS. Only where every request comes through it.
+if env.bool("TRUST_X_FORWARDED_PROTO", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+#: Send session and CSRF cookies over HTTPS only (turn on wherever the site is served by TLS).
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
 
 INSTALLED_APPS = [
     "portal.apps.PortalAdminConfig",  # Django's admin, with failed logins throttled
@@ -37,6 +49,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Request id, metrics by route and one structured log line per request: first, so it
+    # sees everything, probes included.
+    "portal.request_middleware.RequestContextMiddleware",
     "portal.health.HealthCheckMiddleware",  # probes first: no host check, no session
     "django.middleware.security.SecurityMiddleware",
     # Serves the admin's static files from the same process: one image, no separate server.
@@ -191,6 +206,9 @@ SQS_WAIT_TIME_SECONDS = env.int("SQS_WAIT_TIME_SECONDS", default=10)
 SQS_POLLING_INTERVAL = env.float("SQS_POLLING_INTERVAL", default=0.0)
 WORKER_CONCURRENCY = env.int("WORKER_CONCURRENCY", default=4)
 WORKER_POOL = env.str("WORKER_POOL", default="threads")
+#: On SIGTERM a worker stops taking messages and gives running ones this long to finish;
+#: then it returns the rest to their queue. Keep it below the orchestrator's grace period.
+WORKER_SOFT_SHUTDOWN_TIMEOUT = env.float("WORKER_SOFT_SHUTDOWN_TIMEOUT", default=60.0)
 
 
 def _broker_url() -> str:
@@ -230,6 +248,10 @@ CELERY_WORKER_POOL = WORKER_POOL
 CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
 CELERY_WORKER_SEND_TASK_EVENTS = False
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Celery's soft shutdown (runworker maps SIGTERM to it): wait for running tasks, then cancel
+# what is left, which returns those messages to their queue at once.
+CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = WORKER_SOFT_SHUTDOWN_TIMEOUT
+CELERY_WORKER_ENABLE_SOFT_SHUTDOWN_ON_IDLE = False
 
 # --- Webhooks -------------------------------------------------------------------------------
 #: Seconds to wait after each failed delivery attempt (Svix's schedule: 8 attempts over ~27 h).
@@ -250,14 +272,11 @@ ADMIN_LOGIN_LOCKOUT_SECONDS = env.int("ADMIN_LOGIN_LOCKOUT_SECONDS", default=900
 PIPELINE_STUCK_MINUTES = env.int("PIPELINE_STUCK_MINUTES", default=30)
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {
-        "botocore": {"level": "WARNING"},
-        "urllib3": {"level": "WARNING"},
-    },
-}
+#: json: one JSON object per line (containers, log shippers); text: for a terminal.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+LOGGING = logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL)
+# Python's warnings (deprecations, Celery running as root) as log records in the same format.
+logging.captureWarnings(True)
+#: Port of each process's Prometheus /metrics endpoint; 0 = none (the local default, since
+#: make run starts many processes on one host). The container image sets 9100.
+METRICS_PORT = env.int("METRICS_PORT", default=0)

@@ -4,16 +4,18 @@ queue's task with the raw body; this module decides what happens to the message.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from celery.exceptions import Reject
-from celery.signals import worker_ready
+from celery.signals import worker_init, worker_ready
 from django.conf import settings
 
 from orders.container import order_service
 from orders.domain.errors import OrderNotFound
 from orders.domain.workflow import Status
 from orders.events.contract import MalformedEvent, parse_event
+from portal import log_context, metrics
 from portal.celery import app
 from workers.dead_letters import dead_letter
 from workers.handlers import HANDLERS
@@ -27,7 +29,22 @@ class PermanentFailure(Exception):
 
 
 def handle_delivery(status: str, body: str, delivery: dict[str, Any]) -> str:
-    """Handle one delivery; returns the outcome, raises :class:`Reject` to retry later."""
+    """Handle one delivery; returns the outcome, raises :class:`Reject` to retry later.
+
+    Every log line written meanwhile names the queue, and the event and order once known."""
+    queue = delivery.get("queue", status)
+    started = time.perf_counter()
+    outcome = "retried"
+    with log_context.bind(queue=queue, event_id=None, order_id=None):
+        try:
+            outcome = _handle(status, body, delivery)
+            return outcome
+        finally:
+            metrics.TASKS.labels(queue, outcome).inc()
+            metrics.TASK_DURATION.labels(queue).observe(time.perf_counter() - started)
+
+
+def _handle(status: str, body: str, delivery: dict[str, Any]) -> str:
     event_type = None
     try:
         try:
@@ -35,6 +52,8 @@ def handle_delivery(status: str, body: str, delivery: dict[str, Any]) -> str:
         except MalformedEvent as exc:
             raise PermanentFailure(f"not a valid order event: {exc}") from None
         event_type = event.type
+        log_context.set_field("event_id", event.id)
+        log_context.set_field("order_id", event.order_id)
         if event.status != status:
             raise PermanentFailure(f"event for status {event.status!r} on the {status!r} queue")
         service = order_service()
@@ -83,6 +102,12 @@ def _register(status: Status) -> None:
 
 for _status in HANDLERS:
     _register(_status)
+
+
+@worker_init.connect
+def serve_metrics(**_: Any) -> None:
+    """/metrics on METRICS_PORT for this worker (its threads share one registry)."""
+    metrics.serve()
 
 
 @worker_ready.connect

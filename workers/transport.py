@@ -99,5 +99,31 @@ class EventChannel(SQSChannel):
         }
 
 
+    def _restore(self, message: Any, *args: Any, **kwargs: Any) -> None:
+        """Give an unfinished message back to its queue (a worker shutting down, a task
+        cancelled): make it visible again now. kombu's default would send a copy in Celery's
+        format, which is not the raw event SNS delivered, and leave the original hidden."""
+        info = message.delivery_info
+        sqs_message, queue_url = info.get("sqs_message"), info.get("sqs_queue")
+        if sqs_message is None or queue_url is None:
+            super()._restore(message, *args, **kwargs)
+            return
+        queue = self.canonical_queue_name(info.get("routing_key", ""))
+        try:
+            self.sqs(queue=queue).change_message_visibility(
+                QueueUrl=queue_url,
+                ReceiptHandle=sqs_message["ReceiptHandle"],
+                VisibilityTimeout=0,
+            )
+        except Exception as exc:  # noqa: BLE001 - it returns anyway when its timeout ends
+            log.warning(
+                "could not return message %s to %s at once (%s); it returns when its "
+                "visibility timeout ends",
+                sqs_message.get("MessageId"),
+                queue,
+                exc,
+            )
+
+
 class EventTransport(SQSTransport):
     Channel = EventChannel

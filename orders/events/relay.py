@@ -17,12 +17,16 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from time import monotonic
 from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
+
+from portal import metrics
 
 from .contract import EventMessage
 
@@ -59,6 +63,8 @@ class ShardState:
     finished: bool = False
     iterator: str | None = None
     loaded: bool = False
+    #: Seconds the last read trailed the table's writes (``portal_outbox_lag_seconds``).
+    lag: float = 0.0
 
 
 @dataclass
@@ -157,6 +163,7 @@ class EventRelay:
             result.records += records
             result.published += published
             result.shards.append(shard.shard_id)
+        metrics.OUTBOX_LAG.set(max((s.lag for s in self._shards.values()), default=0.0))
         if monotonic() >= self._next_checkpoint:
             self.checkpoint()
         return result
@@ -243,6 +250,12 @@ class EventRelay:
             except Exception:
                 shard.iterator = None  # read these records again next time
                 raise
+            for message in messages:
+                metrics.EVENTS_PUBLISHED.labels(
+                    message.attributes.get("event_type", ""), message.attributes.get("status", "")
+                ).inc()
+        metrics.OUTBOX_BATCH.observe(len(records))
+        shard.lag = _lag_seconds(records)
         if last and (messages or others):
             # A batch of nothing but our own checkpoint writes leaves the position alone, so
             # that saving a checkpoint never calls for another one.
@@ -277,6 +290,18 @@ class EventRelay:
             else:
                 others += 1
         return messages, others, last
+
+
+def _lag_seconds(records: list[dict[str, Any]]) -> float:
+    """How long ago the last record read was written: 0 when the read found nothing new."""
+    if not records:
+        return 0.0
+    written = records[-1]["dynamodb"].get("ApproximateCreationDateTime")
+    if written is None:
+        return 0.0
+    if isinstance(written, datetime):
+        written = written.timestamp()
+    return max(0.0, time.time() - float(written))
 
 
 class MemoryCheckpoints:

@@ -23,6 +23,7 @@ from django.db import close_old_connections, transaction
 from django.utils import timezone
 
 from orders.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from portal import metrics
 
 from . import signing
 from .targets import UnsafeTarget, check_url
@@ -158,15 +159,19 @@ class Dispatcher:
             error=error,
             response_excerpt=excerpt[:EXCERPT],
         )
+        metrics.WEBHOOK_LATENCY.observe(latency_ms / 1000)
         if attempt.succeeded:
+            metrics.WEBHOOK_DELIVERIES.labels("delivered").inc()
             delivery.state = WebhookDelivery.SUCCEEDED
             delivery.delivered_at = now
             delivery.next_attempt_at = None
         elif delivery.schedule_step < len(self.settings.schedule):
+            metrics.WEBHOOK_DELIVERIES.labels("failed").inc()
             wait = self.settings.schedule[delivery.schedule_step]
             delivery.next_attempt_at = now + jittered(wait, self.settings.jitter)
             delivery.schedule_step += 1
         else:
+            metrics.WEBHOOK_DELIVERIES.labels("disabled").inc()
             delivery.state = WebhookDelivery.FAILED
             delivery.next_attempt_at = None
             tries = delivery.attempts.count()

@@ -5,6 +5,7 @@ database."""
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
@@ -49,6 +50,8 @@ class Portal:
     tap: str  # a queue subscribed to every event, unfiltered
     integrator: str
     key: str
+    #: process name (web, relay, webhooks, worker-<status>) -> its /metrics port
+    metrics_ports: dict[str, int]
 
     @property
     def auth(self) -> dict[str, str]:
@@ -123,33 +126,28 @@ def portal(emulator, django_db_setup, django_db_blocker) -> Iterator[Portal]:
     }
     processes = Processes()
     port = free_port()
-    try:
-        web = processes.start(
-            "web",
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "portal.wsgi",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "2",
-                "--threads",
-                "2",
-                "--access-logfile",
-                "-",
-            ],
-            env,
+    # Every process runs through the container image's entry point (portal.role), logs JSON
+    # and serves its own /metrics, as in production.
+    metrics_ports: dict[str, int] = {}
+
+    def start(name: str, role: list[str]) -> subprocess.Popen:
+        metrics_ports[name] = free_port()
+        return processes.start(
+            name,
+            [sys.executable, "-m", "portal.role", *role],
+            {**env, "METRICS_PORT": str(metrics_ports[name]), "LOG_FORMAT": "json"},
         )
-        processes.start("relay", [sys.executable, "manage.py", "relay_events"], env)
-        processes.start("webhooks", [sys.executable, "manage.py", "deliver_webhooks"], env)
+
+    try:
+        env["PORT"] = str(port)
+        env["WEB_CONCURRENCY"] = "2"
+        env["WEB_THREADS"] = "2"
+        env["METRICS_ADDR"] = "127.0.0.1"
+        web = start("web", ["web"])
+        start("relay", ["relay"])
+        start("webhooks", ["webhooks"])
         for status in STATUSES:
-            processes.start(
-                f"worker-{status}",
-                [sys.executable, "manage.py", "runworker", str(status)],
-                env,
-            )
+            start(f"worker-{status}", ["worker", str(status)])
         wait_for_port(port, timeout=60, process=web)
         processes.wait_until_ready([f"worker-{status}" for status in STATUSES])
         yield Portal(
@@ -159,6 +157,7 @@ def portal(emulator, django_db_setup, django_db_blocker) -> Iterator[Portal]:
             tap=tap,
             integrator=integrator.slug,
             key=key,
+            metrics_ports=metrics_ports,
         )
     finally:
         processes.stop_all()

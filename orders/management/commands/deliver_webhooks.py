@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from orders.webhooks.dispatch import Dispatcher, DispatchSettings
+from portal import metrics
 
 
 def dispatcher_from_settings() -> Dispatcher:
@@ -30,6 +31,7 @@ class Command(BaseCommand):
         if once:
             self.stdout.write(f"attempted {dispatcher.run_once()} deliveries")
             return
+        metrics.serve()
         stop = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())

@@ -1,6 +1,7 @@
 import os
 import sys
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from orders.domain.workflow import STATUSES
@@ -22,6 +23,8 @@ class Command(BaseCommand):
             "celery",
             "-A",
             "portal",
+            # No start-up banner: with LOG_FORMAT=json every line must be a JSON object.
+            *(["--quiet"] if settings.LOG_FORMAT == "json" else []),
             "worker",
             "-Q",
             queue,
@@ -31,6 +34,9 @@ class Command(BaseCommand):
             os.environ.get("LOG_LEVEL", "INFO"),
             *celery_args,
         ]
+        # SIGTERM (what Kubernetes and ECS send) starts Celery's soft shutdown: no new messages,
+        # running ones get WORKER_SOFT_SHUTDOWN_TIMEOUT to finish, the rest go back to the queue.
+        os.environ["REMAP_SIGTERM"] = "SIGQUIT"
         try:
             os.execv(sys.executable, argv)
         except OSError as exc:
