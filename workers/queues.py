@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from typing import Any
 
@@ -38,10 +39,13 @@ def queue_url(name: str) -> str:
 
 
 def status_queues() -> dict[str, dict[str, Any]]:
+    """The queues this worker may read: its own status's only when ``runworker`` set
+    ``ORDERS_WORKER_STATUS`` (least privilege: its IAM role reaches no other queue)."""
     from workers.transport import task_name
 
     resources = from_settings()
     policy = backoff_policy()
+    only = os.environ.get("ORDERS_WORKER_STATUS")
     return {
         resources.queue_name(status): {
             "url": queue_url(resources.queue_name(status)),
@@ -49,4 +53,5 @@ def status_queues() -> dict[str, dict[str, Any]]:
             "backoff_tasks": [task_name(status)],
         }
         for status in STATUSES
+        if not only or str(status) == only
     }

@@ -41,8 +41,7 @@ _IMMUTABLE = frozenset({"pk", "sk", "id", "integrator", "created_at", "created_k
 _OPTIONAL = (
     "external_reference",
     "contact",
-    "window_start",
-    "window_end",
+    "requested_window",
     "sla_due_at",
     "assigned_team",
     "rejection_reason",
@@ -89,9 +88,12 @@ def table_definition(table_name: str) -> dict[str, Any]:
 
 
 #: What list pages show. History and the last event stay out of the indexes: they grow, and
-#: every byte projected is written again to each index on every change.
+#: every byte projected is written again to each index on every change. ``id`` and
+#: ``created_at`` are not projected: both are read from ``created_key``, the indexes' sort key.
+#: DynamoDB projects at most 20 non-key attributes per index (the test of the table design
+#: fails before a new one breaks provisioning on AWS; moto does not enforce it).
+MAX_PROJECTED_ATTRIBUTES = 20
 LISTED_ATTRIBUTES = (
-    "id",
     "integrator",
     "title",
     "description",
@@ -100,7 +102,6 @@ LISTED_ATTRIBUTES = (
     "site",
     "status",
     "version",
-    "created_at",
     "created_key",
     "updated_at",
     "status_changed_at",
@@ -111,10 +112,13 @@ LISTED_ATTRIBUTES = (
 
 def listing(*index_keys: str) -> dict[str, Any]:
     keys = {"pk", "sk", *index_keys}
-    return {
-        "ProjectionType": "INCLUDE",
-        "NonKeyAttributes": [name for name in LISTED_ATTRIBUTES if name not in keys],
-    }
+    projected = [name for name in LISTED_ATTRIBUTES if name not in keys]
+    if len(projected) > MAX_PROJECTED_ATTRIBUTES:
+        raise ValueError(
+            f"an index projects {len(projected)} attributes; DynamoDB allows "
+            f"{MAX_PROJECTED_ATTRIBUTES}"
+        )
+    return {"ProjectionType": "INCLUDE", "NonKeyAttributes": projected}
 
 
 def order_key(order_id: str) -> dict[str, Any]:
@@ -196,8 +200,12 @@ def order_to_item(order: Order) -> dict[str, Any]:
             "M": {k: _s(getattr(order.contact, k)) for k in ("name", "phone", "email")}
         }
     if order.requested_window:
-        item["window_start"] = _s(isoformat(order.requested_window.start))
-        item["window_end"] = _s(isoformat(order.requested_window.end))
+        item["requested_window"] = {
+            "M": {
+                "start": _s(isoformat(order.requested_window.start)),
+                "end": _s(isoformat(order.requested_window.end)),
+            }
+        }
     for name in ("sla_due_at", "started_at", "completed_at"):
         value = getattr(order, name)
         if value is not None:
@@ -225,10 +233,13 @@ def item_to_order(item: dict[str, Any]) -> Order:
         c = item["contact"]["M"]
         contact = Contact(name=c["name"]["S"], phone=c["phone"]["S"], email=c["email"]["S"])
     window = None
-    if "window_start" in item:
-        window = TimeWindow(start=_dt(item["window_start"]["S"]), end=_dt(item["window_end"]["S"]))
+    if "requested_window" in item:
+        w = item["requested_window"]["M"]
+        window = TimeWindow(start=_dt(w["start"]["S"]), end=_dt(w["end"]["S"]))
+    # Index entries carry created_key ("<created_at>#<id>") instead of these two.
+    created_at, _, order_id = item["created_key"]["S"].partition("#")
     return Order(
-        id=item["id"]["S"],
+        id=order_id,
         integrator=item["integrator"]["S"],
         title=item["title"]["S"],
         category=item["category"]["S"],
@@ -236,7 +247,7 @@ def item_to_order(item: dict[str, Any]) -> Order:
         site=item["site"]["S"],
         status=Status(item["status"]["S"]),
         version=int(item["version"]["N"]),
-        created_at=_dt(item["created_at"]["S"]),
+        created_at=_dt(created_at),
         updated_at=_dt(item["updated_at"]["S"]),
         status_changed_at=_dt(item["status_changed_at"]["S"]),
         external_reference=opt("external_reference"),

@@ -37,6 +37,8 @@ class Command(BaseCommand):
         # SIGTERM (what Kubernetes and ECS send) starts Celery's soft shutdown: no new messages,
         # running ones get WORKER_SOFT_SHUTDOWN_TIMEOUT to finish, the rest go back to the queue.
         os.environ["REMAP_SIGTERM"] = "SIGQUIT"
+        # Only this status's queue is looked up: the worker's IAM role reaches no other.
+        os.environ["ORDERS_WORKER_STATUS"] = status
         try:
             os.execv(sys.executable, argv)
         except OSError as exc:

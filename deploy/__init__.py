@@ -1,0 +1,1 @@
+"""Deployment artifacts and the code that generates their status-shaped parts."""

@@ -1,0 +1,66 @@
+"""Regenerate every status-shaped deployment file from the workflow table.
+
+``python -m deploy.render`` writes them; ``python -m deploy.render --check`` fails, listing
+the files, when a checked-in file differs from what the workflow table implies (CI runs it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from deploy.tools import ROOT
+from deploy.workflow import StatusQueue, status_queues
+
+
+def render_all(queues: list[StatusQueue]) -> dict[str, str]:
+    """Every generated file: path relative to the repository root -> content."""
+    from deploy.aws.render import render_files as render_aws
+    from deploy.helm_values import render_files as render_helm
+
+    files: dict[str, str] = {}
+    for renderer in (render_helm, render_aws):
+        files.update(renderer(queues))
+    return files
+
+
+def write(files: dict[str, str], root: Path = ROOT) -> list[str]:
+    changed = []
+    for relative, content in sorted(files.items()):
+        path = root / relative
+        if path.exists() and path.read_text() == content:
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content)
+        changed.append(relative)
+    return changed
+
+
+def drifted(files: dict[str, str], root: Path = ROOT) -> list[str]:
+    return [
+        relative
+        for relative, content in sorted(files.items())
+        if not (root / relative).exists() or (root / relative).read_text() != content
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="fail if any file is out of date")
+    args = parser.parse_args(argv)
+    files = render_all(status_queues())
+    if args.check:
+        stale = drifted(files)
+        for relative in stale:
+            print(f"out of date with the workflow table: {relative}", file=sys.stderr)
+        if stale:
+            print("run `make render-deploy` and commit the result", file=sys.stderr)
+        return 1 if stale else 0
+    for relative in write(files):
+        print(f"wrote {relative}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,349 @@
+"""The CloudFormation templates follow the workflow table, and agree with the application.
+
+Rendering is pure (no AWS, no Django database); cfn-lint runs on the rendered files, so a
+missing validator fails the test with `make deploy-tools` in its message.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from deploy.aws import check, data, ecs
+from deploy.aws.render import DATA_TEMPLATE, ECS_TEMPLATE, render_files
+from deploy.tools import ROOT
+from deploy.workflow import StatusQueue, status_queues
+from orders.provisioning import REDRIVE_MARGIN, TTL_ATTRIBUTE
+from orders.repository.dynamodb import table_definition
+from orders.resources import Resources
+
+INSPECTED = StatusQueue("inspected", "Checked by an inspector.", False)
+
+
+def templates(files: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    return yaml.safe_load(files[DATA_TEMPLATE]), yaml.safe_load(files[ECS_TEMPLATE])
+
+
+@pytest.fixture(scope="module")
+def rendered() -> dict[str, str]:
+    return render_files(status_queues())
+
+
+# -- a tiny evaluator for the intrinsics the names use ------------------------------------------
+
+
+def evaluate(value: Any, parameters: dict[str, str], conditions: dict[str, Any]) -> Any:
+    """Resolve Ref (parameters), Fn::Sub (parameters only), Fn::If, Fn::Equals, Fn::Not."""
+    if isinstance(value, list):
+        return [evaluate(v, parameters, conditions) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if "Ref" in value:
+        return parameters.get(value["Ref"], value)  # AWS::NoValue stays as it is
+    if "Fn::Sub" in value:
+        text = value["Fn::Sub"]
+        for name, parameter in parameters.items():
+            text = text.replace("${" + name + "}", parameter)
+        return text
+    if "Fn::If" in value:
+        name, when_true, when_false = value["Fn::If"]
+        chosen = when_true if holds(conditions[name], parameters, conditions) else when_false
+        return evaluate(chosen, parameters, conditions)
+    return {k: evaluate(v, parameters, conditions) for k, v in value.items()}
+
+
+def holds(condition: Any, parameters: dict[str, str], conditions: dict[str, Any]) -> bool:
+    if "Fn::Equals" in condition:
+        left, right = evaluate(condition["Fn::Equals"], parameters, conditions)
+        return left == right
+    if "Fn::Not" in condition:
+        return not holds(condition["Fn::Not"][0], parameters, conditions)
+    if "Fn::And" in condition:
+        return all(holds(c, parameters, conditions) for c in condition["Fn::And"])
+    if "Condition" in condition:
+        return holds(conditions[condition["Condition"]], parameters, conditions)
+    raise AssertionError(f"unsupported condition {condition}")
+
+
+# -- (a) drift -------------------------------------------------------------------------------
+
+
+def test_checked_in_templates_are_what_the_workflow_table_renders(rendered):
+    stale = [
+        path
+        for path, content in rendered.items()
+        if not (ROOT / path).exists() or (ROOT / path).read_text() != content
+    ]
+    assert not stale, f"run `python -m deploy.aws.render` (or make render-deploy): {stale}"
+
+
+def test_rendering_is_deterministic(rendered):
+    assert render_files(status_queues()) == rendered
+
+
+def test_every_status_is_complete_in_the_checked_in_templates():
+    data_template = check.load(ROOT / DATA_TEMPLATE)
+    ecs_template = check.load(ROOT / ECS_TEMPLATE)
+    problems = [
+        p for q in status_queues() for p in check.status_problems(q, data_template, ecs_template)
+    ]
+    assert problems == []
+
+
+def test_example_parameters_name_every_parameter(rendered):
+    for template_path, params_path in (
+        (DATA_TEMPLATE, DATA_TEMPLATE.replace(".yaml", ".params.example.json")),
+        (ECS_TEMPLATE, ECS_TEMPLATE.replace(".yaml", ".params.example.json")),
+    ):
+        parameters = yaml.safe_load(rendered[template_path])["Parameters"]
+        example = json.loads(rendered[params_path])
+        assert [p["ParameterKey"] for p in example] == list(parameters)
+
+
+# -- (b) adding a status ------------------------------------------------------------------------
+
+
+def test_adding_a_status_adds_its_resources_and_nothing_else_changes(tmp_path: Path, rendered):
+    queues = [*status_queues(), INSPECTED]
+    files = render_files(queues)
+    for relative, content in files.items():
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_text(content)
+
+    data_template, ecs_template = templates(files)
+    assert check.status_problems(INSPECTED, data_template, ecs_template) == []
+    subscription = data_template["Resources"]["InspectedSubscription"]["Properties"]
+    assert subscription["FilterPolicy"] == {"status": ["inspected"]}
+    container = ecs_template["Resources"]["InspectedWorkerTaskDefinition"]["Properties"][
+        "ContainerDefinitions"
+    ][0]
+    assert container["Command"] == ["worker", "inspected"]
+
+    base_data, base_ecs = templates(rendered)
+    for base, extended, expected_new, changed_ok in (
+        (
+            base_data,
+            data_template,
+            {
+                "InspectedQueue",
+                "InspectedDeadLetterQueue",
+                "InspectedQueuePolicy",
+                "InspectedSubscription",
+                "InspectedDeadLetterAlarm",
+                "InspectedOldestMessageAlarm",
+                "InspectedWorkerPolicy",
+            },
+            {"WebPolicy"},  # the web role reads every queue's depth and redrives every DLQ
+        ),
+        (
+            base_ecs,
+            ecs_template,
+            {
+                "InspectedWorkerTaskRole",
+                "InspectedWorkerTaskDefinition",
+                "InspectedWorkerService",
+                "InspectedWorkerScalableTarget",
+                "InspectedWorkerBacklogScaling",
+                "InspectedWorkerWakeUpScaling",
+                "InspectedWorkerStalledAlarm",
+            },
+            set(),
+        ),
+    ):
+        assert set(extended["Resources"]) - set(base["Resources"]) == expected_new
+        assert set(base["Resources"]) <= set(extended["Resources"])
+        changed = {
+            name
+            for name, resource in base["Resources"].items()
+            if extended["Resources"][name] != resource
+        }
+        assert changed <= changed_ok
+        assert extended["Parameters"] == base["Parameters"]
+    assert {"InspectedQueueUrl", "InspectedWorkerPolicyArn"} <= set(data_template["Outputs"])
+    assert "InspectedWorkerServiceName" in ecs_template["Outputs"]
+
+    # The data and ECS templates of the extended workflow pass cfn-lint as they are.
+    check.lint([tmp_path / DATA_TEMPLATE, tmp_path / ECS_TEMPLATE])
+
+
+# -- (c) FIFO -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fifo", ["true", "false"])
+def test_queue_and_topic_names_match_the_application_in_both_modes(rendered, fifo):
+    data_template, _ = templates(rendered)
+    parameters = {"Prefix": "workorders-prod", "Fifo": fifo}
+    conditions = data_template["Conditions"]
+    app = Resources(
+        prefix="workorders-prod",
+        table="workorders-prod-orders",
+        topic="workorders-prod-order-events",
+        fifo=fifo == "true",
+    )
+    resources = data_template["Resources"]
+    for queue in status_queues():
+        props = resources[data.queue_id(queue)]["Properties"]
+        dlq_props = resources[data.dead_letter_queue_id(queue)]["Properties"]
+        assert evaluate(props["QueueName"], parameters, conditions) == app.queue_name(queue.status)
+        assert evaluate(dlq_props["QueueName"], parameters, conditions) == (
+            app.dead_letter_queue_name(queue.status)
+        )
+        expected_fifo = True if fifo == "true" else {"Ref": "AWS::NoValue"}
+        assert evaluate(props["FifoQueue"], parameters, conditions) == expected_fifo
+        assert evaluate(dlq_props["FifoQueue"], parameters, conditions) == expected_fifo
+    topic = resources[data.TOPIC]["Properties"]
+    assert evaluate(topic["TopicName"], parameters, conditions) == app.topic_name
+    if fifo == "true":
+        assert evaluate(topic["FifoTopic"], parameters, conditions) is True
+        # The relay sets MessageDeduplicationId itself (the event id).
+        assert evaluate(topic["ContentBasedDeduplication"], parameters, conditions) is False
+
+
+def test_fifo_names_are_an_fn_if_on_the_fifo_parameter(rendered):
+    data_template, _ = templates(rendered)
+    assert data_template["Conditions"]["IsFifo"] == {"Fn::Equals": [{"Ref": "Fifo"}, "true"]}
+    name = data_template["Resources"]["InProgressQueue"]["Properties"]["QueueName"]
+    assert name == {
+        "Fn::If": [
+            "IsFifo",
+            {"Fn::Sub": "${Prefix}-in-progress.fifo"},
+            {"Fn::Sub": "${Prefix}-in-progress"},
+        ]
+    }
+
+
+def test_redrive_count_is_max_receive_count_plus_the_margin(rendered):
+    data_template, _ = templates(rendered)
+    redrive = data_template["Mappings"]["Redrive"]
+    assert data_template["Parameters"]["MaxReceiveCount"]["Default"] == "5"
+    for count, row in redrive.items():
+        assert row["MaxReceiveCount"] == int(count) + REDRIVE_MARGIN
+    policy = data_template["Resources"]["ReceivedQueue"]["Properties"]["RedrivePolicy"]
+    assert policy["maxReceiveCount"] == {
+        "Fn::FindInMap": ["Redrive", {"Ref": "MaxReceiveCount"}, "MaxReceiveCount"]
+    }
+
+
+def test_longest_prefix_still_fits_sqs_names(rendered):
+    data_template, _ = templates(rendered)
+    longest = "p" * data_template["Parameters"]["Prefix"]["MaxLength"]
+    for queue in status_queues():
+        assert len(queue.dead_letter_queue_name(longest, True)) <= 80
+
+
+# -- (d) the table is what provision creates --------------------------------------------------
+
+
+def test_table_matches_table_definition(rendered):
+    data_template, _ = templates(rendered)
+    table = data_template["Resources"][data.TABLE]
+    props = table["Properties"]
+    definition = table_definition("unused")
+    assert table["Type"] == "AWS::DynamoDB::GlobalTable"
+    assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Retain"
+    assert props["TableName"] == {"Fn::Sub": "${Prefix}-orders"}
+    for key in ("BillingMode", "AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes"):
+        assert props[key] == definition[key], key
+    assert (
+        props["StreamSpecification"]["StreamViewType"]
+        == (definition["StreamSpecification"]["StreamViewType"])
+    )
+    assert props["TimeToLiveSpecification"] == {"AttributeName": TTL_ATTRIBUTE, "Enabled": True}
+    local = props["Replicas"][0]
+    assert local["Region"] == {"Ref": "AWS::Region"}
+    assert local["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert local["DeletionProtectionEnabled"] is True
+
+
+def test_table_fits_dynamodb_projection_limits(rendered):
+    """DynamoDB refuses more than 20 non-key attributes in one INCLUDE projection; moto does
+    not check, so only this test would notice before a real deployment does."""
+    data_template, _ = templates(rendered)
+    assert check.table_problems(data_template) == []
+
+
+# -- (e) least privilege -----------------------------------------------------------------------
+
+
+def _referenced_ids(value: Any) -> set[str]:
+    found: set[str] = set()
+    if isinstance(value, dict):
+        if "Fn::GetAtt" in value:
+            found.add(value["Fn::GetAtt"][0])
+        if "Ref" in value:
+            found.add(value["Ref"])
+        for item in value.values():
+            found |= _referenced_ids(item)
+    elif isinstance(value, list):
+        for item in value:
+            found |= _referenced_ids(item)
+    return found
+
+
+def test_a_worker_policy_reaches_only_its_own_queues(rendered):
+    data_template, ecs_template = templates(rendered)
+    queues = status_queues()
+    every_queue = {data.queue_id(q) for q in queues} | {
+        data.dead_letter_queue_id(q) for q in queues
+    }
+    for queue in queues:
+        document = data_template["Resources"][data.worker_policy_id(queue)]["Properties"][
+            "PolicyDocument"
+        ]
+        reached = _referenced_ids(document) & every_queue
+        assert reached == {data.queue_id(queue), data.dead_letter_queue_id(queue)}, queue.status
+        role = ecs_template["Resources"][ecs.worker_role_id(queue)]["Properties"]
+        assert role["ManagedPolicyArns"] == [
+            {
+                "Fn::ImportValue": {
+                    "Fn::Sub": f"${{DataStackName}}-{queue.logical_id}WorkerPolicyArn"
+                }
+            }
+        ]
+        for statement in document["Statement"]:
+            if "Fn::If" in statement:
+                continue  # the customer-managed-key statement, scoped to the key
+            assert statement["Resource"] != "*", statement
+
+
+def test_only_the_web_policy_reads_cloudwatch_and_nothing_grants_everything(rendered):
+    data_template, _ = templates(rendered)
+    for name, resource in data_template["Resources"].items():
+        if resource["Type"] != "AWS::IAM::ManagedPolicy":
+            continue
+        for statement in resource["Properties"]["PolicyDocument"]["Statement"]:
+            if "Fn::If" in statement:
+                statement = statement["Fn::If"][1]
+            actions = statement["Action"]
+            assert not any(a.endswith(":*") or a == "*" for a in actions), (name, actions)
+            if statement.get("Resource") == "*":
+                assert (name, actions) == ("WebPolicy", ["cloudwatch:GetMetricStatistics"])
+
+
+def test_relay_runs_alone_and_workers_stop_gracefully(rendered):
+    _, ecs_template = templates(rendered)
+    relay = ecs_template["Resources"][ecs.RELAY_SERVICE]["Properties"]
+    assert relay["DesiredCount"] == 1
+    assert relay["DeploymentConfiguration"]["MaximumPercent"] == 100
+    assert relay["DeploymentConfiguration"]["MinimumHealthyPercent"] == 0
+    assert "RelayScalableTarget" not in ecs_template["Resources"]
+    for queue in status_queues():
+        task = ecs_template["Resources"][ecs.worker_task_id(queue)]["Properties"]
+        container = task["ContainerDefinitions"][0]
+        assert container["StopTimeout"] == ecs.WORKER_STOP_TIMEOUT
+        assert container["ReadonlyRootFilesystem"] is True
+        assert container["User"].startswith("10001")
+        assert {"SourceVolume": "tmp", "ContainerPath": "/tmp", "ReadOnly": False} in (
+            container["MountPoints"]
+        )
+
+
+def test_the_readme_explains_every_parameter(rendered):
+    readme = (ROOT / "deploy" / "aws" / "README.md").read_text()
+    for path in (DATA_TEMPLATE, ECS_TEMPLATE):
+        for name in yaml.safe_load(rendered[path])["Parameters"]:
+            assert f"`{name}`" in readme, name

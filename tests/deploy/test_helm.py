@@ -1,0 +1,413 @@
+"""The Helm chart as an operator meets it: one scaled worker per status of the workflow table,
+settings that reach the objects they name, hardened pods, and a status added in one place.
+
+Renders with the real ``helm`` and validates with the real validators (``make deploy-tools``).
+"""
+
+from __future__ import annotations
+
+import filecmp
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from deploy import helm_check as hc
+from deploy import tools
+from deploy.helm_values import WORKFLOW_FILE, render_files
+from deploy.workflow import StatusQueue, status_queues
+
+FULLNAME = f"{hc.RELEASE}-work-order-portal"
+DEFAULT_VALUES = yaml.safe_load((hc.CHART / "values.yaml").read_text())
+
+
+@pytest.fixture(scope="module", autouse=True)
+def validators() -> None:
+    needed = [tools.HELM, tools.KUBERNETES_VALIDATE, tools.KEDA_VALIDATE]
+    absent = [str(tool) for tool in needed if not tool.exists()]
+    if not (tools.KEDA_VALIDATE.parent / "node_modules").exists():
+        absent.append(str(tools.KEDA_VALIDATE.parent / "node_modules"))
+    if absent or not shutil.which("node"):
+        pytest.fail(f"validators missing ({', '.join(absent) or 'node'}): run `make deploy-tools`")
+
+
+def render(*set_values: str, chart: Path = hc.CHART, ci: bool = False) -> list[hc.Manifest]:
+    values = [hc.CI_VALUES] if ci else []
+    return hc.objects(hc.render(chart=chart, values=values, set_values=set_values))
+
+
+@pytest.fixture(scope="module")
+def default() -> list[hc.Manifest]:
+    return render()
+
+
+@pytest.fixture(scope="module")
+def production() -> list[hc.Manifest]:
+    return render(ci=True)
+
+
+def only(found: dict[str, list[hc.Manifest]], status: str) -> hc.Manifest:
+    assert len(found.get(status, [])) == 1, f"expected exactly one object for {status}"
+    return found[status][0]
+
+
+def queue_urls(scaled_object: hc.Manifest) -> list[str]:
+    return [t["metadata"]["queueURL"] for t in scaled_object["spec"]["triggers"]]
+
+
+def pod_specs(manifests: list[hc.Manifest]) -> dict[str, dict]:
+    return {
+        f"{obj['kind']}/{obj['metadata']['name']}": obj["spec"]["template"]["spec"]
+        for obj in manifests
+        if obj["kind"] in ("Deployment", "Job")
+    }
+
+
+# --- (a) one worker Deployment and one ScaledObject per status ---------------------------------
+
+
+def test_every_status_has_a_worker_scaled_on_its_own_queue(default):
+    queues = status_queues()
+    deployments, scalers = hc.worker_deployments(default), hc.scaled_objects(default)
+    assert set(deployments) == set(scalers) == {q.status for q in queues}
+    for queue in queues:
+        worker = only(deployments, queue.status)
+        assert worker["metadata"]["name"] == f"{FULLNAME}-worker-{queue.slug}"
+        (container,) = worker["spec"]["template"]["spec"]["containers"]
+        assert container["args"] == ["worker", queue.status]
+        scaler = only(scalers, queue.status)
+        assert scaler["spec"]["scaleTargetRef"] == {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "name": worker["metadata"]["name"],
+        }
+        assert queue_urls(scaler) == [
+            f"https://sqs.us-east-1.amazonaws.com/000000000000/workorders-{queue.slug}"
+        ]
+        trigger = scaler["spec"]["triggers"][0]
+        assert trigger["type"] == "aws-sqs-queue"
+        assert trigger["metadata"]["scaleOnInFlight"] == "true"
+        assert trigger["metadata"]["awsRegion"] == "us-east-1"
+        assert trigger["authenticationRef"]["name"] == f"{FULLNAME}-keda-aws"
+    assert hc.check_workflow(default, queues) == len(queues)
+
+
+def test_keda_authenticates_as_the_workload(default, production):
+    (auth,) = hc.by_kind(default, "TriggerAuthentication").values()
+    assert auth["spec"]["podIdentity"] == {"provider": "aws", "identityOwner": "workload"}
+    (auth,) = hc.by_kind(
+        render("keda.roleArn=arn:aws:iam::123456789012:role/keda"), "TriggerAuthentication"
+    ).values()
+    assert auth["spec"]["podIdentity"] == {
+        "provider": "aws",
+        "roleArn": "arn:aws:iam::123456789012:role/keda",
+    }
+
+
+def test_fifo_queues_get_fifo_urls_and_setting():
+    manifests = render("aws.fifo=true", "aws.region=eu-west-1", "aws.resourcePrefix=orders-eu")
+    for queue in status_queues():
+        scaler = only(hc.scaled_objects(manifests), queue.status)
+        assert queue_urls(scaler) == [
+            f"https://sqs.eu-west-1.amazonaws.com/000000000000/orders-eu-{queue.slug}.fifo"
+        ]
+    assert hc.config_value(manifests, "ORDERS_FIFO") == "true"
+    assert hc.config_value(manifests, "ORDERS_RESOURCE_PREFIX") == "orders-eu"
+
+
+def test_production_values_render_and_validate(production):
+    """ci-values.yaml: ingress, FIFO, ServiceMonitor, provisioning, per-status overrides."""
+    kinds = {obj["kind"] for obj in production}
+    assert {"Ingress", "ServiceMonitor", "Secret", "HorizontalPodAutoscaler"} <= kinds
+    assert hc.check_render(production, status_queues())[0] > 0
+    (scaler,) = hc.scaled_objects(production)["received"]
+    assert queue_urls(scaler) == [
+        "https://sqs.eu-west-1.amazonaws.com/123456789012/workorders-prod-received.fifo"
+    ]
+
+
+# --- (b) adding a status is one change to the workflow table -----------------------------------
+
+
+def test_a_new_status_gets_a_worker_and_a_scaler_with_no_other_edit(tmp_path):
+    extended = [*status_queues(), StatusQueue("inspected", "Checked by an inspector.", False)]
+    chart = tmp_path / "work-order-portal"
+    shutil.copytree(hc.CHART, chart)
+    for relative, content in render_files(extended).items():
+        (chart / Path(relative).relative_to(hc.CHART.relative_to(tools.ROOT))).write_text(content)
+
+    comparison = filecmp.dircmp(hc.CHART, chart)
+    assert comparison.diff_files == ["workflow.yaml"]
+    assert not comparison.left_only and not comparison.right_only
+    assert all(not sub.diff_files for sub in comparison.subdirs.values())
+
+    hc.lint(chart=chart)
+    manifests = render(chart=chart)
+    worker = only(hc.worker_deployments(manifests), "inspected")
+    assert worker["metadata"]["name"] == f"{FULLNAME}-worker-inspected"
+    assert worker["spec"]["template"]["spec"]["containers"][0]["args"] == ["worker", "inspected"]
+    scaler = only(hc.scaled_objects(manifests), "inspected")
+    assert scaler["spec"]["scaleTargetRef"]["name"] == worker["metadata"]["name"]
+    assert queue_urls(scaler)[0].endswith("/workorders-inspected")
+    assert f"{FULLNAME}-worker-inspected" in hc.by_kind(manifests, "PodDisruptionBudget")
+    assert hc.check_workflow(manifests, extended) == len(extended)
+    assert hc.validate_kubernetes(manifests) > 0
+    assert hc.validate_keda(manifests) == len(extended) + 1  # + the TriggerAuthentication
+
+
+@pytest.mark.parametrize(
+    "toggle",
+    [
+        "keda.enabled=false",
+        "web.autoscaling.enabled=false",
+        "networkPolicy.enabled=false",
+        "metrics.podAnnotations=false",
+        "web.preStopSleepSeconds=0",
+        "migrate.enabled=false",
+        "workers.defaults.podDisruptionBudget.enabled=false",
+        "serviceAccounts.worker.perStatus=true",
+    ],
+)
+def test_every_switch_renders_valid_objects(toggle):
+    manifests = render(toggle)
+    hc.check_unknown(manifests)
+    hc.check_workflow(manifests, status_queues(), keda=toggle != "keda.enabled=false")
+    assert hc.validate_kubernetes(manifests) > 0
+    hc.validate_keda(manifests)
+
+
+def test_without_keda_each_worker_runs_its_minimum():
+    manifests = render("keda.enabled=false", "workers.overrides.received.minReplicas=3")
+    assert not hc.scaled_objects(manifests)
+    assert not hc.by_kind(manifests, "TriggerAuthentication")
+    replicas = {
+        s: only(hc.worker_deployments(manifests), s)["spec"]["replicas"]
+        for s in ["received", "accepted"]
+    }
+    assert replicas == {
+        "received": 3,
+        "accepted": DEFAULT_VALUES["workers"]["defaults"]["minReplicas"],
+    }
+
+
+# --- (c) per-status settings --------------------------------------------------------------------
+
+
+def test_an_override_reaches_only_its_status(default):
+    manifests = render(
+        "workers.overrides.accepted.minReplicas=0",
+        "workers.overrides.accepted.maxReplicas=50",
+        "workers.overrides.accepted.concurrency=16",
+    )
+    defaults = DEFAULT_VALUES["workers"]["defaults"]
+    for status, scalers in hc.scaled_objects(manifests).items():
+        spec = scalers[0]["spec"]
+        before = only(hc.scaled_objects(default), status)["spec"]
+        if status == "accepted":
+            assert (spec["minReplicaCount"], spec["maxReplicaCount"]) == (0, 50)
+        else:
+            assert spec == before
+            assert (spec["minReplicaCount"], spec["maxReplicaCount"]) == (
+                defaults["minReplicas"],
+                defaults["maxReplicas"],
+            )
+    env = {
+        status: {
+            e["name"]: e.get("value")
+            for e in only(hc.worker_deployments(manifests), status)["spec"]["template"]["spec"][
+                "containers"
+            ][0]["env"]
+        }["WORKER_CONCURRENCY"]
+        for status in hc.worker_deployments(manifests)
+    }
+    assert env.pop("accepted") == "16"
+    assert set(env.values()) == {str(defaults["concurrency"])}
+
+
+def test_a_nested_override_keeps_the_other_defaults():
+    manifests = render("workers.overrides.received.resources.limits.memory=1Gi")
+    container = only(hc.worker_deployments(manifests), "received")["spec"]["template"]["spec"][
+        "containers"
+    ][0]
+    expected = DEFAULT_VALUES["workers"]["defaults"]["resources"]
+    assert container["resources"]["limits"] == {**expected["limits"], "memory": "1Gi"}
+    assert container["resources"]["requests"] == expected["requests"]
+
+
+def test_a_disabled_status_renders_no_worker():
+    manifests = render("workers.overrides.cancelled.enabled=false")
+    assert "cancelled" not in hc.worker_deployments(manifests)
+    assert "cancelled" not in hc.scaled_objects(manifests)
+    assert f"{FULLNAME}-worker-cancelled" not in hc.by_kind(manifests, "PodDisruptionBudget")
+    others = [q for q in status_queues() if q.status != "cancelled"]
+    assert hc.check_workflow(manifests, status_queues(), disabled={"cancelled"}) == len(others)
+
+
+def test_a_misspelt_override_is_rejected_by_the_schema():
+    with pytest.raises(tools.ValidationFailed, match="minReplica"):
+        render("workers.overrides.received.minReplica=0")
+
+
+def test_the_checker_notices_a_missing_scaler(default):
+    broken = [
+        obj
+        for obj in default
+        if not (
+            obj["kind"] == "ScaledObject"
+            and obj["metadata"]["labels"].get(hc.STATUS) == "scheduled"
+        )
+    ]
+    with pytest.raises(tools.ValidationFailed, match="scheduled"):
+        hc.check_workflow(broken, status_queues())
+
+
+# --- (d) hardened pods, probes, graceful stops --------------------------------------------------
+
+
+@pytest.mark.parametrize("values", ["default", "production"])
+def test_every_pod_is_hardened(values, request):
+    manifests = request.getfixturevalue(values)
+    specs = pod_specs(manifests)
+    assert len(specs) >= len(status_queues()) + 4  # workers, web, relay, webhooks, migrate
+    for name, spec in specs.items():
+        assert spec["automountServiceAccountToken"] is False, name
+        assert spec["securityContext"]["runAsNonRoot"] is True, name
+        assert spec["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}, name
+        assert {"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}} in spec["volumes"], name
+        for container in spec["containers"]:
+            context = container["securityContext"]
+            assert context["runAsUser"] == 10001, name
+            assert context["runAsNonRoot"] is True, name
+            assert context["readOnlyRootFilesystem"] is True, name
+            assert context["allowPrivilegeEscalation"] is False, name
+            assert context["capabilities"] == {"drop": ["ALL"]}, name
+            assert context["seccompProfile"] == {"type": "RuntimeDefault"}, name
+            assert {"name": "tmp", "mountPath": "/tmp"} in container["volumeMounts"], name
+            assert container["resources"]["limits"] and container["resources"]["requests"]
+
+
+@pytest.mark.parametrize("values", ["default", "production"])
+def test_probes_and_grace_periods_follow_the_image_contract(values, request):
+    deployments = hc.by_kind(request.getfixturevalue(values), "Deployment")
+    for name, deployment in deployments.items():
+        spec = deployment["spec"]["template"]["spec"]
+        (container,) = spec["containers"]
+        role = deployment["metadata"]["labels"][hc.COMPONENT]
+        assert container["livenessProbe"] and container["readinessProbe"], name
+        if role == "web":
+            assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+            assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
+            assert {"name": "http", "containerPort": 8000, "protocol": "TCP"} in container["ports"]
+            # The preStop pause, then gunicorn's 25 s graceful timeout, within the grace period.
+            pause = container["lifecycle"]["preStop"]["sleep"]["seconds"]
+            assert spec["terminationGracePeriodSeconds"] > pause + 25
+            continue
+        assert container["livenessProbe"]["httpGet"] == {"path": "/metrics", "port": "metrics"}
+        ready = ["python", "-m", "portal.role", "ready"]
+        if role == "worker":
+            ready.append(deployment["metadata"]["labels"][hc.STATUS])
+            assert spec["terminationGracePeriodSeconds"] == 90
+        assert container["readinessProbe"]["exec"]["command"] == ready, name
+        assert {"name": "metrics", "containerPort": 9100, "protocol": "TCP"} in container["ports"]
+
+
+def test_exactly_one_relay_replaced_not_rolled(default):
+    (relay,) = [
+        d
+        for d in hc.by_kind(default, "Deployment").values()
+        if d["metadata"]["labels"][hc.COMPONENT] == "relay"
+    ]
+    assert relay["spec"]["replicas"] == 1
+    assert relay["spec"]["strategy"] == {"type": "Recreate"}
+
+
+def test_workers_and_web_are_left_to_their_autoscalers(default):
+    for name, deployment in hc.by_kind(default, "Deployment").items():
+        role = deployment["metadata"]["labels"][hc.COMPONENT]
+        assert ("replicas" in deployment["spec"]) == (role in ("relay", "webhooks")), name
+    (hpa,) = hc.by_kind(default, "HorizontalPodAutoscaler").values()
+    assert hpa["spec"]["scaleTargetRef"]["name"] == f"{FULLNAME}-web"
+
+
+def test_a_config_change_rolls_the_pods(default):
+    changed = render("config.logLevel=DEBUG")
+
+    def checksums(manifests):
+        return {
+            name: d["spec"]["template"]["metadata"]["annotations"]["checksum/config"]
+            for name, d in hc.by_kind(manifests, "Deployment").items()
+        }
+
+    before, after = checksums(default), checksums(changed)
+    assert before.keys() == after.keys()
+    assert all(before[name] != after[name] for name in before)
+
+
+def test_migrations_run_as_a_hook_before_install_and_upgrade(default, production):
+    for manifests in (default, production):
+        job = hc.by_kind(manifests, "Job")[f"{FULLNAME}-migrate"]
+        annotations = job["metadata"]["annotations"]
+        assert annotations["helm.sh/hook"] == "pre-install,pre-upgrade"
+        assert annotations["helm.sh/hook-delete-policy"] == "before-hook-creation,hook-succeeded"
+        assert job["spec"]["backoffLimit"] == DEFAULT_VALUES["migrate"]["backoffLimit"]
+        assert job["spec"]["template"]["spec"]["containers"][0]["args"] == ["migrate"]
+    assert f"{FULLNAME}-provision" not in hc.by_kind(default, "Job")
+    assert (
+        hc.by_kind(production, "Job")[f"{FULLNAME}-provision"]["spec"]["template"]["spec"][
+            "serviceAccountName"
+        ]
+        == f"{FULLNAME}-provision"
+    )
+
+
+def test_secrets_come_from_an_existing_secret_unless_the_chart_makes_one(default, production):
+    assert not hc.by_kind(default, "Secret")
+    web = hc.by_kind(default, "Deployment")[f"{FULLNAME}-web"]["spec"]["template"]["spec"]
+    refs = {
+        e["name"]: e["valueFrom"]["secretKeyRef"]["name"]
+        for e in web["containers"][0]["env"]
+        if "valueFrom" in e
+    }
+    assert refs == dict.fromkeys(["DATABASE_URL", "SECRET_KEY", "CACHE_URL"], "work-order-portal")
+    # Chart-made: the release's Secret plus a hook-only copy the migration job can read.
+    assert set(hc.by_kind(production, "Secret")) == {FULLNAME, f"{FULLNAME}-hooks"}
+
+
+def test_one_service_account_per_role_with_its_irsa_role(production):
+    accounts = hc.by_kind(production, "ServiceAccount")
+    for role in ("web", "worker", "relay", "webhooks", "provision"):
+        annotations = accounts[f"{FULLNAME}-{role}"]["metadata"]["annotations"]
+        assert annotations["eks.amazonaws.com/role-arn"].endswith(f"role/workorders-prod-{role}")
+    for deployment in hc.by_kind(production, "Deployment").values():
+        role = deployment["metadata"]["labels"][hc.COMPONENT]
+        assert deployment["spec"]["template"]["spec"]["serviceAccountName"] == f"{FULLNAME}-{role}"
+
+
+# --- (e) the generated file is up to date -------------------------------------------------------
+
+
+def test_workflow_yaml_matches_the_workflow_table():
+    ((relative, content),) = render_files(status_queues()).items()
+    assert relative == WORKFLOW_FILE
+    assert (tools.ROOT / relative).read_text() == content, "run `make render-deploy`"
+    entries = yaml.safe_load(content)["statuses"]
+    assert [(e["status"], e["slug"], e["terminal"]) for e in entries] == [
+        (q.status, q.slug, q.terminal) for q in status_queues()
+    ]
+
+
+def test_per_status_worker_accounts_for_per_status_roles():
+    manifests = render(
+        "serviceAccounts.worker.perStatus=true",
+        "serviceAccounts.worker.roleArn=arn:aws:iam::123456789012:role/orders-worker-{slug}",
+    )
+    accounts = hc.by_kind(manifests, "ServiceAccount")
+    assert f"{FULLNAME}-worker" not in accounts
+    for queue in status_queues():
+        name = f"{FULLNAME}-worker-{queue.slug}"
+        assert accounts[name]["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] == (
+            f"arn:aws:iam::123456789012:role/orders-worker-{queue.slug}"
+        )
+        worker = only(hc.worker_deployments(manifests), queue.status)
+        assert worker["spec"]["template"]["spec"]["serviceAccountName"] == name

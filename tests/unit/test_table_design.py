@@ -1,0 +1,44 @@
+"""The table definition stays within DynamoDB's limits (moto does not enforce them all)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from orders.repository import dynamodb
+from orders.repository.dynamodb import MAX_PROJECTED_ATTRIBUTES, table_definition
+
+
+def test_each_index_projects_at_most_what_dynamodb_allows():
+    indexes = table_definition("orders")["GlobalSecondaryIndexes"]
+    for index in indexes:
+        projected = index["Projection"]["NonKeyAttributes"]
+        assert len(projected) <= MAX_PROJECTED_ATTRIBUTES == 20, index["IndexName"]
+        assert len(set(projected)) == len(projected)
+    assert sum(len(i["Projection"]["NonKeyAttributes"]) for i in indexes) <= 100
+
+
+def test_a_list_entry_holds_everything_but_the_history():
+    """id and created_at come from the sort key, so a list row is a whole order."""
+    from tests.integration.factories import new_order
+
+    order, _, _ = new_order(external_reference="WO-77")
+    item = dynamodb.order_to_item(order)
+    index = table_definition("orders")["GlobalSecondaryIndexes"][0]
+    keys = {k["AttributeName"] for k in index["KeySchema"]} | {"pk", "sk"}
+    entry = {
+        name: value
+        for name, value in item.items()
+        if name in keys or name in index["Projection"]["NonKeyAttributes"]
+    }
+    listed = dynamodb.item_to_order(entry)
+    assert listed == dataclasses.replace(order, history=())
+
+
+def test_an_index_over_the_limit_is_refused_before_it_reaches_aws(monkeypatch):
+    monkeypatch.setattr(
+        dynamodb, "LISTED_ATTRIBUTES", (*dynamodb.LISTED_ATTRIBUTES, "a", "b", "c", "d")
+    )
+    with pytest.raises(ValueError, match="DynamoDB allows 20"):
+        table_definition("orders")
