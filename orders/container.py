@@ -51,6 +51,7 @@ def order_repository() -> DynamoOrderRepository:
         aws.client("dynamodb"),
         settings.ORDERS_TABLE_NAME,
         cursor_secret=("cursor:" + settings.SECRET_KEY).encode(),
+        region=settings.AWS_REGION,
     )
 
 
@@ -84,6 +85,7 @@ def event_relay(*, checkpoints=None, start_at: str = "TRIM_HORIZON") -> EventRel
         decode=event_from_image,
         skip_key_prefix=RELAY_PREFIX,
         start_at=start_at,
+        home_region=settings.AWS_REGION,
         batch_limit=settings.EVENT_RELAY_BATCH,
         feed=event_feed(),
         projections=[throughput()],

@@ -206,6 +206,9 @@ SQS_WAIT_TIME_SECONDS = env.int("SQS_WAIT_TIME_SECONDS", default=10)
 SQS_POLLING_INTERVAL = env.float("SQS_POLLING_INTERVAL", default=0.0)
 WORKER_CONCURRENCY = env.int("WORKER_CONCURRENCY", default=4)
 WORKER_POOL = env.str("WORKER_POOL", default="threads")
+#: Messages a worker holds per thread: one being handled, the rest received ahead so a thread
+#: never waits for a receive round trip. Held messages are returned at once on shutdown.
+WORKER_PREFETCH_MULTIPLIER = env.int("WORKER_PREFETCH_MULTIPLIER", default=4)
 #: On SIGTERM a worker stops taking messages and gives running ones this long to finish;
 #: then it returns the rest to their queue. Keep it below the orchestrator's grace period.
 WORKER_SOFT_SHUTDOWN_TIMEOUT = env.float("WORKER_SOFT_SHUTDOWN_TIMEOUT", default=60.0)
@@ -241,7 +244,7 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_ACKS_ON_FAILURE_OR_TIMEOUT = False
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TASK_IGNORE_RESULT = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_PREFETCH_MULTIPLIER = WORKER_PREFETCH_MULTIPLIER
 CELERY_WORKER_CONCURRENCY = WORKER_CONCURRENCY
 CELERY_WORKER_POOL = WORKER_POOL
 # SQS has no broadcast: no remote control, no events, no gossip or mingle.

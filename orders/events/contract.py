@@ -39,6 +39,9 @@ class EventMessage:
     created_at: str
     #: Whose order it is: the event feed is kept per integrator.
     integrator: str = ""
+    #: The AWS region whose table took the write ("" if unknown). With a global table each
+    #: region's relay publishes only its own region's writes (docs/deploy.md, multi-region).
+    region: str = ""
 
     @property
     def group_id(self) -> str:

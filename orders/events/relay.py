@@ -94,6 +94,7 @@ class EventRelay:
         checkpoint_seconds: float = 1.0,
         feed: Feed | None = None,
         projections: Sequence[Feed] = (),
+        home_region: str = "",
     ):
         self._streams = streams
         self._stream_arn = stream_arn
@@ -109,6 +110,9 @@ class EventRelay:
         self._checkpoint_seconds = checkpoint_seconds
         # What else each published batch is added to: the event feed, throughput counts.
         self._projections = [p for p in (feed, *projections) if p is not None]
+        # With a DynamoDB global table the stream also carries writes replicated from other
+        # regions; their own region's relay publishes those. "" publishes everything.
+        self._home_region = home_region
         self._next_checkpoint = 0.0
         self._shards: dict[str, ShardState] = {}
         self._arn: str | None = None
@@ -285,7 +289,13 @@ class EventRelay:
                 continue
             new = self._decode(change.get("NewImage"))
             old = self._decode(change.get("OldImage"))
-            if new is not None and (old is None or old.event_id != new.event_id):
+            replicated = bool(
+                new is not None
+                and self._home_region
+                and new.region
+                and new.region != self._home_region
+            )
+            if new is not None and not replicated and (old is None or old.event_id != new.event_id):
                 messages.append(new)
             else:
                 others += 1

@@ -157,15 +157,16 @@ def _history_from_item(value: dict[str, Any]) -> HistoryEntry:
     )
 
 
-def _event_entry(message: EventMessage) -> dict[str, Any]:
-    return {
-        "M": {
-            "id": _s(message.event_id),
-            "body": _s(message.body),
-            "attributes": {"M": {k: _s(v) for k, v in message.attributes.items()}},
-            "created_at": _s(message.created_at),
-        }
+def _event_entry(message: EventMessage, region: str = "") -> dict[str, Any]:
+    entry = {
+        "id": _s(message.event_id),
+        "body": _s(message.body),
+        "attributes": {"M": {k: _s(v) for k, v in message.attributes.items()}},
+        "created_at": _s(message.created_at),
     }
+    if region:
+        entry["region"] = _s(region)
+    return {"M": entry}
 
 
 def _dt(text: str) -> datetime:
@@ -271,16 +272,19 @@ def _is_condition_failure(exc: ClientError) -> bool:
 
 
 class DynamoOrderRepository:
-    def __init__(self, client: Any, table_name: str, *, cursor_secret: bytes):
+    def __init__(self, client: Any, table_name: str, *, cursor_secret: bytes, region: str = ""):
         self._client = client
         self._table = table_name
         self._secret = cursor_secret
+        #: Stamped on each change's event, so that with a global table only this region's
+        #: relay publishes it.
+        self._region = region
 
     # -- writes ---------------------------------------------------------------------------
 
     def add(self, order: Order, message: EventMessage) -> None:
         item = order_to_item(order)
-        item["last_event"] = _event_entry(message)
+        item["last_event"] = _event_entry(message, self._region)
         try:
             self._client.put_item(
                 TableName=self._table,
@@ -306,7 +310,7 @@ class DynamoOrderRepository:
             ":expected_status": _s(expected_status),
             ":expected_version": {"N": str(expected_version)},
             ":entry": {"L": [_history_to_item(order.history[-1])]},
-            ":message": _event_entry(message),
+            ":message": _event_entry(message, self._region),
         }
         sets = ["#history = list_append(#history, :entry)", "#last_event = :message"]
         for index, (name, value) in enumerate(sorted(item.items())):
@@ -660,6 +664,7 @@ def event_from_image(image: dict[str, Any] | None) -> EventMessage | None:
         attributes={k: v["S"] for k, v in m["attributes"]["M"].items()},
         created_at=m["created_at"]["S"],
         integrator=image["integrator"]["S"],
+        region=m["region"]["S"] if "region" in m else "",
     )
 
 

@@ -235,3 +235,25 @@ def test_list_recent_merges_every_status_newest_first_across_pages(aws):
         if (path[-1] if path else "received") in ("received", "accepted")
     ]
     assert [o.id for o in open_only.items] == expected[::-1]
+
+
+def test_each_change_records_the_region_that_wrote_it(aws):
+    """A global table replicates writes to every region's stream; the region stamped on the
+    change is what lets each region's relay publish only its own."""
+    from orders.repository.dynamodb import event_from_image, order_key
+
+    repo = DynamoOrderRepository(
+        aws.dynamodb, aws.resources.table, cursor_secret=b"s", region="eu-west-1"
+    )
+    order, _, created = new_order()
+    repo.add(order, created)
+    accepted, _, message = moved(order, Status.ACCEPTED)
+    repo.save_move(
+        accepted, message, expected_status=order.status, expected_version=order.version
+    )
+
+    item = aws.dynamodb.get_item(
+        TableName=aws.resources.table, Key=order_key(order.id), ConsistentRead=True
+    )["Item"]
+    assert event_from_image(item).region == "eu-west-1"
+    assert event_from_image(item).event_id == message.event_id

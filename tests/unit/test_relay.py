@@ -13,7 +13,7 @@ from orders.repository.dynamodb import RELAY_PREFIX, event_from_image
 ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/orders/stream/2026-11-26T00:00:00.000"
 
 
-def image(order_id: str, event_id: str | None) -> dict:
+def image(order_id: str, event_id: str | None, region: str = "") -> dict:
     item = {"pk": {"S": f"ORDER#{order_id}"}, "id": {"S": order_id}, "integrator": {"S": "acme"}}
     if event_id:
         item["last_event"] = {
@@ -22,6 +22,7 @@ def image(order_id: str, event_id: str | None) -> dict:
                 "body": {"S": f'{{"id": "{event_id}"}}'},
                 "attributes": {"M": {"status": {"S": "received"}}},
                 "created_at": {"S": "2026-11-26T00:00:00.000000Z"},
+                **({"region": {"S": region}} if region else {}),
             }
         }
     return item
@@ -54,11 +55,12 @@ class FakeStreams:
         new: str | None,
         old: str | None = None,
         pk: str | None = None,
+        region: str = "",
     ) -> str:
         self.sequence += 1
         keys = {"pk": {"S": pk or f"ORDER#{order_id}"}}
         change = {"SequenceNumber": str(self.sequence), "Keys": keys}
-        change["NewImage"] = image(order_id, new)
+        change["NewImage"] = image(order_id, new, region)
         if old:
             change["OldImage"] = image(order_id, old)
         self.shards[shard_id]["records"].append({"dynamodb": change})
@@ -168,6 +170,27 @@ def test_skips_writes_that_carry_no_new_event(streams):
 
     assert publisher.published == ["e1"]
     assert (result.records, result.published) == (4, 1)
+
+
+def test_with_a_global_table_each_region_publishes_only_its_own_writes(streams):
+    streams.write("s1", "o1", new="e1", region="us-east-1")
+    streams.write("s1", "o2", new="e2", region="eu-west-1")  # replicated from Ireland
+    streams.write("s1", "o3", new="e3")  # written before events carried a region
+    checkpoints = MemoryCheckpoints()
+    publisher = FakePublisher()
+
+    result = relay_for(streams, publisher, checkpoints, home_region="us-east-1").poll()
+
+    assert publisher.published == ["e1", "e3"]
+    assert result.records == 3
+    # Skipped, not pending: a relay starting from the checkpoint has nothing left to do.
+    again = FakePublisher()
+    relay_for(streams, again, checkpoints, home_region="us-east-1").poll()
+    assert again.published == []
+    # Ireland's relay publishes Ireland's write, and only that one.
+    ireland = FakePublisher()
+    relay_for(streams, ireland, home_region="eu-west-1").poll()
+    assert ireland.published == ["e2", "e3"]
 
 
 def test_own_checkpoints_do_not_cause_more_checkpoints(streams):
