@@ -15,7 +15,9 @@ would deliver. The round ends when every order has been reviewed (moved to ``acc
   threads.
 
 Then the web role (gunicorn, 2 workers × 4 threads), the relay and the webhook dispatcher are
-started as in the image, and the resident memory (VmRSS) of each role is read from /proc.
+started as in the image; orders are posted to the API, and the CPU time each role spent per
+order or event is read from /proc (transferable to other machines, unlike orders/s against
+an emulator sharing the same two cores), with the resident memory (VmRSS) of each role.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import statistics
 import sys
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -43,11 +46,18 @@ from tests.support import (  # noqa: E402
 )
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process, all its threads, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=300, help="events per round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=4, help="threads per consumer")
+    parser.add_argument("--web-orders", type=int, default=300, help="orders posted to the web")
     args = parser.parse_args()
 
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
@@ -160,9 +170,14 @@ def main() -> None:
         for who in ("worker", "plain"):
             one_round(who, 20)  # warm up
         results: dict[str, list[float]] = {"worker": [], "plain": []}
+        worker_pid = processes.started[1][1].pid
+        worker_cpu = 0.0
         for _ in range(args.rounds):
             for who in ("worker", "plain"):
+                before = cpu_seconds(worker_pid)
                 results[who].append(one_round(who, args.events))
+                if who == "worker":
+                    worker_cpu += cpu_seconds(worker_pid) - before
         median = {who: statistics.median(values) for who, values in results.items()}
         print(
             f"\nreceived worker, {args.rounds} alternating rounds of {args.events} events, "
@@ -172,6 +187,10 @@ def main() -> None:
             rounds = ", ".join(f"{v:.1f}" for v in results[who])
             print(f"  {who:7} {median[who]:7.1f} events/s (rounds: {rounds})")
         print(f"  Celery worker / plain loop: {median['worker'] / median['plain']:.2f}x")
+        print(
+            f"  worker CPU per event: {1000 * worker_cpu / (args.rounds * args.events):.1f} ms "
+            "(its process, all threads; the rounds include its idle long polls)"
+        )
 
         # Memory of each role, as the image runs them.
         web_port = free_port()
@@ -186,10 +205,11 @@ def main() -> None:
         web = processes.start(
             "capacity-web", [sys.executable, "-m", "portal.role", "web"], role_env
         )
+        relay_metrics = free_port()
         relay = processes.start(
             "capacity-relay",
             [sys.executable, "-m", "portal.role", "relay"],
-            {**env_for("worker"), "METRICS_PORT": str(free_port())},
+            {**env_for("worker"), "METRICS_PORT": str(relay_metrics), "METRICS_ADDR": "127.0.0.1"},
         )
         hooks = processes.start(
             "capacity-webhooks",
@@ -199,10 +219,58 @@ def main() -> None:
         wait_for_port(web_port, timeout=60, process=web)
         import requests
 
-        for _ in range(50):
-            requests.get(f"http://127.0.0.1:{web_port}/v1/schema", timeout=10)
-        time.sleep(2)  # the relay and dispatcher finish starting up
-        worker_pid = processes.started[1][1].pid
+        from orders.integrators import create_integrator, issue_key
+
+        integrator, _ = create_integrator("Capacity", slug=f"cap-{uuid.uuid4().hex[:6]}")
+        _, key = issue_key(integrator, label="bench")
+        session_headers = {"Authorization": f"Bearer {key}"}
+        base = f"http://127.0.0.1:{web_port}"
+
+        def post(i: int) -> None:
+            response = requests.post(
+                f"{base}/v1/orders",
+                json={**EXAMPLE, "external_reference": f"C-{i}"},
+                headers=session_headers,
+                timeout=30,
+            )
+            assert response.status_code == 201, response.text
+
+        def published() -> float:
+            text = requests.get(f"http://127.0.0.1:{relay_metrics}/metrics", timeout=5).text
+            return sum(
+                float(line.rsplit(" ", 1)[1])
+                for line in text.splitlines()
+                if line.startswith("portal_events_published_total{")
+            )
+
+        with ThreadPoolExecutor(args.concurrency) as pool:
+            list(pool.map(post, range(-20, 0)))  # warm up
+            wait_for(lambda: published() >= 20, timeout=60, what="the relay to catch up")
+            web_pids = children(web.pid)
+            web_before = sum(cpu_seconds(p) for p in web_pids)
+            relay_before, published_before = cpu_seconds(relay.pid), published()
+            started = time.perf_counter()
+            list(pool.map(post, range(args.web_orders)))
+            web_rate = args.web_orders / (time.perf_counter() - started)
+            web_cpu = sum(cpu_seconds(p) for p in web_pids) - web_before
+        # The received worker moves each order on, so the relay publishes more than one
+        # event per order; wait for the creates at least, then read its counters.
+        wait_for(
+            lambda: published() - published_before >= args.web_orders,
+            timeout=120,
+            what="the relay to publish the orders",
+        )
+        relay_events = published() - published_before
+        relay_cpu = cpu_seconds(relay.pid) - relay_before
+        print(
+            f"\nweb (gunicorn 2 workers x 4 threads), {args.web_orders} POST /v1/orders, "
+            f"{args.concurrency} at a time: {web_rate:.1f} orders/s, "
+            f"{1000 * web_cpu / args.web_orders:.1f} ms CPU per order in the web workers"
+        )
+        print(
+            f"event relay: {1000 * relay_cpu / relay_events:.1f} ms CPU per event published "
+            f"({relay_events:.0f} events, idle stream reads included)"
+        )
         web_children = children(web.pid)
         print("\nresident memory (VmRSS, MB)")
         print(

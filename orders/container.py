@@ -79,7 +79,12 @@ def event_relay(*, checkpoints=None, start_at: str = "TRIM_HORIZON") -> EventRel
     return EventRelay(
         streams=aws.client("dynamodbstreams"),
         stream_arn=stream_arn,
-        publisher=SnsPublisher(aws.client("sns"), topic_arn, fifo=settings.ORDERS_FIFO),
+        publisher=SnsPublisher(
+            aws.client("sns"),
+            topic_arn,
+            fifo=settings.ORDERS_FIFO,
+            concurrency=settings.EVENT_RELAY_PUBLISH_CONCURRENCY,
+        ),
         checkpoints=checkpoints
         or DynamoCheckpoints(aws.client("dynamodb"), settings.ORDERS_TABLE_NAME),
         decode=event_from_image,

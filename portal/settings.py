@@ -196,6 +196,8 @@ ORDERS_RETRY_BACKOFF = env.int("ORDERS_RETRY_BACKOFF", default=2)
 EVENT_RELAY_IDLE_SECONDS = env.float("EVENT_RELAY_IDLE_SECONDS", default=0.25)
 #: Stream records read per call (DynamoDB's maximum is 1000).
 EVENT_RELAY_BATCH = env.int("EVENT_RELAY_BATCH", default=1000)
+#: PublishBatch calls the relay keeps in flight (each order's events stay in order).
+EVENT_RELAY_PUBLISH_CONCURRENCY = env.int("EVENT_RELAY_PUBLISH_CONCURRENCY", default=8)
 #: How long integrators can replay their event feed (GET /v1/events).
 EVENT_FEED_RETENTION_DAYS = env.float("EVENT_FEED_RETENTION_DAYS", default=30)
 #: The feed shows events once they are this old, so that no cursor skips a batch in flight.

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from .contract import EventMessage
@@ -17,15 +19,45 @@ class PublishFailed(Exception):
 
 
 class SnsPublisher:
-    def __init__(self, client: Any, topic_arn: Callable[[], str], *, fifo: bool):
+    """Publishes with up to ``concurrency`` calls in flight, one lane per call: the relay is
+    the one publisher of a table, and one call at a time would cap it at (batch size / round
+    trip) events per second. A lane is chosen by order id, so each order's events keep their
+    order (SNS FIFO requires it per message group; standard topics get it as a courtesy)."""
+
+    def __init__(
+        self, client: Any, topic_arn: Callable[[], str], *, fifo: bool, concurrency: int = 1
+    ):
         self._client = client
         self._topic_arn = topic_arn
         self._fifo = fifo
+        self._concurrency = max(1, concurrency)
+        self._pool = (
+            ThreadPoolExecutor(self._concurrency, thread_name_prefix="publish")
+            if self._concurrency > 1
+            else None
+        )
 
     def publish(self, messages: Sequence[EventMessage]) -> None:
-        """Publish in order, in as few calls as SNS's batch limits allow. Raises
-        :class:`PublishFailed` (or the client's error) if any entry was not accepted; the
-        caller retries the lot, so a consumer may see an event twice but never misses one."""
+        """Publish in as few calls as SNS's batch limits allow, each order's events in order.
+        Raises :class:`PublishFailed` (or the client's error) if any entry was not accepted;
+        the caller retries the lot, so a consumer may see an event twice but never misses one."""
+        lanes = lanes_for(messages, min(self._concurrency, -(-len(messages) // BATCH_SIZE)))
+        if self._pool is None or len(lanes) < 2:
+            for lane in lanes:
+                self._publish_lane(lane)
+            return
+        failures = []
+        for future in [self._pool.submit(self._publish_lane, lane) for lane in lanes]:
+            try:
+                future.result()
+            except Exception as exc:  # noqa: BLE001 - every lane is waited for, then raised
+                failures.append(exc)
+        if failures:
+            if len(failures) == 1:
+                raise failures[0]
+            raise PublishFailed("; ".join(str(f) for f in failures))
+
+    def _publish_lane(self, messages: Sequence[EventMessage]) -> None:
         for chunk in batches(messages):
             entries = [self._entry(str(i), m) for i, m in enumerate(chunk)]
             response = self._client.publish_batch(
@@ -59,6 +91,16 @@ def message_size(message: EventMessage) -> int:
         len(k) + len("String") + len(v.encode()) for k, v in message.attributes.items()
     )
     return len(message.body.encode()) + attributes
+
+
+def lanes_for(messages: Sequence[EventMessage], count: int) -> list[list[EventMessage]]:
+    """Split into at most ``count`` lanes by order id, keeping the given order in each lane."""
+    if count <= 1:
+        return [list(messages)] if messages else []
+    lanes: list[list[EventMessage]] = [[] for _ in range(count)]
+    for message in messages:
+        lanes[zlib.crc32(message.order_id.encode()) % count].append(message)
+    return [lane for lane in lanes if lane]
 
 
 def batches(messages: Sequence[EventMessage]) -> list[list[EventMessage]]:

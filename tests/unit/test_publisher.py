@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
 from orders.events.contract import EventMessage
@@ -65,3 +68,64 @@ def test_a_partly_failed_batch_raises_naming_the_event():
         SnsPublisher(RecordingSns(fail_ids={"1"}), lambda: "arn", fifo=False).publish(
             [message(0), message(1)]
         )
+
+
+class SlowSns(RecordingSns):
+    """Each call takes a while; records how many were in flight at once."""
+
+    def __init__(self, fail_ids=()):
+        super().__init__(fail_ids)
+        self.in_flight = self.most_in_flight = 0
+        self.lock = threading.Lock()
+
+    def publish_batch(self, TopicArn, PublishBatchRequestEntries):
+        with self.lock:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        time.sleep(0.02)  # a PublishBatch round trip
+        with self.lock:
+            self.in_flight -= 1
+            return super().publish_batch(TopicArn, PublishBatchRequestEntries)
+
+
+def events_of(order: int, count: int) -> list[EventMessage]:
+    return [
+        EventMessage(
+            event_id=f"o{order}-e{n}",
+            order_id=f"o{order}",
+            body="x",
+            attributes={"status": "received"},
+            created_at="t",
+        )
+        for n in range(count)
+    ]
+
+
+def test_concurrent_lanes_publish_everything_once_and_each_orders_events_in_order():
+    # Interleaved as in a stream: every order's first event, then every order's second, ...
+    messages = [m for n in range(5) for o in range(40) for m in events_of(o, 5)[n : n + 1]]
+    sns = SlowSns()
+
+    SnsPublisher(sns, lambda: "arn", fifo=True, concurrency=8).publish(messages)
+
+    published = [entry["MessageDeduplicationId"] for call in sns.calls for entry in call]
+    assert sorted(published) == sorted(m.event_id for m in messages)
+    assert sns.most_in_flight > 1
+    for order in range(40):  # within a lane, calls are sequential and in the given order
+        mine = [p for p in published if p.startswith(f"o{order}-")]
+        assert mine == [f"o{order}-e{n}" for n in range(5)]
+
+
+def test_a_failure_in_one_lane_fails_the_publish_so_the_relay_retries_it():
+    messages = [m for o in range(30) for m in events_of(o, 1)]
+    sns = SlowSns(fail_ids={"0"})
+    with pytest.raises(PublishFailed):
+        SnsPublisher(sns, lambda: "arn", fifo=False, concurrency=4).publish(messages)
+
+
+def test_a_small_batch_is_still_one_call():
+    sns = RecordingSns()
+    SnsPublisher(sns, lambda: "arn", fifo=False, concurrency=8).publish(
+        [m for o in range(6) for m in events_of(o, 1)]
+    )
+    assert len(sns.calls) == 1
