@@ -22,6 +22,7 @@ from deploy.aws.cfn import (
     output,
     policy,
     ref,
+    status_resource_id,
     sub,
     tags,
 )
@@ -62,32 +63,13 @@ TABLE_STREAMS_ARN = sub(
 )
 
 
-def queue_id(queue: StatusQueue) -> str:
-    return f"{queue.logical_id}Queue"
-
-
-def dead_letter_queue_id(queue: StatusQueue) -> str:
-    return f"{queue.logical_id}DeadLetterQueue"
-
-
-def queue_policy_id(queue: StatusQueue) -> str:
-    return f"{queue.logical_id}QueuePolicy"
-
-
-def subscription_id(queue: StatusQueue) -> str:
-    return f"{queue.logical_id}Subscription"
-
-
-def dead_letter_alarm_id(queue: StatusQueue) -> str:
-    return f"{queue.logical_id}DeadLetterAlarm"
-
-
-def oldest_message_alarm_id(queue: StatusQueue) -> str:
-    return f"{queue.logical_id}OldestMessageAlarm"
-
-
-def worker_policy_id(queue: StatusQueue) -> str:
-    return f"{queue.logical_id}WorkerPolicy"
+queue_id = status_resource_id("Queue")
+dead_letter_queue_id = status_resource_id("DeadLetterQueue")
+queue_policy_id = status_resource_id("QueuePolicy")
+subscription_id = status_resource_id("Subscription")
+dead_letter_alarm_id = status_resource_id("DeadLetterAlarm")
+oldest_message_alarm_id = status_resource_id("OldestMessageAlarm")
+worker_policy_id = status_resource_id("WorkerPolicy")
 
 
 def name_expression(standard: str, fifo: str) -> dict[str, Any]:

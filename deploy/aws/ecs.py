@@ -25,6 +25,7 @@ from deploy.aws.cfn import (
     ref,
     select,
     split,
+    status_resource_id,
     sub,
     tags,
 )
@@ -58,32 +59,13 @@ def imported(output_key: str) -> dict[str, Any]:
     return import_value(sub("${DataStackName}-" + output_key))
 
 
-def worker_role_id(queue: StatusQueue) -> str:
-    return f"{queue.logical_id}WorkerTaskRole"
-
-
-def worker_task_id(queue: StatusQueue) -> str:
-    return f"{queue.logical_id}WorkerTaskDefinition"
-
-
-def worker_service_id(queue: StatusQueue) -> str:
-    return f"{queue.logical_id}WorkerService"
-
-
-def worker_target_id(queue: StatusQueue) -> str:
-    return f"{queue.logical_id}WorkerScalableTarget"
-
-
-def worker_backlog_policy_id(queue: StatusQueue) -> str:
-    return f"{queue.logical_id}WorkerBacklogScaling"
-
-
-def worker_wake_policy_id(queue: StatusQueue) -> str:
-    return f"{queue.logical_id}WorkerWakeUpScaling"
-
-
-def worker_stalled_alarm_id(queue: StatusQueue) -> str:
-    return f"{queue.logical_id}WorkerStalledAlarm"
+worker_role_id = status_resource_id("WorkerTaskRole")
+worker_task_id = status_resource_id("WorkerTaskDefinition")
+worker_service_id = status_resource_id("WorkerService")
+worker_target_id = status_resource_id("WorkerScalableTarget")
+worker_backlog_policy_id = status_resource_id("WorkerBacklogScaling")
+worker_wake_policy_id = status_resource_id("WorkerWakeUpScaling")
+worker_stalled_alarm_id = status_resource_id("WorkerStalledAlarm")
 
 
 def parameters() -> dict[str, Any]:
