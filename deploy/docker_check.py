@@ -57,27 +57,21 @@ def dockerfile_facts() -> dict[str, str]:
     return facts
 
 
+def build_wheel(out: Path) -> Path:
+    """The wheel the image's build stage installs (``pip install .``), written to ``out``."""
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(tools.ROOT)],
+        check=True,
+        capture_output=True,
+        cwd=tools.ROOT,
+    )
+    (wheel,) = Path(out).glob("*.whl")
+    return wheel
+
+
 def wheel_files() -> list[str]:
-    with tempfile.TemporaryDirectory() as out:
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "wheel",
-                "--no-deps",
-                "-q",
-                "-w",
-                out,
-                str(tools.ROOT),
-            ],
-            check=True,
-            capture_output=True,
-            cwd=tools.ROOT,
-        )
-        (wheel,) = Path(out).glob("*.whl")
-        with zipfile.ZipFile(wheel) as archive:
-            return archive.namelist()
+    with tempfile.TemporaryDirectory() as out, zipfile.ZipFile(build_wheel(Path(out))) as archive:
+        return archive.namelist()
 
 
 def validate() -> str:

@@ -7,6 +7,7 @@ the moto emulator on loopback.
 
 import logging
 import os
+import sys
 from pathlib import Path
 
 import environ
@@ -110,7 +111,10 @@ STATIC_URL = "static/"
 STATIC_ROOT = env.str("STATIC_ROOT", default=str(STATE_DIR / "static"))
 # Hashed, compressed, cacheable static files once collectstatic has run (make run, the
 # image); before that (tests, a quick manage.py command) plain names, so pages still render.
-_COLLECTED = (Path(STATIC_ROOT) / "staticfiles.json").exists()
+# collectstatic itself must run with the manifest storage, or it never writes the manifest.
+_COLLECTED = (Path(STATIC_ROOT) / "staticfiles.json").exists() or sys.argv[1:2] == [
+    "collectstatic"
+]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
