@@ -216,7 +216,8 @@ WORKER_POOL = env.str("WORKER_POOL", default="threads")
 #: never waits for a receive round trip. Held messages are returned at once on shutdown.
 WORKER_PREFETCH_MULTIPLIER = env.int("WORKER_PREFETCH_MULTIPLIER", default=4)
 #: On SIGTERM a worker stops taking messages and gives running ones this long to finish;
-#: then it returns the rest to their queue. Keep it below the orchestrator's grace period.
+#: then cancels what still runs (a prefork child is killed and its message returned to the queue;
+#: a thread cannot be, and the worker waits for it). Keep it below the orchestrator's grace period.
 WORKER_SOFT_SHUTDOWN_TIMEOUT = env.float("WORKER_SOFT_SHUTDOWN_TIMEOUT", default=60.0)
 
 
@@ -252,13 +253,14 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = WORKER_PREFETCH_MULTIPLIER
 CELERY_WORKER_CONCURRENCY = WORKER_CONCURRENCY
-CELERY_WORKER_POOL = WORKER_POOL
+# Our thread pool lets a soft shutdown reach its end with a task still running (workers/pool.py).
+CELERY_WORKER_POOL = "workers.pool:ThreadPool" if WORKER_POOL == "threads" else WORKER_POOL
 # SQS has no broadcast: no remote control, no events, no gossip or mingle.
 CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
 CELERY_WORKER_SEND_TASK_EVENTS = False
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Celery's soft shutdown (runworker maps SIGTERM to it): wait for running tasks, then cancel
-# what is left, which returns those messages to their queue at once.
+# what is left (see WORKER_SOFT_SHUTDOWN_TIMEOUT above).
 CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = WORKER_SOFT_SHUTDOWN_TIMEOUT
 CELERY_WORKER_ENABLE_SOFT_SHUTDOWN_ON_IDLE = False
 

@@ -28,14 +28,21 @@ import requests
 from deploy.docker_check import build_wheel
 from tests.support import ROOT, free_port, wait_for_port
 
-READ_ONLY = (
-    "mount --bind / / && mount -o remount,bind,ro / && mount -t tmpfs tmpfs /tmp && cd / && "
-)
+
+def read_only(scratch: Path, command: str) -> list[str]:
+    """``command`` in a private mount namespace: the whole root read-only, a fresh tmpfs on
+    ``scratch`` (TMPDIR; the image's /tmp — the checkout itself may live under /tmp, so /tmp
+    cannot be the one replaced here)."""
+    script = (
+        f"mount --bind / / && mount -o remount,bind,ro / && mount -t tmpfs tmpfs {scratch} "
+        f"&& cd / && {command}"
+    )
+    return ["unshare", "--mount", "--propagation", "private", "sh", "-c", script]
 
 
-def read_only_root_available() -> bool:
+def read_only_root_available(scratch: Path) -> bool:
     probe = subprocess.run(
-        ["unshare", "--mount", "--propagation", "private", "sh", "-c", READ_ONLY + "true"],
+        read_only(scratch, f"touch {scratch}/ok && ! touch {ROOT}/.state/read-only-probe"),
         capture_output=True,
     )
     return probe.returncode == 0
@@ -76,24 +83,23 @@ def base_env(site: Path, static: Path) -> dict[str, str]:
 
 
 def test_the_web_role_runs_from_the_wheel_on_a_read_only_root(image_root):
-    read_only = read_only_root_available()
+    scratch = image_root / "tmp"
+    scratch.mkdir()
+    confined = read_only_root_available(scratch)
     port, metrics_port = free_port(), free_port()
     env = {
         **base_env(image_root / "site", image_root / "static"),
+        "TMPDIR": str(scratch),
         "PORT": str(port),
         "METRICS_PORT": str(metrics_port),
-        "DATABASE_URL": "sqlite:////tmp/portal.sqlite3",
+        "DATABASE_URL": f"sqlite:///{scratch}/portal.sqlite3",
         "WEB_CONCURRENCY": "2",
     }
     script = (
         f"{sys.executable} -m portal.role migrate --verbosity 0 && "
         f"exec {sys.executable} -m portal.role web"
     )
-    argv = (
-        ["unshare", "--mount", "--propagation", "private", "sh", "-c", READ_ONLY + script]
-        if read_only
-        else ["sh", "-c", f"cd / && {script}"]
-    )
+    argv = read_only(scratch, script) if confined else ["sh", "-c", f"cd / && {script}"]
     log_path = image_root / "web.log"
     with log_path.open("w") as log:
         web = subprocess.Popen(
@@ -126,7 +132,8 @@ def test_the_web_role_runs_from_the_wheel_on_a_read_only_root(image_root):
         )
         assert healthcheck.returncode == 0, healthcheck.stderr
     finally:
-        os.killpg(web.pid, signal.SIGTERM)
+        if web.poll() is None:
+            os.killpg(web.pid, signal.SIGTERM)
         code = web.wait(timeout=40)
 
     lines = [line for line in log_path.read_text().splitlines() if line.strip()]
@@ -134,7 +141,7 @@ def test_the_web_role_runs_from_the_wheel_on_a_read_only_root(image_root):
     paths = {r["message"] for r in records if r["logger"] == "portal.request"}
     assert any("/admin/login/" in message for message in paths)
     assert code == 0, lines[-10:]
-    if not read_only:
+    if not confined:
         warnings.warn(
             "could not remount the root read-only here (needs root): checked on a writable "
             "filesystem",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 import sys
 import time
 import uuid
@@ -14,8 +15,9 @@ from urllib.parse import urlsplit
 import pytest
 from kombu import Connection
 
+from tests.conftest import unique_prefix
 from tests.integration.factories import new_order
-from tests.support import Processes, wait_for
+from tests.support import AwsStack, Processes, SlowDynamoProxy, wait_for
 from workers.queues import status_queues
 from workers.transport import EventTransport, task_name
 
@@ -119,3 +121,103 @@ def test_a_worker_looks_up_only_its_own_queue(aws, monkeypatch):
     assert list(status_queues()) == [aws.resources.queue_name("accepted")]
     monkeypatch.delenv("ORDERS_WORKER_STATUS")
     assert len(status_queues()) == len(aws.resources.queue_names)
+
+
+@pytest.fixture
+def slow_worker(emulator, django_db_setup, django_db_blocker):
+    """A `received` worker on resources of its own (so its queue holds only this test's
+    messages), whose DynamoDB calls go through a proxy that can slow them, sharing the test
+    database with this process."""
+    from django.db import connection
+
+    from tests.e2e.conftest import database_url
+
+    with django_db_blocker.unblock():
+        db_url = database_url(connection.settings_dict)
+    aws = AwsStack.provision(emulator, unique_prefix("slow"))
+    proxy = SlowDynamoProxy(aws.endpoint)
+    processes = Processes()
+    name = f"slow-{uuid.uuid4().hex[:6]}"
+
+    def start(soft_timeout: float) -> subprocess.Popen:
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "portal.settings",
+            "DATABASE_URL": db_url,
+            "AWS_ENDPOINT_URL": proxy.endpoint,
+            "AWS_REGION": "us-east-1",
+            "ORDERS_RESOURCE_PREFIX": aws.resources.prefix,
+            "SQS_WAIT_TIME_SECONDS": "1",
+            "WORKER_CONCURRENCY": "1",
+            "WORKER_SOFT_SHUTDOWN_TIMEOUT": str(soft_timeout),
+            "PYTHONUNBUFFERED": "1",
+        }
+        worker = processes.start(
+            name, [sys.executable, "-m", "portal.role", "worker", "received"], env
+        )
+        processes.wait_until_ready([name])
+        return worker
+
+    try:
+        yield aws, proxy, start, lambda: _read(processes, name)
+    finally:
+        processes.stop_all()
+        proxy.close()
+
+
+def _stored_order(aws) -> tuple[str, str]:
+    """An order stored in `received`, its event on the received queue; (order id, queue)."""
+    from orders.repository.dynamodb import DynamoOrderRepository
+
+    order, _, message = new_order(external_reference=f"SD-{uuid.uuid4().hex[:8]}")
+    DynamoOrderRepository(aws.dynamodb, aws.resources.table, cursor_secret=b"s").add(order, message)
+    queue = aws.status_queue("received")
+    aws.drain(queue)
+    aws.sqs.send_message(QueueUrl=queue, MessageBody=message.body)
+    return order.id, queue
+
+
+def _status(aws, order_id: str) -> str:
+    from orders.repository.dynamodb import order_key
+
+    item = aws.dynamodb.get_item(
+        TableName=aws.resources.table, Key=order_key(order_id), ConsistentRead=True
+    )["Item"]
+    return item["status"]["S"]
+
+
+def test_sigterm_lets_the_task_in_flight_finish_before_the_worker_exits(slow_worker):
+    aws, proxy, start, log = slow_worker
+    worker = start(soft_timeout=30)
+    proxy.delay = 1.0  # every DynamoDB call of the handler now takes a second
+    seen = proxy.dynamodb_requests
+    order_id, queue = _stored_order(aws)
+    wait_for(lambda: proxy.dynamodb_requests > seen, timeout=20, what="the handler to start")
+
+    os.kill(worker.pid, signal.SIGTERM)
+    code = worker.wait(timeout=60)
+
+    assert code == 0, log()[-2000:]
+    assert _status(aws, order_id) != "received"  # reviewed: moved on
+    assert aws.depth(queue) == (0, 0), "the handled message should be deleted"
+
+
+def test_a_task_running_past_the_soft_timeout_finishes_and_the_worker_then_exits(slow_worker):
+    """Threads cannot be interrupted: past the soft timeout the worker waits for the task
+    (the orchestrator's grace period bounds it) instead of failing half way through its
+    shutdown, as Celery's own thread pool does (NotImplementedError)."""
+    aws, proxy, start, log = slow_worker
+    worker = start(soft_timeout=1)
+    proxy.delay = 2.0
+    seen = proxy.dynamodb_requests
+    order_id, queue = _stored_order(aws)
+    wait_for(lambda: proxy.dynamodb_requests > seen, timeout=20, what="the handler to start")
+
+    os.kill(worker.pid, signal.SIGTERM)
+    code = worker.wait(timeout=60)
+
+    assert code == 0, log()[-2000:]
+    assert "NotImplementedError" not in log()
+    assert "still running after the soft-shutdown timeout" in log()
+    assert _status(aws, order_id) != "received"
+    assert aws.depth(queue) == (0, 0)

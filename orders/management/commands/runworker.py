@@ -35,7 +35,7 @@ class Command(BaseCommand):
             *celery_args,
         ]
         # SIGTERM (what Kubernetes and ECS send) starts Celery's soft shutdown: no new messages,
-        # running ones get WORKER_SOFT_SHUTDOWN_TIMEOUT to finish, the rest go back to the queue.
+        # running ones get WORKER_SOFT_SHUTDOWN_TIMEOUT to finish, held ones go back to the queue.
         os.environ["REMAP_SIGTERM"] = "SIGQUIT"
         # Only this status's queue is looked up: the worker's IAM role reaches no other.
         os.environ["ORDERS_WORKER_STATUS"] = status
