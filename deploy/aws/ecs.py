@@ -213,6 +213,11 @@ def parameters() -> dict[str, Any]:
         "WebhooksCount": number(
             1, "Webhook dispatcher tasks (several are safe: deliveries are locked).", 0
         ),
+        "AlarmTopicArn": {
+            "Type": "String",
+            "Default": "",
+            "Description": "Optional SNS topic for this stack's alarms (the relay not running).",
+        },
     }
 
 
@@ -229,6 +234,7 @@ def conditions() -> dict[str, Any]:
         "HasAccessLogs": has("AccessLogBucket"),
         "HasMetricsScraper": has("MetricsSecurityGroupId"),
         "HasMigrationImage": has("MigrationImageUri"),
+        "HasAlarmTopic": has("AlarmTopicArn"),
     }
 
 
@@ -988,8 +994,40 @@ def outputs(queues: list[StatusQueue]) -> dict[str, Any]:
     return exported(result)
 
 
+def relay_alarm() -> dict[str, Any]:
+    """The relay is the one publisher: while it is not running, nothing moves (events wait in
+    the table's stream, which keeps them 24 hours)."""
+    actions = if_("HasAlarmTopic", [ref("AlarmTopicArn")], NO_VALUE)
+    return {
+        "Type": "AWS::CloudWatch::Alarm",
+        "Properties": {
+            "AlarmName": sub("${AWS::StackName}-relay-not-running"),
+            "AlarmDescription": "No event relay task has run for 3 minutes: order events are "
+            "not being published (the stream keeps them 24 hours). Check the relay service's "
+            "events and logs.",
+            "Namespace": "ECS/ContainerInsights",
+            "MetricName": "RunningTaskCount",
+            "Dimensions": [
+                {"Name": "ClusterName", "Value": ref("Cluster")},
+                {"Name": "ServiceName", "Value": get_att(RELAY_SERVICE, "Name")},
+            ],
+            "Statistic": "Maximum",
+            "Period": 60,
+            "EvaluationPeriods": 3,
+            "DatapointsToAlarm": 3,
+            "Threshold": 1,
+            "ComparisonOperator": "LessThanThreshold",
+            # No data points at all means no task reported either.
+            "TreatMissingData": "breaching",
+            "AlarmActions": actions,
+            "OKActions": actions,
+        },
+    }
+
+
 def template(queues: list[StatusQueue]) -> dict[str, Any]:
     resources = shared_resources()
+    resources["RelayNotRunningAlarm"] = relay_alarm()
     for queue in queues:
         resources.update(worker_resources(queue))
     return {

@@ -342,6 +342,19 @@ def test_relay_runs_alone_and_workers_stop_gracefully(rendered):
         )
 
 
+def test_an_alarm_fires_when_the_single_relay_is_not_running(rendered):
+    _, ecs_template = templates(rendered)
+    alarm = ecs_template["Resources"]["RelayNotRunningAlarm"]["Properties"]
+    dimensions = {d["Name"]: d["Value"] for d in alarm["Dimensions"]}
+    assert dimensions["ServiceName"] == {"Fn::GetAtt": [ecs.RELAY_SERVICE, "Name"]}
+    assert (alarm["MetricName"], alarm["ComparisonOperator"], alarm["Threshold"]) == (
+        "RunningTaskCount",
+        "LessThanThreshold",
+        1,
+    )
+    assert alarm["TreatMissingData"] == "breaching"  # no task reports no data at all
+
+
 def test_the_readme_explains_every_parameter(rendered):
     readme = (ROOT / "deploy" / "aws" / "README.md").read_text()
     for path in (DATA_TEMPLATE, ECS_TEMPLATE):
