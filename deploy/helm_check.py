@@ -242,13 +242,33 @@ def check_workflow(
         for obj in by_kind(manifests, "Deployment").values()
         if obj["metadata"]["labels"].get(COMPONENT) == "relay"
     ]
-    if len(relays) != 1 or relays[0]["spec"].get("replicas") != 1:
-        problems.append("expected exactly one relay Deployment with replicas: 1")
-    elif relays[0]["spec"].get("strategy", {}).get("type") != "Recreate":
-        problems.append("the relay must use the Recreate strategy (never two relays at once)")
+    problems += relay_problems(relays)
     if problems:
         raise tools.ValidationFailed("workflow in the rendered chart:\n  " + "\n  ".join(problems))
     return len(expected)
+
+
+def relay_problems(relays: list[dict[str, Any]]) -> list[str]:
+    """One Deployment per relay group, each exactly one replica replaced (never rolled), the
+    groups 0..N-1 each once: two relays reading the same shards publish everything twice."""
+    problems = []
+    groups = set()
+    for relay in relays:
+        spec = relay["spec"]
+        if spec.get("replicas") != 1:
+            problems.append(f"{relay['metadata']['name']}: replicas must be 1")
+        if spec.get("strategy", {}).get("type") != "Recreate":
+            problems.append(f"{relay['metadata']['name']}: must use Recreate (never two at once)")
+        env = {
+            e["name"]: e.get("value") for e in spec["template"]["spec"]["containers"][0]["env"]
+        }
+        groups.add((env.get("EVENT_RELAY_GROUP"), env.get("EVENT_RELAY_GROUPS")))
+    expected = {(str(i), str(len(relays))) for i in range(len(relays))}
+    if not relays:
+        problems.append("no relay Deployment")
+    elif groups != expected:
+        problems.append(f"relay groups {sorted(groups)}, expected {sorted(expected)}")
+    return problems
 
 
 # --- checkov -------------------------------------------------------------------------------------

@@ -91,6 +91,8 @@ def event_relay(*, checkpoints=None, start_at: str = "TRIM_HORIZON") -> EventRel
         skip_key_prefix=RELAY_PREFIX,
         start_at=start_at,
         home_region=settings.AWS_REGION,
+        group=settings.EVENT_RELAY_GROUP,
+        groups=settings.EVENT_RELAY_GROUPS,
         batch_limit=settings.EVENT_RELAY_BATCH,
         feed=event_feed(),
         projections=[throughput()],

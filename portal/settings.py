@@ -202,6 +202,11 @@ EVENT_RELAY_IDLE_SECONDS = env.float("EVENT_RELAY_IDLE_SECONDS", default=0.25)
 EVENT_RELAY_BATCH = env.int("EVENT_RELAY_BATCH", default=1000)
 #: PublishBatch calls the relay keeps in flight (each order's events stay in order).
 EVENT_RELAY_PUBLISH_CONCURRENCY = env.int("EVENT_RELAY_PUBLISH_CONCURRENCY", default=8)
+#: Relays sharing the table's stream, each reading its group of shards (one process per group,
+#: exactly one per group: the Helm chart and the ECS stack run one each). 1 = a single relay.
+EVENT_RELAY_GROUPS = env.int("EVENT_RELAY_GROUPS", default=1)
+#: This relay's group, 0 .. EVENT_RELAY_GROUPS - 1.
+EVENT_RELAY_GROUP = env.int("EVENT_RELAY_GROUP", default=0)
 #: How long integrators can replay their event feed (GET /v1/events).
 EVENT_FEED_RETENTION_DAYS = env.float("EVENT_FEED_RETENTION_DAYS", default=30)
 #: The feed shows events once they are this old, so that no cursor skips a batch in flight.

@@ -51,6 +51,8 @@ HTTP_LISTENER = "HttpListener"
 HTTPS_LISTENER = "HttpsListener"
 WEB_SERVICE = "WebService"
 RELAY_SERVICE = "RelayService"
+#: Relay groups the stack can run (RelayGroups); each group is one service of one task.
+MAX_RELAY_GROUPS = 4
 WEBHOOKS_SERVICE = "WebhooksService"
 MIGRATE_TASK = "MigrateTaskDefinition"
 
@@ -218,6 +220,13 @@ def parameters() -> dict[str, Any]:
             "Default": "",
             "Description": "Optional SNS topic for this stack's alarms (the relay not running).",
         },
+        "RelayGroups": {
+            "Type": "String",
+            "Default": "1",
+            "AllowedValues": [str(n) for n in range(1, MAX_RELAY_GROUPS + 1)],
+            "Description": "Event relays sharing the stream (EVENT_RELAY_GROUPS), one service "
+            "each: about 1,000 events/s per relay (docs/capacity.md).",
+        },
     }
 
 
@@ -235,7 +244,18 @@ def conditions() -> dict[str, Any]:
         "HasMetricsScraper": has("MetricsSecurityGroupId"),
         "HasMigrationImage": has("MigrationImageUri"),
         "HasAlarmTopic": has("AlarmTopicArn"),
+        **{relay_condition(group): runs_relay_group(group) for group in range(1, MAX_RELAY_GROUPS)},
     }
+
+
+def relay_condition(group: int) -> str:
+    return f"RunsRelayGroup{group}"
+
+
+def runs_relay_group(group: int) -> dict[str, Any]:
+    """RelayGroups is more than ``group``."""
+    options = [equals(ref("RelayGroups"), str(n)) for n in range(group + 1, MAX_RELAY_GROUPS + 1)]
+    return options[0] if len(options) == 1 else {"Fn::Or": options}
 
 
 # -- containers --------------------------------------------------------------------------------
@@ -613,27 +633,6 @@ def shared_resources() -> dict[str, Any]:
                 },
             },
         },
-        "RelayTaskDefinition": task_definition(
-            "relay",
-            "RelayTaskRole",
-            "BackgroundCpu",
-            "BackgroundMemory",
-            container(
-                "relay",
-                ["relay"],
-                stop_timeout=OTHER_STOP_TIMEOUT,
-                health=http_check(METRICS_PORT, "/metrics"),
-            ),
-        ),
-        # Exactly one relay, ever: the old task stops before the new one starts (100 / 0).
-        RELAY_SERVICE: service(
-            "RelayTaskDefinition",
-            security_group=BACKGROUND_SG,
-            desired=1,
-            maximum_percent=100,
-            minimum_percent=0,
-            extra={"AvailabilityZoneRebalancing": "DISABLED"},
-        ),
         "WebhooksTaskDefinition": task_definition(
             "webhooks",
             "WebhooksTaskRole",
@@ -994,14 +993,55 @@ def outputs(queues: list[StatusQueue]) -> dict[str, Any]:
     return exported(result)
 
 
-def relay_alarm() -> dict[str, Any]:
-    """The relay is the one publisher: while it is not running, nothing moves (events wait in
-    the table's stream, which keeps them 24 hours)."""
+def relay_ids(group: int) -> tuple[str, str, str]:
+    """Task definition, service and alarm of a relay group (group 0 keeps the plain names)."""
+    prefix = "Relay" if group == 0 else f"Relay{group}"
+    return f"{prefix}TaskDefinition", f"{prefix}Service", f"{prefix}NotRunningAlarm"
+
+
+def relay_resources(group: int) -> dict[str, Any]:
+    """One relay group: a task definition and a service of exactly one task, never two at
+    once (the old task stops before the new one starts: 100 / 0), and its alarm."""
+    task_id, service_id, alarm_id = relay_ids(group)
+    resources = {
+        task_id: task_definition(
+            "relay" if group == 0 else f"relay-{group}",
+            "RelayTaskRole",
+            "BackgroundCpu",
+            "BackgroundMemory",
+            container(
+                "relay",
+                ["relay"],
+                stop_timeout=OTHER_STOP_TIMEOUT,
+                health=http_check(METRICS_PORT, "/metrics"),
+                env={"EVENT_RELAY_GROUPS": ref("RelayGroups"), "EVENT_RELAY_GROUP": str(group)},
+            ),
+        ),
+        service_id: service(
+            task_id,
+            security_group=BACKGROUND_SG,
+            desired=1,
+            maximum_percent=100,
+            minimum_percent=0,
+            extra={"AvailabilityZoneRebalancing": "DISABLED"},
+        ),
+        alarm_id: relay_alarm(group, service_id),
+    }
+    if group:
+        for resource in resources.values():
+            resource["Condition"] = relay_condition(group)
+    return resources
+
+
+def relay_alarm(group: int, service_id: str) -> dict[str, Any]:
+    """The relay is the one publisher of its shards: while it is not running, they wait in the
+    table's stream (which keeps them 24 hours)."""
     actions = if_("HasAlarmTopic", [ref("AlarmTopicArn")], NO_VALUE)
+    name = "relay" if group == 0 else f"relay-{group}"
     return {
         "Type": "AWS::CloudWatch::Alarm",
         "Properties": {
-            "AlarmName": sub("${AWS::StackName}-relay-not-running"),
+            "AlarmName": sub("${AWS::StackName}-" + name + "-not-running"),
             "AlarmDescription": "No event relay task has run for 3 minutes: order events are "
             "not being published (the stream keeps them 24 hours). Check the relay service's "
             "events and logs.",
@@ -1009,7 +1049,7 @@ def relay_alarm() -> dict[str, Any]:
             "MetricName": "RunningTaskCount",
             "Dimensions": [
                 {"Name": "ClusterName", "Value": ref("Cluster")},
-                {"Name": "ServiceName", "Value": get_att(RELAY_SERVICE, "Name")},
+                {"Name": "ServiceName", "Value": get_att(service_id, "Name")},
             ],
             "Statistic": "Maximum",
             "Period": 60,
@@ -1027,7 +1067,8 @@ def relay_alarm() -> dict[str, Any]:
 
 def template(queues: list[StatusQueue]) -> dict[str, Any]:
     resources = shared_resources()
-    resources["RelayNotRunningAlarm"] = relay_alarm()
+    for group in range(MAX_RELAY_GROUPS):
+        resources.update(relay_resources(group))
     for queue in queues:
         resources.update(worker_resources(queue))
     return {

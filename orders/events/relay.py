@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -95,7 +96,11 @@ class EventRelay:
         feed: Feed | None = None,
         projections: Sequence[Feed] = (),
         home_region: str = "",
+        group: int = 0,
+        groups: int = 1,
     ):
+        if not 0 <= group < groups:
+            raise ValueError(f"relay group {group} is not one of 0..{groups - 1}")
         self._streams = streams
         self._stream_arn = stream_arn
         self._publisher = publisher
@@ -113,6 +118,9 @@ class EventRelay:
         # With a DynamoDB global table the stream also carries writes replicated from other
         # regions; their own region's relay publishes those. "" publishes everything.
         self._home_region = home_region
+        # Several relays can share a stream, each reading the shards of its group; a child
+        # shard in another group than its parent waits for the parent's "finished" checkpoint.
+        self._group, self._groups = group, groups
         self._next_checkpoint = 0.0
         self._shards: dict[str, ShardState] = {}
         self._arn: str | None = None
@@ -147,7 +155,7 @@ class EventRelay:
     def checkpoint(self) -> None:
         """Record every shard's position that has moved since it was last recorded."""
         for shard in self._shards.values():
-            if shard.position != shard.saved and shard.loaded:
+            if shard.position != shard.saved and shard.loaded and self.owns(shard.shard_id):
                 self._checkpoints.save(
                     self.stream,
                     shard.shard_id,
@@ -191,18 +199,35 @@ class EventRelay:
             start = description.get("LastEvaluatedShardId")
             if not start:
                 break
+        for shard in self._shards.values():
+            if not self.owns(shard.shard_id) and not shard.finished:
+                shard.loaded = False  # read its checkpoint again: has its relay finished it?
         self._next_refresh = monotonic() + self._refresh_seconds
+
+    def owns(self, shard_id: str) -> bool:
+        """Whether this relay's group reads the shard (a stable hash of its id)."""
+        return self._groups == 1 or zlib.crc32(shard_id.encode()) % self._groups == self._group
 
     def _readable_shards(self) -> list[ShardState]:
         readable = []
         for shard in self._shards.values():
+            if not self.owns(shard.shard_id):
+                continue
+            parent = self._shards.get(shard.parent_id) if shard.parent_id else None
+            if parent is not None and not parent.loaded:
+                # Another group's shard: its "finished" comes from that relay's checkpoint,
+                # looked at again at every refresh of the shard list until it says so.
+                parent.position, parent.finished = self._checkpoints.load(
+                    self.stream, parent.shard_id
+                )
+                parent.saved = parent.position
+                parent.loaded = True
             if not shard.loaded:
                 shard.position, shard.finished = self._checkpoints.load(self.stream, shard.shard_id)
                 shard.saved = shard.position
                 shard.loaded = True
             if shard.finished:
                 continue
-            parent = self._shards.get(shard.parent_id) if shard.parent_id else None
             if parent is not None and not parent.finished:
                 continue  # a child waits until its parent is read to the end
             readable.append(shard)

@@ -355,6 +355,30 @@ def test_an_alarm_fires_when_the_single_relay_is_not_running(rendered):
     assert alarm["TreatMissingData"] == "breaching"  # no task reports no data at all
 
 
+def test_each_relay_group_is_one_service_of_one_task_switched_on_by_relay_groups(rendered):
+    _, ecs_template = templates(rendered)
+    resources = ecs_template["Resources"]
+    for group in range(ecs.MAX_RELAY_GROUPS):
+        task_id, service_id, alarm_id = ecs.relay_ids(group)
+        service = resources[service_id]["Properties"]
+        assert service["DesiredCount"] == 1
+        assert service["DeploymentConfiguration"]["MaximumPercent"] == 100
+        env = {
+            e["Name"]: e["Value"]
+            for e in resources[task_id]["Properties"]["ContainerDefinitions"][0]["Environment"]
+            if isinstance(e, dict) and "Name" in e
+        }
+        assert env["EVENT_RELAY_GROUP"] == str(group)
+        assert env["EVENT_RELAY_GROUPS"] == {"Ref": "RelayGroups"}
+        expected = None if group == 0 else ecs.relay_condition(group)
+        for resource_id in (task_id, service_id, alarm_id):
+            assert resources[resource_id].get("Condition") == expected
+    # Group 3 runs only when RelayGroups is 4; group 1 whenever it is 2 or more.
+    conditions = ecs_template["Conditions"]
+    assert conditions[ecs.relay_condition(3)] == {"Fn::Equals": [{"Ref": "RelayGroups"}, "4"]}
+    assert len(conditions[ecs.relay_condition(1)]["Fn::Or"]) == 3
+
+
 def test_the_readme_explains_every_parameter(rendered):
     readme = (ROOT / "deploy" / "aws" / "README.md").read_text()
     for path in (DATA_TEMPLATE, ECS_TEMPLATE):

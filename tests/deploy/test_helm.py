@@ -322,6 +322,33 @@ def test_exactly_one_relay_replaced_not_rolled(default):
     assert relay["spec"]["strategy"] == {"type": "Recreate"}
 
 
+def test_relay_groups_get_one_relay_each_with_its_group_and_selector(production):
+    relays = [
+        d
+        for d in hc.by_kind(production, "Deployment").values()
+        if d["metadata"]["labels"][hc.COMPONENT] == "relay"
+    ]
+    assert hc.relay_problems(relays) == []
+    assert len(relays) == 3  # relay.groups in ci-values.yaml
+    selectors = [tuple(sorted(r["spec"]["selector"]["matchLabels"].items())) for r in relays]
+    assert len(set(selectors)) == 3  # no Deployment adopts another group's pod
+    env = {
+        e["name"]: e.get("value")
+        for e in relays[0]["spec"]["template"]["spec"]["containers"][0]["env"]
+    }
+    assert env["EVENT_RELAY_GROUPS"] == "3"
+
+
+def test_the_relay_checker_notices_a_missing_or_doubled_group(production):
+    relays = [
+        d
+        for d in hc.by_kind(production, "Deployment").values()
+        if d["metadata"]["labels"][hc.COMPONENT] == "relay"
+    ]
+    assert hc.relay_problems(relays[:2])  # group 2 of 3 missing
+    assert hc.relay_problems([*relays, relays[0]])  # group 0 twice
+
+
 def test_workers_and_web_are_left_to_their_autoscalers(default):
     for name, deployment in hc.by_kind(default, "Deployment").items():
         role = deployment["metadata"]["labels"][hc.COMPONENT]

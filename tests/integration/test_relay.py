@@ -129,3 +129,24 @@ def test_relay_checkpoints_live_in_the_table_and_are_not_events(aws, service):
     )["Items"]
     assert items and all("sequence_number" in i for i in items)
     assert all(event_from_image(i) is None for i in items)
+
+
+def test_relay_groups_share_the_real_stream_and_publish_each_event_once(aws, service, settings):
+    """Two relays of a group of two over the emulator's stream (DescribeStream, iterators,
+    checkpoints in the table): every event is published by exactly one of them."""
+    from orders.events.relay import MemoryCheckpoints
+
+    relays = []
+    for group in (0, 1):
+        settings.EVENT_RELAY_GROUPS, settings.EVENT_RELAY_GROUP = 2, group
+        relay = container.event_relay(checkpoints=MemoryCheckpoints(), start_at="LATEST")
+        relay.poll()  # at the end of the stream now
+        relays.append(relay)
+    aws.drain(aws.status_queue("received"))
+    created = [create(service) for _ in range(3)]
+
+    published = [relay.poll().published for relay in relays]
+
+    assert sum(published) == 3  # the emulator's stream has few shards: whichever owns them
+    assert sorted(subjects(aws, "received")) == sorted(order.id for order in created)
+    assert [relay.poll().published for relay in relays] == [0, 0]

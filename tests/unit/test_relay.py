@@ -236,6 +236,34 @@ def test_a_child_shard_is_read_only_after_its_parent_is_finished(streams):
     assert publisher.published == ["e1", "e3", "e2"]
 
 
+def test_relays_in_groups_share_the_shards_and_a_child_waits_for_its_parents_relay(streams):
+    """s1 hashes to group 0 and s4 to group 1 (of 2): s4 continues s1 (a shard rollover)."""
+    streams.add_shard("s4", parent="s1")
+    streams.write("s1", "o1", new="e1")
+    streams.write("s4", "o1", new="e2", old="e1")
+    checkpoints = MemoryCheckpoints()  # shared: in production, the orders table
+    first, second = FakePublisher(), FakePublisher()
+    group0 = relay_for(streams, first, checkpoints, group=0, groups=2, refresh_seconds=0)
+    group1 = relay_for(streams, second, checkpoints, group=1, groups=2, refresh_seconds=0)
+
+    group0.poll()
+    group1.poll()
+    assert (first.published, second.published) == (["e1"], [])  # s1 is still open
+
+    streams.shards["s1"]["closed"] = True
+    group1.poll()
+    assert second.published == []  # s1's relay has not finished it yet
+    group0.poll()  # reads s1 to its end and checkpoints it as finished
+    group1.poll()
+    assert (first.published, second.published) == (["e1"], ["e2"])
+    assert not set(first.published) & set(second.published)
+
+
+def test_a_relay_group_outside_the_groups_is_refused(streams):
+    with pytest.raises(ValueError, match="relay group 2"):
+        relay_for(streams, FakePublisher(), group=2, groups=2)
+
+
 def test_shards_are_listed_across_pages(streams):
     for shard in ("s2", "s3", "s4"):
         streams.add_shard(shard)

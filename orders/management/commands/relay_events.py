@@ -33,6 +33,9 @@ class Command(BaseCommand):
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
         logging.getLogger(__name__).info(
-            "event relay started (idle pause %ss)", settings.EVENT_RELAY_IDLE_SECONDS
+            "event relay started: group %s of %s, idle pause %ss",
+            settings.EVENT_RELAY_GROUP,
+            settings.EVENT_RELAY_GROUPS,
+            settings.EVENT_RELAY_IDLE_SECONDS,
         )
         relay.run(stop, idle_seconds=settings.EVENT_RELAY_IDLE_SECONDS)

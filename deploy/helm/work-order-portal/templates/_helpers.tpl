@@ -32,6 +32,9 @@ app.kubernetes.io/component: {{ .component }}
 {{- with .status }}
 work-order-portal/status: {{ . }}
 {{- end }}
+{{- with .group }}
+work-order-portal/relay-group: {{ . | quote }}
+{{- end }}
 {{- end -}}
 
 {{/* (dict "root" $ "component" "worker" "status" "in_progress"); status optional. */}}
