@@ -186,18 +186,24 @@ def _status(aws, order_id: str) -> str:
     return item["status"]["S"]
 
 
-def test_sigterm_lets_the_task_in_flight_finish_before_the_worker_exits(slow_worker):
+def stop_mid_task(slow_worker, *, soft_timeout: float, delay: float):
+    """Start the worker, give it an order whose DynamoDB calls each take ``delay`` seconds,
+    and send SIGTERM once its handler has begun; returns (stack, order id, queue, exit code,
+    log)."""
     aws, proxy, start, log = slow_worker
-    worker = start(soft_timeout=30)
-    proxy.delay = 1.0  # every DynamoDB call of the handler now takes a second
+    worker = start(soft_timeout=soft_timeout)
+    proxy.delay = delay
     seen = proxy.dynamodb_requests
     order_id, queue = _stored_order(aws)
     wait_for(lambda: proxy.dynamodb_requests > seen, timeout=20, what="the handler to start")
-
     os.kill(worker.pid, signal.SIGTERM)
-    code = worker.wait(timeout=60)
+    return aws, order_id, queue, worker.wait(timeout=60), log()
 
-    assert code == 0, log()[-2000:]
+
+def test_sigterm_lets_the_task_in_flight_finish_before_the_worker_exits(slow_worker):
+    aws, order_id, queue, code, log = stop_mid_task(slow_worker, soft_timeout=30, delay=1.0)
+
+    assert code == 0, log[-2000:]
     assert _status(aws, order_id) != "received"  # reviewed: moved on
     assert aws.depth(queue) == (0, 0), "the handled message should be deleted"
 
@@ -206,18 +212,10 @@ def test_a_task_running_past_the_soft_timeout_finishes_and_the_worker_then_exits
     """Threads cannot be interrupted: past the soft timeout the worker waits for the task
     (the orchestrator's grace period bounds it) instead of failing half way through its
     shutdown, as Celery's own thread pool does (NotImplementedError)."""
-    aws, proxy, start, log = slow_worker
-    worker = start(soft_timeout=1)
-    proxy.delay = 2.0
-    seen = proxy.dynamodb_requests
-    order_id, queue = _stored_order(aws)
-    wait_for(lambda: proxy.dynamodb_requests > seen, timeout=20, what="the handler to start")
+    aws, order_id, queue, code, log = stop_mid_task(slow_worker, soft_timeout=1, delay=2.0)
 
-    os.kill(worker.pid, signal.SIGTERM)
-    code = worker.wait(timeout=60)
-
-    assert code == 0, log()[-2000:]
-    assert "NotImplementedError" not in log()
-    assert "still running after the soft-shutdown timeout" in log()
+    assert code == 0, log[-2000:]
+    assert "NotImplementedError" not in log
+    assert "still running after the soft-shutdown timeout" in log
     assert _status(aws, order_id) != "received"
     assert aws.depth(queue) == (0, 0)
