@@ -248,17 +248,18 @@ def event_bodies(messages: list[dict]) -> list[dict]:
 
 
 class SlowDynamoProxy:
-    """An HTTP proxy in front of the emulator that can hold every DynamoDB request for a
-    while: a worker pointed at it has a task in flight for as long as a test needs (to stop
-    the worker mid-task). Other services pass straight through."""
+    """An HTTP proxy in front of the emulator that can hold DynamoDB requests until the test
+    releases them: a worker pointed at it keeps a task in flight for exactly as long as the
+    test needs (to stop the worker mid-task). Other services pass straight through."""
 
     def __init__(self, upstream: str):
         import http.client
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
         from urllib.parse import urlsplit
 
-        self.delay = 0.0
-        self.dynamodb_requests = 0
+        self._gate = threading.Event()
+        self._gate.set()
+        self.held = 0  # DynamoDB requests that have waited at the gate
         target = urlsplit(upstream)
         proxy = self
 
@@ -267,9 +268,12 @@ class SlowDynamoProxy:
 
             def do_POST(self) -> None:  # noqa: N802 - http.server's name
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                if self.headers.get("X-Amz-Target", "").startswith("DynamoDB_"):
-                    proxy.dynamodb_requests += 1
-                    time.sleep(proxy.delay)
+                if (
+                    self.headers.get("X-Amz-Target", "").startswith("DynamoDB_")
+                    and not proxy._gate.is_set()
+                ):
+                    proxy.held += 1
+                    proxy._gate.wait(timeout=120)  # released by the test (or gives up)
                 connection = http.client.HTTPConnection(target.hostname, target.port, timeout=60)
                 headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
                 connection.request("POST", self.path, body=body, headers=headers)
@@ -294,6 +298,14 @@ class SlowDynamoProxy:
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         self.endpoint = f"http://127.0.0.1:{self._server.server_port}"
 
+    def hold(self) -> None:
+        """From now on, DynamoDB requests wait until :meth:`release`."""
+        self._gate.clear()
+
+    def release(self) -> None:
+        self._gate.set()
+
     def close(self) -> None:
+        self.release()
         self._server.shutdown()
         self._server.server_close()

@@ -186,22 +186,25 @@ def _status(aws, order_id: str) -> str:
     return item["status"]["S"]
 
 
-def stop_mid_task(slow_worker, *, soft_timeout: float, delay: float):
-    """Start the worker, give it an order whose DynamoDB calls each take ``delay`` seconds,
-    and send SIGTERM once its handler has begun; returns (stack, order id, queue, exit code,
-    log)."""
+def stop_mid_task(slow_worker, *, soft_timeout: float, release_after: str):
+    """Start the worker and hold its DynamoDB calls; once its handler is waiting on one, send
+    SIGTERM, and let the handler go on only when the worker's log shows ``release_after``.
+    Returns (stack, order id, queue, exit code, log)."""
     aws, proxy, start, log = slow_worker
     worker = start(soft_timeout=soft_timeout)
-    proxy.delay = delay
-    seen = proxy.dynamodb_requests
+    proxy.hold()
     order_id, queue = _stored_order(aws)
-    wait_for(lambda: proxy.dynamodb_requests > seen, timeout=20, what="the handler to start")
+    wait_for(lambda: proxy.held > 0, timeout=20, what="the handler to wait on DynamoDB")
     os.kill(worker.pid, signal.SIGTERM)
+    wait_for(lambda: release_after in log(), timeout=30, what=repr(release_after))
+    proxy.release()
     return aws, order_id, queue, worker.wait(timeout=60), log()
 
 
 def test_sigterm_lets_the_task_in_flight_finish_before_the_worker_exits(slow_worker):
-    aws, order_id, queue, code, log = stop_mid_task(slow_worker, soft_timeout=30, delay=1.0)
+    aws, order_id, queue, code, log = stop_mid_task(
+        slow_worker, soft_timeout=30, release_after="Initiating Soft Shutdown"
+    )
 
     assert code == 0, log[-2000:]
     assert _status(aws, order_id) != "received"  # reviewed: moved on
@@ -212,10 +215,11 @@ def test_a_task_running_past_the_soft_timeout_finishes_and_the_worker_then_exits
     """Threads cannot be interrupted: past the soft timeout the worker waits for the task
     (the orchestrator's grace period bounds it) instead of failing half way through its
     shutdown, as Celery's own thread pool does (NotImplementedError)."""
-    aws, order_id, queue, code, log = stop_mid_task(slow_worker, soft_timeout=1, delay=2.0)
+    aws, order_id, queue, code, log = stop_mid_task(
+        slow_worker, soft_timeout=1, release_after="still running after the soft-shutdown timeout"
+    )
 
     assert code == 0, log[-2000:]
     assert "NotImplementedError" not in log
-    assert "still running after the soft-shutdown timeout" in log
     assert _status(aws, order_id) != "received"
     assert aws.depth(queue) == (0, 0)

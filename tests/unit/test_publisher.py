@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 
@@ -70,20 +69,22 @@ def test_a_partly_failed_batch_raises_naming_the_event():
         )
 
 
-class SlowSns(RecordingSns):
-    """Each call takes a while; records how many were in flight at once."""
+class OverlappingSns(RecordingSns):
+    """Each call waits (up to a deadline) until another call is in flight too, as calls over
+    a network do; records how many were in flight at once. Calls made one at a time never
+    overlap, and each then waits out its deadline."""
 
     def __init__(self, fail_ids=()):
         super().__init__(fail_ids)
         self.in_flight = self.most_in_flight = 0
-        self.lock = threading.Lock()
+        self.changed = threading.Condition()
 
     def publish_batch(self, TopicArn, PublishBatchRequestEntries):
-        with self.lock:
+        with self.changed:
             self.in_flight += 1
             self.most_in_flight = max(self.most_in_flight, self.in_flight)
-        time.sleep(0.02)  # a PublishBatch round trip
-        with self.lock:
+            self.changed.notify_all()
+            self.changed.wait_for(lambda: self.most_in_flight > 1, timeout=0.5)
             self.in_flight -= 1
             return super().publish_batch(TopicArn, PublishBatchRequestEntries)
 
@@ -104,7 +105,7 @@ def events_of(order: int, count: int) -> list[EventMessage]:
 def test_concurrent_lanes_publish_everything_once_and_each_orders_events_in_order():
     # Interleaved as in a stream: every order's first event, then every order's second, ...
     messages = [m for n in range(5) for o in range(40) for m in events_of(o, 5)[n : n + 1]]
-    sns = SlowSns()
+    sns = OverlappingSns()
 
     SnsPublisher(sns, lambda: "arn", fifo=True, concurrency=8).publish(messages)
 
@@ -118,7 +119,7 @@ def test_concurrent_lanes_publish_everything_once_and_each_orders_events_in_orde
 
 def test_a_failure_in_one_lane_fails_the_publish_so_the_relay_retries_it():
     messages = [m for o in range(30) for m in events_of(o, 1)]
-    sns = SlowSns(fail_ids={"0"})
+    sns = OverlappingSns(fail_ids={"0"})
     with pytest.raises(PublishFailed):
         SnsPublisher(sns, lambda: "arn", fifo=False, concurrency=4).publish(messages)
 
