@@ -105,7 +105,7 @@ class OrderDetailsForm(forms.Form):
             return {}
         try:
             return json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested past Python's limit
             raise forms.ValidationError('Enter a JSON object, like {"floor": 2}.') from None
 
     def clean(self):

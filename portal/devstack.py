@@ -219,6 +219,9 @@ def main() -> None:
                 env.get("WEB_CONCURRENCY", "2"),
                 "--threads",
                 "4",
+                # gunicorn's own refusals (414, 431, ...) as problem documents, like the API's.
+                "--worker-class",
+                "portal.gunicorn_worker.ProblemThreadWorker",
                 "--access-logfile",
                 "-",
             ],

@@ -25,7 +25,13 @@ from portal.logs import logging_config  # noqa: E402 - after the multiprocess di
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("WEB_THREADS", "4"))
-worker_class = "gthread"
+#: gthread, answering gunicorn's own refusals (414, 431, 400...) as problem documents.
+worker_class = "portal.gunicorn_worker.ProblemThreadWorker"
+#: gunicorn's defaults, spelled out because the API documents them: a longer request line is
+#: 414; more header fields, or a longer one, is 431.
+limit_request_line = 4094
+limit_request_fields = 100
+limit_request_field_size = 8190
 timeout = int(os.environ.get("WEB_TIMEOUT", "30"))
 #: SIGTERM: stop accepting, let requests in flight finish within this, then exit. Keep it
 #: below the orchestrator's grace period (Kubernetes: 30 s by default; ECS: stopTimeout).

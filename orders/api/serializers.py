@@ -3,8 +3,11 @@ admin and the workers agree on what a valid order is."""
 
 from __future__ import annotations
 
+import contextlib
+from datetime import datetime
 from typing import Any
 
+from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
 from orders.domain import rules
@@ -26,37 +29,87 @@ class StrictSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
+class _StringsOnly:
+    """JSON strings only: DRF's string fields turn ``123`` into ``"123"``, which hides a
+    client's bug (and its data's type) instead of reporting it."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictCharField(_StringsOnly, serializers.CharField):
+    pass
+
+
+class StrictRegexField(_StringsOnly, serializers.RegexField):
+    pass
+
+
+class StrictEmailField(_StringsOnly, serializers.EmailField):
+    pass
+
+
+class StrictURLField(_StringsOnly, serializers.URLField):
+    pass
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """JSON ``true`` or ``false`` only; DRF's BooleanField also takes ``"true"``, ``1``,
+    ``"on"``, ``"yes"``..."""
+
+    default_error_messages = {"invalid": "Must be true or false."}
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
+class StrictDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 time with its offset (``Z``, ``+02:00``). DRF would read a time without one
+    in the server's time zone: a guess about what the client meant."""
+
+    default_error_messages = {
+        "naive": "Include a time zone offset, for example 2026-12-01T09:00:00Z.",
+    }
+
+    def to_internal_value(self, value: Any) -> datetime:
+        if isinstance(value, str):
+            parsed = None
+            with contextlib.suppress(ValueError):  # a bad date: DRF's own message below
+                parsed = parse_datetime(value)
+            if parsed is not None and parsed.tzinfo is None:
+                self.fail("naive")
+        return super().to_internal_value(value)
+
+
 class ContactSerializer(StrictSerializer):
-    name = serializers.CharField(
-        max_length=rules.CONTACT_FIELD_MAX, required=False, allow_blank=True
-    )
-    phone = serializers.CharField(
-        max_length=rules.CONTACT_FIELD_MAX, required=False, allow_blank=True
-    )
-    email = serializers.EmailField(
-        max_length=rules.CONTACT_FIELD_MAX, required=False, allow_blank=True
-    )
+    name = StrictCharField(max_length=rules.CONTACT_FIELD_MAX, required=False, allow_blank=True)
+    phone = StrictCharField(max_length=rules.CONTACT_FIELD_MAX, required=False, allow_blank=True)
+    email = StrictEmailField(max_length=rules.CONTACT_FIELD_MAX, required=False, allow_blank=True)
 
 
 class WindowSerializer(StrictSerializer):
-    start = serializers.DateTimeField()
-    end = serializers.DateTimeField()
+    start = StrictDateTimeField()
+    end = StrictDateTimeField()
 
 
 class OrderCreateSerializer(StrictSerializer):
-    title = serializers.CharField(max_length=rules.TITLE_MAX)
+    title = StrictCharField(max_length=rules.TITLE_MAX)
     category = serializers.ChoiceField(choices=CATEGORIES)
     priority = serializers.ChoiceField(
         choices=[p.value for p in Priority], default=Priority.NORMAL.value
     )
-    site = serializers.CharField(max_length=rules.SITE_MAX)
-    external_reference = serializers.RegexField(
+    site = StrictCharField(max_length=rules.SITE_MAX)
+    external_reference = StrictRegexField(
         rules.REFERENCE_PATTERN,
         max_length=rules.REFERENCE_MAX,
         required=False,
         allow_null=True,
     )
-    description = serializers.CharField(
+    description = StrictCharField(
         max_length=rules.DESCRIPTION_MAX, required=False, allow_blank=True
     )
     contact = ContactSerializer(required=False, allow_null=True)
@@ -124,23 +177,35 @@ class MultipleChoiceListField(serializers.ListField):
         return super().to_internal_value(values)
 
 
-class OrderListQuerySerializer(StrictSerializer):
+class QuerySerializer(StrictSerializer):
+    """Query parameters. A QueryDict is read as a plain dict first: DRF treats a parameter
+    given empty (``?after=``) as absent in a QueryDict, but it is a value, and a bad one."""
+
+    #: Parameters that may be repeated (``?status=a&status=b``); the others take one value.
+    repeatable: tuple[str, ...] = ()
+
+    def to_internal_value(self, data):
+        if hasattr(data, "getlist"):
+            data = {
+                key: data.getlist(key) if key in self.repeatable else data.get(key)
+                for key in data
+            }
+        return super().to_internal_value(data)
+
+
+class OrderListQuerySerializer(QuerySerializer):
     status = MultipleChoiceListField(
         child=serializers.ChoiceField(choices=[str(s) for s in STATUSES]), required=False
     )
-    external_reference = serializers.CharField(max_length=rules.REFERENCE_MAX, required=False)
-    created_after = serializers.DateTimeField(required=False)
-    created_before = serializers.DateTimeField(required=False)
+    external_reference = StrictCharField(max_length=rules.REFERENCE_MAX, required=False)
+    created_after = StrictDateTimeField(required=False)
+    created_before = StrictDateTimeField(required=False)
     limit = serializers.IntegerField(
         min_value=1, max_value=MAX_PAGE_SIZE, default=DEFAULT_PAGE_SIZE
     )
     cursor = serializers.CharField(max_length=2000, required=False)
 
-    def to_internal_value(self, data):
-        # QueryDict: keep every value of a repeated parameter, one value of the others.
-        if hasattr(data, "getlist"):
-            data = {key: data.getlist(key) if key == "status" else data.get(key) for key in data}
-        return super().to_internal_value(data)
+    repeatable = ("status",)
 
     def validate(self, attrs):
         after, before = attrs.get("created_after"), attrs.get("created_before")
@@ -151,7 +216,7 @@ class OrderListQuerySerializer(StrictSerializer):
 
 class TransitionSerializer(StrictSerializer):
     to = serializers.ChoiceField(choices=[str(s) for s in STATUSES])
-    reason = serializers.CharField(
+    reason = StrictCharField(
         max_length=rules.REASON_MAX, required=False, allow_blank=True, allow_null=True
     )
 
@@ -171,7 +236,7 @@ def history_representation(order: Order) -> list[dict[str, Any]]:
     ]
 
 
-class EventFeedQuerySerializer(StrictSerializer):
+class EventFeedQuerySerializer(QuerySerializer):
     after = serializers.CharField(max_length=2000, required=False)
     limit = serializers.IntegerField(
         min_value=1, max_value=MAX_PAGE_SIZE, default=DEFAULT_PAGE_SIZE

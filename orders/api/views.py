@@ -39,6 +39,13 @@ def order_response(
     return response
 
 
+#: More significant digits than any order's version can have (versions count moves from 1).
+VERSION_MAX_DIGITS = 18
+#: What a well-formed ``If-Match`` with more digits stands for: no order is at version 0, so
+#: the move is refused as stale (412), as for any other version the order is not at.
+UNREACHABLE_VERSION = 0
+
+
 def expected_version(request: Request) -> int | None:
     """The version an ``If-Match`` header names (``"3"``, ``W/"3"`` or ``3``), if any."""
     header = request.headers.get("If-Match")
@@ -48,7 +55,10 @@ def expected_version(request: Request) -> int | None:
     # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
     if not (value.isascii() and value.isdigit()):
         raise ValidationError({"If-Match": ['Send the ETag of the order, for example "3".']})
-    return int(value)
+    digits = value.lstrip("0") or "0"
+    if len(digits) > VERSION_MAX_DIGITS:  # also keeps int() below its 4300-digit limit
+        return UNREACHABLE_VERSION
+    return int(digits)
 
 
 #: Order ids are UUIDs. A much longer one names no order, and DynamoDB answers a key over

@@ -36,9 +36,25 @@ REASON_MAX = 500
 CONTACT_FIELD_MAX = 200
 METADATA_MAX_BYTES = 4096
 METADATA_MAX_KEYS = 50
+#: Levels of objects and arrays in metadata, the metadata object itself being the first.
+METADATA_MAX_DEPTH = 10
 # \Z, not $: "$" also matches before a trailing newline.
 REFERENCE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]*\Z")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
+#: A Python string can hold surrogate code points (JSON's "\ud800" escape makes one); they are
+#: not encodable as UTF-8, so DynamoDB, the event contract and every rendering of the order
+#: would fail on them later. NUL is refused too: many consumers treat it as the end of text.
+_UNSTORABLE_TEXT = re.compile("[\x00\ud800-\udfff]")
+
+
+def text_problem(value: str) -> str | None:
+    """Why ``value`` cannot be kept as text (``None`` if it can)."""
+    found = _UNSTORABLE_TEXT.search(value)
+    if found is None:
+        return None
+    if found.group() == "\x00":
+        return "Must not contain NUL characters."
+    return f"Must be valid Unicode text (unpaired surrogate U+{ord(found.group()):04X})."
 
 
 @dataclass(frozen=True)
@@ -63,6 +79,13 @@ def validate_input(data: OrderInput) -> OrderInput:
     def problem(field_name: str, message: str) -> None:
         errors.setdefault(field_name, []).append(message)
 
+    text_fields = _text_fields(data)
+    wrong_type = [name for name, value in text_fields if not isinstance(value, str)]
+    if wrong_type:  # the checks below assume strings
+        raise ValidationError({name: ["Must be a string."] for name in wrong_type})
+    for name, value in text_fields:
+        if (reason := text_problem(value)) is not None:
+            problem(name, reason)
     title = (data.title or "").strip()
     if not title:
         problem("title", "This field is required.")
@@ -124,12 +147,30 @@ def validate_input(data: OrderInput) -> OrderInput:
     )
 
 
+def _text_fields(data: OrderInput) -> list[tuple[str, Any]]:
+    """The order's own text fields that were given (``None`` means "not given")."""
+    fields = [
+        ("title", data.title),
+        ("site", data.site),
+        ("description", data.description),
+        ("external_reference", data.external_reference),
+    ]
+    if data.contact is not None:
+        fields += [(f"contact.{n}", getattr(data.contact, n)) for n in ("name", "phone", "email")]
+    return [(name, value) for name, value in fields if value is not None]
+
+
 def _validate_metadata(metadata: Any, problem) -> None:
     if not isinstance(metadata, Mapping):
         problem("metadata", "Must be a JSON object.")
         return
     if len(metadata) > METADATA_MAX_KEYS:
         problem("metadata", f"Use at most {METADATA_MAX_KEYS} keys.")
+    content_problems = list(_metadata_content_problems(metadata, "metadata", depth=1))
+    for message in content_problems:
+        problem("metadata", message)
+    if content_problems:
+        return  # too deep to measure safely, or text that cannot be encoded
     try:
         size = len(json.dumps(metadata, separators=(",", ":"), allow_nan=False).encode())
     except (TypeError, ValueError):
@@ -137,6 +178,29 @@ def _validate_metadata(metadata: Any, problem) -> None:
         return
     if size > METADATA_MAX_BYTES:
         problem("metadata", f"Must be at most {METADATA_MAX_BYTES} bytes as JSON (is {size}).")
+
+
+def _metadata_content_problems(value: Any, path: str, *, depth: int) -> Iterable[str]:
+    """Nesting beyond :data:`METADATA_MAX_DEPTH` and text that cannot be kept, each with the
+    path where it is (``metadata.a[0].b``); stops descending at the depth limit."""
+    if isinstance(value, str):
+        if (reason := text_problem(value)) is not None:
+            yield f"{path}: {reason}"
+        return
+    if not isinstance(value, Mapping | list | tuple):
+        return
+    if depth > METADATA_MAX_DEPTH:
+        yield f"Nest at most {METADATA_MAX_DEPTH} levels of objects and arrays ({path} is deeper)."
+        return
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if isinstance(key, str) and (reason := text_problem(key)) is not None:
+                yield f"A key in {path}: {reason}"
+                continue
+            yield from _metadata_content_problems(item, f"{path}.{key}", depth=depth + 1)
+    else:
+        for index, item in enumerate(value):
+            yield from _metadata_content_problems(item, f"{path}[{index}]", depth=depth + 1)
 
 
 def create_order(
@@ -190,6 +254,10 @@ def move(
     if target is None:
         raise ValidationError({"to": [f"{to!r} is not a status."]})
     check_move(order.status, target, actor.kind)
+    if reason is not None and not isinstance(reason, str):
+        raise ValidationError({"reason": ["Must be a string."]})
+    if reason is not None and (problem := text_problem(reason)) is not None:
+        raise ValidationError({"reason": [problem]})
     reason = (reason or "").strip() or None
     if reason is not None and len(reason) > REASON_MAX:
         raise ValidationError(
