@@ -118,7 +118,11 @@ create_endpoint = extend_schema(
     responses={
         201: OpenApiResponse(CreatedEndpointSerializer, description="Registered."),
         **problems(
-            s400=f"{BODY_400} A URL that is not http(s) or not a public address is refused.",
+            s400=(
+                f"{BODY_400} A URL that is not plain http(s) (user info, backslashes, "
+                "whitespace, a port outside 1-65535) or whose host is not a public address "
+                "is refused."
+            ),
             s401=None,
             s409=(
                 "A request with the same key is still running "
@@ -153,7 +157,11 @@ get_endpoint = extend_schema(
 update_endpoint = extend_schema(
     operation_id="update_webhook_endpoint",
     summary="Change a webhook endpoint, or enable it again",
-    description='Send only what changes; `{"enabled": true}` resumes a disabled endpoint.',
+    description=(
+        'Send only what changes; `{"enabled": true}` resumes a disabled endpoint (`enabled` '
+        "is only ever `true`: delete the endpoint to stop deliveries). A new URL is checked as "
+        "on registration."
+    ),
     tags=TAGS,
     request=EndpointUpdateSerializer,
     parameters=[ENDPOINT_ID, *COMMON],
@@ -166,6 +174,7 @@ update_endpoint = extend_schema(
 delete_endpoint = extend_schema(
     operation_id="delete_webhook_endpoint",
     summary="Delete a webhook endpoint",
+    description="With its delivery log; deliveries not yet sent are dropped.",
     tags=TAGS,
     parameters=[ENDPOINT_ID, *COMMON],
     responses={204: None, **problems(s401=None, s404=NOT_FOUND, s429=None)},

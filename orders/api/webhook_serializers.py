@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from orders.domain.model import EventType
@@ -11,15 +12,40 @@ from orders.domain.workflow import STATUSES
 from orders.events.contract import isoformat
 from orders.models import WebhookDelivery, WebhookEndpoint
 
-from .serializers import StrictSerializer
+from .serializers import QuerySerializer, StrictCharField, StrictSerializer, StrictURLField
 
 STATUS_CHOICES = [str(s) for s in STATUSES]
 EVENT_TYPE_CHOICES = [t.value for t in EventType]
 
 
+@extend_schema_field(
+    {
+        "type": "boolean",
+        "enum": [True],
+        "description": "Only `true`: enables a disabled endpoint again. To stop deliveries, "
+        "delete the endpoint.",
+    }
+)
+class EnableField(serializers.Field):
+    """Only the JSON ``true``: not ``"true"``, ``1`` or ``"on"`` (DRF's BooleanField takes
+    those), and not ``false``, which would have nothing to do."""
+
+    default_error_messages = {
+        "invalid": "Must be true (a JSON boolean); delete the endpoint to stop deliveries."
+    }
+
+    def to_internal_value(self, data: Any) -> bool:
+        if data is not True:
+            self.fail("invalid")
+        return True
+
+    def to_representation(self, value: Any) -> bool:
+        return bool(value)
+
+
 class EndpointInputSerializer(StrictSerializer):
-    url = serializers.URLField(max_length=500)
-    description = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    url = StrictURLField(max_length=500)
+    description = StrictCharField(max_length=200, required=False, allow_blank=True)
     statuses = serializers.ListField(
         child=serializers.ChoiceField(choices=STATUS_CHOICES), required=False, max_length=20
     )
@@ -29,13 +55,8 @@ class EndpointInputSerializer(StrictSerializer):
 
 
 class EndpointUpdateSerializer(EndpointInputSerializer):
-    url = serializers.URLField(max_length=500, required=False)
-    enabled = serializers.BooleanField(required=False)
-
-    def validate_enabled(self, value: bool) -> bool:
-        if value is False:
-            raise serializers.ValidationError("Delete the endpoint to stop deliveries.")
-        return value
+    url = StrictURLField(max_length=500, required=False)
+    enabled = EnableField(required=False)
 
 
 def endpoint_representation(endpoint: WebhookEndpoint, *, secret: bool = False) -> dict[str, Any]:
@@ -79,7 +100,7 @@ def delivery_representation(delivery: WebhookDelivery) -> dict[str, Any]:
     }
 
 
-class DeliveryListQuerySerializer(StrictSerializer):
+class DeliveryListQuerySerializer(QuerySerializer):
     limit = serializers.IntegerField(min_value=1, max_value=100, default=20)
     before = serializers.IntegerField(min_value=1, required=False)
     state = serializers.ChoiceField(choices=[s for s, _ in WebhookDelivery.STATES], required=False)

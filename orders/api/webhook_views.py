@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 
 from orders.models import WebhookDelivery, WebhookEndpoint
 from orders.webhooks.dispatch import redeliver
-from orders.webhooks.endpoints import create_endpoint, update_endpoint
+from orders.webhooks.endpoints import create_endpoint, delete_endpoint, update_endpoint
 
 from . import webhook_schema as doc
 from .idempotency import idempotent
@@ -68,7 +68,7 @@ class EndpointDetailView(APIView):
 
     @doc.delete_endpoint
     def delete(self, request: Request, endpoint_id: str) -> Response:
-        own_endpoint(request, endpoint_id).delete()
+        delete_endpoint(own_endpoint(request, endpoint_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

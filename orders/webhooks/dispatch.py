@@ -26,11 +26,14 @@ from orders.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from portal import metrics
 
 from . import signing
-from .targets import UnsafeTarget, check_url
+from .locking import claim
+from .targets import UnsafeTarget, parse_target, resolve
 
 log = logging.getLogger(__name__)
 
 USER_AGENT = "work-order-portal-webhooks/1"
+#: Structured-mode CloudEvents: the body is the whole event, so CloudEvents SDKs parse it.
+CONTENT_TYPE = "application/cloudevents+json; charset=utf-8"
 EXCERPT = 500
 
 
@@ -58,9 +61,7 @@ class Dispatcher:
         now: Callable[[], datetime] = timezone.now,
     ):
         self.settings = settings
-        self.http = http or urllib3.PoolManager(
-            num_pools=50, maxsize=settings.concurrency, headers={"user-agent": USER_AGENT}
-        )
+        self.http = http or urllib3.PoolManager(num_pools=50, maxsize=settings.concurrency)
         self.now = now
 
     def run(self, stop: threading.Event, *, idle_seconds: float) -> None:
@@ -109,81 +110,137 @@ class Dispatcher:
             )
         return ids
 
-    def attempt(self, delivery_id: int) -> WebhookAttempt:
-        delivery = WebhookDelivery.objects.select_related("endpoint").get(id=delivery_id)
+    def attempt(self, delivery_id: int) -> WebhookAttempt | None:
+        """POST one delivery and record the outcome; None if it (or its endpoint) has been
+        deleted meanwhile: there is nothing left to deliver or to log."""
+        delivery = (
+            WebhookDelivery.objects.select_related("endpoint").filter(id=delivery_id).first()
+        )
+        if delivery is None:
+            return None
         endpoint = delivery.endpoint
         timestamp = int(time.time())
-        headers = signing.headers(endpoint.secret, delivery.event_id, timestamp, delivery.payload)
+        headers = {
+            "user-agent": USER_AGENT,
+            "content-type": CONTENT_TYPE,
+            **signing.headers(endpoint.secret, delivery.event_id, timestamp, delivery.payload),
+        }
         started = time.monotonic()
         status_code, error, excerpt = None, "", ""
         try:
-            check_url(endpoint.url, allow_private=self.settings.allow_private_urls)
-            response = self.http.request(
-                "POST",
-                endpoint.url,
-                body=delivery.payload.encode(),
-                headers=headers,
-                timeout=urllib3.Timeout(total=self.settings.timeout_seconds),
-                retries=False,
-                redirect=False,
-                preload_content=False,
-            )
-            try:
-                excerpt = response.read(EXCERPT, decode_content=True).decode("utf-8", "replace")
-            finally:
-                response.release_conn()
-            status_code = response.status
+            status_code, excerpt = self._post(endpoint.url, delivery.payload.encode(), headers)
             if not 200 <= status_code < 300:
                 error = f"HTTP {status_code}"
         except (urllib3.exceptions.HTTPError, UnsafeTarget, OSError) as exc:
             error = f"{type(exc).__name__}: {exc}"[:EXCERPT]
         latency_ms = int((time.monotonic() - started) * 1000)
-        return self._record(delivery, endpoint, status_code, latency_ms, error, excerpt)
+        return self._record(delivery, status_code, latency_ms, error, excerpt)
 
-    @transaction.atomic
+    def _post(self, url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
+        """POST to the address that was checked: the URL is parsed once and its host
+        resolved once; the connection goes to that IP, with the name in the Host header and,
+        for https, in SNI and the certificate check."""
+        target = parse_target(url)
+        addresses = resolve(target, allow_private=self.settings.allow_private_urls)
+        tls = {"server_hostname": target.host, "assert_hostname": target.host}
+        for i, address in enumerate(addresses):
+            pool = self.http.connection_from_host(
+                str(address),
+                target.port,
+                target.scheme,
+                pool_kwargs=tls if target.scheme == "https" else None,
+            )
+            try:
+                response = pool.urlopen(
+                    "POST",
+                    target.path,
+                    body=body,
+                    headers={**headers, "host": target.host_header},
+                    timeout=urllib3.Timeout(total=self.settings.timeout_seconds),
+                    retries=False,
+                    redirect=False,
+                    assert_same_host=False,
+                    preload_content=False,
+                )
+            except urllib3.exceptions.NewConnectionError:
+                if i == len(addresses) - 1:
+                    raise
+                continue  # the next checked address of the same name
+            try:
+                excerpt = response.read(EXCERPT, decode_content=True).decode("utf-8", "replace")
+            finally:
+                response.release_conn()
+            return response.status, excerpt
+        raise AssertionError("resolve() returns at least one address")
+
     def _record(
         self,
         delivery: WebhookDelivery,
-        endpoint: WebhookEndpoint,
         status_code: int | None,
         latency_ms: int,
         error: str,
         excerpt: str,
-    ) -> WebhookAttempt:
+    ) -> WebhookAttempt | None:
+        """Log the attempt and schedule what follows, unless the delivery was deleted while
+        it was being sent (its endpoint deleted): then there is nothing to record. Locks are
+        taken in the order ``delete_endpoint`` takes them (endpoint, then delivery)."""
         now = self.now()
-        attempt = WebhookAttempt.objects.create(
-            delivery=delivery,
-            attempted_at=now,
-            status_code=status_code,
-            latency_ms=latency_ms,
-            error=error,
-            response_excerpt=excerpt[:EXCERPT],
-        )
-        metrics.WEBHOOK_LATENCY.observe(latency_ms / 1000)
-        if attempt.succeeded:
-            metrics.WEBHOOK_DELIVERIES.labels("delivered").inc()
-            delivery.state = WebhookDelivery.SUCCEEDED
-            delivery.delivered_at = now
-            delivery.next_attempt_at = None
-        elif delivery.schedule_step < len(self.settings.schedule):
-            metrics.WEBHOOK_DELIVERIES.labels("failed").inc()
-            wait = self.settings.schedule[delivery.schedule_step]
-            delivery.next_attempt_at = now + jittered(wait, self.settings.jitter)
-            delivery.schedule_step += 1
-        else:
-            metrics.WEBHOOK_DELIVERIES.labels("disabled").inc()
-            delivery.state = WebhookDelivery.FAILED
-            delivery.next_attempt_at = None
-            tries = delivery.attempts.count()
-            endpoint.disabled_at = now
-            endpoint.disabled_reason = (
-                f"Disabled after event {delivery.event_id} failed {tries} times; last: {error}. "
-                "Fix the receiver, then enable the endpoint and redeliver."
-            )[:500]
-            endpoint.save(update_fields=["disabled_at", "disabled_reason"])
-            log.warning("webhook endpoint %s disabled: %s", endpoint.pk, endpoint.disabled_reason)
-        delivery.save()
+        delivery_id = delivery.pk
+        succeeded = status_code is not None and 200 <= status_code < 300
+        may_disable = not succeeded and delivery.schedule_step >= len(self.settings.schedule)
+        with transaction.atomic():
+            # An attempt that may disable the endpoint locks it first.
+            if may_disable and not claim(WebhookEndpoint.objects.filter(pk=delivery.endpoint_id)):
+                return self._skip(delivery_id)
+            rows = WebhookDelivery.objects.filter(pk=delivery_id)
+            if not claim(rows):
+                return self._skip(delivery_id)
+            delivery = rows.select_related("endpoint").get()
+            attempt = WebhookAttempt.objects.create(
+                delivery=delivery,
+                attempted_at=now,
+                status_code=status_code,
+                latency_ms=latency_ms,
+                error=error,
+                response_excerpt=excerpt[:EXCERPT],
+            )
+            metrics.WEBHOOK_LATENCY.observe(latency_ms / 1000)
+            if attempt.succeeded:
+                metrics.WEBHOOK_DELIVERIES.labels("delivered").inc()
+                delivery.state = WebhookDelivery.SUCCEEDED
+                delivery.delivered_at = now
+                delivery.next_attempt_at = None
+            elif delivery.schedule_step < len(self.settings.schedule):
+                metrics.WEBHOOK_DELIVERIES.labels("failed").inc()
+                wait = self.settings.schedule[delivery.schedule_step]
+                delivery.next_attempt_at = now + jittered(wait, self.settings.jitter)
+                delivery.schedule_step += 1
+            else:
+                metrics.WEBHOOK_DELIVERIES.labels("disabled").inc()
+                delivery.state = WebhookDelivery.FAILED
+                delivery.next_attempt_at = None
+                self._disable(delivery.endpoint, delivery, error, now)
+            delivery.save(
+                update_fields=["state", "delivered_at", "next_attempt_at", "schedule_step"]
+            )
         return attempt
+
+    def _disable(
+        self, endpoint: WebhookEndpoint, delivery: WebhookDelivery, error: str, now: datetime
+    ) -> None:
+        tries = delivery.attempts.count()
+        endpoint.disabled_at = now
+        endpoint.disabled_reason = (
+            f"Disabled after event {delivery.event_id} failed {tries} times; last: {error}. "
+            "Fix the receiver, then enable the endpoint and redeliver."
+        )[:500]
+        endpoint.save(update_fields=["disabled_at", "disabled_reason"])
+        log.warning("webhook endpoint %s disabled: %s", endpoint.pk, endpoint.disabled_reason)
+
+    @staticmethod
+    def _skip(delivery_id: int) -> None:
+        log.info("webhook delivery %s was deleted (with its endpoint) meanwhile", delivery_id)
+        return None
 
 
 def redeliver(delivery: WebhookDelivery) -> None:

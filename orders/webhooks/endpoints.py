@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.db import transaction
 
 from orders.domain.errors import ValidationError
 from orders.domain.model import EventType
 from orders.domain.workflow import STATUSES
-from orders.models import Integrator, WebhookEndpoint
+from orders.models import Integrator, WebhookDelivery, WebhookEndpoint
 
 from . import signing
 from .dispatch import enable
+from .locking import claim
 from .targets import UnsafeTarget, check_url
 
 
@@ -71,3 +73,20 @@ def update_endpoint(endpoint: WebhookEndpoint, **changes) -> WebhookEndpoint:
     if changes.get("enabled") and not endpoint.enabled:
         enable(endpoint)
     return endpoint
+
+
+def delete_endpoint(endpoint: WebhookEndpoint) -> None:
+    """Delete the endpoint, its deliveries and their attempts, even while workers record new
+    deliveries for it and dispatchers log attempts (they skip what is gone).
+
+    The endpoint is locked before Django collects what to delete (``FOR UPDATE``: a new
+    delivery's foreign-key check waits for it, then fails), and so are its deliveries (a new
+    attempt waits, then fails); nothing can be added between the collecting and the deleting.
+    """
+    with transaction.atomic():
+        rows = WebhookEndpoint.objects.filter(pk=endpoint.pk)
+        if not claim(rows):
+            return  # deleted already
+        locked = rows.select_for_update().get()
+        list(WebhookDelivery.objects.select_for_update().filter(endpoint=locked).values("pk"))
+        locked.delete()

@@ -36,7 +36,6 @@ def headers(secret: str, message_id: str, timestamp: int, body: str) -> dict[str
         "webhook-id": message_id,
         "webhook-timestamp": str(timestamp),
         "webhook-signature": signature(secret, message_id, timestamp, body),
-        "content-type": "application/json",
     }
 
 
