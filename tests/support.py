@@ -250,7 +250,10 @@ def event_bodies(messages: list[dict]) -> list[dict]:
 class SlowDynamoProxy:
     """An HTTP proxy in front of the emulator that can hold DynamoDB requests until the test
     releases them: a worker pointed at it keeps a task in flight for exactly as long as the
-    test needs (to stop the worker mid-task). Other services pass straight through."""
+    test needs (to stop the worker mid-task). Other services pass straight through.
+    ``hold(only=...)`` holds just the requests a predicate picks (by ``X-Amz-Target`` and
+    body); :meth:`drop` ends held requests without sending them on, as when the process that
+    made them was killed before they left it."""
 
     def __init__(self, upstream: str):
         import http.client
@@ -259,6 +262,8 @@ class SlowDynamoProxy:
 
         self._gate = threading.Event()
         self._gate.set()
+        self._only: Callable[[str, bytes], bool] | None = None
+        self._dropping = False
         self.held = 0  # DynamoDB requests that have waited at the gate
         target = urlsplit(upstream)
         proxy = self
@@ -268,12 +273,17 @@ class SlowDynamoProxy:
 
             def do_POST(self) -> None:  # noqa: N802 - http.server's name
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                target_name = self.headers.get("X-Amz-Target", "")
                 if (
-                    self.headers.get("X-Amz-Target", "").startswith("DynamoDB_")
+                    target_name.startswith("DynamoDB_")
                     and not proxy._gate.is_set()
+                    and (proxy._only is None or proxy._only(target_name, body))
                 ):
                     proxy.held += 1
                     proxy._gate.wait(timeout=120)  # released by the test (or gives up)
+                    if proxy._dropping:
+                        self.close_connection = True  # never reaches DynamoDB
+                        return
                 connection = http.client.HTTPConnection(target.hostname, target.port, timeout=60)
                 headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
                 connection.request("POST", self.path, body=body, headers=headers)
@@ -298,9 +308,16 @@ class SlowDynamoProxy:
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         self.endpoint = f"http://127.0.0.1:{self._server.server_port}"
 
-    def hold(self) -> None:
-        """From now on, DynamoDB requests wait until :meth:`release`."""
+    def hold(self, only: Callable[[str, bytes], bool] | None = None) -> None:
+        """From now on, DynamoDB requests (those ``only(target, body)`` picks, if given) wait
+        until :meth:`release` or :meth:`drop`."""
+        self._only, self._dropping = only, False
         self._gate.clear()
+
+    def drop(self) -> None:
+        """End the held requests without forwarding them; later requests pass through."""
+        self._dropping = True
+        self._gate.set()
 
     def release(self) -> None:
         self._gate.set()

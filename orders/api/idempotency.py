@@ -28,16 +28,19 @@ def store() -> DynamoIdempotencyStore:
         aws.client("dynamodb"),
         settings.ORDERS_TABLE_NAME,
         ttl_seconds=settings.IDEMPOTENCY_TTL_SECONDS,
+        lease_seconds=settings.IDEMPOTENCY_LEASE_SECONDS,
     )
 
 
 def fingerprint(request: Request) -> str:
     """The request as far as idempotency cares: method, path and the JSON body's content
-    (so that whitespace or key order do not make it another request)."""
+    (so that whitespace or key order do not make it another request). Never raises: a body
+    that is not JSON we can canonicalize (malformed, nested too deep, huge numbers, lone
+    surrogates) counts as its raw bytes; the parser refuses it anyway."""
     raw = request.body
     try:
         canonical = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
-    except ValueError:
+    except (ValueError, RecursionError):
         canonical = raw
     digest = hashlib.sha256()
     for part in (request.method.encode(), request.path.encode(), canonical):
@@ -79,6 +82,8 @@ def idempotent(request: Request, view, handle: Callable[[], Response]) -> Respon
             f"{HEADER} {key!r} was already used with a different request.",
         )
     if claim.outcome == "in_progress":
+        # Also a request whose process died, until its claim's lease runs out (then a retry
+        # takes the claim over): IDEMPOTENCY_LEASE_SECONDS.
         conflict = problem(
             status.HTTP_409_CONFLICT,
             "idempotency-in-progress",
@@ -92,12 +97,14 @@ def idempotent(request: Request, view, handle: Callable[[], Response]) -> Respon
     except Exception as exc:
         response = exception_handler(exc, {"request": request, "view": view})
         if response is None:  # our failure, not the client's: let a retry run again
-            records.release(scope, key)
+            records.release(scope, key, claim.token)
             raise
     if response.status_code >= 500:
-        records.release(scope, key)
+        records.release(scope, key, claim.token)
         return response
     headers = {name: response[name] for name in REPLAYED_HEADERS if name in response}
     headers["Content-Type"] = response.content_type or "application/json"
-    records.complete(scope, key, StoredResponse(response.status_code, response.data, headers))
+    records.complete(
+        scope, key, claim.token, StoredResponse(response.status_code, response.data, headers)
+    )
     return response

@@ -4,13 +4,17 @@ The orders table's DynamoDB stream is the outbox. Each write stores the order to
 the event of that change (``last_event``); the stream keeps every write, in order per order,
 for 24 hours. The relay reads it shard by shard (a parent shard to its end before its
 children, as DynamoDB requires for per-item order), publishes the events ten per call, and
-checkpoints how far it got. A crash between publishing and checkpointing publishes a few
-events again, never loses one: delivery is at least once and consumers skip duplicates.
+checkpoints how far it got. A read (up to 1,000 records) is handled in chunks: each is
+published and added to the feed, and whenever ``checkpoint_events`` (100) events have been
+published since the last checkpoint, the position is saved before the next chunk goes out
+(quieter traffic is saved once a second). A crash or kill therefore publishes at most 100
+events again (consumers skip the duplicates), and never loses one.
 
-It also appends what it published to the integrators' event feeds (``repository.feed``).
+It also appends what it published to the integrators' event feeds (``repository.feed``),
+which keep each event once however often it is published.
 
-Run one relay per table (``python manage.py relay_events``). Two at once duplicate events,
-and their feed positions (each relay's clock) may interleave out of order.
+Run one relay per table (``python manage.py relay_events``). Two at once publish events
+twice, and their feed positions (each relay's clock) may interleave out of order.
 """
 
 from __future__ import annotations
@@ -61,6 +65,8 @@ class ShardState:
     position: str | None = None
     #: The position last written to the checkpoint store.
     saved: str | None = None
+    #: Events published since ``saved``: what a crash now would publish again.
+    unsaved: int = 0
     finished: bool = False
     iterator: str | None = None
     loaded: bool = False
@@ -93,6 +99,7 @@ class EventRelay:
         batch_limit: int = 1000,
         refresh_seconds: float = 30.0,
         checkpoint_seconds: float = 1.0,
+        checkpoint_events: int = 100,
         feed: Feed | None = None,
         projections: Sequence[Feed] = (),
         home_region: str = "",
@@ -113,6 +120,9 @@ class EventRelay:
         # Checkpointing after every read would cost a write per batch; a crash replays at most
         # this many seconds of events (consumers skip the duplicates).
         self._checkpoint_seconds = checkpoint_seconds
+        # ... and within a large read, one write per this many events: a restart publishes
+        # at most this many again, at one checkpoint write per chunk.
+        self._checkpoint_events = max(1, checkpoint_events)
         # What else each published batch is added to: the event feed, throughput counts.
         self._projections = [p for p in (feed, *projections) if p is not None]
         # With a DynamoDB global table the stream also carries writes replicated from other
@@ -139,7 +149,7 @@ class EventRelay:
             try:
                 result = self.poll()
                 failures = 0
-            except Exception as exc:  # noqa: BLE001 - keep relaying; nothing was checkpointed
+            except Exception as exc:  # noqa: BLE001 - keep relaying from the last chunk done
                 failures += 1
                 delay = min(30.0, 0.5 * 2 ** min(failures, 6))
                 log.warning("event relay failed (%s), retrying in %.1fs: %s", failures, delay, exc)
@@ -156,14 +166,14 @@ class EventRelay:
         """Record every shard's position that has moved since it was last recorded."""
         for shard in self._shards.values():
             if shard.position != shard.saved and shard.loaded and self.owns(shard.shard_id):
-                self._checkpoints.save(
-                    self.stream,
-                    shard.shard_id,
-                    sequence_number=shard.position,
-                    finished=shard.finished,
-                )
-                shard.saved = shard.position
+                self._save(shard)
         self._next_checkpoint = monotonic() + self._checkpoint_seconds
+
+    def _save(self, shard: ShardState) -> None:
+        self._checkpoints.save(
+            self.stream, shard.shard_id, sequence_number=shard.position, finished=shard.finished
+        )
+        shard.saved, shard.unsaved = shard.position, 0
 
     def poll(self) -> PollResult:
         """One pass over every shard that may be read now."""
@@ -270,44 +280,53 @@ class EventRelay:
                 return 0, 0  # read too often: the pause before the next pass is enough
             raise
         records = response.get("Records", [])
-        messages, others, last = self._messages(records)
-        if messages:
-            try:
-                self._publisher.publish(messages)
-                for projection in self._projections:
-                    projection.append(messages)
-            except Exception:
-                shard.iterator = None  # read these records again next time
-                raise
-            for message in messages:
-                metrics.EVENTS_PUBLISHED.labels(
-                    message.attributes.get("event_type", ""), message.attributes.get("status", "")
-                ).inc()
         metrics.OUTBOX_BATCH.observe(len(records))
+        published = 0
+        start = 0
+        while start < len(records):
+            room = max(1, self._checkpoint_events - shard.unsaved)
+            messages, others, last, start = self._messages(records, start, room)
+            if messages:
+                try:
+                    self._publisher.publish(messages)
+                    for projection in self._projections:
+                        projection.append(messages)
+                except Exception:
+                    shard.iterator = None  # read again from the last chunk done
+                    raise
+                for message in messages:
+                    metrics.EVENTS_PUBLISHED.labels(
+                        message.attributes.get("event_type", ""),
+                        message.attributes.get("status", ""),
+                    ).inc()
+                published += len(messages)
+            if last and (messages or others):
+                # A chunk of nothing but our own checkpoint writes leaves the position alone,
+                # so that saving a checkpoint never calls for another one.
+                shard.position = last
+                shard.unsaved += len(messages)
+            if shard.unsaved >= self._checkpoint_events:
+                self._save(shard)  # before publishing on: a restart repeats one chunk at most
         shard.lag = _lag_seconds(records)
-        if last and (messages or others):
-            # A batch of nothing but our own checkpoint writes leaves the position alone, so
-            # that saving a checkpoint never calls for another one.
-            shard.position = last
         next_iterator = response.get("NextShardIterator")
         if next_iterator is None:
             shard.finished = True
-            self._checkpoints.save(
-                self.stream, shard.shard_id, sequence_number=shard.position, finished=True
-            )
-            shard.saved = shard.position
+            self._save(shard)
             self._next_refresh = 0.0  # its children can be read now
         shard.iterator = next_iterator
-        return len(records), len(messages)
+        return len(records), published
 
     def _messages(
-        self, records: list[dict[str, Any]]
-    ) -> tuple[list[EventMessage], int, str | None]:
-        """The events to publish, how many other records of the table there were (the
-        relay's own checkpoint writes are not counted), and the last sequence number."""
+        self, records: list[dict[str, Any]], start: int, most: int
+    ) -> tuple[list[EventMessage], int, str | None, int]:
+        """From ``records[start:]``, up to ``most`` events to publish, how many other records
+        of the table came with them (the relay's own checkpoint writes are not counted), the
+        last sequence number looked at, and where the next chunk starts."""
         messages, others, last = [], 0, None
-        for record in records:
-            change = record["dynamodb"]
+        index = start
+        while index < len(records) and len(messages) < most:
+            change = records[index]["dynamodb"]
+            index += 1
             last = change["SequenceNumber"]
             key = change.get("Keys", {}).get("pk", {}).get("S", "")
             if self._skip_prefix and key.startswith(self._skip_prefix):
@@ -324,7 +343,7 @@ class EventRelay:
                 messages.append(new)
             else:
                 others += 1
-        return messages, others, last
+        return messages, others, last, index
 
 
 def _lag_seconds(records: list[dict[str, Any]]) -> float:

@@ -6,6 +6,14 @@ event relay appends each batch it publishes: items ``FEED#<integrator>`` / ``<po
 where the position is the relay's clock when it wrote the batch, strictly increasing. A
 reader only gets items older than a short settling time, so that a batch still being written
 can never be skipped by a cursor that moved past part of it.
+
+Each event is in the feed once, although the relay publishes at least once (a restart
+repeats the chunk in flight, a relay may replay its stream from the start): every appended
+event also gets a marker item ``FEEDEVENT#<event id>`` (same expiry as the feed item), and
+the relay looks the markers up (``BatchGetItem``) before appending, skipping events already
+there. The marker is written only after its feed item, so a crash in between can at worst
+let an event in twice, never drop it; a page drops an event id it already holds, for that
+case and for two relays appending the same event at the same moment.
 """
 
 from __future__ import annotations
@@ -13,9 +21,9 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from orders.events.contract import EventMessage
 
@@ -23,8 +31,13 @@ from .base import clamp_page_size
 from .cursor import decode_cursor, encode_cursor
 
 PREFIX = "FEED#"
+MARKER_PREFIX = "FEEDEVENT#"
+MARKER_SK = "FEEDEVENT"
 #: Items written in one BatchWriteItem call.
 WRITE_BATCH = 25
+#: Keys read in one BatchGetItem call.
+READ_BATCH = 100
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -59,34 +72,68 @@ class DynamoFeed:
             return self._last
 
     def append(self, messages: Sequence[EventMessage]) -> None:
-        """Add the events, in order. Called by the one relay, batch after batch. Positions
-        are taken right before each write, so that a reader's settling time only has to
-        cover one call."""
+        """Add the events not in the feed yet, in order. Called by the relay, chunk after
+        chunk. Positions are taken right before each write, so that a reader's settling time
+        only has to cover one call."""
         expires = str(int(time.time()) + self._retention)
-        for start in range(0, len(messages), WRITE_BATCH):
-            request = {
-                self._table: [
-                    {
-                        "PutRequest": {
-                            "Item": {
-                                "pk": {"S": PREFIX + message.integrator},
-                                "sk": {"S": f"{self._position():020d}"},
-                                "event_id": {"S": message.event_id},
-                                "body": {"S": message.body},
-                                "expires_at": {"N": expires},
-                            }
-                        }
-                    }
-                    for message in messages[start : start + WRITE_BATCH]
-                ]
-            }
+        fresh = self._not_appended(messages)
+        for start in range(0, len(fresh), WRITE_BATCH):
+            chunk = fresh[start : start + WRITE_BATCH]
+            positions = [f"{self._position():020d}" for _ in chunk]
+            self._write(
+                {
+                    "pk": {"S": PREFIX + message.integrator},
+                    "sk": {"S": position},
+                    "event_id": {"S": message.event_id},
+                    "body": {"S": message.body},
+                    "expires_at": {"N": expires},
+                }
+                for message, position in zip(chunk, positions, strict=True)
+            )
+            # Only once the feed items are stored: a crash before this lets an event in
+            # twice (the next append does not find its marker) rather than never.
+            self._write(
+                {
+                    **self._marker_key(message.event_id),
+                    "integrator": {"S": message.integrator},
+                    "position": {"S": position},
+                    "expires_at": {"N": expires},
+                }
+                for message, position in zip(chunk, positions, strict=True)
+            )
+
+    @staticmethod
+    def _marker_key(event_id: str) -> dict[str, Any]:
+        return {"pk": {"S": MARKER_PREFIX + event_id}, "sk": {"S": MARKER_SK}}
+
+    def _not_appended(self, messages: Sequence[EventMessage]) -> list[EventMessage]:
+        """The messages whose event is not in the feed yet (nor earlier in ``messages``)."""
+        unique = _first_of_each(messages, lambda m: m.event_id)
+        found: set[str] = set()
+        for start in range(0, len(unique), READ_BATCH):
+            keys = [self._marker_key(m.event_id) for m in unique[start : start + READ_BATCH]]
+            request = {self._table: {"Keys": keys, "ConsistentRead": True}}
             delay = 0.05
             while request:
-                response = self._client.batch_write_item(RequestItems=request)
-                request = response.get("UnprocessedItems") or None
+                response = self._client.batch_get_item(RequestItems=request)
+                for item in response.get("Responses", {}).get(self._table, []):
+                    found.add(item["pk"]["S"].removeprefix(MARKER_PREFIX))
+                request = response.get("UnprocessedKeys") or None
                 if request:
-                    time.sleep(delay)  # throttled: back off before writing the rest
+                    time.sleep(delay)  # throttled: back off before reading the rest
                     delay = min(delay * 2, 1.0)
+        return [m for m in unique if m.event_id not in found]
+
+    def _write(self, items: Iterable[dict[str, Any]]) -> None:
+        """One BatchWriteItem of at most WRITE_BATCH puts, resubmitting what was left."""
+        request = {self._table: [{"PutRequest": {"Item": item}} for item in items]}
+        delay = 0.05
+        while request:
+            response = self._client.batch_write_item(RequestItems=request)
+            request = response.get("UnprocessedItems") or None
+            if request:
+                time.sleep(delay)  # throttled: back off before writing the rest
+                delay = min(delay * 2, 1.0)
 
     def page(self, integrator: str, *, after: str | None, limit: int) -> FeedPage:
         scope = f"{self._table}/feed/{integrator}"
@@ -113,7 +160,20 @@ class DynamoFeed:
         last_read = response.get("LastEvaluatedKey") or (items[-1] if items else None)
         if last_read:
             position = last_read["sk"]["S"]
+        # Each event once, should two relays have appended it at the same moment.
+        unique = _first_of_each(items, lambda i: i["event_id"]["S"])
         return FeedPage(
-            events=[json.loads(i["body"]["S"]) for i in items],
+            events=[json.loads(i["body"]["S"]) for i in unique],
             cursor=encode_cursor({"p": position}, scope=scope, secret=self._secret),
         )
+
+
+def _first_of_each(things: Iterable[T], event_id: Callable[[T], str]) -> list[T]:
+    """``things`` in their order, without a second one with the same event id."""
+    seen: set[str] = set()
+    unique = []
+    for thing in things:
+        if event_id(thing) not in seen:
+            seen.add(event_id(thing))
+            unique.append(thing)
+    return unique

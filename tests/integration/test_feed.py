@@ -95,3 +95,84 @@ def test_events_wait_for_the_settling_time(aws, relay, integrator, settings):
     assert api.get("/v1/events").json()["results"] == []
     settings.EVENT_FEED_SETTLE_SECONDS = 0
     assert len(api.get("/v1/events").json()["results"]) == 1
+
+
+def test_events_appended_twice_are_in_the_feed_once(aws, integrator):
+    """A crash between publishing and checkpointing, or a retried batch, appends again."""
+    from orders import container
+    from orders.domain.model import Actor
+    from tests.integration.factories import moved, new_order
+
+    order, _, created = new_order(integrator=integrator.slug)
+    _, _, cancelled = moved(order, "cancelled", actor=Actor.integrator(integrator.slug))
+    feed = container.event_feed()
+    feed.append([created, cancelled])
+    feed.append([created, cancelled])  # the same batch again
+    feed.append([cancelled])
+
+    events, _ = read_all(client_for(integrator), limit=1)
+
+    assert [e["id"] for e in events] == [created.event_id, cancelled.event_id]
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.published: list[str] = []
+
+    def publish(self, messages) -> None:
+        self.published.extend(m.event_id for m in messages)
+
+
+def test_a_relay_replaying_the_stream_from_the_start_adds_no_event_twice(aws, db, settings):
+    """Two relays from TRIM_HORIZON, one after the other (a lost checkpoint, a second relay):
+    every event is published twice, and is in the feed once."""
+    from orders import container
+    from orders.events.relay import MemoryCheckpoints
+
+    settings.ORDERS_TABLE_NAME = aws.fresh_table("feedreplay")  # a stream of this test only
+    acme = make_integrator("Replay")
+    api = client_for(acme)
+    first = create(api, external_reference="REPLAY-1")
+    create(api, external_reference="REPLAY-2")
+    cancel(api, first["id"])
+
+    published = []
+    for _ in range(2):
+        relay = container.event_relay(checkpoints=MemoryCheckpoints())
+        relay._publisher = recorder = Recorder()
+        for _ in range(20):
+            if not relay.poll().records:
+                break
+        published.append(recorder.published)
+
+    assert len(published[0]) == 3 and sorted(published[1]) == sorted(published[0])
+    events, _ = read_all(api)
+    assert [e["id"] for e in events] == published[0]
+
+
+def test_two_relays_appending_the_same_event_at_once_still_show_it_once(aws, integrator):
+    """Both looked for its marker before either wrote it: a page drops the second copy."""
+    from orders import container
+    from tests.integration.factories import new_order
+
+    _, _, created = new_order(integrator=integrator.slug)
+    _, _, other = new_order(integrator=integrator.slug)
+    first, second = container.event_feed(), container.event_feed()
+    looked_up = first._not_appended([created]), second._not_appended([created])
+    assert looked_up == ([created], [created])  # neither found it
+    first.append([created, other, created])  # a repeat within one append is dropped too
+    second._write(  # what the second relay's append then writes
+        [
+            {
+                "pk": {"S": f"FEED#{integrator.slug}"},
+                "sk": {"S": f"{second._position():020d}"},
+                "event_id": {"S": created.event_id},
+                "body": {"S": created.body},
+                "expires_at": {"N": "9999999999"},
+            }
+        ]
+    )
+
+    events, _ = read_all(client_for(integrator), limit=10)
+
+    assert [e["id"] for e in events] == [created.event_id, other.event_id]

@@ -29,7 +29,7 @@ class AllTeams:
 
 
 class Silent:
-    def notify(self, event):
+    def notify(self, event, *, integrator):
         return 0
 
 
@@ -150,3 +150,55 @@ def test_relay_groups_share_the_real_stream_and_publish_each_event_once(aws, ser
     assert sum(published) == 3  # the emulator's stream has few shards: whichever owns them
     assert sorted(subjects(aws, "received")) == sorted(order.id for order in created)
     assert [relay.poll().published for relay in relays] == [0, 0]
+
+
+class PublishesThenDies:
+    """Publishes ten at a time like SNS's PublishBatch; the process dies after ``survive``."""
+
+    def __init__(self, survive: int | None = None) -> None:
+        self.survive = survive
+        self.published: list[str] = []
+
+    def publish(self, messages) -> None:
+        for start in range(0, len(messages), 10):
+            if self.survive is not None and len(self.published) >= self.survive:
+                raise SystemExit("relay killed")
+            self.published.extend(m.event_id for m in messages[start : start + 10])
+
+
+def test_a_relay_killed_part_way_through_a_read_republishes_at_most_one_chunk(aws):
+    """Against the emulator's stream and checkpoints kept in the table, as after a restart."""
+    from orders.events.relay import EventRelay
+    from orders.repository.dynamodb import DynamoOrderRepository
+    from tests.integration.factories import new_order
+
+    table = aws.fresh_table("relaykill")
+    orders = DynamoOrderRepository(aws.dynamodb, table, cursor_secret=b"s")
+    events = []
+    for _ in range(250):
+        order, _, message = new_order()
+        orders.add(order, message)
+        events.append(message.event_id)
+    streams = boto3.client("dynamodbstreams", endpoint_url=aws.endpoint, region_name="us-east-1")
+    arn = aws.dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    checkpoints = DynamoCheckpoints(aws.dynamodb, table)
+
+    def relay(publisher) -> EventRelay:
+        return EventRelay(
+            streams=streams,
+            stream_arn=lambda: arn,
+            publisher=publisher,
+            checkpoints=checkpoints,
+            decode=event_from_image,
+            skip_key_prefix=RELAY_PREFIX,
+        )
+
+    killed = PublishesThenDies(survive=150)
+    with pytest.raises(SystemExit):
+        relay(killed).poll()
+    restarted = PublishesThenDies()
+    relay(restarted).poll()
+
+    assert set(killed.published) | set(restarted.published) == set(events)
+    republished = len(killed.published) + len(restarted.published) - len(events)
+    assert republished <= 100, f"{republished} events published twice"

@@ -378,3 +378,53 @@ def test_published_events_are_appended_to_the_feed_and_unpublished_ones_are_not(
     assert feed.appended == []
     relay.poll()
     assert feed.appended == ["e1"] == publisher.published
+
+
+class KilledPartWay(FakePublisher):
+    """Publishes ten at a time, as SNS's PublishBatch does, and dies after ``survive``."""
+
+    def __init__(self, survive: int) -> None:
+        super().__init__()
+        self.survive = survive
+
+    def publish(self, messages) -> None:
+        for start in range(0, len(messages), 10):
+            if len(self.published) >= self.survive:
+                raise SystemExit("relay killed")
+            self.published.extend(m.event_id for m in messages[start : start + 10])
+
+
+def test_a_relay_killed_part_way_through_a_large_batch_republishes_at_most_one_chunk(streams):
+    events = [f"e{n}" for n in range(1000)]
+    for n, event in enumerate(events):
+        streams.write("s1", f"o{n}", new=event)
+    checkpoints = MemoryCheckpoints()  # shared by both processes: the orders table
+    killed = KilledPartWay(survive=450)
+    relay = relay_for(streams, killed, checkpoints, checkpoint_seconds=3600)
+    with pytest.raises(SystemExit):
+        relay.poll()  # one read of all 1,000 records; killed after publishing 450
+
+    restarted = FakePublisher()
+    relay_for(streams, restarted, checkpoints, checkpoint_seconds=3600).poll()
+
+    assert set(killed.published) | set(restarted.published) == set(events)  # none lost
+    republished = len(killed.published) + len(restarted.published) - len(events)
+    assert republished <= 100, f"{republished} events published twice"
+
+
+def test_checkpoints_cost_one_write_per_chunk_of_events(streams):
+    class CountingCheckpoints(MemoryCheckpoints):
+        writes = 0
+
+        def save(self, *args, **kwargs):
+            self.writes += 1
+            super().save(*args, **kwargs)
+
+    for n in range(1000):
+        streams.write("s1", f"o{n}", new=f"e{n}")
+    checkpoints = CountingCheckpoints()
+    relay_for(streams, FakePublisher(), checkpoints, checkpoint_seconds=3600).poll()
+    assert checkpoints.writes == 10
+    assert checkpoints.saved[(ARN.split(":table/")[-1], "s1")][0] == streams.shards["s1"][
+        "records"
+    ][-1]["dynamodb"]["SequenceNumber"]
