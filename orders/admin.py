@@ -4,14 +4,22 @@ A new key is shown once, in the message after the action that issued it; only it
 a hash are kept.
 """
 
+import logging
+
 from django import forms
 from django.contrib import admin, messages
+from django.db import transaction
 from django.utils.html import format_html
 
 from orders import integrators
 from orders.domain.errors import ValidationError as DomainValidationError
 from orders.webhooks.dispatch import enable, redeliver
-from orders.webhooks.endpoints import check_fields, create_endpoint, update_endpoint
+from orders.webhooks.endpoints import (
+    check_fields,
+    create_endpoint,
+    delete_endpoint,
+    update_endpoint,
+)
 
 from .models import (
     ApiKey,
@@ -22,12 +30,45 @@ from .models import (
     WebhookEndpoint,
 )
 
+logger = logging.getLogger(__name__)
+
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
     list_display = ("code", "name", "categories", "capacity", "active")
     list_filter = ("active",)
     search_fields = ("code", "name")
+
+    def save_model(self, request, obj: Team, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        if obj.active:
+            # Added, raised, activated or given a category: orders waiting for a team of its
+            # categories may fit now. Once committed, so the assignment sees the new team.
+            categories = list(obj.categories)
+            transaction.on_commit(lambda: assign_waiting(request, categories))
+
+
+def assign_waiting(request, categories: list[str]) -> None:
+    """Give the capacity a team change added to the orders that have waited longest."""
+    from orders.container import order_service
+
+    try:
+        assigned = order_service().assign_waiting(categories=categories)
+    except Exception as exc:  # noqa: BLE001 - the team is saved; the periodic pass follows
+        logger.warning("could not assign waiting orders after a team change", exc_info=True)
+        messages.warning(
+            request,
+            f"Waiting orders could not be assigned now ({type(exc).__name__}); the accepted "
+            "worker's periodic pass will assign them.",
+        )
+        return
+    if assigned:
+        messages.success(
+            request,
+            f"Assigned {len(assigned)} waiting order(s): "
+            + ", ".join(f"{o.id[:8]} to {o.assigned_team}" for o in assigned[:10])
+            + ("…" if len(assigned) > 10 else ""),
+        )
 
 
 class ApiKeyInline(admin.TabularInline):
@@ -146,6 +187,15 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     @admin.display(boolean=True)
     def enabled(self, obj: WebhookEndpoint) -> bool:
         return obj.enabled
+
+    # Through the same code as the API's DELETE, which locks out deliveries being recorded
+    # meanwhile (a plain cascade can fail on a row added between collecting and deleting).
+    def delete_model(self, request, obj: WebhookEndpoint) -> None:
+        delete_endpoint(obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for endpoint in queryset:
+            delete_endpoint(endpoint)
 
     def save_model(self, request, obj, form, change) -> None:
         # Through the same code as the API: a fresh secret, shown once.

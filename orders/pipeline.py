@@ -13,10 +13,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from orders import aws
-from orders.domain.workflow import STATUSES
+from orders.domain.model import Order
+from orders.domain.workflow import STATUSES, Status
 from orders.resources import Resources, from_settings
 
 PEEK_BATCHES = 10
+#: Waiting orders the pipeline page lists.
+BACKLOG_SHOWN = 20
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,14 @@ class StatusHealth:
     oldest_dead_letter: timedelta | None = None
     #: Age of the queue's oldest message, from CloudWatch (None: no datapoint, e.g. emulator).
     oldest_message: timedelta | None = None
+    #: For ``accepted`` only: the orders waiting for a team, oldest first (at most
+    #: BACKLOG_SHOWN). They wait there when every team of their category is full.
+    backlog: tuple[Order, ...] | None = None
+
+    @property
+    def backlog_more(self) -> bool:
+        """More orders wait than the page lists."""
+        return self.backlog is not None and self.orders > len(self.backlog)
 
 
 @dataclass(frozen=True)
@@ -113,6 +124,11 @@ class Pipeline:
                     oldest_waiting=now - oldest.status_changed_at if oldest else None,
                     oldest_dead_letter=now - min(sent) if sent else None,
                     oldest_message=self.oldest_message_age(self.resources.queue_name(status)),
+                    backlog=(
+                        tuple(self.service.backlog(limit=BACKLOG_SHOWN))
+                        if status is Status.ACCEPTED
+                        else None
+                    ),
                 )
             )
         return rows

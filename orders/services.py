@@ -4,7 +4,7 @@ the status workers all call these, so the business rules apply the same way ever
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -20,7 +20,7 @@ from orders.domain.errors import (
 from orders.domain.model import Actor, Order, OrderEvent, new_order_id, reference_order_id
 from orders.domain.rules import OrderInput, TeamCandidate
 from orders.domain.workflow import STATUSES, Status
-from orders.events.contract import ReceivedEvent, to_message
+from orders.events.contract import ReceivedEvent, check_against_order, to_message
 from orders.repository.base import OrderFilter, OrderRepository, Page, TeamLoads
 from portal import log_context, metrics
 
@@ -45,12 +45,16 @@ class TeamDirectory(Protocol):
 
 
 class Notifier(Protocol):
-    def notify(self, event: ReceivedEvent) -> int:
-        """Tell whoever subscribed about this event (idempotent per event)."""
+    def notify(self, event: ReceivedEvent, *, integrator: str) -> int:
+        """Tell ``integrator``'s subscribers about this event (idempotent per event). The
+        integrator is the stored order's, never the one the event body names."""
 
 
-class NoTeamAvailable(Exception):
-    """Every team serving the category is full: a transient condition, retried later."""
+#: Who schedules a waiting order when capacity is freed or added (the workflow lets only the
+#: system schedule).
+BACKLOG_ACTOR = Actor.system("backlog")
+#: Waiting orders one assignment pass reads (oldest first); the periodic sweep takes the rest.
+BACKLOG_BATCH = 50
 
 
 def require_version(order: Order, expected_version: int) -> None:
@@ -290,24 +294,101 @@ class OrderService:
             return None
         return moved
 
+    def verified_order(self, event: ReceivedEvent) -> Order:
+        """The stored order ``event`` is about, once it is sure the order committed this very
+        event (:class:`OrderNotFound`, or :class:`EventMismatch` for a forged or altered one).
+        Workers act, and notify, on the stored order, never on what a body claims."""
+        order = self.orders.get(event.order_id)
+        check_against_order(event, order)
+        return order
+
     def schedule(self, *, order_id: str, version: int, actor: Actor) -> Order | None:
-        """Accepted: assign the least loaded team serving the category, then schedule."""
+        """Accepted: assign the least loaded team serving the category, then schedule.
+
+        Returns the scheduled order; the order unchanged when every team is full (it waits
+        in ``accepted``, the backlog, until capacity is freed or added: see
+        :meth:`assign_waiting`); ``None`` for a stale or duplicate event. Waiting orders of
+        the same category that are older go first, so a new order never takes a slot from
+        one that has waited longer."""
         order = self.current(order_id, status=Status.ACCEPTED, version=version)
         if order is None:
             return None
+        for older in self.orders.oldest_first(
+            Status.ACCEPTED, limit=BACKLOG_BATCH, categories={order.category}, before=order
+        ):
+            placed = self._schedule_waiting(older.id, actor)
+            if placed is not None and placed.status is Status.ACCEPTED:
+                return self._waits(order)
+        placed = self._try_schedule(order, actor)
+        if placed is not None and placed.status is Status.ACCEPTED:
+            return self._waits(order)
+        return placed
+
+    def backlog(
+        self, *, limit: int = BACKLOG_BATCH, categories: Collection[str] = ()
+    ) -> list[Order]:
+        """Orders waiting for a team (in ``accepted``), oldest first, at most ``limit``."""
+        return self.orders.oldest_first(Status.ACCEPTED, limit=limit, categories=categories)
+
+    def assign_waiting(
+        self,
+        *,
+        categories: Collection[str] = (),
+        actor: Actor = BACKLOG_ACTOR,
+        limit: int = BACKLOG_BATCH,
+    ) -> list[Order]:
+        """Schedule waiting orders, oldest first, while their category has room: after
+        capacity was freed (an order completed or cancelled) or added (a team raised, added,
+        activated or given a category), and periodically as a safety net. Safe with any
+        number of callers at once: team slots are conditional reservations and each move is
+        conditional on status and version. Returns the orders it scheduled."""
+        assigned: list[Order] = []
+        full: set[str] = set()
+        for waiting in self.backlog(limit=limit, categories=categories):
+            if waiting.category in full:
+                continue
+            placed = self._schedule_waiting(waiting.id, actor)
+            if placed is None:
+                continue
+            if placed.status is Status.ACCEPTED:
+                full.add(waiting.category)
+                if categories and full >= set(categories):
+                    break
+                continue
+            assigned.append(placed)
+        if assigned:
+            log.info("assigned %d waiting order(s) to teams", len(assigned))
+        return assigned
+
+    def _schedule_waiting(self, order_id: str, actor: Actor) -> Order | None:
+        # Listings come from an index (eventually consistent, no history): read it again.
+        order = self.orders.get(order_id)
+        if order.status is not Status.ACCEPTED:
+            return None
+        return self._try_schedule(order, actor)
+
+    def _waits(self, order: Order) -> Order:
+        log.info("order %s waits for a team: every %r team is full", order.id, order.category)
+        return order
+
+    def _try_schedule(self, order: Order, actor: Actor) -> Order | None:
+        """The scheduled order; ``order`` itself if no team has room; ``None`` if it moved
+        meanwhile."""
         team = self._reserve_team(order)
+        if team is None:
+            return order
         try:
             moved, _ = self._move(order, Status.SCHEDULED, actor=actor, team=team)
         except ConcurrencyConflict as exc:
             # Moved meanwhile. If a duplicate of this event won the race, the order now holds
             # this very team and keeps it; otherwise (cancelled, say) give the capacity back.
-            if self.orders.get(order_id).assigned_team != team:
+            if self.orders.get(order.id).assigned_team != team:
                 self.loads.release(team, order.id)
-            log.info("order %s moved while being scheduled: %s", order_id, exc)
+            log.info("order %s moved while being scheduled: %s", order.id, exc)
             return None
         return moved
 
-    def _reserve_team(self, order: Order) -> str:
+    def _reserve_team(self, order: Order) -> str | None:
         teams = {t.code: t for t in self.teams.active_teams(order.category)}
         holdings = self.loads.holdings(teams)
         for code, held in holdings.items():
@@ -320,23 +401,26 @@ class OrderService:
         for candidate in rules.rank_teams(candidates):
             if self.loads.reserve(candidate.id, order.id, capacity=candidate.capacity):
                 return candidate.id
-        raise NoTeamAvailable(f"no {order.category!r} team has capacity for order {order.id}")
+        return None
 
-    def release_team(self, order: Order) -> None:
-        """Cancelled or completed: free the capacity the order held (idempotent)."""
+    def release_team(self, order: Order) -> list[Order]:
+        """Cancelled or completed: free the capacity the order held (idempotent), then give
+        it to the orders of the category that have waited longest. Returns those."""
         codes: Iterable[str] = self.teams.team_codes(order.category)
         if order.assigned_team:
             codes = {*codes, order.assigned_team}
         for code, held in self.loads.holdings(codes).items():
             if order.id in held:
                 self.loads.release(code, order.id)
+        return self.assign_waiting(categories={order.category})
 
-    def notify(self, event: ReceivedEvent) -> int:
-        return self.notifier.notify(event)
+    def notify(self, event: ReceivedEvent, order: Order) -> int:
+        """Tell the stored ``order``'s integrator (see :meth:`verified_order`)."""
+        return self.notifier.notify(event, integrator=order.integrator)
 
 
 __all__ = [
-    "NoTeamAvailable",
+    "BACKLOG_ACTOR",
     "OrderAlreadyExists",
     "OrderInput",
     "OrderService",

@@ -1,47 +1,51 @@
 """What each status's worker does: one handler per status in the workflow table.
 
-A handler receives an event that has been checked to be well formed, and calls the services.
-It must be idempotent: the same event may be delivered more than once, and an event may
-arrive after the order has moved on; ``OrderService.current`` tells those apart. After the
-handler, the task notifies subscribers (webhooks), once per event whatever happens.
+A handler receives an event that has been checked to be well formed and to be one the stored
+order committed, with that stored order, and calls the services. It must be idempotent: the
+same event may be delivered more than once, and an event may arrive after the order has moved
+on; ``OrderService.current`` tells those apart. After the handler, the task notifies the
+stored order's integrator (webhooks), once per event whatever happens.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from orders.domain.model import Actor
+from orders.domain.model import Actor, Order
 from orders.domain.workflow import Status
 from orders.events.contract import ReceivedEvent
 from orders.services import OrderService
 
-Handler = Callable[[OrderService, ReceivedEvent], None]
+Handler = Callable[[OrderService, ReceivedEvent, Order], None]
 
 
 def worker_actor(status: str) -> Actor:
     return Actor.system(f"worker:{status}")
 
 
-def review_received(service: OrderService, event: ReceivedEvent) -> None:
+def review_received(service: OrderService, event: ReceivedEvent, order: Order) -> None:
     service.review(
         order_id=event.order_id, version=event.order_version, actor=worker_actor(event.status)
     )
 
 
-def schedule_accepted(service: OrderService, event: ReceivedEvent) -> None:
+def schedule_accepted(service: OrderService, event: ReceivedEvent, order: Order) -> None:
+    # With every team full the order waits in accepted and the event is done with: capacity
+    # freed or added assigns waiting orders, oldest first (OrderService.assign_waiting).
     service.schedule(
         order_id=event.order_id, version=event.order_version, actor=worker_actor(event.status)
     )
 
 
-def record_only(service: OrderService, event: ReceivedEvent) -> None:
+def record_only(service: OrderService, event: ReceivedEvent, order: Order) -> None:
     """Nothing to do beyond telling subscribers: the move itself recorded what happened
     (start time, resolution time, SLA met)."""
 
 
-def release_team(service: OrderService, event: ReceivedEvent) -> None:
+def release_team(service: OrderService, event: ReceivedEvent, order: Order) -> None:
     # Terminal statuses never go stale; the release is idempotent, so duplicates are harmless.
-    service.release_team(service.get_order(event.order_id))
+    # The freed slot goes to the category's longest-waiting order.
+    service.release_team(order)
 
 
 HANDLERS: Mapping[Status, Handler] = {

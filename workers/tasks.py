@@ -4,19 +4,21 @@ queue's task with the raw body; this module decides what happens to the message.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from typing import Any
 
 from celery.exceptions import Reject
-from celery.signals import worker_init, worker_ready
+from celery.signals import worker_init, worker_ready, worker_shutdown
 from django.conf import settings
 
 from orders.container import order_service
 from orders.domain.errors import OrderNotFound
 from orders.domain.workflow import Status
-from orders.events.contract import MalformedEvent, parse_event
+from orders.events.contract import EventMismatch, MalformedEvent, parse_event
 from portal import log_context, metrics
 from portal.celery import app
+from workers.backlog import BacklogSweeper, serves_accepted
 from workers.dead_letters import dead_letter
 from workers.handlers import HANDLERS
 from workers.transport import task_name
@@ -58,10 +60,15 @@ def _handle(status: str, body: str, delivery: dict[str, Any]) -> str:
             raise PermanentFailure(f"event for status {event.status!r} on the {status!r} queue")
         service = order_service()
         try:
-            HANDLERS[Status(status)](service, event)
+            # The stored order decides, never the body: whose it is, and that it committed
+            # this very event. Anything else is forged or altered and can never succeed.
+            order = service.verified_order(event)
+            HANDLERS[Status(status)](service, event, order)
         except OrderNotFound as exc:
             raise PermanentFailure(str(exc)) from None
-        service.notify(event)
+        except EventMismatch as exc:
+            raise PermanentFailure(f"event does not match the stored order: {exc}") from None
+        service.notify(event, order)
         return "handled"
     except PermanentFailure as exc:
         dead_letter(status, body, delivery, reason=str(exc), event_type=event_type)
@@ -117,3 +124,23 @@ def warm_up(**_: Any) -> None:
     from orders import aws
 
     aws.client("sqs")
+
+
+_sweepers: list[BacklogSweeper] = []
+
+
+@worker_ready.connect
+def start_backlog_sweeper(**_: Any) -> None:
+    """The accepted worker's safety net for orders waiting for a team (workers.backlog)."""
+    interval = settings.ORDERS_BACKLOG_SWEEP_SECONDS
+    if interval <= 0 or not serves_accepted(os.environ.get("ORDERS_WORKER_STATUS")):
+        return
+    _sweepers.append(
+        BacklogSweeper(lambda: order_service().assign_waiting(), interval=interval).start()
+    )
+
+
+@worker_shutdown.connect
+def stop_backlog_sweeper(**_: Any) -> None:
+    while _sweepers:
+        _sweepers.pop().stop()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from orders.domain.model import EventType, Order, OrderEvent
+from orders.domain.model import EventType, HistoryEntry, Order, OrderEvent
 from orders.domain.workflow import STATUSES
 
 SPEC_VERSION = "1.0"
@@ -26,6 +26,11 @@ KNOWN_TYPES = frozenset(t.value for t in EventType)
 
 class MalformedEvent(ValueError):
     """A message on a status queue that is not an order event we can act on."""
+
+
+class EventMismatch(ValueError):
+    """A well-formed event that the stored order contradicts: not one this order committed
+    (forged, or altered on the way). Workers dead-letter it and tell nobody."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,9 @@ class ReceivedEvent:
     data: dict[str, Any]
     #: The event exactly as delivered: what webhooks POST on.
     body: str = ""
+    #: Whose order the event says it is; workers trust the stored order's, after checking
+    #: that the two agree (:func:`check_against_order`).
+    integrator: str = ""
 
 
 def isoformat(value: datetime | None) -> str | None:
@@ -177,6 +185,10 @@ def parse_event(body: str | bytes) -> ReceivedEvent:
         raise MalformedEvent(f"data.order.status {status!r} is not a status")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise MalformedEvent("data.order.version must be a positive integer")
+    integrator = order.get("integrator")
+    if not isinstance(integrator, str) or not integrator:
+        raise MalformedEvent("data.order.integrator is missing")
+    _check_transition(data.get("transition"), status)
     return ReceivedEvent(
         id=event_id,
         type=doc["type"],
@@ -185,4 +197,68 @@ def parse_event(body: str | bytes) -> ReceivedEvent:
         order_version=version,
         data=data,
         body=body.decode() if isinstance(body, bytes) else body,
+        integrator=integrator,
     )
+
+
+def _check_transition(transition: Any, status: str) -> None:
+    if not isinstance(transition, dict):
+        raise MalformedEvent("data.transition is missing")
+    if transition.get("to") != status:
+        raise MalformedEvent("data.transition.to does not match data.order.status")
+    if "from" not in transition or not (
+        transition["from"] is None or transition["from"] in STATUSES
+    ):
+        raise MalformedEvent("data.transition.from must be a status or null")
+    actor = transition.get("actor")
+    if not (
+        isinstance(actor, dict)
+        and isinstance(actor.get("kind"), str)
+        and isinstance(actor.get("id"), str)
+    ):
+        raise MalformedEvent("data.transition.actor must have a kind and an id")
+
+
+def _event_type_of(entry: HistoryEntry) -> str:
+    if entry.from_status is None:
+        return EventType.CREATED
+    if entry.from_status == entry.to_status:
+        return EventType.UPDATED
+    return EventType.STATUS_CHANGED
+
+
+def check_against_order(event: ReceivedEvent, order: Order) -> None:
+    """Raise :class:`EventMismatch` unless ``event`` is one that the stored ``order``
+    committed: the same order and integrator, an entry of its history with the event's id,
+    version, move, actor and type, and, for the order's current version, the very snapshot
+    stored. Anyone able to publish to the topic could otherwise make the workers act, and
+    notify an integrator, on an event they made up."""
+    if event.order_id != order.id:
+        raise EventMismatch(f"event is for order {event.order_id}, not {order.id}")
+    if event.integrator != order.integrator:
+        raise EventMismatch(
+            f"data.order.integrator {event.integrator!r} does not match the stored order's"
+        )
+    entry = next((h for h in order.history if h.event_id == event.id), None)
+    if entry is None:
+        raise EventMismatch(f"event {event.id} is not in the history of order {order.id}")
+    transition = event.data["transition"]
+    if (
+        entry.version != event.order_version
+        or entry.to_status != event.status
+        or entry.from_status != transition["from"]
+        or entry.actor.as_dict() != transition["actor"]
+        or _event_type_of(entry) != event.type
+    ):
+        raise EventMismatch(
+            f"event {event.id} does not match version {entry.version} in the order's history"
+        )
+    if event.order_version == order.version:
+        stored = order_to_json(order)
+        snapshot = event.data["order"]
+        changed = sorted(name for name, value in stored.items() if snapshot.get(name) != value)
+        if changed:
+            raise EventMismatch(
+                f"data.order differs from the stored order at version {order.version}: "
+                + ", ".join(changed)
+            )

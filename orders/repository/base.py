@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
@@ -118,6 +118,18 @@ class OrderRepository(Protocol):
 
     def oldest_in_status(self, status: str) -> Order | None:
         """The earliest created order still in ``status``."""
+
+    def oldest_first(
+        self,
+        status: str,
+        *,
+        limit: int,
+        categories: Collection[str] = (),
+        before: Order | None = None,
+    ) -> list[Order]:
+        """Up to ``limit`` orders in ``status``, earliest created first: only those of
+        ``categories`` (if any) and created before ``before`` (if given). Bounded reads;
+        entries may lag the orders a little (an index): read an order again to act on it."""
 
     def count_stuck(
         self, status: str, *, changed_before: datetime, cap: int = 1000

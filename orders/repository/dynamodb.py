@@ -10,7 +10,7 @@ No ``Scan`` anywhere: each listing is a ``Query`` on a global secondary index.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -576,6 +576,52 @@ class DynamoOrderRepository:
         )
         items = response.get("Items", [])
         return item_to_order(items[0]) if items else None
+
+    def oldest_first(
+        self,
+        status: str,
+        *,
+        limit: int,
+        categories: Collection[str] = (),
+        before: Order | None = None,
+    ) -> list[Order]:
+        """Up to ``limit`` orders in ``status`` from the ``by-status`` index, earliest created
+        first (its sort key). ``before`` bounds the key range, so only older entries are read;
+        ``categories`` is a filter, so at most MAX_READS_PER_PAGE reads of ``limit`` entries."""
+        condition = "#s = :s"
+        names = {"#s": "status"}
+        values: dict[str, Any] = {":s": _s(status)}
+        if before is not None:
+            condition += " AND created_key < :before"
+            values[":before"] = _s(f"{isoformat(before.created_at)}#{before.id}")
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": BY_STATUS,
+            "KeyConditionExpression": condition,
+            "ScanIndexForward": True,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+        if categories:
+            names["#category"] = "category"
+            placeholders = []
+            for i, category in enumerate(sorted(categories)):
+                values[f":c{i}"] = _s(category)
+                placeholders.append(f":c{i}")
+            kwargs["FilterExpression"] = f"#category IN ({', '.join(placeholders)})"
+        size = clamp_page_size(limit)
+        found: list[Order] = []
+        start = None
+        for _ in range(MAX_READS_PER_PAGE):
+            query = dict(kwargs, Limit=size)
+            if start:
+                query["ExclusiveStartKey"] = start
+            response = self._client.query(**query)
+            found.extend(item_to_order(i) for i in response.get("Items", []))
+            start = response.get("LastEvaluatedKey")
+            if not start or len(found) >= size:
+                break
+        return found[:size]
 
     def get_many(self, order_ids: Iterable[str]) -> list[Order]:
         """The orders that exist among ``order_ids`` (BatchGetItem, 100 at a time)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from orders.domain.errors import ConcurrencyConflict, OrderAlreadyExists, OrderNotFound
 from orders.domain.model import HistoryEntry, Order
@@ -97,6 +97,26 @@ class InMemoryOrderRepository:
     def oldest_in_status(self, status: str) -> Order | None:
         matching = [o for o in self._orders.values() if o.status == status]
         return min(matching, key=lambda o: (o.created_at, o.id)) if matching else None
+
+    def oldest_first(
+        self,
+        status: str,
+        *,
+        limit: int,
+        categories: Collection[str] = (),
+        before: Order | None = None,
+    ) -> list[Order]:
+        matching = sorted(
+            (
+                o
+                for o in self._orders.values()
+                if o.status == status
+                and (not categories or o.category in categories)
+                and (before is None or (o.created_at, o.id) < (before.created_at, before.id))
+            ),
+            key=lambda o: (o.created_at, o.id),
+        )
+        return matching[: clamp_page_size(limit)]
 
     def get_many(self, order_ids) -> list[Order]:
         return [self._orders[i] for i in dict.fromkeys(order_ids) if i in self._orders]

@@ -103,23 +103,49 @@ def test_a_malformed_message_goes_to_the_dead_letter_queue_and_the_worker_keeps_
     assert portal.wait_for_status(created["id"], "scheduled")["version"] == 3
 
 
-def test_a_transient_failure_is_retried_then_dead_lettered(portal):
-    """The only plumbing team has one slot: the second plumbing order cannot be scheduled, is
-    retried with backoff and, once its deliveries run out, lands in the accepted DLQ."""
+def move(portal, order_id: str, to: str) -> dict:
+    response = requests.post(
+        f"{portal.base_url}/v1/orders/{order_id}/transitions",
+        headers=portal.auth,
+        json={"to": to},
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_orders_beyond_capacity_wait_and_are_scheduled_oldest_first_when_it_frees(portal):
+    """The only plumbing team has one slot: further plumbing orders wait in accepted, without
+    a team and out of the dead-letter queue, and completing the first order schedules the
+    oldest waiting one."""
     dlq = portal.aws.dead_letter_queue("accepted")
     portal.aws.drain(dlq)
     first = portal.post_order({**EXAMPLE, "category": "plumbing", "external_reference": "WO-5"})
     portal.wait_for_status(first["id"], "scheduled")
+    older = portal.post_order({**EXAMPLE, "category": "plumbing", "external_reference": "WO-6"})
+    portal.wait_for_status(older["id"], "accepted")
+    younger = portal.post_order({**EXAMPLE, "category": "plumbing", "external_reference": "WO-7"})
+    portal.wait_for_status(younger["id"], "accepted")
+    accepted_queue = portal.aws.status_queue("accepted")
+    try:
+        # The accepted worker parks them and acknowledges their events: nothing is retried.
+        wait_until_consumed(portal, accepted_queue)
+        for waiting in (older, younger):
+            order = portal.get_order(waiting["id"])
+            assert (order["status"], order["assigned_team"]) == ("accepted", None)
 
-    second = portal.post_order({**EXAMPLE, "category": "plumbing", "external_reference": "WO-6"})
+        move(portal, first["id"], "in_progress")
+        move(portal, first["id"], "completed")
 
-    dead = wait_for(lambda: portal.aws.drain(dlq), timeout=30, what="the retried event in the DLQ")
-    assert json.loads(dead[0]["Body"])["subject"] == second["id"]
-    attributes = dead[0]["MessageAttributes"]
-    assert attributes["receive_count"]["StringValue"] == "3"
-    assert "NoTeamAvailable" in attributes["failure_reason"]["StringValue"]
-    assert attributes["status"]["StringValue"] == "accepted"
-    assert portal.get_order(second["id"])["status"] == "accepted"  # not lost: waits for staff
+        scheduled = portal.wait_for_status(older["id"], "scheduled", timeout=15)
+        assert scheduled["assigned_team"] == "plumbing-crew"
+        assert portal.get_order(younger["id"])["status"] == "accepted"
+        assert portal.aws.drain(dlq) == []
+    finally:
+        # Give the slot back for other tests: the younger first, so nothing takes it after.
+        for order in (younger, older):
+            if portal.get_order(order["id"])["status"] in ("accepted", "scheduled"):
+                move(portal, order["id"], "cancelled")
 
 
 def test_the_event_feed_lists_the_orders_events_in_order(portal):

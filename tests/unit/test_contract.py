@@ -12,7 +12,9 @@ from orders.domain.model import Actor, Contact, OrderEvent, TimeWindow
 from orders.domain.rules import OrderInput
 from orders.events.contract import (
     EventMessage,
+    EventMismatch,
     MalformedEvent,
+    check_against_order,
     isoformat,
     parse_event,
     to_cloudevent,
@@ -252,3 +254,66 @@ def test_version_that_is_not_a_positive_integer_is_malformed(version):
 
 def test_malformed_event_is_a_value_error():
     assert issubclass(MalformedEvent, ValueError)
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (("data", "order", "integrator"), None),
+        (("data", "order", "integrator"), ""),
+        (("data", "transition"), None),
+        (("data", "transition", "to"), "scheduled"),
+        (("data", "transition", "actor"), None),
+    ],
+    ids=["no-integrator", "empty-integrator", "no-transition", "transition-elsewhere", "no-actor"],
+)
+def test_an_event_missing_what_workers_need_is_malformed(path, value):
+    doc = valid_doc()
+    target = doc
+    for key in path[:-1]:
+        target = target[key]
+    if value is None:
+        del target[path[-1]]
+    else:
+        target[path[-1]] = value
+    malformed(doc)
+
+
+# -- check_against_order: the event must be the stored order's own ---------------------------
+
+
+def stored_after_accept():
+    """The order as stored once accepted (with its history), and that event's body."""
+    created = created_event()
+    order, event = rules.move(created.order, "accepted", actor=WORKER, now=T0 + timedelta(1))
+    return order, to_message(event).body
+
+
+def test_a_genuine_event_agrees_with_the_stored_order():
+    order, body = stored_after_accept()
+    check_against_order(parse_event(body), order)
+
+
+def test_an_older_genuine_event_agrees_with_the_order_that_moved_on():
+    created = created_event()
+    order, _ = rules.move(created.order, "accepted", actor=WORKER, now=T0 + timedelta(1))
+    check_against_order(parse_event(to_message(created).body), order)
+
+
+@pytest.mark.parametrize(
+    "forge",
+    [
+        lambda d: d["data"]["order"].update(integrator="mallory"),
+        lambda d: d.update(id="another-event-id"),
+        lambda d: d["data"]["order"].update(version=7),
+        lambda d: d["data"]["transition"]["actor"].update(id="someone-else"),
+        lambda d: d["data"]["order"].update(title="Changed on the way"),
+    ],
+    ids=["other-integrator", "unknown-event-id", "unknown-version", "other-actor", "other-body"],
+)
+def test_an_event_the_stored_order_does_not_know_is_a_mismatch(forge):
+    order, body = stored_after_accept()
+    doc = json.loads(body)
+    forge(doc)
+    with pytest.raises(EventMismatch):
+        check_against_order(parse_event(json.dumps(doc)), order)

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from orders import services
 from orders.domain.errors import ConcurrencyConflict, IllegalTransition, ValidationError
 from orders.domain.model import Actor, Order
 from orders.domain.rules import OrderInput
@@ -48,8 +47,8 @@ class FakeNotifier:
     def __init__(self) -> None:
         self.calls: list[tuple[str, str, str]] = []
 
-    def notify(self, event) -> int:
-        self.calls.append((event.order_id, event.status, event.id))
+    def notify(self, event, *, integrator: str) -> int:
+        self.calls.append((integrator, event.order_id, event.status, event.id))
         return 1
 
 
@@ -279,15 +278,15 @@ def test_schedule_delivered_twice_is_a_no_op(world):
     assert world.statuses == ["received", "accepted", "scheduled"]
 
 
-def test_schedule_raises_no_team_available_when_every_team_is_full(world):
+def test_schedule_leaves_the_order_waiting_when_every_team_is_full(world):
     world.loads.reserve("north", "a", capacity=2)
     world.loads.reserve("north", "b", capacity=2)
     for busy in ("c", "d", "e"):
         world.loads.reserve("south", busy, capacity=3)
     order = world.accepted()
 
-    with pytest.raises(services.NoTeamAvailable):
-        world.service.schedule(order_id=order.id, version=order.version, actor=ACCEPTED_WORKER)
+    result = world.service.schedule(order_id=order.id, version=order.version, actor=ACCEPTED_WORKER)
+    assert result == order
     assert world.repo.get(order.id) == order
     assert order.id not in world.held("north") | world.held("south")
     assert world.statuses == ["received", "accepted"]
@@ -297,8 +296,8 @@ def test_schedule_only_considers_teams_serving_the_category():
     world = World(teams={"hvac-team": (1, {"hvac"}), "general-team": (5, {"general"})})
     world.loads.reserve("hvac-team", "busy", capacity=1)
     order = world.accepted()
-    with pytest.raises(services.NoTeamAvailable):
-        world.service.schedule(order_id=order.id, version=order.version, actor=ACCEPTED_WORKER)
+    result = world.service.schedule(order_id=order.id, version=order.version, actor=ACCEPTED_WORKER)
+    assert result is not None and result.status is Status.ACCEPTED
     assert world.held("general-team") == frozenset()
 
 
@@ -366,14 +365,14 @@ def test_freed_capacity_can_be_used_by_the_next_order():
     world = World(teams={"solo": (1, {"hvac"})})
     first = world.scheduled()
     waiting = world.accepted()
-    with pytest.raises(services.NoTeamAvailable):
-        world.service.schedule(order_id=waiting.id, version=waiting.version, actor=ACCEPTED_WORKER)
-
-    world.service.release_team(first)
-    moved = world.service.schedule(
+    parked = world.service.schedule(
         order_id=waiting.id, version=waiting.version, actor=ACCEPTED_WORKER
     )
-    assert moved is not None and moved.assigned_team == "solo"
+    assert parked is not None and parked.status is Status.ACCEPTED
+
+    world.service.release_team(first)
+    moved = world.repo.get(waiting.id)
+    assert moved.status is Status.SCHEDULED and moved.assigned_team == "solo"
     assert world.held("solo") == {waiting.id}
 
 
@@ -419,8 +418,8 @@ def test_current_returns_the_order_only_where_the_event_left_it(world):
 def test_notify_passes_the_event_to_the_notifier(world):
     order = world.create()
     event = parse_event(world.published[0].body)
-    assert world.service.notify(event) == 1
-    assert world.notifier.calls == [(order.id, "received", event.id)]
+    assert world.service.notify(event, order) == 1
+    assert world.notifier.calls == [("acme", order.id, "received", event.id)]
 
 
 def test_a_duplicate_that_loses_the_race_leaves_the_winners_team_reserved(world):
@@ -501,3 +500,126 @@ def test_a_team_change_is_refused_for_unscheduled_orders_and_unknown_teams(world
             actor=Actor.staff("s"),
         )
     assert world.repo.get(scheduled.id).version == scheduled.version
+
+
+# -- the capacity backlog ----------------------------------------------------------------------
+
+
+def plumbing_world(capacity: int = 1) -> World:
+    return World(teams={"pipes": (capacity, {"plumbing"}), "air": (5, {"hvac"})})
+
+
+def park(world: World, **kwargs) -> Order:
+    """An accepted order whose scheduling found every team full: it waits, in accepted."""
+    order = world.accepted(category="plumbing", **kwargs)
+    result = world.service.schedule(order_id=order.id, version=order.version, actor=ACCEPTED_WORKER)
+    assert result is not None and result.status is Status.ACCEPTED
+    return result
+
+
+def finish(world: World, order: Order) -> Order:
+    started = world.service.transition_order(order_id=order.id, to="in_progress", actor=STAFF)
+    return world.service.transition_order(order_id=started.id, to="completed", actor=STAFF)
+
+
+def test_an_order_no_team_has_room_for_waits_in_accepted_instead_of_failing():
+    world = plumbing_world()
+    world.scheduled(category="plumbing")
+    order = world.accepted(category="plumbing")
+
+    result = world.service.schedule(order_id=order.id, version=order.version, actor=ACCEPTED_WORKER)
+
+    assert result == order  # unchanged: still accepted, no team, nothing raised
+    assert world.repo.get(order.id).status is Status.ACCEPTED
+    assert world.repo.get(order.id).assigned_team is None
+    assert [o.id for o in world.service.backlog()] == [order.id]
+    assert order.id not in world.held("pipes")
+
+
+def test_freed_capacity_goes_to_the_oldest_waiting_order_first():
+    world = plumbing_world()
+    first = world.scheduled(category="plumbing")
+    older = park(world)
+    younger = park(world)
+
+    done = finish(world, first)
+    assigned = world.service.release_team(done)
+
+    assert [o.id for o in assigned] == [older.id]
+    assert world.repo.get(older.id).status is Status.SCHEDULED
+    assert world.repo.get(older.id).assigned_team == "pipes"
+    assert world.repo.get(younger.id).status is Status.ACCEPTED
+    assert world.held("pipes") == {older.id}
+    assert [o.id for o in world.service.backlog()] == [younger.id]
+
+
+def test_a_waiting_order_is_scheduled_by_a_system_actor_with_a_full_history():
+    world = plumbing_world()
+    first = world.scheduled(category="plumbing")
+    waiting = park(world)
+    world.service.release_team(finish(world, first))
+
+    last = world.repo.get(waiting.id).history[-1]
+    assert (last.from_status, last.to_status) == (Status.ACCEPTED, Status.SCHEDULED)
+    assert last.actor.kind is ActorKind.SYSTEM
+    assert world.published[-1].attributes["status"] == "scheduled"
+
+
+def test_a_new_order_does_not_jump_the_queue_when_a_freeing_was_missed():
+    world = plumbing_world()
+    first = world.scheduled(category="plumbing")
+    older = park(world)
+    world.loads.release("pipes", first.id)  # capacity freed, but the sweep never ran
+    younger = world.accepted(category="plumbing")
+
+    result = world.service.schedule(
+        order_id=younger.id, version=younger.version, actor=ACCEPTED_WORKER
+    )
+
+    assert result is not None and result.status is Status.ACCEPTED  # younger waits ...
+    assert world.repo.get(older.id).status is Status.SCHEDULED  # ... the older one went first
+
+
+def test_raising_a_teams_capacity_assigns_waiting_orders_oldest_first():
+    world = plumbing_world()
+    world.scheduled(category="plumbing")
+    older, middle, younger = park(world), park(world), park(world)
+
+    world.teams.teams["pipes"] = (3, {"plumbing"})
+    assigned = world.service.assign_waiting(categories={"plumbing"})
+
+    assert [o.id for o in assigned] == [older.id, middle.id]
+    assert world.repo.get(younger.id).status is Status.ACCEPTED
+
+
+def test_a_team_added_for_the_category_takes_waiting_orders():
+    world = plumbing_world()
+    world.scheduled(category="plumbing")
+    waiting = park(world)
+
+    world.teams.teams["more-pipes"] = (1, {"plumbing"})
+    assigned = world.service.assign_waiting()
+
+    assert [(o.id, o.assigned_team) for o in assigned] == [(waiting.id, "more-pipes")]
+
+
+def test_a_full_category_does_not_hold_up_another():
+    world = plumbing_world()
+    world.scheduled(category="plumbing")
+    plumbing = park(world)
+    hvac = world.accepted(category="hvac")  # its event was lost: only the sweep can place it
+
+    assigned = world.service.assign_waiting()
+
+    assert [o.id for o in assigned] == [hvac.id]
+    assert world.repo.get(plumbing.id).status is Status.ACCEPTED
+
+
+def test_a_cancelled_waiting_order_leaves_the_backlog():
+    world = plumbing_world()
+    first = world.scheduled(category="plumbing")
+    waiting = park(world)
+    world.service.transition_order(order_id=waiting.id, to="cancelled", actor=INTEGRATOR)
+
+    assert world.service.backlog() == []
+    assert world.service.release_team(finish(world, first)) == []
