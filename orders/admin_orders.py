@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from orders.admin_forms import (
     BulkMoveForm,
@@ -53,6 +54,16 @@ COUNT_CAP = 1000
 
 def staff_actor(request: HttpRequest) -> Actor:
     return Actor.staff(request.user.get_username())
+
+
+def same_site_or(request: HttpRequest, url: str | None, fallback: str) -> str:
+    """``url`` if it stays on this site (and on HTTPS when the request was), else ``fallback``:
+    a crafted form must not turn the admin into an open redirect."""
+    if url and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return fallback
 
 
 @admin.register(WorkOrder)
@@ -209,7 +220,9 @@ class WorkOrderAdmin(admin.ModelAdmin):
         return HttpResponseRedirect(detail)
 
     def bulk_view(self, request: HttpRequest) -> HttpResponse:
-        back = request.POST.get("back") or reverse("admin:orders_workorder_changelist")
+        back = same_site_or(
+            request, request.POST.get("back"), reverse("admin:orders_workorder_changelist")
+        )
         if request.method != "POST":
             return HttpResponseRedirect(back)
         if not self.can_move(request):

@@ -195,3 +195,21 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.action} {self.target}"
+
+
+class LoginFailure(models.Model):
+    """Failed admin logins for one user name from one address, counted in the database so that
+    every web process, and a restarted one, sees the same count (portal.login_throttle).
+
+    One row per key while it matters: deleted on a successful login, and once it expires.
+    """
+
+    key = models.CharField(max_length=64, unique=True, help_text="sha256 of user name|address.")
+    failures = models.PositiveIntegerField(default=0)
+    window_started = models.DateTimeField()
+    locked_until = models.DateTimeField(null=True, blank=True)
+    #: When the row stops mattering (end of the window or of the lockout): cleanup's index.
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key[:8]}…: {self.failures} failure(s)"

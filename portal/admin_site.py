@@ -1,20 +1,14 @@
-"""The admin site: Django's, with failed logins throttled per user name and address."""
+"""The admin site: Django's, with failed logins throttled per user name and client address."""
 
 from __future__ import annotations
 
-import hashlib
+import math
 
-from django.conf import settings
 from django.contrib import admin
-from django.core.cache import cache
 from django.template.response import TemplateResponse
 
-
-def _key(request) -> str:
-    username = (request.POST.get("username") or "").strip().lower()
-    address = request.META.get("REMOTE_ADDR", "")
-    digest = hashlib.sha256(f"{username}|{address}".encode()).hexdigest()[:32]
-    return f"admin-login-failures:{digest}"
+from portal import login_throttle
+from portal.client_address import client_address
 
 
 class PortalAdminSite(admin.AdminSite):
@@ -25,21 +19,23 @@ class PortalAdminSite(admin.AdminSite):
     def login(self, request, extra_context=None):
         if request.method != "POST":
             return super().login(request, extra_context)
-        key = _key(request)
-        failures = cache.get(key, 0)
-        if failures >= settings.ADMIN_LOGIN_MAX_FAILURES:
-            minutes = max(1, settings.ADMIN_LOGIN_LOCKOUT_SECONDS // 60)
+        key = login_throttle.throttle_key(
+            request.POST.get("username") or "", client_address(request)
+        )
+        retry_after = login_throttle.locked_for(key)
+        if retry_after:
+            minutes = max(1, math.ceil(retry_after / 60))
             response = TemplateResponse(
                 request,
                 "admin/login_locked.html",
                 {**self.each_context(request), "title": "Too many attempts", "minutes": minutes},
                 status=429,
             )
-            response["Retry-After"] = str(settings.ADMIN_LOGIN_LOCKOUT_SECONDS)
+            response["Retry-After"] = str(retry_after)
             return response
         response = super().login(request, extra_context)
         if request.user.is_authenticated:
-            cache.delete(key)
+            login_throttle.clear(key)
         else:
-            cache.set(key, failures + 1, timeout=settings.ADMIN_LOGIN_LOCKOUT_SECONDS)
+            login_throttle.record_failure(key)
         return response

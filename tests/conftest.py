@@ -18,6 +18,17 @@ os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix) -> None:
+    """The test process wraps each test in a transaction. The portal's SQLite transactions are
+    IMMEDIATE (they take the write lock as they begin), which would make that one hold the lock
+    for the whole test and block the web and worker processes a test starts; so this process
+    alone uses SQLite's default (DEFERRED). The processes it starts use the portal's settings."""
+    from django.conf import settings
+
+    settings.DATABASES["default"].get("OPTIONS", {}).pop("transaction_mode", None)
+
+
 def unique_prefix(kind: str) -> str:
     return f"{kind}-{uuid.uuid4().hex[:8]}"
 

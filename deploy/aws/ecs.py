@@ -568,7 +568,16 @@ def shared_resources() -> dict[str, Any]:
                 ["web"],
                 stop_timeout=WEB_STOP_TIMEOUT,
                 health=http_check(WEB_PORT, "/healthz"),
-                env={"WEB_CONCURRENCY": ref("WebConcurrency")},
+                env={
+                    "WEB_CONCURRENCY": ref("WebConcurrency"),
+                    # The ALB appends the client's address to X-Forwarded-For (login throttle).
+                    "TRUSTED_PROXY_COUNT": "1",
+                    # With a certificate the ALB ends TLS: Django trusts its X-Forwarded-Proto,
+                    # cookies are HTTPS-only and browsers are told to stay on HTTPS.
+                    "TRUST_X_FORWARDED_PROTO": if_("HasCertificate", "true", "false"),
+                    "SECURE_COOKIES": if_("HasCertificate", "true", "false"),
+                    "SECURE_HSTS_SECONDS": if_("HasCertificate", "31536000", "0"),
+                },
                 cache=True,
                 web=True,
             ),

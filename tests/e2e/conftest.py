@@ -21,7 +21,7 @@ from tests.conftest import unique_prefix
 from tests.support import AwsStack, Processes, free_port, wait_for, wait_for_port
 
 #: Teams for the end-to-end tests. No team serves "general", so such orders are rejected;
-#: the single plumbing slot lets a test fill it and watch the next plumbing order retry.
+#: the single plumbing slot lets a test fill it and watch the next plumbing orders wait.
 E2E_TEAMS = [
     ("hvac-crew", ["hvac"], 50),
     ("electrical-crew", ["electrical"], 50),
@@ -80,7 +80,22 @@ class Portal:
 
 
 @pytest.fixture(scope="session")
-def portal(emulator, django_db_setup, django_db_blocker) -> Iterator[Portal]:
+def static_root(tmp_path_factory) -> str:
+    """Static files collected as the image does (hashed, with a manifest), so the web process
+    serves the admin's and Swagger UI's files as in production."""
+    root = tmp_path_factory.mktemp("static")
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+        cwd=Path(__file__).resolve().parents[2],
+        env={**os.environ, "STATIC_ROOT": str(root)},
+        check=True,
+        timeout=120,
+    )
+    return str(root)
+
+
+@pytest.fixture(scope="session")
+def portal(emulator, django_db_setup, django_db_blocker, static_root) -> Iterator[Portal]:
     from django.db import connection
 
     from orders.integrators import create_integrator, issue_key
@@ -123,6 +138,7 @@ def portal(emulator, django_db_setup, django_db_blocker) -> Iterator[Portal]:
         "WEBHOOK_IDLE_SECONDS": "0.05",
         "WEBHOOK_RETRY_SCHEDULE": "1,1",
         "PYTHONUNBUFFERED": "1",
+        "STATIC_ROOT": static_root,
     }
     processes = Processes()
     port = free_port()

@@ -109,3 +109,31 @@ def test_a_viewer_sees_no_actions_and_is_refused_when_posting(page_for, staff_lo
     )
     assert response.status == 403
     assert portal.get_order(order["id"])["status"] != "cancelled"
+
+
+def test_the_admin_and_the_docs_work_under_the_content_security_policy(
+    page_for, staff_logins, portal
+):
+    order = portal.post_order({**EXAMPLE, "external_reference": "BR-CSP-1"})
+    portal.wait_for_status(order["id"], "scheduled")
+    page = page_for(staff_logins["dispatcher"])
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda message: violations.append(message.text)
+        if "Content Security Policy" in message.text
+        else None,
+    )
+
+    page.goto(f"{LIST}?integrator={portal.integrator}")
+    expect(page.locator(f"tr[data-order='{order['id']}']")).to_be_visible()
+    page.goto(f"{LIST}{order['id']}/")
+    expect(page.locator("#history")).to_be_visible()
+    page.goto(f"{LIST}pipeline/")
+    expect(page.locator("#status-chart")).to_be_visible()
+    page.goto("/v1/docs")
+    # Swagger UI drew the contract: its scripts ran, and it fetched the schema.
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("Work-order portal API")
+    expect(page.locator(".opblock-summary-path").first).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    assert violations == []

@@ -95,6 +95,8 @@ Always
   "ORDERS_FIFO" (ternary "true" "false" .Values.aws.fifo)
   "TRUST_X_FORWARDED_PROTO" (ternary "true" "false" .Values.config.trustXForwardedProto)
   "SECURE_COOKIES" (ternary "true" "false" .Values.config.secureCookies)
+  "SECURE_HSTS_SECONDS" (toString .Values.config.hstsSeconds)
+  "TRUSTED_PROXY_COUNT" (toString .Values.config.trustedProxyCount)
   "ORDERS_VISIBILITY_TIMEOUT" (toString .Values.config.visibilityTimeout)
   "ORDERS_DLQ_MAX_RECEIVE_COUNT" (toString .Values.config.dlqMaxReceiveCount)
   "WORKER_CONCURRENCY" (toString .Values.workers.defaults.concurrency)
