@@ -3,8 +3,9 @@
 The views return what ``serializers.order_representation`` and friends build; the output
 serializers here describe those bodies field for field and are never used to render. Each
 view method wears one decorator from the end of this module, which names its parameters,
-headers and every answer it can give. The tests keep it honest: ``test_fuzz.py`` checks every
-response against the schema, ``test_openapi.py`` the schema against docs/openapi.yaml.
+headers and every answer it can give. The tests keep it honest: ``tests/e2e/test_fuzz_http.py``
+checks every answer over HTTP against the schema, ``test_openapi.py`` the schema against
+docs/openapi.yaml.
 """
 
 from __future__ import annotations
@@ -79,6 +80,53 @@ class StrictSerializerScheme(OpenApiSerializerExtension):
             schema.pop("description")  # the base class's note for developers
         schema["additionalProperties"] = False
         return schema
+
+
+#: Strings the API accepts hold no NUL character (DRF's CharField refuses them, 400).
+NO_NUL_PATTERN = r"^[^\x00]*$"
+#: The URLs a webhook endpoint may have (what Django's URLValidator and
+#: orders.webhooks.targets both take, as RFC 3986 URIs): http(s), a DNS name of two to four
+#: labels, an optional port, then a path, query or fragment; no user info. IP literals are
+#: accepted too, but the pattern keeps to names.
+WEBHOOK_URL_PATTERN = (
+    r"^https?://([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,3}[A-Za-z]{2,24}"
+    r"(:[1-9][0-9]{0,3})?([/?#](%[0-9A-Fa-f]{2}|[A-Za-z0-9._~:/?@!$&'()*+,;=-])*)?$"
+)
+
+
+def describe_accepted_text(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """Postprocessing hook (SPECTACULAR_SETTINGS): say in request bodies and parameters what
+    the API refuses in strings, so that a client, or a schema-driven fuzzer, can tell a valid
+    request: no NUL in plain strings, and the webhook URL's shape instead of ``format: uri``
+    (which allows user info, any port and host names no resolver takes)."""
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if name.endswith("Request"):
+            _describe_strings(component)
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") in ("query", "path"):
+                    _describe_strings(parameter.get("schema", {}))
+    return result
+
+
+def _describe_strings(schema: Any) -> None:
+    if not isinstance(schema, dict):
+        return
+    if schema.get("type") == "string" and not schema.keys() & {"enum", "pattern"}:
+        if schema.get("format") == "uri":
+            del schema["format"]
+            schema["pattern"] = WEBHOOK_URL_PATTERN
+        elif "format" not in schema:
+            schema["pattern"] = NO_NUL_PATTERN
+    for key in ("properties", "patternProperties"):
+        for child in schema.get(key, {}).values():
+            _describe_strings(child)
+    for key in ("items", "additionalProperties"):
+        _describe_strings(schema.get(key))
+    for key in ("allOf", "anyOf", "oneOf"):
+        for child in schema.get(key, []):
+            _describe_strings(child)
 
 
 # -- response bodies, exactly as orders.api.serializers builds them ----------------------------
@@ -229,9 +277,13 @@ class ProblemSerializer(serializers.Serializer):
 
 ETAG_SCHEMA = {"type": "string", "pattern": r'^"[0-9]+"$', "example": '"3"'}
 
+#: Visible ASCII, inner spaces allowed (HTTP trims the ends): what ``str.isprintable`` accepts
+#: of a header's ASCII.
+IDEMPOTENCY_KEY_PATTERN = r"^[!-~]([ -~]*[!-~])?$"
+
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
-    {"type": "string", "minLength": 1, "maxLength": KEY_MAX},
+    {"type": "string", "minLength": 1, "maxLength": KEY_MAX, "pattern": IDEMPOTENCY_KEY_PATTERN},
     OpenApiParameter.HEADER,
     description=(
         "Makes a retry safe: a request with the same key and the same body (method, path and "
@@ -242,9 +294,12 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     ),
 )
 
+#: ``*``, or a version as a strong or weak ETag or bare: ``"3"``, ``W/"3"``, ``3``.
+IF_MATCH_PATTERN = r'^(\*|(W/)?"[0-9]+"|[0-9]+)$'
+
 IF_MATCH = OpenApiParameter(
     "If-Match",
-    str,
+    {"type": "string", "pattern": IF_MATCH_PATTERN},
     OpenApiParameter.HEADER,
     description=(
         'The `ETag` of the order as last seen (`"3"`; `W/"3"` and `3` are accepted too): the '
@@ -333,7 +388,14 @@ PROBLEM_DESCRIPTIONS = {
         f"The body is larger than the limit (64 KiB by default; {problem_code('body-too-large')}"
         "); refused before it is read."
     ),
-    415: (f"The body is not `application/json` ({problem_code('unsupported-media-type')})."),
+    414: (
+        "The request line (method, path and query) is too long for the web server "
+        f"({problem_code('request-line-too-long')})."
+    ),
+    415: (
+        "The body is not `application/json`, or not in UTF-8 "
+        f"({problem_code('unsupported-media-type')})."
+    ),
     422: (
         "The `Idempotency-Key` was already used with another request "
         f"({problem_code('idempotency-key-reused')})."
@@ -342,7 +404,14 @@ PROBLEM_DESCRIPTIONS = {
         "The integrator is over its request rate (all its keys together; "
         f"{problem_code('rate-limited')}); `Retry-After` says how long to wait."
     ),
+    431: (
+        "Too many header fields, or one too long, for the web server "
+        f"({problem_code('header-fields-too-large')})."
+    ),
 }
+
+#: Refusals of the web server itself, before the API sees the request: any operation.
+EVERY_OPERATION = {"s414": None, "s431": None}
 
 
 def problem(description: str) -> OpenApiResponse:
@@ -351,9 +420,9 @@ def problem(description: str) -> OpenApiResponse:
 
 def problems(**descriptions: str) -> dict[tuple[int, str], OpenApiResponse]:
     """Problem responses: ``problems(s400="...", s409="...")`` for the endpoint's own words,
-    plus the standard ones named by status: ``problems(s401=None)``."""
+    plus the standard ones named by status: ``problems(s401=None)``; 414 and 431 always."""
     responses = {}
-    for key, description in descriptions.items():
+    for key, description in {**descriptions, **EVERY_OPERATION}.items():
         code = int(key.removeprefix("s"))
         responses[(code, PROBLEM_JSON)] = problem(description or PROBLEM_DESCRIPTIONS[code])
     return responses
