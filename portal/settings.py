@@ -13,6 +13,7 @@ from pathlib import Path
 import environ
 
 from portal.logs import logging_config
+from portal.settings_limits import check_range, env_float, env_int
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 STATE_DIR = BASE_DIR / ".state"
@@ -31,8 +32,25 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 #: trust it, so Django knows the request was HTTPS. Only where every request comes through it.
 if env.bool("TRUST_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+#: Proxies in front of the web server that append the client's address to X-Forwarded-For
+#: (an ALB: 1). The admin's login throttle uses the address that many entries from the right;
+#: 0 = X-Forwarded-For is ignored and the connection's address is the client's.
+TRUSTED_PROXY_COUNT = env_int(env, "TRUSTED_PROXY_COUNT", 0, low=0)
 #: Send session and CSRF cookies over HTTPS only (turn on wherever the site is served by TLS).
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
+#: Seconds browsers remember to reach the site over HTTPS only (Strict-Transport-Security, sent
+#: on HTTPS responses). 0 = no header, the local default. Where TLS serves every request, start
+#: small (300), then raise it to a year (31536000); the other two add the header's options.
+SECURE_HSTS_SECONDS = env_int(env, "SECURE_HSTS_SECONDS", 0, low=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+#: Content-Security-Policy of every response (portal/security_middleware.py): scripts, style
+#: sheets and fetches from this site only; no inline scripts or styles. Empty = no header.
+CONTENT_SECURITY_POLICY = env.str(
+    "CONTENT_SECURITY_POLICY",
+    default="default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+)
 
 INSTALLED_APPS = [
     "portal.apps.PortalAdminConfig",  # Django's admin, with failed logins throttled
@@ -55,6 +73,7 @@ MIDDLEWARE = [
     "portal.request_middleware.RequestContextMiddleware",
     "portal.health.HealthCheckMiddleware",  # probes first: no host check, no session
     "django.middleware.security.SecurityMiddleware",
+    "portal.security_middleware.ContentSecurityPolicyMiddleware",
     # Serves the admin's static files from the same process: one image, no separate server.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -89,11 +108,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so that worker and web processes started by the end-to-end tests
     # share the test database; WAL and a busy timeout let those processes read concurrently.
     # One file per test run, so that two runs on one machine never share (or delete) it.
+    # Transactions take the write lock when they begin (IMMEDIATE): a deferred one that read
+    # first and then writes (select_for_update + update) fails at once with "database is
+    # locked" when another connection wrote meanwhile; an immediate one waits its turn.
     DATABASES["default"]["TEST"] = {"NAME": str(STATE_DIR / f"test-{os.getpid()}.sqlite3")}
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
+        {
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL;",
+            "transaction_mode": "IMMEDIATE",
+        }
     )
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+DATABASES["default"]["CONN_MAX_AGE"] = env_int(env, "CONN_MAX_AGE", 0, low=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -127,11 +153,14 @@ STORAGES = {
 #: Requests per integrator (all its keys together), as DRF rates: "<n>/second|minute|hour|day".
 API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="1200/minute")
 #: Largest request body accepted, in bytes; larger ones get 413 before they are parsed.
-API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=64 * 1024)
+API_MAX_BODY_BYTES = env_int(env, "API_MAX_BODY_BYTES", 64 * 1024, low=1)
 # Bodies sent without a length (chunked) are cut off at the same size.
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 #: How long an Idempotency-Key is remembered, in seconds.
-IDEMPOTENCY_TTL_SECONDS = env.int("IDEMPOTENCY_TTL_SECONDS", default=24 * 3600)
+IDEMPOTENCY_TTL_SECONDS = env_int(env, "IDEMPOTENCY_TTL_SECONDS", 24 * 3600, low=1)
+#: How long a request with an Idempotency-Key holds its key while it runs: a retry after this
+#: takes over the claim of a request whose process died. Keep it above WEB_TIMEOUT (30 s).
+IDEMPOTENCY_LEASE_SECONDS = env_float(env, "IDEMPOTENCY_LEASE_SECONDS", 35.0, low=1.0)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["orders.api.auth.ApiKeyAuthentication"],
@@ -139,8 +168,12 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["orders.api.auth.IntegratorRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"integrator": API_RATE_LIMIT},
     "UNAUTHENTICATED_USER": None,
+    # The client's address for DRF (anonymous throttling) by the same rule as the admin's
+    # login throttle: X-Forwarded-For only as far as TRUSTED_PROXY_COUNT proxies wrote it.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # UTF-8 only, bounded nesting, storable text: orders/api/parsers.py.
+    "DEFAULT_PARSER_CLASSES": ["orders.api.parsers.StrictJSONParser"],
     "EXCEPTION_HANDLER": "orders.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
@@ -154,7 +187,11 @@ SPECTACULAR_SETTINGS = {
         "Integrators submit work orders, follow them through their lifecycle and move them "
         "(cancel, start, complete). Every request needs an API key: `Authorization: Bearer "
         "<key>`. Errors are RFC 9457 problem documents (`application/problem+json`) whose "
-        "`errors` member names each bad field. POSTs accept an `Idempotency-Key` for safe "
+        "`errors` member names each bad field. Bodies are JSON in UTF-8 (another charset is "
+        "415), nested at most 32 levels; strings must be valid Unicode without NUL characters. "
+        "Besides the statuses each operation lists, any request may get 414 (request line over "
+        "4094 bytes) or 431 (more than 100 header fields, or one over 8190 bytes) from the web "
+        "server, also as problem documents. POSTs accept an `Idempotency-Key` for safe "
         "retries; transitions accept `If-Match` with an order's `ETag`. Webhook endpoints "
         "receive each status change, signed the Standard Webhooks way."
     ),
@@ -164,6 +201,9 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # No validator badge: it would send the schema's URL to validator.swagger.io (and the CSP
+    # refuses the image anyway).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
@@ -174,6 +214,11 @@ SPECTACULAR_SETTINGS = {
         "ActorKind": "orders.api.schema.ACTOR_KIND_CHOICES",
         "EventType": "orders.api.webhook_serializers.EVENT_TYPE_CHOICES",
     },
+    # After the enum components: what the API refuses in strings (NUL; webhook URL shape).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "orders.api.schema.describe_accepted_text",
+    ],
 }
 
 #: Throttle counters. Per process by default; set CACHE_URL (e.g. redis://...) so that every
@@ -190,40 +235,55 @@ ORDERS_TOPIC_NAME = env.str("ORDERS_TOPIC_NAME", default=f"{ORDERS_RESOURCE_PREF
 #: FIFO topic and queues: per-order ordering and deduplication by event id.
 ORDERS_FIFO = env.bool("ORDERS_FIFO", default=False)
 #: Deliveries of one message before it goes to its queue's dead-letter queue.
-ORDERS_DLQ_MAX_RECEIVE_COUNT = env.int("ORDERS_DLQ_MAX_RECEIVE_COUNT", default=5)
+ORDERS_DLQ_MAX_RECEIVE_COUNT = env_int(
+    env, "ORDERS_DLQ_MAX_RECEIVE_COUNT", 5, low=1, high=1000, why="SQS maxReceiveCount"
+)
 #: Seconds a received message stays hidden from other workers; above the longest handler.
-ORDERS_VISIBILITY_TIMEOUT = env.int("ORDERS_VISIBILITY_TIMEOUT", default=60)
+ORDERS_VISIBILITY_TIMEOUT = env_int(
+    env, "ORDERS_VISIBILITY_TIMEOUT", 60, low=0, high=43200, why="SQS: at most 12 hours"
+)
 #: First retry delay in seconds for a transient failure; doubles on each delivery.
-ORDERS_RETRY_BACKOFF = env.int("ORDERS_RETRY_BACKOFF", default=2)
+ORDERS_RETRY_BACKOFF = env_int(
+    env, "ORDERS_RETRY_BACKOFF", 2, low=0, high=43200, why="an SQS visibility timeout"
+)
+#: Seconds between the accepted worker's passes over the orders waiting for a team (a safety
+#: net: freeing or adding capacity assigns them at once). 0 = no periodic pass.
+ORDERS_BACKLOG_SWEEP_SECONDS = env_float(env, "ORDERS_BACKLOG_SWEEP_SECONDS", 60.0, low=0)
 #: Pause of the event relay after a read of the table's stream found nothing. DynamoDB
 #: Streams allow 5 reads a second per shard; the emulator has no such limit (make run: 0.02).
-EVENT_RELAY_IDLE_SECONDS = env.float("EVENT_RELAY_IDLE_SECONDS", default=0.25)
+EVENT_RELAY_IDLE_SECONDS = env_float(env, "EVENT_RELAY_IDLE_SECONDS", 0.25, low=0)
 #: Stream records read per call (DynamoDB's maximum is 1000).
-EVENT_RELAY_BATCH = env.int("EVENT_RELAY_BATCH", default=1000)
+EVENT_RELAY_BATCH = env_int(
+    env, "EVENT_RELAY_BATCH", 1000, low=1, high=1000, why="DynamoDB Streams GetRecords Limit"
+)
 #: PublishBatch calls the relay keeps in flight (each order's events stay in order).
-EVENT_RELAY_PUBLISH_CONCURRENCY = env.int("EVENT_RELAY_PUBLISH_CONCURRENCY", default=8)
+EVENT_RELAY_PUBLISH_CONCURRENCY = env_int(env, "EVENT_RELAY_PUBLISH_CONCURRENCY", 8, low=1)
 #: Relays sharing the table's stream, each reading its group of shards (one process per group,
 #: exactly one per group: the Helm chart and the ECS stack run one each). 1 = a single relay.
-EVENT_RELAY_GROUPS = env.int("EVENT_RELAY_GROUPS", default=1)
+EVENT_RELAY_GROUPS = env_int(env, "EVENT_RELAY_GROUPS", 1, low=1)
 #: This relay's group, 0 .. EVENT_RELAY_GROUPS - 1.
-EVENT_RELAY_GROUP = env.int("EVENT_RELAY_GROUP", default=0)
+EVENT_RELAY_GROUP = env_int(
+    env, "EVENT_RELAY_GROUP", 0, low=0, high=EVENT_RELAY_GROUPS - 1, why="see EVENT_RELAY_GROUPS"
+)
 #: How long integrators can replay their event feed (GET /v1/events).
-EVENT_FEED_RETENTION_DAYS = env.float("EVENT_FEED_RETENTION_DAYS", default=30)
+EVENT_FEED_RETENTION_DAYS = env_float(env, "EVENT_FEED_RETENTION_DAYS", 30, low=0)
 #: The feed shows events once they are this old, so that no cursor skips a batch in flight.
-EVENT_FEED_SETTLE_SECONDS = env.float("EVENT_FEED_SETTLE_SECONDS", default=2.0)
+EVENT_FEED_SETTLE_SECONDS = env_float(env, "EVENT_FEED_SETTLE_SECONDS", 2.0, low=0)
 
 # --- Celery: one worker per status queue, SQS through kombu ------------------------------
-SQS_WAIT_TIME_SECONDS = env.int("SQS_WAIT_TIME_SECONDS", default=10)
-SQS_POLLING_INTERVAL = env.float("SQS_POLLING_INTERVAL", default=0.0)
-WORKER_CONCURRENCY = env.int("WORKER_CONCURRENCY", default=4)
+SQS_WAIT_TIME_SECONDS = env_int(
+    env, "SQS_WAIT_TIME_SECONDS", 10, low=0, high=20, why="SQS long polling: at most 20 s"
+)
+SQS_POLLING_INTERVAL = env_float(env, "SQS_POLLING_INTERVAL", 0.0, low=0)
+WORKER_CONCURRENCY = env_int(env, "WORKER_CONCURRENCY", 4, low=1)
 WORKER_POOL = env.str("WORKER_POOL", default="threads")
 #: Messages a worker holds per thread: one being handled, the rest received ahead so a thread
 #: never waits for a receive round trip. Held messages are returned at once on shutdown.
-WORKER_PREFETCH_MULTIPLIER = env.int("WORKER_PREFETCH_MULTIPLIER", default=4)
+WORKER_PREFETCH_MULTIPLIER = env_int(env, "WORKER_PREFETCH_MULTIPLIER", 4, low=0)
 #: On SIGTERM a worker stops taking messages and gives running ones this long to finish;
 #: then cancels what still runs (a prefork child is killed and its message returned to the queue;
 #: a thread cannot be, and the worker waits for it). Keep it below the orchestrator's grace period.
-WORKER_SOFT_SHUTDOWN_TIMEOUT = env.float("WORKER_SOFT_SHUTDOWN_TIMEOUT", default=60.0)
+WORKER_SOFT_SHUTDOWN_TIMEOUT = env_float(env, "WORKER_SOFT_SHUTDOWN_TIMEOUT", 60.0, low=0)
 
 
 def _broker_url() -> str:
@@ -272,20 +332,23 @@ CELERY_WORKER_ENABLE_SOFT_SHUTDOWN_ON_IDLE = False
 # --- Webhooks -------------------------------------------------------------------------------
 #: Seconds to wait after each failed delivery attempt (Svix's schedule: 8 attempts over ~27 h).
 WEBHOOK_RETRY_SCHEDULE = tuple(
-    env.list("WEBHOOK_RETRY_SCHEDULE", cast=int, default=[5, 300, 1800, 7200, 18000, 36000, 36000])
+    check_range("WEBHOOK_RETRY_SCHEDULE", delay, low=0)
+    for delay in env.list(
+        "WEBHOOK_RETRY_SCHEDULE", cast=int, default=[5, 300, 1800, 7200, 18000, 36000, 36000]
+    )
 )
-WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
-WEBHOOK_CONCURRENCY = env.int("WEBHOOK_CONCURRENCY", default=8)
+WEBHOOK_TIMEOUT_SECONDS = env_float(env, "WEBHOOK_TIMEOUT_SECONDS", 5.0, low=0.001)
+WEBHOOK_CONCURRENCY = env_int(env, "WEBHOOK_CONCURRENCY", 8, low=1)
 #: Pause of the dispatcher when nothing is due.
-WEBHOOK_IDLE_SECONDS = env.float("WEBHOOK_IDLE_SECONDS", default=0.5)
+WEBHOOK_IDLE_SECONDS = env_float(env, "WEBHOOK_IDLE_SECONDS", 0.5, low=0)
 #: Allow endpoints on loopback or private networks (local development and tests only).
 WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=False)
 
 #: Failed admin logins (per user name and address) before a lockout of that many seconds.
-ADMIN_LOGIN_MAX_FAILURES = env.int("ADMIN_LOGIN_MAX_FAILURES", default=5)
-ADMIN_LOGIN_LOCKOUT_SECONDS = env.int("ADMIN_LOGIN_LOCKOUT_SECONDS", default=900)
+ADMIN_LOGIN_MAX_FAILURES = env_int(env, "ADMIN_LOGIN_MAX_FAILURES", 5, low=1)
+ADMIN_LOGIN_LOCKOUT_SECONDS = env_int(env, "ADMIN_LOGIN_LOCKOUT_SECONDS", 900, low=1)
 #: The admin's pipeline page counts orders in a status for longer than this as stuck.
-PIPELINE_STUCK_MINUTES = env.int("PIPELINE_STUCK_MINUTES", default=30)
+PIPELINE_STUCK_MINUTES = env_int(env, "PIPELINE_STUCK_MINUTES", 30, low=1)
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 #: json: one JSON object per line (containers, log shippers); text: for a terminal.
@@ -295,4 +358,4 @@ LOGGING = logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL)
 logging.captureWarnings(True)
 #: Port of each process's Prometheus /metrics endpoint; 0 = none (the local default, since
 #: make run starts many processes on one host). The container image sets 9100.
-METRICS_PORT = env.int("METRICS_PORT", default=0)
+METRICS_PORT = env_int(env, "METRICS_PORT", 0, low=0, high=65535)
