@@ -35,8 +35,24 @@ class _StringsOnly:
 
     def to_internal_value(self, data: Any) -> Any:
         if not isinstance(data, str):
-            self.fail("invalid")
+            # Not the field's own "invalid" (a regex or URL field's says "does not match").
+            raise serializers.ValidationError(
+                f"Must be a string, not {json_type(data)}.", code="invalid"
+            )
         return super().to_internal_value(data)
+
+
+def json_type(value: Any) -> str:
+    """The JSON name of a parsed value's type, for error messages."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return "null" if value is None else "a " + type(value).__name__
 
 
 class StrictCharField(_StringsOnly, serializers.CharField):

@@ -74,3 +74,18 @@ def test_a_time_that_is_not_one_is_refused(value):
 def test_an_aware_datetime_object_is_kept():
     value = datetime(2026, 1, 1, tzinfo=timezone(timedelta(hours=1)))
     assert run(StrictDateTimeField(), value) == value
+
+
+@pytest.mark.parametrize(
+    ("value", "named"),
+    [(12345, "a number"), (True, "a boolean"), ([], "an array"), ({}, "an object")],
+)
+@pytest.mark.parametrize(
+    "field",
+    [StrictCharField, lambda: StrictRegexField(r"^[A-Z]+\Z"), StrictEmailField],
+    ids=["char", "regex", "email"],
+)
+def test_a_value_that_is_not_a_string_is_named_as_such(field, value, named):
+    """Not a regex field's "does not match the pattern" for ``12345``: the type is the problem."""
+    with pytest.raises(serializers.ValidationError, match=f"Must be a string, not {named}"):
+        run(field(), value)
