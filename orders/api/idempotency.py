@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import threading
 from collections.abc import Callable
+from typing import Protocol
 
 from django.conf import settings
 from rest_framework import status
@@ -16,6 +19,8 @@ from orders import aws
 from orders.repository.idempotency import DynamoIdempotencyStore, StoredResponse
 
 from .errors import exception_handler, problem
+
+log = logging.getLogger(__name__)
 
 HEADER = "Idempotency-Key"
 KEY_MAX = 255
@@ -93,7 +98,10 @@ def idempotent(request: Request, view, handle: Callable[[], Response]) -> Respon
         conflict["Retry-After"] = "1"
         return conflict
     try:
-        response = handle()
+        with LeaseKeeper(
+            records, scope, key, claim.token, every=settings.IDEMPOTENCY_LEASE_SECONDS / 3
+        ):
+            response = handle()
     except Exception as exc:
         response = exception_handler(exc, {"request": request, "view": view})
         if response is None:  # our failure, not the client's: let a retry run again
@@ -108,3 +116,36 @@ def idempotent(request: Request, view, handle: Callable[[], Response]) -> Respon
         scope, key, claim.token, StoredResponse(response.status_code, response.data, headers)
     )
     return response
+
+
+class Renewer(Protocol):
+    def renew(self, scope: str, key: str, token: str) -> bool: ...
+
+
+class LeaseKeeper:
+    """Renews a claim's lease every ``every`` seconds while the request runs, so that a slow
+    request keeps its key and only a dead one's claim (no more renewals) can be taken over.
+    gunicorn's gthread workers do not stop a request at WEB_TIMEOUT, so without this a request
+    outliving its lease could run twice. Most requests end before the first renewal."""
+
+    def __init__(self, records: Renewer, scope: str, key: str, token: str, *, every: float):
+        self._renew = lambda: records.renew(scope, key, token)
+        self._every = every
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="idempotency-lease", daemon=True)
+
+    def __enter__(self) -> LeaseKeeper:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._done.wait(self._every):
+            try:
+                if not self._renew():
+                    return  # taken over or finished: nothing left to keep
+            except Exception:  # noqa: BLE001 - the next renewal may succeed; the lease is long
+                log.warning("could not renew an idempotency lease", exc_info=True)

@@ -12,6 +12,8 @@ key would answer "in progress" for a day. Once the lease has run out, a retry wi
 request takes the claim over (as Stripe, the IETF Idempotency-Key draft and AWS Powertools'
 "in-progress expiry" do). Each claim carries a random ``token``; completing or releasing is
 conditional on it, so a request that was overtaken can no longer store or forget anything.
+A request that is still running renews its lease (``renew``, from the web process: see
+``orders.api.idempotency.LeaseKeeper``), so only a dead one's claim can be taken over.
 """
 
 from __future__ import annotations
@@ -195,6 +197,29 @@ class DynamoIdempotencyStore:
             scope,
         )
         return False
+
+    def renew(self, scope: str, key: str, token: str) -> bool:
+        """Extend a running request's lease by another lease from now, if the claim is still
+        ours and in progress: a request that is slow, not dead, keeps its key (``False``:
+        it was taken over or completed)."""
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=self._key(scope, key),
+                ConditionExpression="#token = :token AND #state = :in_progress",
+                UpdateExpression="SET lease_expires_at = :lease",
+                ExpressionAttributeNames={"#token": "token", "#state": "state"},
+                ExpressionAttributeValues={
+                    ":token": {"S": token},
+                    ":in_progress": {"S": IN_PROGRESS},
+                    ":lease": {"N": f"{self._clock() + self._lease:.3f}"},
+                },
+            )
+            return True
+        except ClientError as exc:
+            if not _condition_failed(exc):
+                raise
+            return False
 
     def release(self, scope: str, key: str, token: str) -> None:
         """Forget a claim whose request failed on our side, so that a retry can run (unless

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -133,3 +134,49 @@ def test_a_retry_after_the_web_process_was_killed_mid_request_creates_the_order_
         timeout=10,
     ).json()["results"]
     assert [o["id"] for o in listed] == [created.json()["id"]]
+
+
+def test_a_slow_request_keeps_its_key_past_the_lease_and_a_retry_never_runs_it_twice(web):
+    """Alive but slow (a slow DynamoDB, a long GC pause): gunicorn's gthread workers do not
+    stop a request at WEB_TIMEOUT, so the request renews its lease while it runs, and retries
+    well past the lease still get 409 instead of taking the claim over and creating a second
+    order (there is no external_reference here to catch a duplicate)."""
+    start, proxy, api_key = web
+    body = {k: v for k, v in EXAMPLE.items() if k != "external_reference"}
+    headers = {"Authorization": f"Bearer {api_key}", "Idempotency-Key": f"k-{uuid.uuid4().hex}"}
+
+    def post(base_url: str) -> requests.Response:
+        return requests.post(f"{base_url}/v1/orders", json=body, headers=headers, timeout=30)
+
+    _, base_url = start()
+    before = requests.get(f"{base_url}/v1/orders", headers=headers, timeout=10).json()["results"]
+    proxy.hold(only=order_write)
+    first: list[requests.Response] = []
+    caller = in_background(lambda: first.append(post(base_url)))
+    wait_for(lambda: proxy.held > 0, timeout=20, what="the create to wait on its order write")
+    held_since = time.monotonic()
+
+    answers: list[int | str] = []
+
+    def three_leases_of_retries() -> bool:
+        try:
+            answers.append(
+                requests.post(
+                    f"{base_url}/v1/orders", json=body, headers=headers, timeout=5
+                ).status_code
+            )
+        except requests.Timeout:
+            answers.append("ran the create again")  # took the claim over; blocked like the first
+        return time.monotonic() - held_since > 3 * LEASE_SECONDS
+
+    wait_for(three_leases_of_retries, timeout=3 * LEASE_SECONDS + 15, interval=0.5)
+    assert set(answers) == {409}, answers
+
+    proxy.release()
+    caller.join(timeout=30)
+    assert first and first[0].status_code == 201, first
+    again = post(base_url)
+    assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.json()["id"] == first[0].json()["id"]
+    after = requests.get(f"{base_url}/v1/orders", headers=headers, timeout=10).json()["results"]
+    assert len(after) == len(before) + 1

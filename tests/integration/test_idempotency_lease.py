@@ -134,3 +134,19 @@ def test_a_claim_written_before_leases_existed_is_taken_over_once_its_lease_woul
     assert records.claim(*key, "fp").outcome == "in_progress"
     clock.now += LEASE + 1
     assert records.claim(*key, "fp").outcome == "new"
+
+
+def test_a_request_that_renews_its_lease_is_never_taken_over(records, clock, key):
+    """A slow request alive in its process keeps renewing (orders.api.idempotency.LeaseKeeper):
+    its claim outlives several leases; once renewals stop (the process died), a retry wins."""
+    first = records.claim(*key, "fp")
+    for _ in range(3):
+        clock.now += LEASE - 1
+        assert records.renew(*key, first.token)
+        assert records.claim(*key, "fp").outcome == "in_progress"
+    clock.now += LEASE + 1
+    retry = records.claim(*key, "fp")
+    assert retry.outcome == "new"
+    assert not records.renew(*key, first.token)  # overtaken: nothing left to renew
+    assert records.complete(*key, retry.token, CREATED)
+    assert not records.renew(*key, retry.token)  # completed: nothing to renew either

@@ -119,7 +119,7 @@ def local_receivers_allowed(settings):
 def test_delete_while_a_worker_records_a_delivery_is_204(aws, integrator):
     endpoint = create_endpoint(integrator.slug, url="http://127.0.0.1:9/hooks")
     event = event_for(integrator.slug)
-    writer = ConcurrentWriter(lambda: WebhookNotifier().notify(event))
+    writer = ConcurrentWriter(lambda: WebhookNotifier().notify(event, integrator=event.integrator))
 
     response = delete_racing(
         client_for(integrator), endpoint, writer, before=WebhookEndpoint._meta.db_table
@@ -134,7 +134,7 @@ def test_delete_while_a_worker_records_a_delivery_is_204(aws, integrator):
 def test_delete_while_a_dispatcher_logs_an_attempt_is_204(aws, integrator):
     endpoint = create_endpoint(integrator.slug, url="http://127.0.0.1:9/hooks")
     event = event_for(integrator.slug)
-    WebhookNotifier().notify(event)
+    WebhookNotifier().notify(event, integrator=event.integrator)
     delivery = WebhookDelivery.objects.get(event_id=event.id)
     sender = Dispatcher(DispatchSettings(schedule=(60,), jitter=0, allow_private_urls=True))
     writer = ConcurrentWriter(lambda: sender.attempt(delivery.pk))  # nothing listens on 9
@@ -151,7 +151,7 @@ def test_delete_while_a_dispatcher_logs_an_attempt_is_204(aws, integrator):
 
 def test_a_delivery_deleted_before_its_attempt_is_skipped(aws, integrator):
     endpoint = create_endpoint(integrator.slug, url="http://127.0.0.1:9/hooks")
-    WebhookNotifier().notify(event_for(integrator.slug))
+    WebhookNotifier().notify(event_for(integrator.slug), integrator=integrator.slug)
     sender = Dispatcher(DispatchSettings(schedule=(0,), jitter=0, allow_private_urls=True))
     [leased] = sender.lease_due(limit=10)
 
