@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support import AwsStack, Processes, start_emulator
+from tests.support import AwsStack, Processes, services_on, start_emulator
 
 # The emulator accepts any credentials; make sure boto3 never looks for real ones.
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
@@ -46,29 +46,8 @@ def emulator() -> Iterator[str]:
 def aws(emulator: str) -> Iterator[AwsStack]:
     """A provisioned standard (non-FIFO) stack, wired into Django's settings so that the
     services, the repository and the API in this process use it."""
-    from django.conf import settings
-
-    from orders import container
-
-    stack = AwsStack.provision(emulator, unique_prefix("it"))
-    overrides = {
-        "AWS_ENDPOINT_URL": emulator,
-        "AWS_REGION": "us-east-1",
-        "ORDERS_RESOURCE_PREFIX": stack.resources.prefix,
-        "ORDERS_TABLE_NAME": stack.resources.table,
-        "ORDERS_TOPIC_NAME": stack.resources.topic,
-        "ORDERS_FIFO": False,
-    }
-    saved = {name: getattr(settings, name) for name in overrides}
-    for name, value in overrides.items():
-        setattr(settings, name, value)
-    container.reset()
-    try:
+    with services_on(AwsStack.provision(emulator, unique_prefix("it"))) as stack:
         yield stack
-    finally:
-        for name, value in saved.items():
-            setattr(settings, name, value)
-        container.reset()
 
 
 @pytest.fixture

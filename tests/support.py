@@ -11,7 +11,8 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -326,3 +327,51 @@ class SlowDynamoProxy:
         self.release()
         self._server.shutdown()
         self._server.server_close()
+
+
+@contextmanager
+def services_on(stack: AwsStack) -> Iterator[AwsStack]:
+    """This process's settings, services, repository and API pointed at ``stack`` for a while,
+    then back to what they were."""
+    from django.conf import settings
+
+    from orders import container
+
+    overrides = {
+        "AWS_ENDPOINT_URL": stack.endpoint,
+        "AWS_REGION": "us-east-1",
+        "ORDERS_RESOURCE_PREFIX": stack.resources.prefix,
+        "ORDERS_TABLE_NAME": stack.resources.table,
+        "ORDERS_TOPIC_NAME": stack.resources.topic,
+        "ORDERS_FIFO": False,
+    }
+    saved = {name: getattr(settings, name) for name in overrides}
+    for name, value in overrides.items():
+        setattr(settings, name, value)
+    container.reset()
+    try:
+        yield stack
+    finally:
+        for name, value in saved.items():
+            setattr(settings, name, value)
+        container.reset()
+
+
+def web_env(stack: AwsStack, *, database_url: str, port: int, **settings: str) -> dict[str, str]:
+    """The environment of a web process the tests start (``python -m portal.role web``): this
+    one's, Django's tables at ``database_url``, AWS at ``stack``, one gunicorn worker of two
+    threads on ``port``, then ``settings``."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "DATABASE_URL": database_url,
+        "AWS_ENDPOINT_URL": stack.endpoint,
+        "AWS_REGION": "us-east-1",
+        "ORDERS_RESOURCE_PREFIX": stack.resources.prefix,
+        "PORT": str(port),
+        "WEB_CONCURRENCY": "1",
+        "WEB_THREADS": "2",
+        "METRICS_PORT": "0",
+        "PYTHONUNBUFFERED": "1",
+        **settings,
+    }

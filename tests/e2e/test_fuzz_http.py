@@ -19,14 +19,13 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import unique_prefix
-from tests.support import AwsStack, Processes, free_port, wait_for_port
+from tests.support import AwsStack, Processes, free_port, services_on, wait_for_port, web_env
 
 from .conftest import database_url
 
@@ -46,33 +45,6 @@ class ContractServer:
     base_url: str
     key: str
     order_ids: list[str]
-
-
-@contextmanager
-def services_on(stack: AwsStack) -> Iterator[None]:
-    """This process's services pointed at ``stack`` for a while (to seed it)."""
-    from django.conf import settings
-
-    from orders import container
-
-    overrides = {
-        "AWS_ENDPOINT_URL": stack.endpoint,
-        "AWS_REGION": "us-east-1",
-        "ORDERS_RESOURCE_PREFIX": stack.resources.prefix,
-        "ORDERS_TABLE_NAME": stack.resources.table,
-        "ORDERS_TOPIC_NAME": stack.resources.topic,
-        "ORDERS_FIFO": False,
-    }
-    saved = {name: getattr(settings, name) for name in overrides}
-    for name, value in overrides.items():
-        setattr(settings, name, value)
-    container.reset()
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            setattr(settings, name, value)
-        container.reset()
 
 
 def seed_orders(integrator: str) -> list[str]:
@@ -116,23 +88,16 @@ def contract_server(emulator, django_db_setup, django_db_blocker) -> Iterator[Co
     with services_on(stack):
         order_ids = seed_orders(integrator.slug)
     port = free_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "portal.settings",
-        "DATABASE_URL": db_url,
-        "AWS_ENDPOINT_URL": emulator,
-        "AWS_REGION": "us-east-1",
-        "ORDERS_RESOURCE_PREFIX": stack.resources.prefix,
-        "PORT": str(port),
-        "WEB_CONCURRENCY": "1",
-        "WEB_THREADS": "2",
+    env = web_env(
+        stack,
+        database_url=db_url,
+        port=port,
         # The fuzzer is not what the throttle is about.
-        "API_RATE_LIMIT": "1000000/minute",
+        API_RATE_LIMIT="1000000/minute",
         # Generated webhook URLs name random hosts: checked for form only, with no DNS lookup
         # of them. Nothing is ever sent to them (no dispatcher runs here).
-        "WEBHOOK_ALLOW_PRIVATE_URLS": "true",
-        "PYTHONUNBUFFERED": "1",
-    }
+        WEBHOOK_ALLOW_PRIVATE_URLS="true",
+    )
     processes = Processes()
     try:
         web = processes.start("fuzz-web", [sys.executable, "-m", "portal.role", "web"], env)

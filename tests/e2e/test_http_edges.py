@@ -5,7 +5,6 @@ valid Unicode. Every answer is a problem document, and a refused request stores 
 from __future__ import annotations
 
 import json
-import os
 import socket
 import sys
 import uuid
@@ -15,7 +14,7 @@ from dataclasses import dataclass
 import pytest
 
 from tests.conftest import unique_prefix
-from tests.support import AwsStack, Processes, free_port, wait_for_port
+from tests.support import AwsStack, Processes, free_port, wait_for_port, web_env
 
 from .conftest import database_url
 
@@ -53,20 +52,7 @@ def web(emulator, django_db_setup, django_db_blocker) -> Iterator[Web]:
         db_url = database_url(connection.settings_dict)
     stack = AwsStack.provision(emulator, unique_prefix("edges"))
     port = free_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "portal.settings",
-        "DATABASE_URL": db_url,
-        "AWS_ENDPOINT_URL": emulator,
-        "AWS_REGION": "us-east-1",
-        "ORDERS_RESOURCE_PREFIX": stack.resources.prefix,
-        "API_MAX_BODY_BYTES": str(MAX_BODY),
-        "PORT": str(port),
-        "WEB_CONCURRENCY": "1",
-        "WEB_THREADS": "2",
-        "METRICS_PORT": "0",
-        "PYTHONUNBUFFERED": "1",
-    }
+    env = web_env(stack, database_url=db_url, port=port, API_MAX_BODY_BYTES=str(MAX_BODY))
     processes = Processes()
     try:
         process = processes.start("web-edges", [sys.executable, "-m", "portal.role", "web"], env)

@@ -18,7 +18,15 @@ import pytest
 import requests
 
 from tests.integration.factories import EXAMPLE
-from tests.support import ROOT, Processes, SlowDynamoProxy, free_port, wait_for, wait_for_port
+from tests.support import (
+    ROOT,
+    Processes,
+    SlowDynamoProxy,
+    free_port,
+    wait_for,
+    wait_for_port,
+    web_env,
+)
 
 pytestmark = [pytest.mark.e2e]
 LEASE_SECONDS = 2
@@ -59,18 +67,13 @@ def web(aws, tmp_path) -> Iterator[tuple]:
 
     def start() -> tuple[subprocess.Popen, str]:
         port = free_port()
-        env = {
-            **base_env,
-            "AWS_ENDPOINT_URL": proxy.endpoint,
-            "AWS_REGION": "us-east-1",
-            "ORDERS_RESOURCE_PREFIX": aws.resources.prefix,
-            "IDEMPOTENCY_LEASE_SECONDS": str(LEASE_SECONDS),
-            "PORT": str(port),
-            "WEB_CONCURRENCY": "1",
-            "WEB_THREADS": "2",
-            "METRICS_PORT": "0",
-            "PYTHONUNBUFFERED": "1",
-        }
+        env = web_env(
+            aws,
+            database_url=base_env["DATABASE_URL"],
+            port=port,
+            AWS_ENDPOINT_URL=proxy.endpoint,
+            IDEMPOTENCY_LEASE_SECONDS=str(LEASE_SECONDS),
+        )
         process = processes.start(
             f"lease-web-{uuid.uuid4().hex[:6]}", [sys.executable, "-m", "portal.role", "web"], env
         )
