@@ -609,19 +609,8 @@ class DynamoOrderRepository:
                 values[f":c{i}"] = _s(category)
                 placeholders.append(f":c{i}")
             kwargs["FilterExpression"] = f"#category IN ({', '.join(placeholders)})"
-        size = clamp_page_size(limit)
-        found: list[Order] = []
-        start = None
-        for _ in range(MAX_READS_PER_PAGE):
-            query = dict(kwargs, Limit=size)
-            if start:
-                query["ExclusiveStartKey"] = start
-            response = self._client.query(**query)
-            found.extend(item_to_order(i) for i in response.get("Items", []))
-            start = response.get("LastEvaluatedKey")
-            if not start or len(found) >= size:
-                break
-        return found[:size]
+        found, _ = self._fill(kwargs, None, clamp_page_size(limit))
+        return found
 
     def get_many(self, order_ids: Iterable[str]) -> list[Order]:
         """The orders that exist among ``order_ids`` (BatchGetItem, 100 at a time)."""
