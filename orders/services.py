@@ -260,10 +260,14 @@ class OrderService:
 
     # -- status workers ----------------------------------------------------------------------
 
-    def current(self, order_id: str, *, status: str, version: int) -> Order | None:
+    def current(
+        self, order_id: str, *, status: str, version: int, stored: Order | None = None
+    ) -> Order | None:
         """The order if it is still where the event left it; ``None`` if it has moved on
-        (the event is stale or a duplicate and must be skipped, not applied again)."""
-        order = self.orders.get(order_id)
+        (the event is stale or a duplicate and must be skipped, not applied again).
+        ``stored``: the order as just read (a worker's :meth:`verified_order`), not read again."""
+        fresh = stored is not None and stored.id == order_id
+        order = stored if fresh else self.orders.get(order_id)
         if order.status != status or order.version != version:
             log.info(
                 "skipping stale event for order %s: event says %s v%s, order is %s v%s",
@@ -276,9 +280,11 @@ class OrderService:
             return None
         return order
 
-    def review(self, *, order_id: str, version: int, actor: Actor) -> Order | None:
+    def review(
+        self, *, order_id: str, version: int, actor: Actor, stored: Order | None = None
+    ) -> Order | None:
         """Received: check the business rules; accept (setting the SLA) or reject."""
-        order = self.current(order_id, status=Status.RECEIVED, version=version)
+        order = self.current(order_id, status=Status.RECEIVED, version=version, stored=stored)
         if order is None:
             return None
         reason = rules.review(
@@ -302,7 +308,9 @@ class OrderService:
         check_against_order(event, order)
         return order
 
-    def schedule(self, *, order_id: str, version: int, actor: Actor) -> Order | None:
+    def schedule(
+        self, *, order_id: str, version: int, actor: Actor, stored: Order | None = None
+    ) -> Order | None:
         """Accepted: assign the least loaded team serving the category, then schedule.
 
         Returns the scheduled order; the order unchanged when every team is full (it waits
@@ -310,7 +318,7 @@ class OrderService:
         :meth:`assign_waiting`); ``None`` for a stale or duplicate event. Waiting orders of
         the same category that are older go first, so a new order never takes a slot from
         one that has waited longer."""
-        order = self.current(order_id, status=Status.ACCEPTED, version=version)
+        order = self.current(order_id, status=Status.ACCEPTED, version=version, stored=stored)
         if order is None:
             return None
         for older in self.orders.oldest_first(

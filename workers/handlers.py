@@ -25,7 +25,10 @@ def worker_actor(status: str) -> Actor:
 
 def review_received(service: OrderService, event: ReceivedEvent, order: Order) -> None:
     service.review(
-        order_id=event.order_id, version=event.order_version, actor=worker_actor(event.status)
+        order_id=event.order_id,
+        version=event.order_version,
+        actor=worker_actor(event.status),
+        stored=order,
     )
 
 
@@ -33,7 +36,10 @@ def schedule_accepted(service: OrderService, event: ReceivedEvent, order: Order)
     # With every team full the order waits in accepted and the event is done with: capacity
     # freed or added assigns waiting orders, oldest first (OrderService.assign_waiting).
     service.schedule(
-        order_id=event.order_id, version=event.order_version, actor=worker_actor(event.status)
+        order_id=event.order_id,
+        version=event.order_version,
+        actor=worker_actor(event.status),
+        stored=order,
     )
 
 
