@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from pathlib import Path
 
 
@@ -24,13 +23,13 @@ def main(job: str, go_file: str, rounds: int, arg: str = "") -> int:
     from orders.models import WebhookDelivery
     from orders.webhooks.dispatch import Dispatcher, DispatchSettings
     from portal import login_throttle
+    from tests.support import wait_for
 
-    deadline = time.monotonic() + 60
-    while not Path(go_file).exists():
-        if time.monotonic() > deadline:
-            print("never told to start", file=sys.stderr)
-            return 2
-        time.sleep(0.01)
+    try:
+        wait_for(Path(go_file).exists, timeout=60, interval=0.01, what="the go file")
+    except AssertionError as exc:
+        print(f"never told to start: {exc}", file=sys.stderr)
+        return 2
     dispatcher = Dispatcher(DispatchSettings(schedule=(0,)))
     for n in range(rounds):
         if job == "lease":
