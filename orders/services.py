@@ -15,11 +15,24 @@ from orders.domain.errors import (
     DuplicateReference,
     OrderAlreadyExists,
     OrderNotFound,
+    PermissionDenied,
     ValidationError,
 )
-from orders.domain.model import Actor, Order, OrderEvent, new_order_id, reference_order_id
+from orders.domain.model import (
+    Actor,
+    Attachment,
+    Note,
+    Order,
+    OrderEvent,
+    TechnicianRef,
+    TimeWindow,
+    Visibility,
+    new_order_id,
+    reference_order_id,
+)
 from orders.domain.rules import OrderInput, TeamCandidate
-from orders.domain.workflow import STATUSES, Status
+from orders.domain.sla import ALWAYS, BusinessCalendar, SlaClock, sla_clock
+from orders.domain.workflow import STATUSES, ActorKind, Status
 from orders.events.contract import ReceivedEvent, check_against_order, to_message
 from orders.repository.base import OrderFilter, OrderRepository, Page, TeamLoads
 from portal import log_context, metrics
@@ -42,6 +55,13 @@ class TeamDirectory(Protocol):
         """Every team serving the category, active or not (capacity is released from both)."""
 
     def served_categories(self) -> set[str]: ...
+
+    def calendar(self, team: str | None) -> BusinessCalendar:
+        """The working hours the SLA of an order with this team counts in (the default
+        calendar for no team, or a team without hours of its own)."""
+
+    def technician(self, team: str, technician_id: str) -> TechnicianRef | None:
+        """The team's active member with this id, if there is one."""
 
 
 class Notifier(Protocol):
@@ -203,7 +223,9 @@ class OrderService:
         (:class:`ConcurrencyConflict` otherwise: the caller shows what changed)."""
         order = self.orders.get(order_id)
         require_version(order, expected_version)
-        edited, event = rules.edit(order, changes, actor=actor, now=self.clock())
+        edited, event = rules.edit(
+            order, changes, actor=actor, now=self.clock(), calendar=self._calendar(order)
+        )
         self.orders.save_move(
             edited,
             to_message(event),
@@ -218,7 +240,9 @@ class OrderService:
         """Move a scheduled or started order to another active team with room for it."""
         order = self.orders.get(order_id)
         require_version(order, expected_version)
-        moved, event = rules.reassign(order, team, actor=actor, now=self.clock())
+        moved, event = rules.reassign(
+            order, team, actor=actor, now=self.clock(), calendar=self.teams.calendar(team)
+        )
         teams = {t.code: t for t in self.teams.active_teams(order.category)}
         if team not in teams:
             raise ValidationError(
@@ -250,13 +274,235 @@ class OrderService:
         team: str | None = None,
     ) -> tuple[Order, OrderEvent]:
         moved, event = rules.move(
-            order, to, actor=actor, now=self.clock(), reason=reason, team=team
+            order,
+            to,
+            actor=actor,
+            now=self.clock(),
+            reason=reason,
+            team=team,
+            calendar=self.teams.calendar(team or order.assigned_team),
         )
         self.orders.save_move(
             moved, to_message(event), expected_status=order.status, expected_version=order.version
         )
         metrics.ORDER_TRANSITIONS.labels(str(order.status), str(moved.status)).inc()
         return moved, event
+
+    def resume_order(
+        self, *, order_id: str, actor: Actor, expected_version: int | None = None
+    ) -> Order:
+        """Take an order off hold, back to the status it was held from."""
+        order = self.get_order(order_id)
+        held = order.hold
+        if held is None or held.from_status is None:
+            raise ValidationError({"status": [f"A {order.status} order is not on hold."]})
+        if expected_version is not None:
+            require_version(order, expected_version)
+        moved, _ = self._move(order, held.from_status, actor=actor)
+        return moved
+
+    # -- the SLA clock ------------------------------------------------------------------------
+
+    def _calendar(self, order: Order) -> BusinessCalendar:
+        return self.teams.calendar(order.assigned_team)
+
+    def sla(self, order: Order, *, now: datetime | None = None) -> SlaClock | None:
+        """Where the order stands against its SLA now (``None`` before review passed it)."""
+        return sla_clock(order, now=now or self.clock(), calendar=self._calendar(order))
+
+    # -- notes and attachments ----------------------------------------------------------------
+
+    def _save(self, order: Order, changed: Order, event: OrderEvent, *, adds=()) -> Order:
+        self.orders.save_move(
+            changed,
+            to_message(event),
+            expected_status=order.status,
+            expected_version=order.version,
+            adds=adds,
+        )
+        return changed
+
+    def _for_change(
+        self, order_id: str, *, integrator: str | None, expected_version: int | None
+    ) -> Order:
+        order = self.get_order(order_id, integrator=integrator)
+        if expected_version is not None:
+            require_version(order, expected_version)
+        return order
+
+    def add_note(
+        self,
+        *,
+        order_id: str,
+        text: str,
+        actor: Actor,
+        author_name: str,
+        visibility: str | None = None,
+        integrator: str | None = None,
+        expected_version: int | None = None,
+    ) -> Note:
+        """Put a note on the order's timeline (``order.note_added``). An integrator's note
+        is public; staff choose. ``integrator``: only on that integrator's order."""
+        order = self._for_change(order_id, integrator=integrator, expected_version=expected_version)
+        changed, event, note = rules.add_note(
+            order,
+            text,
+            visibility=visibility,
+            actor=actor,
+            author_name=author_name,
+            now=self.clock(),
+            calendar=self._calendar(order),
+        )
+        self._save(order, changed, event, adds=[note])
+        metrics.NOTES_ADDED.labels(str(actor.kind), str(note.visibility)).inc()
+        return note
+
+    def notes(self, order_id: str, *, integrator: str | None = None) -> list[Note]:
+        """The order's notes, oldest first: for an integrator (its own order only), the
+        public ones; for staff, all."""
+        self.get_order(order_id, integrator=integrator)
+        found = self.orders.notes(order_id)
+        if integrator is not None:
+            found = [n for n in found if n.visibility is Visibility.PUBLIC]
+        return found
+
+    def attachments(self, order_id: str, *, integrator: str | None = None) -> list[Attachment]:
+        """The order's attachments, oldest first (an integrator sees the public ones)."""
+        self.get_order(order_id, integrator=integrator)
+        found = self.orders.attachments(order_id)
+        if integrator is not None:
+            found = [a for a in found if a.visibility is Visibility.PUBLIC]
+        return found
+
+    def attachment(
+        self, order_id: str, attachment_id: str, *, integrator: str | None = None
+    ) -> Attachment | None:
+        self.get_order(order_id, integrator=integrator)
+        found = self.orders.attachment(order_id, attachment_id)
+        if found is None or (integrator is not None and found.visibility is not Visibility.PUBLIC):
+            return None
+        return found
+
+    def record_attachment(
+        self, attachment: Attachment, *, integrator: str | None = None
+    ) -> Attachment:
+        """Record a file already stored under ``attachment.key`` (``order.attachment_added``).
+        Recording the same attachment id again returns the one recorded (a retried request)."""
+        for _ in range(3):
+            order = self.get_order(attachment.order_id, integrator=integrator)
+            existing = self.orders.attachment(order.id, attachment.id)
+            if existing is not None:
+                return existing
+            changed, event = rules.add_attachment(
+                order, attachment, now=self.clock(), calendar=self._calendar(order)
+            )
+            try:
+                self._save(order, changed, event, adds=[attachment])
+            except ConcurrencyConflict:
+                continue  # the order changed (or the same upload was recorded): look again
+            return attachment
+        raise ConcurrencyConflict(
+            order_id=attachment.order_id,
+            expected_status=order.status,
+            expected_version=order.version,
+            actual_status=None,
+            actual_version=None,
+        )
+
+    # -- technicians and visits ---------------------------------------------------------------
+
+    def assign_technician(
+        self,
+        *,
+        order_id: str,
+        technician_id: str,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> Order:
+        """Give the order to an active member of its team."""
+        order = self._for_change(order_id, integrator=None, expected_version=expected_version)
+        if actor.kind is not ActorKind.STAFF:
+            raise PermissionDenied("Only staff may assign a technician.")
+        technician = (
+            self.teams.technician(order.assigned_team, technician_id)
+            if order.assigned_team
+            else None
+        )
+        if technician is None:
+            raise ValidationError(
+                {
+                    "technician": [
+                        f"{technician_id!r} is not an active member of team "
+                        f"{order.assigned_team or '(none yet)'}."
+                    ]
+                }
+            )
+        changed, event = rules.assign_technician(
+            order, technician, actor=actor, now=self.clock(), calendar=self._calendar(order)
+        )
+        return self._save(order, changed, event)
+
+    def schedule_visit(
+        self,
+        *,
+        order_id: str,
+        window: TimeWindow,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> Order:
+        """Book the technician's visit (``order.visit_scheduled``)."""
+        order = self._for_change(order_id, integrator=None, expected_version=expected_version)
+        changed, event = rules.schedule_visit(
+            order, window, actor=actor, now=self.clock(), calendar=self._calendar(order)
+        )
+        return self._save(order, changed, event)
+
+    def reschedule_visit(
+        self,
+        *,
+        order_id: str,
+        window: TimeWindow,
+        actor: Actor,
+        reason: str | None = None,
+        expected_version: int | None = None,
+    ) -> Order:
+        """Move the booked visit (``order.visit_rescheduled``)."""
+        order = self._for_change(order_id, integrator=None, expected_version=expected_version)
+        changed, event = rules.reschedule_visit(
+            order,
+            window,
+            actor=actor,
+            now=self.clock(),
+            reason=reason,
+            calendar=self._calendar(order),
+        )
+        return self._save(order, changed, event)
+
+    def check_in(
+        self, *, order_id: str, actor: Actor, expected_version: int | None = None
+    ) -> Order:
+        """The technician arrived: a scheduled order starts (``order.visit_checked_in``)."""
+        order = self._for_change(order_id, integrator=None, expected_version=expected_version)
+        changed, event = rules.check_in(
+            order, actor=actor, now=self.clock(), calendar=self._calendar(order)
+        )
+        return self._save(order, changed, event)
+
+    def check_out(
+        self, *, order_id: str, actor: Actor, expected_version: int | None = None
+    ) -> Order:
+        """The technician left (``order.visit_checked_out``)."""
+        order = self._for_change(order_id, integrator=None, expected_version=expected_version)
+        changed, event = rules.check_out(
+            order, actor=actor, now=self.clock(), calendar=self._calendar(order)
+        )
+        return self._save(order, changed, event)
+
+    def orders_for_technician(self, technician_id: str, *, limit: int = 50) -> list[Order]:
+        return self.orders.list_by_technician(technician_id, limit=limit)
+
+    def visits_between(self, start: datetime, end: datetime, *, limit: int = 200) -> list[Order]:
+        return self.orders.visits_between(start, end, limit=limit)
 
     # -- status workers ----------------------------------------------------------------------
 
@@ -423,11 +669,15 @@ class OrderService:
         return self.assign_waiting(categories={order.category})
 
     def notify(self, event: ReceivedEvent, order: Order) -> int:
-        """Tell the stored ``order``'s integrator (see :meth:`verified_order`)."""
+        """Tell the stored ``order``'s integrator (see :meth:`verified_order`); events about
+        internal notes and attachments are for staff only and go to nobody."""
+        if event.internal:
+            return 0
         return self.notifier.notify(event, integrator=order.integrator)
 
 
 __all__ = [
+    "ALWAYS",
     "BACKLOG_ACTOR",
     "OrderAlreadyExists",
     "OrderInput",

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from orders.models import Team
+from django.conf import settings
+
+from orders.domain.model import TechnicianRef
+from orders.domain.sla import BusinessCalendar, parse_calendar
+from orders.models import Team, Technician
 from orders.services import TeamInfo
 
 
@@ -27,3 +31,17 @@ class DjangoTeamDirectory:
         for categories in Team.objects.filter(active=True).values_list("categories", flat=True):
             served.update(categories)
         return served
+
+    def calendar(self, team: str | None) -> BusinessCalendar:
+        hours = ""
+        if team:
+            hours = Team.objects.filter(code=team).values_list("business_hours", flat=True).first()
+        return parse_calendar(hours or settings.ORDERS_SLA_CALENDAR)
+
+    def technician(self, team: str, technician_id: str) -> TechnicianRef | None:
+        found = (
+            Technician.objects.filter(code=technician_id, team__code=team, active=True)
+            .values_list("code", "name")
+            .first()
+        )
+        return TechnicianRef(id=found[0], name=found[1]) if found else None

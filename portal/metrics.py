@@ -38,6 +38,11 @@ HTTP_LATENCY = Histogram(
     ["route", "method"],
     buckets=LATENCY_BUCKETS,
 )
+NOTES_ADDED = Counter(
+    "portal_order_notes_added",
+    "Notes put on orders' timelines, by who wrote them and their visibility.",
+    ["actor_kind", "visibility"],
+)
 ORDERS_CREATED = Counter(
     "portal_orders_created",
     "Orders stored in 'received', by who created them (integrator or staff).",

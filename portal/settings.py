@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 from portal.logs import logging_config
 from portal.settings_limits import check_range, env_float, env_int
@@ -138,9 +139,7 @@ STATIC_ROOT = env.str("STATIC_ROOT", default=str(STATE_DIR / "static"))
 # Hashed, compressed, cacheable static files once collectstatic has run (make run, the
 # image); before that (tests, a quick manage.py command) plain names, so pages still render.
 # collectstatic itself must run with the manifest storage, or it never writes the manifest.
-_COLLECTED = (Path(STATIC_ROOT) / "staticfiles.json").exists() or sys.argv[1:2] == [
-    "collectstatic"
-]
+_COLLECTED = (Path(STATIC_ROOT) / "staticfiles.json").exists() or sys.argv[1:2] == ["collectstatic"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -249,6 +248,15 @@ ORDERS_RETRY_BACKOFF = env_int(
 #: Seconds between the accepted worker's passes over the orders waiting for a team (a safety
 #: net: freeing or adding capacity assigns them at once). 0 = no periodic pass.
 ORDERS_BACKLOG_SWEEP_SECONDS = env_float(env, "ORDERS_BACKLOG_SWEEP_SECONDS", 60.0, low=0)
+#: Working hours the SLA counts in for orders whose team has none of its own (Team.business_hours):
+#: "24/7", or e.g. "mon-fri 08:00-18:00 Europe/Madrid".
+ORDERS_SLA_CALENDAR = env.str("ORDERS_SLA_CALENDAR", default="24/7")
+try:
+    from orders.domain.sla import parse_calendar
+
+    parse_calendar(ORDERS_SLA_CALENDAR)
+except ValueError as _exc:
+    raise ImproperlyConfigured(f"ORDERS_SLA_CALENDAR={ORDERS_SLA_CALENDAR!r}: {_exc}") from None
 #: Pause of the event relay after a read of the table's stream found nothing. DynamoDB
 #: Streams allow 5 reads a second per shard; the emulator has no such limit (make run: 0.02).
 EVENT_RELAY_IDLE_SECONDS = env_float(env, "EVENT_RELAY_IDLE_SECONDS", 0.25, low=0)

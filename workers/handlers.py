@@ -59,6 +59,8 @@ HANDLERS: Mapping[Status, Handler] = {
     Status.ACCEPTED: schedule_accepted,
     Status.SCHEDULED: record_only,
     Status.IN_PROGRESS: record_only,
+    # Held: nothing to do but tell subscribers; the SLA clock is computed from the history.
+    Status.ON_HOLD: record_only,
     Status.COMPLETED: release_team,
     Status.CANCELLED: release_team,
     Status.REJECTED: record_only,

@@ -11,7 +11,7 @@ from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
 from orders.domain import rules
-from orders.domain.model import CATEGORIES, Contact, Order, Priority, TimeWindow
+from orders.domain.model import CATEGORIES, Contact, Order, Priority, TimeWindow, entry_event_type
 from orders.domain.rules import OrderInput
 from orders.domain.workflow import STATUSES
 from orders.events.contract import isoformat, order_to_json
@@ -203,8 +203,7 @@ class QuerySerializer(StrictSerializer):
     def to_internal_value(self, data):
         if hasattr(data, "getlist"):
             data = {
-                key: data.getlist(key) if key in self.repeatable else data.get(key)
-                for key in data
+                key: data.getlist(key) if key in self.repeatable else data.get(key) for key in data
             }
         return super().to_internal_value(data)
 
@@ -238,10 +237,13 @@ class TransitionSerializer(StrictSerializer):
 
 
 def history_representation(order: Order) -> list[dict[str, Any]]:
+    """The order's changes as its integrator may see them: internal notes and attachments
+    are staff's, so their entries are left out (versions then skip a number)."""
     return [
         {
             "event_id": h.event_id,
             "version": h.version,
+            "type": entry_event_type(h),
             "from": str(h.from_status) if h.from_status else None,
             "to": str(h.to_status),
             "actor": h.actor.as_dict(),
@@ -249,6 +251,7 @@ def history_representation(order: Order) -> list[dict[str, Any]]:
             "at": isoformat(h.at),
         }
         for h in order.history
+        if not h.internal
     ]
 
 

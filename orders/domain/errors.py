@@ -95,3 +95,8 @@ class ConcurrencyConflict(DomainError):
 
 class InvalidCursor(DomainError):
     """A pagination cursor that this deployment did not issue, or for another listing."""
+
+
+class PermissionDenied(DomainError):
+    """This kind of actor may not make this change (integrators cannot add internal notes,
+    only staff book visits...)."""

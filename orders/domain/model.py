@@ -67,9 +67,17 @@ class TimeWindow:
     end: datetime
 
 
+class Visibility(StrEnum):
+    """Who may see a note or an attachment: ``internal`` ones are for staff only and never
+    reach the integrator (API, event feed, webhooks)."""
+
+    PUBLIC = "public"
+    INTERNAL = "internal"
+
+
 @dataclass(frozen=True)
 class HistoryEntry:
-    """One accepted move: the audit trail staff and integrators read."""
+    """One accepted change: the audit trail staff and integrators read."""
 
     event_id: str
     version: int
@@ -78,6 +86,75 @@ class HistoryEntry:
     actor: Actor
     reason: str | None
     at: datetime
+    #: The event's type; ``None`` in entries written before types were recorded (then the
+    #: move says it: see :func:`entry_event_type`).
+    event_type: str | None = None
+    #: About an internal note or attachment: shown to staff only.
+    internal: bool = False
+
+
+@dataclass(frozen=True)
+class TechnicianRef:
+    """The team member an order is assigned to, as the order keeps it: the display name is
+    what integrators see."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Visit:
+    """A technician's visit to the site: the agreed window, then the times the technician
+    checked in and out."""
+
+    id: str
+    start: datetime
+    end: datetime
+    technician: TechnicianRef
+    scheduled_at: datetime
+    checked_in_at: datetime | None = None
+    checked_out_at: datetime | None = None
+    #: How many times the window was moved.
+    reschedules: int = 0
+
+    @property
+    def open(self) -> bool:
+        """Booked and not finished: the technician has not checked out yet."""
+        return self.checked_out_at is None
+
+
+@dataclass(frozen=True)
+class Note:
+    """A dated comment on an order's timeline, by an integrator or a staff member."""
+
+    id: str
+    order_id: str
+    text: str
+    visibility: Visibility
+    author: Actor
+    #: How the author is shown: the integrator's or staff member's name.
+    author_name: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A photo or document stored in the attachments bucket under ``key``."""
+
+    id: str
+    order_id: str
+    key: str
+    filename: str
+    content_type: str
+    size: int
+    visibility: Visibility
+    author: Actor
+    author_name: str
+    at: datetime
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
 
 
 @dataclass(frozen=True)
@@ -106,9 +183,31 @@ class Order:
     sla_met: bool | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
     history: tuple[HistoryEntry, ...] = ()
+    technician: TechnicianRef | None = None
+    visits: tuple[Visit, ...] = ()
 
     def replace(self, **changes: Any) -> Order:
         return dataclasses.replace(self, **changes)
+
+    @property
+    def visit(self) -> Visit | None:
+        """The latest visit (the one being planned or done), if any."""
+        return self.visits[-1] if self.visits else None
+
+    @property
+    def hold(self) -> HistoryEntry | None:
+        """While the order is on hold: the entry that put it there (its reason, since when,
+        and the status it goes back to)."""
+        if self.status is not Status.ON_HOLD:
+            return None
+        return next(
+            (
+                h
+                for h in reversed(self.history)
+                if h.to_status is Status.ON_HOLD and h.from_status is not Status.ON_HOLD
+            ),
+            None,
+        )
 
     @property
     def resolution_time(self) -> timedelta | None:
@@ -120,8 +219,28 @@ class Order:
 class EventType(StrEnum):
     CREATED = "order.created"
     STATUS_CHANGED = "order.status_changed"
-    #: Details corrected (by staff); the status is the same.
+    #: Details corrected (by staff), or the order given to another team or technician; the
+    #: status is the same.
     UPDATED = "order.updated"
+    NOTE_ADDED = "order.note_added"
+    ATTACHMENT_ADDED = "order.attachment_added"
+    VISIT_SCHEDULED = "order.visit_scheduled"
+    VISIT_RESCHEDULED = "order.visit_rescheduled"
+    #: The technician arrived; a scheduled order moves to in_progress with it.
+    VISIT_CHECKED_IN = "order.visit_checked_in"
+    VISIT_CHECKED_OUT = "order.visit_checked_out"
+
+
+def entry_event_type(entry: HistoryEntry) -> str:
+    """The type of the event a history entry records (older entries carry none: their move
+    tells, as only those three types existed then)."""
+    if entry.event_type:
+        return entry.event_type
+    if entry.from_status is None:
+        return EventType.CREATED
+    if entry.from_status == entry.to_status:
+        return EventType.UPDATED
+    return EventType.STATUS_CHANGED
 
 
 @dataclass(frozen=True)
@@ -136,6 +255,14 @@ class OrderEvent:
     actor: Actor
     reason: str | None
     occurred_at: datetime
+    #: What the event is about besides the order: ``{"note": Note}``, ``{"attachment": …}``
+    #: or ``{"visit": Visit}``.
+    subject: Note | Attachment | Visit | None = None
+
+    @property
+    def internal(self) -> bool:
+        """For staff only: never put in the integrator's feed nor sent to its webhooks."""
+        return getattr(self.subject, "visibility", None) is Visibility.INTERNAL
 
     @property
     def history_entry(self) -> HistoryEntry:
@@ -147,6 +274,8 @@ class OrderEvent:
             actor=self.actor,
             reason=self.reason,
             at=self.occurred_at,
+            event_type=str(self.type),
+            internal=self.internal,
         )
 
 
@@ -155,6 +284,11 @@ def new_event_id() -> str:
 
 
 def new_order_id() -> str:
+    return str(uuid.uuid4())
+
+
+def new_id() -> str:
+    """Ids of notes, attachments and visits."""
     return str(uuid.uuid4())
 
 

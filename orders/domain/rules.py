@@ -10,23 +10,40 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from .errors import ValidationError
+from .errors import PermissionDenied, ValidationError
 from .model import (
     CATEGORIES,
     SLA_BY_PRIORITY,
     Actor,
+    Attachment,
     Contact,
     EventType,
+    Note,
     Order,
     OrderEvent,
     Priority,
+    TechnicianRef,
     TimeWindow,
+    Visibility,
+    Visit,
     new_event_id,
+    new_id,
 )
-from .workflow import INITIAL_STATUS, REASON_REQUIRED, TERMINAL_STATUSES, Status, check_move
+from .sla import ALWAYS, BusinessCalendar, sla_clock
+from .workflow import (
+    INITIAL_STATUS,
+    PAUSED_STATUSES,
+    REASON_REQUIRED,
+    TERMINAL_STATUSES,
+    ActorKind,
+    Status,
+    StatusCategory,
+    category_of,
+    check_move,
+)
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 4000
@@ -248,28 +265,26 @@ def move(
     now: datetime,
     reason: str | None = None,
     team: str | None = None,
+    calendar: BusinessCalendar = ALWAYS,
 ) -> tuple[Order, OrderEvent]:
     """Apply one workflow move: check it, set what the target status implies, bump the version."""
     target = Status(to) if to in Status.__members__.values() else None
     if target is None:
         raise ValidationError({"to": [f"{to!r} is not a status."]})
     check_move(order.status, target, actor.kind)
-    if reason is not None and not isinstance(reason, str):
-        raise ValidationError({"reason": ["Must be a string."]})
-    if reason is not None and (problem := text_problem(reason)) is not None:
-        raise ValidationError({"reason": [problem]})
-    reason = (reason or "").strip() or None
-    if reason is not None and len(reason) > REASON_MAX:
-        raise ValidationError(
-            {"reason": [f"Ensure this field has no more than {REASON_MAX} characters."]}
-        )
+    reason = clean_reason(reason)
     if target in REASON_REQUIRED and not reason:
         raise ValidationError({"reason": [f"A reason is required to move an order to {target}."]})
+    if order.status in PAUSED_STATUSES and target is not Status.CANCELLED:
+        held = order.hold
+        back_to = held.from_status if held is not None else None
+        if back_to is not None and target is not back_to:
+            raise ValidationError(
+                {"to": [f"An order on hold resumes to the status it was held from ({back_to})."]}
+            )
 
     changes: dict[str, Any] = {}
-    if target is Status.ACCEPTED:
-        changes["sla_due_at"] = order.created_at + SLA_BY_PRIORITY[order.priority]
-    elif target is Status.SCHEDULED:
+    if target is Status.SCHEDULED and order.status not in PAUSED_STATUSES:
         if not team:
             raise ValidationError({"team": ["A team is required to schedule an order."]})
         changes["assigned_team"] = team
@@ -277,27 +292,60 @@ def move(
         changes["rejection_reason"] = reason
     elif target is Status.CANCELLED:
         changes["cancellation_reason"] = reason
-    elif target is Status.IN_PROGRESS:
+    elif target is Status.IN_PROGRESS and order.started_at is None:
         changes["started_at"] = now
     elif target is Status.COMPLETED:
+        visit = order.visit
+        if visit is not None and visit.open:
+            raise ValidationError(
+                {
+                    "to": [
+                        "The technician has not checked out of the visit yet; check out "
+                        "before completing the order."
+                    ]
+                }
+            )
         changes["completed_at"] = now
-        changes["sla_met"] = order.sla_due_at is None or now <= order.sla_due_at
-
-    moved = order.replace(
-        status=target, version=order.version + 1, updated_at=now, status_changed_at=now, **changes
-    )
-    event = OrderEvent(
-        id=new_event_id(),
-        type=EventType.STATUS_CHANGED,
-        order=moved,
-        from_status=order.status,
-        to_status=target,
+    return _changed(
+        order,
+        changes,
+        status=target,
+        event_type=EventType.STATUS_CHANGED,
         actor=actor,
+        now=now,
         reason=reason,
-        occurred_at=now,
+        calendar=calendar,
     )
-    moved = moved.replace(history=(*order.history, event.history_entry))
-    return moved, _with_order(event, moved)
+
+
+def clean_reason(reason: Any, *, field_name: str = "reason") -> str | None:
+    """A move's reason, stripped (``None`` if empty); refused if not text or too long."""
+    if reason is not None and not isinstance(reason, str):
+        raise ValidationError({field_name: ["Must be a string."]})
+    if reason is not None and (problem := text_problem(reason)) is not None:
+        raise ValidationError({field_name: [problem]})
+    reason = (reason or "").strip() or None
+    if reason is not None and len(reason) > REASON_MAX:
+        raise ValidationError(
+            {field_name: [f"Ensure this field has no more than {REASON_MAX} characters."]}
+        )
+    return reason
+
+
+def with_sla(order: Order, *, now: datetime, calendar: BusinessCalendar = ALWAYS) -> Order:
+    """``order`` with its stored SLA fields brought up to date from its history: the due time
+    while the clock runs (none while it is paused, so due-soon listings leave held orders out)
+    and, once completed, whether the SLA was met."""
+    clock = sla_clock(order, now=now, calendar=calendar)
+    if clock is None:
+        return order.replace(sla_due_at=None)
+    category = category_of(order.status)
+    changes: dict[str, Any] = {
+        "sla_due_at": None if category is StatusCategory.PAUSED else clock.due_at
+    }
+    if order.status is Status.COMPLETED:
+        changes["sla_met"] = not clock.breached
+    return order.replace(**changes)
 
 
 #: What staff may correct on an open order. The category is not among them (it decided the
@@ -306,7 +354,12 @@ EDITABLE = ("title", "description", "site", "priority", "contact", "requested_wi
 
 
 def edit(
-    order: Order, changes: dict[str, Any], *, actor: Actor, now: datetime
+    order: Order,
+    changes: dict[str, Any],
+    *,
+    actor: Actor,
+    now: datetime,
+    calendar: BusinessCalendar = ALWAYS,
 ) -> tuple[Order, OrderEvent]:
     """Correct an open order's details: validated like a new order, version bumped, the
     changed fields named in the history entry."""
@@ -327,50 +380,406 @@ def edit(
         )
     )
     updates = {name: getattr(valid, name) for name in EDITABLE}
-    if order.sla_due_at is not None and valid.priority != order.priority:
-        updates["sla_due_at"] = order.created_at + SLA_BY_PRIORITY[Priority(valid.priority)]
-    return _updated(order, updates, actor=actor, now=now, reason="changed " + ", ".join(changed))
+    return _changed(
+        order,
+        updates,
+        status=order.status,
+        event_type=EventType.UPDATED,
+        actor=actor,
+        now=now,
+        reason="changed " + ", ".join(changed),
+        calendar=calendar,
+    )
 
 
-def reassign(order: Order, team: str, *, actor: Actor, now: datetime) -> tuple[Order, OrderEvent]:
-    """Give a scheduled or started order to another team (capacity is the service's job)."""
-    if order.status not in (Status.SCHEDULED, Status.IN_PROGRESS):
+#: Statuses in which an order has a team, and so can change team or technician.
+STAFFED = (Status.SCHEDULED, Status.IN_PROGRESS, Status.ON_HOLD)
+
+
+def reassign(
+    order: Order,
+    team: str,
+    *,
+    actor: Actor,
+    now: datetime,
+    calendar: BusinessCalendar = ALWAYS,
+) -> tuple[Order, OrderEvent]:
+    """Give a scheduled, started or held order to another team (capacity is the service's
+    job). Its technician is a member of the old team, so the order leaves them too."""
+    if order.status not in STAFFED:
         raise ValidationError(
             {"team": [f"A {order.status} order has no team to change (scheduled or started only)."]}
         )
     if team == order.assigned_team:
         raise ValidationError({"team": [f"The order is already with {team}."]})
-    return _updated(
+    _require_staff(actor, "team")
+    visit = order.visit
+    if visit is not None and visit.checked_in_at is not None and visit.open:
+        raise ValidationError(
+            {"team": ["The technician is on site (checked in): check out before changing team."]}
+        )
+    changes: dict[str, Any] = {"assigned_team": team, "technician": None}
+    if visit is not None and visit.open:
+        changes["visits"] = order.visits[:-1]  # the booked visit was the old team's
+    return _changed(
         order,
-        {"assigned_team": team},
+        changes,
+        status=order.status,
+        event_type=EventType.UPDATED,
         actor=actor,
         now=now,
         reason=f"assigned to team {team} (was {order.assigned_team})",
+        calendar=calendar,
     )
 
 
-def _updated(
-    order: Order, updates: dict[str, Any], *, actor: Actor, now: datetime, reason: str
+def _changed(
+    order: Order,
+    updates: dict[str, Any],
+    *,
+    status: Status,
+    event_type: EventType,
+    actor: Actor,
+    now: datetime,
+    reason: str | None,
+    calendar: BusinessCalendar,
+    subject: Note | Attachment | Visit | None = None,
 ) -> tuple[Order, OrderEvent]:
-    """A change that keeps the status: version bumped, an ``order.updated`` event, and a
-    history entry saying what changed."""
+    """One change of the order: version bumped, a history entry saying what happened, the
+    SLA fields recomputed from the new history, and the event with the order as it is now."""
     changed = order.replace(version=order.version + 1, updated_at=now, **updates)
+    if status is not order.status:
+        changed = changed.replace(status=status, status_changed_at=now)
     event = OrderEvent(
         id=new_event_id(),
-        type=EventType.UPDATED,
+        type=event_type,
         order=changed,
         from_status=order.status,
-        to_status=order.status,
+        to_status=status,
         actor=actor,
         reason=reason,
         occurred_at=now,
+        subject=subject,
     )
     changed = changed.replace(history=(*order.history, event.history_entry))
+    changed = with_sla(changed, now=now, calendar=calendar)
     return changed, _with_order(event, changed)
 
 
 def _with_order(event: OrderEvent, order: Order) -> OrderEvent:
     return dataclasses.replace(event, order=order)
+
+
+def _require_staff(actor: Actor, field_name: str) -> None:
+    if actor.kind is not ActorKind.STAFF:
+        raise PermissionDenied(f"Only staff may change the {field_name} of an order.")
+
+
+# -- notes and attachments --------------------------------------------------------------------
+
+NOTE_MAX = 4000
+FILENAME_MAX = 200
+#: Who may write what: integrators only public notes and attachments (what they add is for
+#: both sides), staff either kind.
+VISIBILITIES_BY_ACTOR: dict[ActorKind, frozenset[Visibility]] = {
+    ActorKind.INTEGRATOR: frozenset({Visibility.PUBLIC}),
+    ActorKind.STAFF: frozenset({Visibility.PUBLIC, Visibility.INTERNAL}),
+    ActorKind.SYSTEM: frozenset({Visibility.PUBLIC, Visibility.INTERNAL}),
+}
+
+
+def visibility_for(actor: Actor, value: Any, *, field_name: str = "visibility") -> Visibility:
+    if value is None or value == "":
+        return Visibility.PUBLIC
+    if not isinstance(value, str) or value not in Visibility.__members__.values():
+        raise ValidationError(
+            {field_name: [f"{value!r} is not a visibility; use one of {', '.join(Visibility)}."]}
+        )
+    visibility = Visibility(value)
+    if visibility not in VISIBILITIES_BY_ACTOR[actor.kind]:
+        raise PermissionDenied(f"A {actor.kind} cannot add {visibility} notes or attachments.")
+    return visibility
+
+
+def add_note(
+    order: Order,
+    text: Any,
+    *,
+    visibility: Any = None,
+    actor: Actor,
+    author_name: str,
+    now: datetime,
+    calendar: BusinessCalendar = ALWAYS,
+) -> tuple[Order, OrderEvent, Note]:
+    """A note on the order's timeline; the order's version moves on with an
+    ``order.note_added`` event (internal notes' events are for staff only)."""
+    if not isinstance(text, str):
+        raise ValidationError({"text": ["Must be a string."]})
+    if (problem := text_problem(text)) is not None:
+        raise ValidationError({"text": [problem]})
+    text = text.strip()
+    if not text:
+        raise ValidationError({"text": ["This field is required."]})
+    if len(text) > NOTE_MAX:
+        raise ValidationError(
+            {"text": [f"Ensure this field has no more than {NOTE_MAX} characters."]}
+        )
+    note = Note(
+        id=new_id(),
+        order_id=order.id,
+        text=text,
+        visibility=visibility_for(actor, visibility),
+        author=actor,
+        author_name=author_name or actor.id,
+        at=now,
+    )
+    changed, event = _changed(
+        order,
+        {},
+        status=order.status,
+        event_type=EventType.NOTE_ADDED,
+        actor=actor,
+        now=now,
+        reason=None,
+        calendar=calendar,
+        subject=note,
+    )
+    return changed, event, note
+
+
+def add_attachment(
+    order: Order, attachment: Attachment, *, now: datetime, calendar: BusinessCalendar = ALWAYS
+) -> tuple[Order, OrderEvent]:
+    """Record an uploaded file on the order (``order.attachment_added``)."""
+    visibility_for(attachment.author, attachment.visibility)
+    return _changed(
+        order,
+        {},
+        status=order.status,
+        event_type=EventType.ATTACHMENT_ADDED,
+        actor=attachment.author,
+        now=now,
+        reason=None,
+        calendar=calendar,
+        subject=attachment,
+    )
+
+
+def clean_filename(value: Any) -> str:
+    """The name an upload is shown and downloaded under: its last path part, printable."""
+    if not isinstance(value, str):
+        raise ValidationError({"filename": ["Must be a string."]})
+    if (problem := text_problem(value)) is not None:
+        raise ValidationError({"filename": [problem]})
+    name = value.replace("\\", "/").rsplit("/", 1)[-1].strip()
+    name = "".join(ch for ch in name if ch.isprintable())
+    if not name or name in (".", ".."):
+        raise ValidationError({"filename": ["Give the file's name."]})
+    if len(name) > FILENAME_MAX:
+        raise ValidationError(
+            {"filename": [f"Ensure this field has no more than {FILENAME_MAX} characters."]}
+        )
+    return name
+
+
+# -- technicians and visits -------------------------------------------------------------------
+
+#: The longest visit window that can be booked.
+VISIT_MAX = timedelta(hours=24)
+
+
+def assign_technician(
+    order: Order,
+    technician: TechnicianRef,
+    *,
+    actor: Actor,
+    now: datetime,
+    calendar: BusinessCalendar = ALWAYS,
+) -> tuple[Order, OrderEvent]:
+    """Give the order to a member of its team (that it is one is the service's check)."""
+    _require_staff(actor, "technician")
+    if order.status not in STAFFED:
+        raise ValidationError(
+            {"technician": [f"A {order.status} order cannot be given to a technician."]}
+        )
+    if order.technician is not None and order.technician.id == technician.id:
+        raise ValidationError({"technician": [f"The order is already with {technician.name}."]})
+    visit = order.visit
+    if visit is not None and visit.checked_in_at is not None and visit.open:
+        raise ValidationError(
+            {"technician": ["The technician is on site (checked in): check out first."]}
+        )
+    changes: dict[str, Any] = {"technician": technician}
+    if visit is not None and visit.open:
+        # The booked visit goes with the order to its new technician.
+        changes["visits"] = (*order.visits[:-1], dataclasses.replace(visit, technician=technician))
+    was = f" (was {order.technician.name})" if order.technician else ""
+    return _changed(
+        order,
+        changes,
+        status=order.status,
+        event_type=EventType.UPDATED,
+        actor=actor,
+        now=now,
+        reason=f"assigned to technician {technician.name}{was}",
+        calendar=calendar,
+    )
+
+
+def check_window(window: Any, *, now: datetime) -> TimeWindow:
+    if not isinstance(window, TimeWindow):
+        raise ValidationError({"window": ["Give the visit's start and end."]})
+    if window.start.tzinfo is None or window.end.tzinfo is None:
+        raise ValidationError({"window": ["Times must include a time zone offset."]})
+    if window.end <= window.start:
+        raise ValidationError({"window.end": ["Must be after the start."]})
+    if window.end - window.start > VISIT_MAX:
+        raise ValidationError(
+            {
+                "window.end": [
+                    f"A visit lasts at most {int(VISIT_MAX.total_seconds() // 3600)} hours."
+                ]
+            }
+        )
+    if window.end <= now:
+        raise ValidationError({"window.end": ["The window has already ended."]})
+    return window
+
+
+def schedule_visit(
+    order: Order,
+    window: TimeWindow,
+    *,
+    actor: Actor,
+    now: datetime,
+    calendar: BusinessCalendar = ALWAYS,
+) -> tuple[Order, OrderEvent]:
+    """Book a visit by the order's technician (``order.visit_scheduled``); an order has one
+    visit open at a time: a later one is booked once the last was checked out."""
+    _require_staff(actor, "visit")
+    if order.status not in STAFFED:
+        raise ValidationError({"window": [f"A {order.status} order cannot be visited."]})
+    if order.technician is None:
+        raise ValidationError({"technician": ["Assign a technician before booking a visit."]})
+    if order.visit is not None and order.visit.open:
+        raise ValidationError(
+            {"window": ["A visit is already booked: reschedule it, or check out first."]}
+        )
+    window = check_window(window, now=now)
+    visit = Visit(
+        id=new_id(),
+        start=window.start,
+        end=window.end,
+        technician=order.technician,
+        scheduled_at=now,
+    )
+    return _changed(
+        order,
+        {"visits": (*order.visits, visit)},
+        status=order.status,
+        event_type=EventType.VISIT_SCHEDULED,
+        actor=actor,
+        now=now,
+        reason=None,
+        calendar=calendar,
+        subject=visit,
+    )
+
+
+def reschedule_visit(
+    order: Order,
+    window: TimeWindow,
+    *,
+    actor: Actor,
+    now: datetime,
+    reason: Any = None,
+    calendar: BusinessCalendar = ALWAYS,
+) -> tuple[Order, OrderEvent]:
+    """Move the booked visit's window (``order.visit_rescheduled``), before check-in only."""
+    _require_staff(actor, "visit")
+    visit = _open_visit(order, "window")
+    if visit.checked_in_at is not None:
+        raise ValidationError({"window": ["The technician has checked in: the visit has begun."]})
+    if order.status in TERMINAL_STATUSES:
+        raise ValidationError({"window": [f"A {order.status} order cannot be visited."]})
+    window = check_window(window, now=now)
+    if (window.start, window.end) == (visit.start, visit.end):
+        raise ValidationError({"window": ["The visit already has this window."]})
+    moved = dataclasses.replace(
+        visit, start=window.start, end=window.end, reschedules=visit.reschedules + 1
+    )
+    return _changed(
+        order,
+        {"visits": (*order.visits[:-1], moved)},
+        status=order.status,
+        event_type=EventType.VISIT_RESCHEDULED,
+        actor=actor,
+        now=now,
+        reason=clean_reason(reason),
+        calendar=calendar,
+        subject=moved,
+    )
+
+
+def check_in(
+    order: Order, *, actor: Actor, now: datetime, calendar: BusinessCalendar = ALWAYS
+) -> tuple[Order, OrderEvent]:
+    """The technician arrived (``order.visit_checked_in``): a scheduled order starts."""
+    _require_staff(actor, "visit")
+    visit = _open_visit(order, "visit")
+    if visit.checked_in_at is not None:
+        raise ValidationError({"visit": ["The technician has already checked in."]})
+    if order.status not in (Status.SCHEDULED, Status.IN_PROGRESS):
+        raise ValidationError(
+            {"visit": [f"A {order.status} order cannot be checked in to (resume it first)."]}
+        )
+    arrived = dataclasses.replace(visit, checked_in_at=now)
+    changes: dict[str, Any] = {"visits": (*order.visits[:-1], arrived)}
+    status = order.status
+    if status is Status.SCHEDULED:
+        check_move(status, Status.IN_PROGRESS, actor.kind)
+        status = Status.IN_PROGRESS
+        changes["started_at"] = order.started_at or now
+    return _changed(
+        order,
+        changes,
+        status=status,
+        event_type=EventType.VISIT_CHECKED_IN,
+        actor=actor,
+        now=now,
+        reason=None,
+        calendar=calendar,
+        subject=arrived,
+    )
+
+
+def check_out(
+    order: Order, *, actor: Actor, now: datetime, calendar: BusinessCalendar = ALWAYS
+) -> tuple[Order, OrderEvent]:
+    """The technician left (``order.visit_checked_out``); the order can then be completed."""
+    _require_staff(actor, "visit")
+    visit = _open_visit(order, "visit")
+    if visit.checked_in_at is None:
+        raise ValidationError({"visit": ["The technician has not checked in yet."]})
+    left = dataclasses.replace(visit, checked_out_at=now)
+    return _changed(
+        order,
+        {"visits": (*order.visits[:-1], left)},
+        status=order.status,
+        event_type=EventType.VISIT_CHECKED_OUT,
+        actor=actor,
+        now=now,
+        reason=None,
+        calendar=calendar,
+        subject=left,
+    )
+
+
+def _open_visit(order: Order, field_name: str) -> Visit:
+    visit = order.visit
+    if visit is None or not visit.open:
+        raise ValidationError({field_name: ["The order has no visit booked."]})
+    return visit
 
 
 def review(order: Order, *, now: datetime, served_categories: Iterable[str]) -> str | None:
@@ -381,7 +790,7 @@ def review(order: Order, *, now: datetime, served_categories: Iterable[str]) -> 
     if window is not None and window.end <= now:
         return "The requested window has already ended."
     if window is not None and order.priority is Priority.URGENT:
-        due = order.created_at + SLA_BY_PRIORITY[order.priority]
+        due = order.created_at + SLA_BY_PRIORITY[order.priority]  # review has no calendar yet
         if window.start > due:
             return "An urgent order cannot be requested for after its SLA is due."
     return None

@@ -28,10 +28,21 @@ class Status(StrEnum):
     COMPLETED = "completed"
     CANCELLED = "cancelled"
     REJECTED = "rejected"
+    ON_HOLD = "on_hold"
+
+
+class StatusCategory(StrEnum):
+    """What a status means for the SLA clock: it runs in ``open`` statuses, stops in
+    ``paused`` ones (waiting for parts, access, the customer) and is over in ``done`` ones."""
+
+    OPEN = "open"
+    PAUSED = "paused"
+    DONE = "done"
 
 
 SYSTEM = frozenset({ActorKind.SYSTEM})
 PEOPLE = frozenset({ActorKind.INTEGRATOR, ActorKind.STAFF})
+STAFF = frozenset({ActorKind.STAFF})
 
 
 @dataclass(frozen=True)
@@ -40,6 +51,7 @@ class StatusSpec:
     description: str
     #: target status -> who may make that move
     moves: Mapping[Status, frozenset[ActorKind]] = field(default_factory=dict)
+    category: StatusCategory = StatusCategory.OPEN
 
     @property
     def terminal(self) -> bool:
@@ -66,16 +78,35 @@ WORKFLOW: Mapping[Status, StatusSpec] = {
         StatusSpec(
             Status.SCHEDULED,
             "A team is assigned; the integrator and the team are notified.",
-            {Status.IN_PROGRESS: PEOPLE, Status.CANCELLED: PEOPLE},
+            {Status.IN_PROGRESS: PEOPLE, Status.ON_HOLD: STAFF, Status.CANCELLED: PEOPLE},
         ),
         StatusSpec(
             Status.IN_PROGRESS,
             "Work has started on site.",
-            {Status.COMPLETED: PEOPLE, Status.CANCELLED: PEOPLE},
+            {Status.COMPLETED: PEOPLE, Status.ON_HOLD: STAFF, Status.CANCELLED: PEOPLE},
         ),
-        StatusSpec(Status.COMPLETED, "Work is finished; resolution time and SLA are recorded."),
-        StatusSpec(Status.CANCELLED, "Withdrawn before completion; the team's capacity is freed."),
-        StatusSpec(Status.REJECTED, "Failed the business rules, with a reason."),
+        StatusSpec(
+            Status.ON_HOLD,
+            "Waiting for parts, access or the customer, with a reason; the SLA clock is stopped "
+            "until staff resume it, back to the status it was held from.",
+            {Status.SCHEDULED: STAFF, Status.IN_PROGRESS: STAFF, Status.CANCELLED: PEOPLE},
+            category=StatusCategory.PAUSED,
+        ),
+        StatusSpec(
+            Status.COMPLETED,
+            "Work is finished; resolution time and SLA are recorded.",
+            category=StatusCategory.DONE,
+        ),
+        StatusSpec(
+            Status.CANCELLED,
+            "Withdrawn before completion; the team's capacity is freed.",
+            category=StatusCategory.DONE,
+        ),
+        StatusSpec(
+            Status.REJECTED,
+            "Failed the business rules, with a reason.",
+            category=StatusCategory.DONE,
+        ),
     )
 }
 
@@ -83,8 +114,15 @@ INITIAL_STATUS = Status.RECEIVED
 STATUSES: tuple[Status, ...] = tuple(WORKFLOW)
 TERMINAL_STATUSES = frozenset(s for s, spec in WORKFLOW.items() if spec.terminal)
 OPEN_STATUSES = frozenset(STATUSES) - TERMINAL_STATUSES
+PAUSED_STATUSES = frozenset(
+    s for s, spec in WORKFLOW.items() if spec.category is StatusCategory.PAUSED
+)
 #: Moves that must say why.
-REASON_REQUIRED = frozenset({Status.REJECTED})
+REASON_REQUIRED = frozenset({Status.REJECTED, *PAUSED_STATUSES})
+
+
+def category_of(status: str) -> StatusCategory:
+    return WORKFLOW[Status(status)].category
 
 
 def allowed_moves(from_status: str, actor_kind: str) -> list[Status]:

@@ -12,7 +12,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from orders.domain.model import EventType, HistoryEntry, Order, OrderEvent
+from orders.domain.model import (
+    Actor,
+    Attachment,
+    EventType,
+    Note,
+    Order,
+    OrderEvent,
+    Visibility,
+    Visit,
+    entry_event_type,
+)
 from orders.domain.workflow import STATUSES
 
 SPEC_VERSION = "1.0"
@@ -69,6 +79,8 @@ class ReceivedEvent:
     #: Whose order the event says it is; workers trust the stored order's, after checking
     #: that the two agree (:func:`check_against_order`).
     integrator: str = ""
+    #: About an internal note or attachment: staff only, never sent to the integrator.
+    internal: bool = False
 
 
 def isoformat(value: datetime | None) -> str | None:
@@ -114,7 +126,80 @@ def order_to_json(order: Order) -> dict[str, Any]:
         "completed_at": isoformat(order.completed_at),
         "sla_met": order.sla_met,
         "metadata": dict(order.metadata),
+        "technician": technician_to_json(order.technician),
+        "visit": visit_to_json(order.visit),
+        "hold": hold_to_json(order),
     }
+
+
+def technician_to_json(technician) -> dict[str, str] | None:
+    return {"id": technician.id, "name": technician.name} if technician else None
+
+
+def visit_to_json(visit: Visit | None) -> dict[str, Any] | None:
+    if visit is None:
+        return None
+    return {
+        "id": visit.id,
+        "start": isoformat(visit.start),
+        "end": isoformat(visit.end),
+        "technician": technician_to_json(visit.technician),
+        "scheduled_at": isoformat(visit.scheduled_at),
+        "checked_in_at": isoformat(visit.checked_in_at),
+        "checked_out_at": isoformat(visit.checked_out_at),
+        "reschedules": visit.reschedules,
+    }
+
+
+def hold_to_json(order: Order) -> dict[str, Any] | None:
+    held = order.hold
+    if held is None:
+        return None
+    return {
+        "reason": held.reason,
+        "since": isoformat(held.at),
+        "resume_to": str(held.from_status) if held.from_status else None,
+    }
+
+
+def author_to_json(actor: Actor, name: str) -> dict[str, str]:
+    return {"kind": str(actor.kind), "id": actor.id, "name": name}
+
+
+def note_to_json(note: Note) -> dict[str, Any]:
+    return {
+        "id": note.id,
+        "text": note.text,
+        "visibility": str(note.visibility),
+        "author": author_to_json(note.author, note.author_name),
+        "at": isoformat(note.at),
+    }
+
+
+def attachment_to_json(attachment: Attachment) -> dict[str, Any]:
+    """An attachment as events carry it: what it is, not where it is (downloads are
+    presigned, short-lived links the API hands out)."""
+    return {
+        "id": attachment.id,
+        "filename": attachment.filename,
+        "content_type": attachment.content_type,
+        "size": attachment.size,
+        "visibility": str(attachment.visibility),
+        "author": author_to_json(attachment.author, attachment.author_name),
+        "at": isoformat(attachment.at),
+    }
+
+
+def subject_to_json(event: OrderEvent) -> dict[str, Any]:
+    """The ``data`` key naming what the event is about besides the order, if anything."""
+    subject = event.subject
+    if isinstance(subject, Note):
+        return {"note": note_to_json(subject)}
+    if isinstance(subject, Attachment):
+        return {"attachment": attachment_to_json(subject)}
+    if isinstance(subject, Visit):
+        return {"visit": visit_to_json(subject)}
+    return {}
 
 
 def to_cloudevent(event: OrderEvent) -> dict[str, Any]:
@@ -128,6 +213,7 @@ def to_cloudevent(event: OrderEvent) -> dict[str, Any]:
         "datacontenttype": "application/json",
         "dataschema": DATA_SCHEMA,
         "eventversion": EVENT_VERSION,
+        "visibility": str(visibility_of(event)),
         "data": {
             "order": order_to_json(event.order),
             "transition": {
@@ -137,8 +223,18 @@ def to_cloudevent(event: OrderEvent) -> dict[str, Any]:
                 "reason": event.reason,
                 "at": isoformat(event.occurred_at),
             },
+            **subject_to_json(event),
         },
     }
+
+
+def visibility_of(event: OrderEvent) -> Visibility:
+    return Visibility.INTERNAL if event.internal else Visibility.PUBLIC
+
+
+def is_internal(message: EventMessage) -> bool:
+    """An event for staff only: not added to the integrator's feed (the relay asks)."""
+    return message.attributes.get("visibility") == Visibility.INTERNAL
 
 
 def to_message(event: OrderEvent) -> EventMessage:
@@ -147,7 +243,11 @@ def to_message(event: OrderEvent) -> EventMessage:
         event_id=event.id,
         order_id=event.order.id,
         body=body,
-        attributes={"status": str(event.to_status), "event_type": str(event.type)},
+        attributes={
+            "status": str(event.to_status),
+            "event_type": str(event.type),
+            "visibility": str(visibility_of(event)),
+        },
         created_at=isoformat(event.occurred_at) or "",
         integrator=event.order.integrator,
     )
@@ -198,6 +298,8 @@ def parse_event(body: str | bytes) -> ReceivedEvent:
         data=data,
         body=body.decode() if isinstance(body, bytes) else body,
         integrator=integrator,
+        # Anything but an explicit "public" is kept from the integrator.
+        internal=doc.get("visibility", Visibility.PUBLIC) != Visibility.PUBLIC,
     )
 
 
@@ -217,14 +319,6 @@ def _check_transition(transition: Any, status: str) -> None:
         and isinstance(actor.get("id"), str)
     ):
         raise MalformedEvent("data.transition.actor must have a kind and an id")
-
-
-def _event_type_of(entry: HistoryEntry) -> str:
-    if entry.from_status is None:
-        return EventType.CREATED
-    if entry.from_status == entry.to_status:
-        return EventType.UPDATED
-    return EventType.STATUS_CHANGED
 
 
 def check_against_order(event: ReceivedEvent, order: Order) -> None:
@@ -248,7 +342,8 @@ def check_against_order(event: ReceivedEvent, order: Order) -> None:
         or entry.to_status != event.status
         or entry.from_status != transition["from"]
         or entry.actor.as_dict() != transition["actor"]
-        or _event_type_of(entry) != event.type
+        or entry_event_type(entry) != event.type
+        or entry.internal != event.internal
     ):
         raise EventMismatch(
             f"event {event.id} does not match version {entry.version} in the order's history"

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
-from orders.domain.model import HistoryEntry, Order
+from orders.domain.model import Attachment, HistoryEntry, Note, Order
 from orders.events.contract import EventMessage
 
 T = TypeVar("T")
@@ -79,10 +79,32 @@ class OrderRepository(Protocol):
         """:class:`OrderNotFound` if there is no such order."""
 
     def save_move(
-        self, order: Order, message: EventMessage, *, expected_status: str, expected_version: int
+        self,
+        order: Order,
+        message: EventMessage,
+        *,
+        expected_status: str,
+        expected_version: int,
+        adds: Sequence[Note | Attachment] = (),
     ) -> None:
         """Store ``order`` (whose last history entry is new) if the stored one still has
-        ``expected_status`` and ``expected_version``; else :class:`ConcurrencyConflict`."""
+        ``expected_status`` and ``expected_version``; else :class:`ConcurrencyConflict`.
+        ``adds``: notes or attachments stored with the change, all or nothing (an attachment
+        id already stored is a :class:`ConcurrencyConflict` too)."""
+
+    def notes(self, order_id: str) -> list[Note]:
+        """The order's notes, oldest first."""
+
+    def attachments(self, order_id: str) -> list[Attachment]:
+        """The order's attachments, oldest first."""
+
+    def attachment(self, order_id: str, attachment_id: str) -> Attachment | None: ...
+
+    def list_by_technician(self, technician_id: str, *, limit: int = 50) -> list[Order]:
+        """The orders given to a technician, newest first."""
+
+    def visits_between(self, start: datetime, end: datetime, *, limit: int = 200) -> list[Order]:
+        """Orders whose latest visit starts in ``[start, end)``, earliest first."""
 
     def history(self, order_id: str) -> list[HistoryEntry]: ...
 

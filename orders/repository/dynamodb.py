@@ -10,14 +10,26 @@ No ``Scan`` anywhere: each listing is a ``Query`` on a global secondary index.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable
-from datetime import UTC, datetime
+from collections.abc import Collection, Iterable, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from orders.domain.errors import ConcurrencyConflict, OrderAlreadyExists, OrderNotFound
-from orders.domain.model import Actor, Contact, HistoryEntry, Order, Priority, TimeWindow
+from orders.domain.model import (
+    Actor,
+    Attachment,
+    Contact,
+    HistoryEntry,
+    Note,
+    Order,
+    Priority,
+    TechnicianRef,
+    TimeWindow,
+    Visibility,
+    Visit,
+)
 from orders.domain.workflow import STATUSES, ActorKind, Status
 from orders.events.contract import EventMessage, isoformat
 
@@ -34,6 +46,12 @@ MAX_READS_PER_PAGE = 5
 
 BY_STATUS = "by-status"
 BY_INTEGRATOR = "by-integrator"
+#: Sparse, keys only: the orders given to each technician, newest first.
+BY_TECHNICIAN = "by-technician"
+#: Sparse, keys only: orders by the UTC day their latest visit starts, then its start.
+BY_VISIT_DAY = "by-visit-day"
+NOTE_PREFIX = "NOTE#"
+ATTACHMENT_PREFIX = "ATTACHMENT#"
 
 #: Attributes a move or an edit never changes (keys and what identifies the order).
 _IMMUTABLE = frozenset({"pk", "sk", "id", "integrator", "created_at", "created_key", "history"})
@@ -50,6 +68,9 @@ _OPTIONAL = (
     "completed_at",
     "sla_met",
 )
+#: Optional too, but in no listing index: the visits grow, and the index keys of the sparse
+#: technician and visit-day indexes.
+_UNLISTED_OPTIONAL = ("technician", "visits", "technician_id", "visit_day", "visit_start_key")
 
 
 def table_definition(table_name: str) -> dict[str, Any]:
@@ -72,6 +93,9 @@ def table_definition(table_name: str) -> dict[str, Any]:
                 "status",
                 "integrator",
                 "created_key",
+                "technician_id",
+                "visit_day",
+                "visit_start_key",
             )
         ],
         "KeySchema": [
@@ -81,6 +105,8 @@ def table_definition(table_name: str) -> dict[str, Any]:
         "GlobalSecondaryIndexes": [
             gsi(BY_STATUS, "status", "created_key", listing("status", "created_key")),
             gsi(BY_INTEGRATOR, "integrator", "created_key", listing("integrator", "created_key")),
+            gsi(BY_TECHNICIAN, "technician_id", "created_key", {"ProjectionType": "KEYS_ONLY"}),
+            gsi(BY_VISIT_DAY, "visit_day", "visit_start_key", {"ProjectionType": "KEYS_ONLY"}),
         ],
         # The stream is the outbox: the event relay publishes what each write committed.
         "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
@@ -140,6 +166,8 @@ def _history_to_item(entry: HistoryEntry) -> dict[str, Any]:
             "actor_id": _s(entry.actor.id),
             "reason": _s(entry.reason) if entry.reason else {"NULL": True},
             "at": _s(isoformat(entry.at)),
+            **({"type": _s(entry.event_type)} if entry.event_type else {}),
+            **({"internal": {"BOOL": True}} if entry.internal else {}),
         }
     }
 
@@ -154,6 +182,111 @@ def _history_from_item(value: dict[str, Any]) -> HistoryEntry:
         actor=Actor(ActorKind(m["actor_kind"]["S"]), m["actor_id"]["S"]),
         reason=m["reason"].get("S"),
         at=_dt(m["at"]["S"]),
+        event_type=m["type"]["S"] if "type" in m else None,
+        internal=m.get("internal", {}).get("BOOL", False),
+    )
+
+
+def _technician_to_item(technician: TechnicianRef) -> dict[str, Any]:
+    return {"M": {"id": _s(technician.id), "name": _s(technician.name)}}
+
+
+def _technician_from_item(value: dict[str, Any]) -> TechnicianRef:
+    return TechnicianRef(id=value["M"]["id"]["S"], name=value["M"]["name"]["S"])
+
+
+def _visit_to_item(visit: Visit) -> dict[str, Any]:
+    m: dict[str, Any] = {
+        "id": _s(visit.id),
+        "start": _s(isoformat(visit.start)),
+        "end": _s(isoformat(visit.end)),
+        "technician": _technician_to_item(visit.technician),
+        "scheduled_at": _s(isoformat(visit.scheduled_at)),
+        "reschedules": {"N": str(visit.reschedules)},
+    }
+    for name in ("checked_in_at", "checked_out_at"):
+        if (value := getattr(visit, name)) is not None:
+            m[name] = _s(isoformat(value))
+    return {"M": m}
+
+
+def _visit_from_item(value: dict[str, Any]) -> Visit:
+    m = value["M"]
+    return Visit(
+        id=m["id"]["S"],
+        start=_dt(m["start"]["S"]),
+        end=_dt(m["end"]["S"]),
+        technician=_technician_from_item(m["technician"]),
+        scheduled_at=_dt(m["scheduled_at"]["S"]),
+        checked_in_at=_dt(m["checked_in_at"]["S"]) if "checked_in_at" in m else None,
+        checked_out_at=_dt(m["checked_out_at"]["S"]) if "checked_out_at" in m else None,
+        reschedules=int(m["reschedules"]["N"]),
+    )
+
+
+def note_key(note: Note) -> dict[str, Any]:
+    # Time first: a query of the order's partition returns its notes oldest first.
+    return {
+        "pk": _s(ORDER_PREFIX + note.order_id),
+        "sk": _s(f"{NOTE_PREFIX}{isoformat(note.at)}#{note.id}"),
+    }
+
+
+def attachment_key(order_id: str, attachment_id: str) -> dict[str, Any]:
+    return {"pk": _s(ORDER_PREFIX + order_id), "sk": _s(ATTACHMENT_PREFIX + attachment_id)}
+
+
+def _author_attributes(actor: Actor, name: str, at: datetime, visibility: Visibility):
+    return {
+        "author_kind": _s(actor.kind),
+        "author_id": _s(actor.id),
+        "author_name": _s(name),
+        "at": _s(isoformat(at)),
+        "visibility": _s(visibility),
+    }
+
+
+def child_to_item(child: Note | Attachment) -> dict[str, Any]:
+    """A note or an attachment: its own item in the order's partition, with none of the
+    index keys (so in no listing) and no ``last_event`` (so the relay publishes nothing
+    for it: the order's item, written in the same transaction, carries the event)."""
+    common = _author_attributes(child.author, child.author_name, child.at, child.visibility)
+    if isinstance(child, Note):
+        return {**note_key(child), "id": _s(child.id), "text": _s(child.text), **common}
+    return {
+        **attachment_key(child.order_id, child.id),
+        "id": _s(child.id),
+        "key": _s(child.key),
+        "filename": _s(child.filename),
+        "content_type": _s(child.content_type),
+        "size": {"N": str(child.size)},
+        **common,
+    }
+
+
+def _author(item: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "author": Actor(ActorKind(item["author_kind"]["S"]), item["author_id"]["S"]),
+        "author_name": item["author_name"]["S"],
+        "at": _dt(item["at"]["S"]),
+        "visibility": Visibility(item["visibility"]["S"]),
+    }
+
+
+def item_to_note(item: dict[str, Any]) -> Note:
+    order_id = item["pk"]["S"].removeprefix(ORDER_PREFIX)
+    return Note(id=item["id"]["S"], order_id=order_id, text=item["text"]["S"], **_author(item))
+
+
+def item_to_attachment(item: dict[str, Any]) -> Attachment:
+    return Attachment(
+        id=item["id"]["S"],
+        order_id=item["pk"]["S"].removeprefix(ORDER_PREFIX),
+        key=item["key"]["S"],
+        filename=item["filename"]["S"],
+        content_type=item["content_type"]["S"],
+        size=int(item["size"]["N"]),
+        **_author(item),
     )
 
 
@@ -217,6 +350,14 @@ def order_to_item(order: Order) -> dict[str, Any]:
             item[name] = _s(value)
     if order.sla_met is not None:
         item["sla_met"] = {"BOOL": order.sla_met}
+    if order.technician is not None:
+        item["technician"] = _technician_to_item(order.technician)
+        item["technician_id"] = _s(order.technician.id)
+    if order.visits:
+        item["visits"] = {"L": [_visit_to_item(v) for v in order.visits]}
+        start = isoformat(order.visits[-1].start)
+        item["visit_day"] = _s(start[:10])
+        item["visit_start_key"] = _s(f"{start}#{order.id}")
     return item
 
 
@@ -264,6 +405,8 @@ def item_to_order(item: dict[str, Any]) -> Order:
         sla_met=item["sla_met"]["BOOL"] if "sla_met" in item else None,
         metadata=json.loads(item["metadata"]["S"]),
         history=tuple(_history_from_item(h) for h in item.get("history", {}).get("L", [])),
+        technician=_technician_from_item(item["technician"]) if "technician" in item else None,
+        visits=tuple(_visit_from_item(v) for v in item.get("visits", {}).get("L", [])),
     )
 
 
@@ -297,8 +440,60 @@ class DynamoOrderRepository:
             raise
 
     def save_move(
-        self, order: Order, message: EventMessage, *, expected_status: str, expected_version: int
+        self,
+        order: Order,
+        message: EventMessage,
+        *,
+        expected_status: str,
+        expected_version: int,
+        adds: Sequence[Note | Attachment] = (),
     ) -> None:
+        update = self._move_update(order, message, expected_status, expected_version)
+        try:
+            if adds:
+                # The order's change (with its event) and the new items, all or nothing.
+                self._client.transact_write_items(
+                    TransactItems=[
+                        {"Update": update},
+                        *(
+                            {
+                                "Put": {
+                                    "TableName": self._table,
+                                    "Item": child_to_item(child),
+                                    "ConditionExpression": "attribute_not_exists(pk)",
+                                }
+                            }
+                            for child in adds
+                        ),
+                    ]
+                )
+            else:
+                self._client.update_item(**update, ReturnValuesOnConditionCheckFailure="ALL_OLD")
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code")
+            if code == "TransactionCanceledException":
+                current = self._client.get_item(
+                    TableName=self._table, Key=order_key(order.id), ConsistentRead=True
+                ).get("Item")
+            elif _is_condition_failure(exc):
+                current = exc.response.get("Item")
+            else:
+                raise
+            if not current:
+                raise OrderNotFound(order.id) from None
+            raise ConcurrencyConflict(
+                order_id=order.id,
+                expected_status=expected_status,
+                expected_version=expected_version,
+                actual_status=current["status"]["S"],
+                actual_version=int(current["version"]["N"]),
+            ) from None
+
+    def _move_update(
+        self, order: Order, message: EventMessage, expected_status: str, expected_version: int
+    ) -> dict[str, Any]:
+        """The conditional ``UpdateItem`` of a change: every attribute set, the new history
+        entry appended, the event stored, the absent optional attributes removed."""
         item = order_to_item(order)
         names = {
             "#status": "status",
@@ -319,35 +514,101 @@ class DynamoOrderRepository:
             names.setdefault(f"#{name}", name)
             values[f":v{index}"] = value
             sets.append(f"#{name} = :v{index}")
-        removes = [name for name in _OPTIONAL if name not in item]
+        removes = [name for name in (*_OPTIONAL, *_UNLISTED_OPTIONAL) if name not in item]
         for name in removes:
             names[f"#{name}"] = name
         expression = "SET " + ", ".join(sets)
         if removes:
             expression += " REMOVE " + ", ".join(f"#{n}" for n in removes)
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=order_key(order.id),
-                UpdateExpression=expression,
-                ConditionExpression="#status = :expected_status AND #version = :expected_version",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
-        except ClientError as exc:
-            if not _is_condition_failure(exc):
-                raise
-            current = exc.response.get("Item")
-            if not current:
-                raise OrderNotFound(order.id) from None
-            raise ConcurrencyConflict(
-                order_id=order.id,
-                expected_status=expected_status,
-                expected_version=expected_version,
-                actual_status=current["status"]["S"],
-                actual_version=int(current["version"]["N"]),
-            ) from None
+        return {
+            "TableName": self._table,
+            "Key": order_key(order.id),
+            "UpdateExpression": expression,
+            "ConditionExpression": "#status = :expected_status AND #version = :expected_version",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+
+    # -- notes and attachments --------------------------------------------------------------
+
+    def _children(self, order_id: str, prefix: str) -> list[dict[str, Any]]:
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "ExpressionAttributeValues": {
+                ":pk": _s(ORDER_PREFIX + order_id),
+                ":prefix": _s(prefix),
+            },
+            "ConsistentRead": True,
+        }
+        items: list[dict[str, Any]] = []
+        while True:
+            response = self._client.query(**kwargs)
+            items.extend(response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                return items
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def notes(self, order_id: str) -> list[Note]:
+        """The order's notes, oldest first."""
+        return [item_to_note(i) for i in self._children(order_id, NOTE_PREFIX)]
+
+    def attachments(self, order_id: str) -> list[Attachment]:
+        """The order's attachments, oldest first."""
+        found = [item_to_attachment(i) for i in self._children(order_id, ATTACHMENT_PREFIX)]
+        return sorted(found, key=lambda a: (a.at, a.id))
+
+    def attachment(self, order_id: str, attachment_id: str) -> Attachment | None:
+        item = self._client.get_item(
+            TableName=self._table, Key=attachment_key(order_id, attachment_id), ConsistentRead=True
+        ).get("Item")
+        return item_to_attachment(item) if item else None
+
+    # -- technicians and visits -------------------------------------------------------------
+
+    def _keys_only(self, kwargs: dict[str, Any], limit: int) -> list[str]:
+        ids: list[str] = []
+        while len(ids) < limit:
+            response = self._client.query(**kwargs, Limit=limit - len(ids))
+            ids.extend(i["pk"]["S"].removeprefix(ORDER_PREFIX) for i in response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                break
+            kwargs = dict(kwargs, ExclusiveStartKey=response["LastEvaluatedKey"])
+        return ids
+
+    def _in_index_order(self, ids: list[str]) -> list[Order]:
+        found = {o.id: o for o in self.get_many(ids)}
+        return [found[i] for i in ids if i in found]
+
+    def list_by_technician(self, technician_id: str, *, limit: int = 50) -> list[Order]:
+        """The orders given to a technician, newest first (at most ``limit``)."""
+        kwargs = {
+            "TableName": self._table,
+            "IndexName": BY_TECHNICIAN,
+            "KeyConditionExpression": "technician_id = :t",
+            "ExpressionAttributeValues": {":t": _s(technician_id)},
+            "ScanIndexForward": False,
+        }
+        return self._in_index_order(self._keys_only(kwargs, clamp_page_size(limit)))
+
+    def visits_between(self, start: datetime, end: datetime, *, limit: int = 200) -> list[Order]:
+        """Orders whose latest visit starts in ``[start, end)``, by start (at most ``limit``)."""
+        ids: list[str] = []
+        day = start.astimezone(UTC).date()
+        while day <= end.astimezone(UTC).date() and len(ids) < limit:
+            kwargs = {
+                "TableName": self._table,
+                "IndexName": BY_VISIT_DAY,
+                "KeyConditionExpression": "visit_day = :d AND visit_start_key BETWEEN :lo AND :hi",
+                "ExpressionAttributeValues": {
+                    ":d": _s(day.isoformat()),
+                    ":lo": _s(isoformat(start)),
+                    ":hi": _s(isoformat(end)),
+                },
+            }
+            ids.extend(self._keys_only(kwargs, limit - len(ids)))
+            day += timedelta(days=1)
+        return self._in_index_order(ids)
 
     # -- reads ----------------------------------------------------------------------------
 

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from orders.events.contract import EventMessage
+from orders.events.contract import EventMessage, is_internal
 
 from .base import clamp_page_size
 from .cursor import decode_cursor, encode_cursor
@@ -76,7 +76,8 @@ class DynamoFeed:
         chunk. Positions are taken right before each write, so that a reader's settling time
         only has to cover one call."""
         expires = str(int(time.time()) + self._retention)
-        fresh = self._not_appended(messages)
+        # Events about internal notes and attachments are for staff: never in a feed.
+        fresh = self._not_appended([m for m in messages if not is_internal(m)])
         for start in range(0, len(fresh), WRITE_BATCH):
             chunk = fresh[start : start + WRITE_BATCH]
             positions = [f"{self._position():020d}" for _ in chunk]

@@ -6,7 +6,7 @@ import threading
 from collections.abc import Collection, Iterable
 
 from orders.domain.errors import ConcurrencyConflict, OrderAlreadyExists, OrderNotFound
-from orders.domain.model import HistoryEntry, Order
+from orders.domain.model import Attachment, HistoryEntry, Note, Order
 from orders.events.contract import EventMessage
 
 from .base import OrderFilter, Page, clamp_page_size
@@ -16,6 +16,8 @@ from .cursor import decode_cursor, encode_cursor
 class InMemoryOrderRepository:
     def __init__(self, *, cursor_secret: bytes = b"memory"):
         self._orders: dict[str, Order] = {}
+        self._notes: dict[str, list[Note]] = {}
+        self._attachments: dict[str, dict[str, Attachment]] = {}
         #: Every committed event in commit order: what the table's stream would carry.
         self.stream: list[EventMessage] = []
         self._lock = threading.Lock()
@@ -29,7 +31,13 @@ class InMemoryOrderRepository:
             self.stream.append(message)
 
     def save_move(
-        self, order: Order, message: EventMessage, *, expected_status: str, expected_version: int
+        self,
+        order: Order,
+        message: EventMessage,
+        *,
+        expected_status: str,
+        expected_version: int,
+        adds=(),
     ) -> None:
         with self._lock:
             current = self._orders.get(order.id)
@@ -43,8 +51,47 @@ class InMemoryOrderRepository:
                     actual_status=current.status,
                     actual_version=current.version,
                 )
+            if any(
+                isinstance(a, Attachment) and a.id in self._attachments.get(a.order_id, {})
+                for a in adds
+            ):
+                raise ConcurrencyConflict(
+                    order_id=order.id,
+                    expected_status=expected_status,
+                    expected_version=expected_version,
+                    actual_status=current.status,
+                    actual_version=current.version,
+                )
             self._orders[order.id] = order
+            for child in adds:
+                if isinstance(child, Note):
+                    self._notes.setdefault(child.order_id, []).append(child)
+                else:
+                    self._attachments.setdefault(child.order_id, {})[child.id] = child
             self.stream.append(message)
+
+    def notes(self, order_id: str) -> list[Note]:
+        return sorted(self._notes.get(order_id, []), key=lambda n: (n.at, n.id))
+
+    def attachments(self, order_id: str) -> list[Attachment]:
+        return sorted(self._attachments.get(order_id, {}).values(), key=lambda a: (a.at, a.id))
+
+    def attachment(self, order_id: str, attachment_id: str) -> Attachment | None:
+        return self._attachments.get(order_id, {}).get(attachment_id)
+
+    def list_by_technician(self, technician_id: str, *, limit: int = 50) -> list[Order]:
+        mine = [
+            o
+            for o in self._orders.values()
+            if o.technician is not None and o.technician.id == technician_id
+        ]
+        mine.sort(key=lambda o: (o.created_at, o.id), reverse=True)
+        return mine[: clamp_page_size(limit)]
+
+    def visits_between(self, start, end, *, limit: int = 200) -> list[Order]:
+        found = [o for o in self._orders.values() if o.visit and start <= o.visit.start < end]
+        found.sort(key=lambda o: (o.visit.start, o.id))
+        return found[:limit]
 
     def get(self, order_id: str) -> Order:
         try:

@@ -61,6 +61,7 @@ def test_the_pipeline_page_shows_each_status_with_its_queues(viewer, poisoned):
         "completed",
         "cancelled",
         "rejected",
+        "on_hold",
     }
     assert rows["accepted"].dead_letters == 2
     assert 'id="status-chart"' in response.content.decode()

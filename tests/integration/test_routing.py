@@ -75,6 +75,7 @@ def test_each_status_lands_only_on_its_own_queue(aws):
     published[Status.COMPLETED] = moved(started, Status.COMPLETED, actor=_staff())[2]
     published[Status.CANCELLED] = moved(started, Status.CANCELLED, actor=_staff())[2]
     published[Status.REJECTED] = moved(order, Status.REJECTED, reason="no")[2]
+    published[Status.ON_HOLD] = moved(started, Status.ON_HOLD, actor=_staff(), reason="parts")[2]
     assert set(published) == set(STATUSES)
     publisher.publish(list(published.values()))
 

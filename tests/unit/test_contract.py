@@ -123,7 +123,11 @@ def test_message_attributes_are_what_the_filter_policies_route_on():
     event = accepted_event()
     message = to_message(event)
     assert isinstance(message, EventMessage)
-    assert message.attributes == {"status": "accepted", "event_type": "order.status_changed"}
+    assert message.attributes == {
+        "status": "accepted",
+        "event_type": "order.status_changed",
+        "visibility": "public",
+    }
     assert message.event_id == event.id
     assert message.order_id == "order-1"
     assert message.group_id == "order-1"

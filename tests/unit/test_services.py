@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from orders.domain.errors import ConcurrencyConflict, IllegalTransition, ValidationError
-from orders.domain.model import Actor, Order
+from orders.domain.model import Actor, Order, TechnicianRef
 from orders.domain.rules import OrderInput
+from orders.domain.sla import ALWAYS, BusinessCalendar
 from orders.domain.workflow import ActorKind, Status
 from orders.events.contract import EventMessage, parse_event
 from orders.repository.memory import InMemoryOrderRepository, InMemoryTeamLoads
@@ -25,9 +26,26 @@ DEFAULT_TEAMS = {"north": (2, {"hvac"}), "south": (3, {"hvac", "general"})}
 
 
 class FakeTeamDirectory:
-    def __init__(self, teams: dict[str, tuple[int, set[str]]]):
+    def __init__(
+        self,
+        teams: dict[str, tuple[int, set[str]]],
+        *,
+        calendars: dict[str, BusinessCalendar] | None = None,
+        members: dict[str, dict[str, str]] | None = None,
+    ):
         #: code -> (capacity, categories)
         self.teams = teams
+        #: code -> working hours (the default: always)
+        self.calendars = calendars or {}
+        #: code -> {technician id: name}
+        self.members = members or {}
+
+    def calendar(self, team: str | None) -> BusinessCalendar:
+        return self.calendars.get(team or "", ALWAYS)
+
+    def technician(self, team: str, technician_id: str) -> TechnicianRef | None:
+        name = self.members.get(team, {}).get(technician_id)
+        return TechnicianRef(technician_id, name) if name else None
 
     def active_teams(self, category: str) -> list[TeamInfo]:
         return [
@@ -139,7 +157,11 @@ def test_create_order_commits_one_received_event_with_the_order(world):
     order = world.create()
     assert len(world.published) == 1
     message = world.published[0]
-    assert message.attributes == {"status": "received", "event_type": "order.created"}
+    assert message.attributes == {
+        "status": "received",
+        "event_type": "order.created",
+        "visibility": "public",
+    }
     assert message.order_id == order.id
     assert message.event_id == order.history[0].event_id
     received = parse_event(message.body)

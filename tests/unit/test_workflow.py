@@ -131,7 +131,7 @@ def test_check_move_refusal_says_what_the_actor_may_do_instead():
 def test_check_move_refusal_lists_every_allowed_target_for_that_actor():
     with pytest.raises(IllegalTransition) as info:
         check_move("scheduled", "completed", "staff")
-    assert info.value.allowed == sorted(["in_progress", "cancelled"])
+    assert info.value.allowed == sorted(["in_progress", "on_hold", "cancelled"])
     assert all(isinstance(target, str) for target in info.value.allowed)
 
 
