@@ -34,6 +34,8 @@ class Caller:
     integrator: str
     key_prefix: str
     is_authenticated: bool = True
+    #: The integrator's display name (how its notes and attachments are signed).
+    name: str = ""
 
     def __str__(self) -> str:
         return f"{self.integrator} (key {self.key_prefix})"
@@ -96,4 +98,8 @@ def authenticate(key: str) -> Caller | None:
     now = timezone.now()
     if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_RESOLUTION:
         ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
-    return Caller(integrator=api_key.integrator.slug, key_prefix=api_key.prefix)
+    return Caller(
+        integrator=api_key.integrator.slug,
+        key_prefix=api_key.prefix,
+        name=api_key.integrator.name,
+    )

@@ -54,6 +54,12 @@ DOMAIN_PROBLEMS: dict[type[Exception], tuple[int, str, str, Any]] = {
         "Order changed",
         lambda e: {"current_version": e.actual_version},
     ),
+    domain.PermissionDenied: (
+        status.HTTP_403_FORBIDDEN,
+        "forbidden",
+        "Not allowed",
+        lambda e: {},
+    ),
     domain.InvalidCursor: (
         status.HTTP_400_BAD_REQUEST,
         "invalid-cursor",

@@ -23,13 +23,14 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 
-from orders.domain.model import CATEGORIES, Priority
+from orders.domain.model import CATEGORIES, EventType, Priority
 from orders.domain.workflow import STATUSES, ActorKind
 
 from .errors import PROBLEM_TYPE_BASE
 from .idempotency import KEY_MAX
 from .serializers import (
     EventFeedQuerySerializer,
+    NoteCreateSerializer,
     OrderCreateSerializer,
     OrderListQuerySerializer,
     StrictSerializer,
@@ -44,6 +45,7 @@ STATUS_CHOICES = [str(s) for s in STATUSES]
 CATEGORY_CHOICES = list(CATEGORIES)
 PRIORITY_CHOICES = [p.value for p in Priority]
 ACTOR_KIND_CHOICES = [k.value for k in ActorKind]
+EVENT_TYPE_CHOICES = [t.value for t in EventType]  # the same list as the webhooks'
 
 
 # -- generator extensions ----------------------------------------------------------------------
@@ -170,6 +172,9 @@ class HistoryEntrySerializer(serializers.Serializer):
                 choices=STATUS_CHOICES, allow_null=True, help_text="null for the creation."
             ),
             "to": serializers.ChoiceField(choices=STATUS_CHOICES),
+            "type": serializers.ChoiceField(
+                choices=EVENT_TYPE_CHOICES, help_text="The type of the event published."
+            ),
             "actor": ActorSerializer(),
             "reason": serializers.CharField(allow_null=True, allow_blank=True),
             "at": serializers.DateTimeField(),
@@ -180,6 +185,80 @@ class LinksSerializer(serializers.Serializer):
     self = serializers.URLField(help_text="This order.")
     events = serializers.URLField(help_text="Its history.")
     transitions = serializers.URLField(help_text="Where to POST a change of status.")
+    notes = serializers.URLField(help_text="Its notes.")
+
+
+class TechnicianOutSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="The technician's code.")
+    name = serializers.CharField(help_text="The display name.")
+
+    class Meta:
+        ref_name = "Technician"
+
+
+class VisitOutSerializer(serializers.Serializer):
+    """The latest visit booked for the order."""
+
+    id = serializers.UUIDField()
+    start = serializers.DateTimeField(help_text="Start of the booked window.")
+    end = serializers.DateTimeField(help_text="End of the booked window.")
+    technician = TechnicianOutSerializer()
+    scheduled_at = serializers.DateTimeField()
+    checked_in_at = serializers.DateTimeField(allow_null=True)
+    checked_out_at = serializers.DateTimeField(allow_null=True)
+    reschedules = serializers.IntegerField(min_value=0)
+
+    class Meta:
+        ref_name = "Visit"
+
+
+class HoldOutSerializer(serializers.Serializer):
+    reason = serializers.CharField(allow_null=True)
+    since = serializers.DateTimeField()
+    resume_to = serializers.ChoiceField(choices=STATUS_CHOICES, allow_null=True)
+
+    class Meta:
+        ref_name = "Hold"
+
+
+class SlaOutSerializer(serializers.Serializer):
+    """The SLA clock, computed from the history: only open statuses count, in the working
+    hours of the order's calendar; time on hold does not."""
+
+    due_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the budget runs (or ran) out; while paused, if resumed now.",
+    )
+    budget_seconds = serializers.FloatField()
+    used_seconds = serializers.FloatField()
+    paused_seconds = serializers.FloatField()
+    remaining_seconds = serializers.FloatField()
+    running = serializers.BooleanField()
+    paused = serializers.BooleanField()
+    breached = serializers.BooleanField()
+    calendar = serializers.CharField(help_text="`24/7`, or days, hours and time zone.")
+
+    class Meta:
+        ref_name = "SlaClock"
+
+
+class AuthorSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ACTOR_KIND_CHOICES)
+    id = serializers.CharField()
+    name = serializers.CharField()
+
+
+class NoteSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    text = serializers.CharField()
+    visibility = serializers.ChoiceField(choices=["public", "internal"])
+    author = AuthorSerializer()
+    at = serializers.DateTimeField()
+
+
+class NotePageSerializer(serializers.Serializer):
+    order_id = serializers.CharField()
+    results = NoteSerializer(many=True, help_text="Oldest first; public notes only.")
 
 
 class OrderSummarySerializer(serializers.Serializer):
@@ -214,6 +293,11 @@ class OrderSummarySerializer(serializers.Serializer):
         allow_null=True, help_text="Whether it was completed by sla_due_at; null until then."
     )
     metadata = serializers.DictField(help_text="The integrator's own data, as sent.")
+    technician = TechnicianOutSerializer(
+        allow_null=True, help_text="The team member the order is given to. Not in list pages."
+    )
+    visit = VisitOutSerializer(allow_null=True, help_text="The latest visit. Not in list pages.")
+    hold = HoldOutSerializer(allow_null=True, help_text="While on hold: why, since when.")
     links = LinksSerializer()
 
 
@@ -221,6 +305,7 @@ class OrderSerializer(OrderSummarySerializer):
     """An order with its full history."""
 
     history = HistoryEntrySerializer(many=True)
+    sla = SlaOutSerializer(allow_null=True, help_text="null until the order is accepted.")
     links = LinksSerializer()  # after history, as in the body
 
 
@@ -603,6 +688,65 @@ transition_order = extend_schema(
 )
 
 
+list_order_notes = extend_schema(
+    operation_id="list_order_notes",
+    summary="An order's notes",
+    description=(
+        "The order's public notes, oldest first: the caller's and those staff wrote for it. "
+        "Staff's internal notes are not shown."
+    ),
+    tags=["orders"],
+    parameters=[ORDER_ID, WWW_AUTHENTICATE, RETRY_AFTER],
+    responses={
+        200: OpenApiResponse(NotePageSerializer, description="The notes."),
+        **problems(s401=None, s404=None, s429=None),
+    },
+)
+
+
+add_order_note = extend_schema(
+    operation_id="add_order_note",
+    summary="Add a note to an order",
+    description=(
+        "A dated note on the order's timeline, seen by staff in the admin and published as "
+        "`order.note_added`. Integrators' notes are public (`visibility: internal` is a 403). "
+        "The order's version moves on (its `ETag` changes); `If-Match` refuses the note if "
+        "the order changed since that version."
+    ),
+    tags=["orders"],
+    request=NoteCreateSerializer,
+    parameters=[
+        ORDER_ID,
+        IF_MATCH,
+        IDEMPOTENCY_KEY,
+        replayed_header([201, 400, 403, 404, 409, 412, 415]),
+        RETRY_AFTER,
+        WWW_AUTHENTICATE,
+    ],
+    responses={
+        201: OpenApiResponse(NoteSerializer, description="The note."),
+        **problems(
+            s400=BODY_400,
+            s401=None,
+            s403=f"Only staff add internal notes ({problem_code('forbidden')}).",
+            s404=None,
+            s409=(
+                "A request with the same `Idempotency-Key` is still being processed "
+                f"({problem_code('idempotency-in-progress')}, with `Retry-After`)."
+            ),
+            s412=None,
+            s413=None,
+            s415=None,
+            s422=None,
+            s429=None,
+        ),
+    },
+    examples=[
+        OpenApiExample("note", value={"text": "Access through the loading dock"}, request_only=True)
+    ],
+)
+
+
 legacy_paths = extend_schema_view(
     get=extend_schema(
         operation_id="list_orders_legacy",
@@ -656,5 +800,119 @@ event_feed = extend_schema(
             s401=None,
             s429=None,
         ),
+    },
+)
+
+
+# -- attachments (orders/api/attachment_views.py) ------------------------------------------
+
+
+class UploadCreateSerializer(serializers.Serializer):
+    """What the caller says about the file it will upload (the policy holds it to this)."""
+
+    filename = serializers.CharField(max_length=1000, trim_whitespace=False)
+    content_type = serializers.CharField(
+        max_length=200, help_text="One of the allowed types (ATTACHMENT_CONTENT_TYPES)."
+    )
+    size = serializers.IntegerField(help_text="Bytes, 1 to `max_bytes` (25 MiB by default).")
+
+
+class UploadFinishSerializer(serializers.Serializer):
+    upload_id = serializers.CharField(max_length=64)
+
+
+class UploadTicketSerializer(serializers.Serializer):
+    upload_id = serializers.CharField()
+    url = serializers.URLField(help_text="POST the form here (multipart/form-data).")
+    fields = serializers.DictField(
+        child=serializers.CharField(),
+        help_text="The form fields to send, in this order, followed by the `file` field last.",
+    )
+    expires_at = serializers.DateTimeField()
+    max_bytes = serializers.IntegerField()
+
+
+class AttachmentSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    filename = serializers.CharField()
+    content_type = serializers.CharField()
+    size = serializers.IntegerField()
+    visibility = serializers.CharField()
+    author = serializers.DictField()
+    at = serializers.DateTimeField()
+    download_url = serializers.URLField(help_text="A presigned GET, valid for a few minutes.")
+
+
+class AttachmentPageSerializer(serializers.Serializer):
+    order_id = serializers.CharField()
+    results = AttachmentSerializer(many=True)
+
+
+start_attachment_upload = extend_schema(
+    operation_id="start_attachment_upload",
+    summary="Get a form to upload a file to an order",
+    description=(
+        "A presigned S3 POST: send `fields` and then the file as `file` to `url` before "
+        "`expires_at`, then finish with POST /v1/orders/{order_id}/attachments. The form only "
+        "accepts the announced content type and at most `max_bytes`."
+    ),
+    tags=["attachments"],
+    request=UploadCreateSerializer,
+    parameters=[ORDER_ID, IDEMPOTENCY_KEY, RETRY_AFTER, WWW_AUTHENTICATE],
+    responses={
+        201: OpenApiResponse(UploadTicketSerializer, description="The upload form."),
+        **problems(s400=BODY_400, s401=None, s404=None, s413=None, s415=None, s429=None),
+    },
+)
+
+finish_attachment_upload = extend_schema(
+    operation_id="finish_attachment_upload",
+    summary="Attach an uploaded file to the order",
+    description=(
+        "Checks the uploaded object and records it (`order.attachment_added`). Finishing the "
+        "same upload again returns the same attachment (200)."
+    ),
+    tags=["attachments"],
+    request=UploadFinishSerializer,
+    parameters=[ORDER_ID, IDEMPOTENCY_KEY, RETRY_AFTER, WWW_AUTHENTICATE],
+    responses={
+        201: OpenApiResponse(AttachmentSerializer, description="The attachment."),
+        200: OpenApiResponse(AttachmentSerializer, description="Already attached."),
+        **problems(
+            s400=f"{BODY_400} Also an uploaded file of the wrong size or type.",
+            s401=None,
+            s404="No such order, or no upload of the caller's under `upload_id`.",
+            s409=f"Nothing uploaded yet ({problem_code('upload-missing')}, naming `upload_id`).",
+            s415=None,
+            s429=None,
+        ),
+    },
+)
+
+list_order_attachments = extend_schema(
+    operation_id="list_order_attachments",
+    summary="An order's attachments",
+    description="The order's public attachments, oldest first, each with a download link.",
+    tags=["attachments"],
+    parameters=[ORDER_ID, WWW_AUTHENTICATE, RETRY_AFTER],
+    responses={
+        200: OpenApiResponse(AttachmentPageSerializer, description="The attachments."),
+        **problems(s401=None, s404=None, s429=None),
+    },
+)
+
+get_order_attachment = extend_schema(
+    operation_id="get_order_attachment",
+    summary="One attachment of an order",
+    tags=["attachments"],
+    parameters=[
+        ORDER_ID,
+        OpenApiParameter("attachment_id", str, OpenApiParameter.PATH),
+        WWW_AUTHENTICATE,
+        RETRY_AFTER,
+    ],
+    responses={
+        200: OpenApiResponse(AttachmentSerializer, description="The attachment."),
+        **problems(s401=None, s404=None, s429=None),
     },
 )

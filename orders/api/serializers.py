@@ -11,8 +11,17 @@ from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
 from orders.domain import rules
-from orders.domain.model import CATEGORIES, Contact, Order, Priority, TimeWindow, entry_event_type
+from orders.domain.model import (
+    CATEGORIES,
+    Contact,
+    Order,
+    Priority,
+    TimeWindow,
+    Visibility,
+    entry_event_type,
+)
 from orders.domain.rules import OrderInput
+from orders.domain.sla import SlaClock
 from orders.domain.workflow import STATUSES
 from orders.events.contract import isoformat, order_to_json
 from orders.repository.base import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
@@ -159,11 +168,37 @@ class OrderCreateSerializer(StrictSerializer):
         )
 
 
-def order_representation(order: Order, *, request=None) -> dict[str, Any]:
+def order_representation(order: Order, *, request=None, sla: SlaClock | None = None) -> dict:
+    """The whole order: its history (as the integrator may see it), where it stands against
+    its SLA (``sla``: the service's clock for it, computed from the history) and links."""
     body = order_to_json(order)
     body["history"] = history_representation(order)
+    body["sla"] = sla_representation(sla)
     body["links"] = links(order, request=request)
     return body
+
+
+def sla_representation(clock: SlaClock | None) -> dict[str, Any] | None:
+    if clock is None:
+        return None
+    return {
+        "due_at": isoformat(clock.due_at),
+        "budget_seconds": clock.budget.total_seconds(),
+        "used_seconds": clock.used.total_seconds(),
+        "paused_seconds": clock.paused.total_seconds(),
+        "remaining_seconds": clock.remaining.total_seconds(),
+        "running": clock.running,
+        "paused": clock.paused_now,
+        "breached": clock.breached,
+        "calendar": clock.calendar.describe(),
+    }
+
+
+class NoteCreateSerializer(StrictSerializer):
+    text = StrictCharField(max_length=rules.NOTE_MAX, trim_whitespace=False)
+    visibility = serializers.ChoiceField(
+        choices=[str(v) for v in Visibility], required=False, default=str(Visibility.PUBLIC)
+    )
 
 
 def links(order: Order, *, request=None) -> dict[str, str]:
@@ -171,6 +206,7 @@ def links(order: Order, *, request=None) -> dict[str, str]:
         "self": f"/v1/orders/{order.id}",
         "events": f"/v1/orders/{order.id}/events",
         "transitions": f"/v1/orders/{order.id}/transitions",
+        "notes": f"/v1/orders/{order.id}/notes",
     }
     if request is None:
         return paths

@@ -14,12 +14,14 @@ from rest_framework.views import APIView
 from orders.container import event_feed, order_service
 from orders.domain.errors import OrderNotFound, ValidationError
 from orders.domain.model import Actor, Order
+from orders.events.contract import note_to_json
 from orders.repository.base import OrderFilter
 
 from . import schema as doc
 from .idempotency import idempotent
 from .serializers import (
     EventFeedQuerySerializer,
+    NoteCreateSerializer,
     OrderCreateSerializer,
     OrderListQuerySerializer,
     TransitionSerializer,
@@ -32,7 +34,8 @@ from .serializers import (
 def order_response(
     request: Request, order: Order, http_status: int = status.HTTP_200_OK
 ) -> Response:
-    response = Response(order_representation(order, request=request), status=http_status)
+    body = order_representation(order, request=request, sla=order_service().sla(order))
+    response = Response(body, status=http_status)
     response["ETag"] = f'"{order.version}"'
     if http_status == status.HTTP_201_CREATED:
         response["Location"] = f"/v1/orders/{order.id}"
@@ -171,6 +174,37 @@ class OrderTransitionsView(APIView):
             return order_response(request, order)
 
         return idempotent(request, self, move)
+
+
+class OrderNotesView(APIView):
+    """The order's timeline of notes: the integrator reads the public ones and adds its own
+    (always public); staff's internal notes stay in the admin."""
+
+    @doc.list_order_notes
+    def get(self, request: Request, order_id: str) -> Response:
+        notes = order_service().notes(known_order_id(order_id), integrator=request.user.integrator)
+        return Response({"order_id": order_id, "results": [note_to_json(n) for n in notes]})
+
+    @doc.add_order_note
+    def post(self, request: Request, order_id: str) -> Response:
+        def add() -> Response:
+            serializer = NoteCreateSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            integrator = request.user.integrator
+            note = order_service().add_note(
+                order_id=known_order_id(order_id),
+                text=serializer.validated_data["text"],
+                visibility=serializer.validated_data["visibility"],
+                actor=Actor.integrator(integrator),
+                author_name=request.user.name,
+                integrator=integrator,
+                expected_version=expected_version(request),
+            )
+            response = Response(note_to_json(note), status=status.HTTP_201_CREATED)
+            response["Location"] = f"/v1/orders/{note.order_id}/notes"
+            return response
+
+        return idempotent(request, self, add)
 
 
 class EventFeedView(APIView):

@@ -125,6 +125,8 @@ class SlaClock:
     running: bool
     breached: bool
     calendar: BusinessCalendar
+    #: Stopped for now (a paused status such as on hold), not over.
+    paused_now: bool = False
 
     @property
     def remaining(self) -> timedelta:
@@ -180,6 +182,7 @@ def sla_clock(
         running=running,
         breached=breached,
         calendar=calendar,
+        paused_now=category is StatusCategory.PAUSED and stopped_at is None,
     )
 
 

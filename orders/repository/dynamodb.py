@@ -1,9 +1,10 @@
 """The order repository over DynamoDB (boto3's low-level client).
 
-Single-table design, written down in ``docs/dynamodb.md``. Every write touches one item and is
-conditional, so it needs no transaction: the order item carries its history and the event of
-its latest change (``last_event``). The table's stream is the outbox: every committed write
-reaches the event relay (``orders.events.relay``), which publishes the event to SNS.
+Single-table design, written down in ``docs/dynamodb.md``. Every change of an order is one
+conditional write of its item, which carries its history and the event of the change
+(``last_event``); only a note or an attachment adds a second item, in one transaction.
+The table's stream is the outbox: every committed write reaches the event relay
+(``orders.events.relay``), which publishes the event to SNS.
 No ``Scan`` anywhere: each listing is a ``Query`` on a global secondary index.
 """
 

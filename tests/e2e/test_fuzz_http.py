@@ -85,7 +85,8 @@ def contract_server(emulator, django_db_setup, django_db_blocker) -> Iterator[Co
         _, key = issue_key(integrator, label="fuzz")
         db_url = database_url(connection.settings_dict)
     stack = AwsStack.provision(emulator, unique_prefix("fuzz"))
-    with services_on(stack):
+    # The moves read the teams' working hours from Django's tables.
+    with services_on(stack), django_db_blocker.unblock():
         order_ids = seed_orders(integrator.slug)
     port = free_port()
     env = web_env(

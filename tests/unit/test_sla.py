@@ -1,0 +1,165 @@
+"""The SLA clock: working hours, holds that stop it, and breaches."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from orders.domain import rules
+from orders.domain.model import Actor, TechnicianRef, TimeWindow
+from orders.domain.rules import OrderInput
+from orders.domain.sla import ALWAYS, BusinessCalendar, parse_calendar, sla_clock
+
+SYSTEM = Actor.system("worker:test")
+STAFF = Actor.staff("alice")
+# A Monday.
+T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+WEEKDAYS = BusinessCalendar(timezone="UTC", days=frozenset(range(5)), start=time(9), end=time(17))
+
+
+def scheduled_order(priority: str = "high", created: datetime = T0, calendar=ALWAYS):
+    order, _ = rules.create_order(
+        OrderInput(title="Fix", category="hvac", site="Depot", priority=priority),
+        order_id="o-1",
+        integrator="acme",
+        actor=Actor.integrator("acme"),
+        now=created,
+    )
+    order, _ = rules.move(order, "accepted", actor=SYSTEM, now=created, calendar=calendar)
+    order, _ = rules.move(
+        order, "scheduled", actor=SYSTEM, now=created, team="crew", calendar=calendar
+    )
+    return order
+
+
+def test_always_open_counts_wall_time():
+    assert ALWAYS.working_time(T0, T0 + timedelta(hours=5)) == timedelta(hours=5)
+    assert ALWAYS.advance(T0, timedelta(hours=3)) == T0 + timedelta(hours=3)
+
+
+def test_working_hours_skip_nights_and_weekends():
+    friday_4pm = datetime(2026, 3, 6, 16, 0, tzinfo=UTC)
+    assert WEEKDAYS.advance(friday_4pm, timedelta(hours=2)) == datetime(
+        2026, 3, 9, 10, 0, tzinfo=UTC
+    )
+    assert WEEKDAYS.working_time(friday_4pm, datetime(2026, 3, 9, 10, 0, tzinfo=UTC)) == (
+        timedelta(hours=2)
+    )
+    assert (
+        WEEKDAYS.working_time(
+            datetime(2026, 3, 7, 0, 0, tzinfo=UTC), datetime(2026, 3, 8, 23, 0, tzinfo=UTC)
+        )
+        == timedelta()
+    )
+
+
+def test_a_day_when_clocks_change_has_its_local_working_hours():
+    madrid = BusinessCalendar(timezone="Europe/Madrid", start=time(8), end=time(18))
+    # Clocks went forward on 2026-03-29: 08:00 local is 06:00 UTC from that day on.
+    day = datetime(2026, 3, 29, 0, 0, tzinfo=ZoneInfo("Europe/Madrid"))
+    assert madrid.advance(day, timedelta(minutes=1)) == datetime(2026, 3, 29, 6, 1, tzinfo=UTC)
+    assert madrid.working_time(day, day + timedelta(days=1)) == timedelta(hours=10)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("24/7", ALWAYS),
+        ("", ALWAYS),
+        ("mon-fri 09:00-17:00", WEEKDAYS),
+        (
+            "sat,sun 10:00-24:00 Europe/Madrid",
+            BusinessCalendar("Europe/Madrid", frozenset({5, 6}), time(10), None),
+        ),
+        (
+            "fri-mon 08:00-12:00",
+            BusinessCalendar("UTC", frozenset({4, 5, 6, 0}), time(8), time(12)),
+        ),
+    ],
+)
+def test_calendars_are_read_from_their_short_form(text, expected):
+    assert parse_calendar(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "weekdays",
+        "mon-fri",
+        "mon-fri 9-5",
+        "xyz 09:00-17:00",
+        "mon 17:00-09:00",
+        "mon 09:00-10:00 Mars/Olympus",
+    ],
+)
+def test_a_calendar_that_makes_no_sense_is_refused(text):
+    with pytest.raises(ValueError):
+        parse_calendar(text)
+
+
+def test_a_hold_moves_the_due_time_by_the_time_held():
+    order = scheduled_order()
+    due = order.sla_due_at
+    assert due == T0 + timedelta(hours=24)
+    held, _ = rules.move(order, "on_hold", actor=STAFF, now=T0 + timedelta(hours=1), reason="parts")
+    assert held.sla_due_at is None  # left out of due-soon listings while it is stopped
+    clock = sla_clock(held, now=T0 + timedelta(hours=2))
+    assert clock.paused_now and not clock.running
+    assert clock.used == timedelta(hours=1)
+    resumed, _ = rules.move(held, "scheduled", actor=STAFF, now=T0 + timedelta(hours=3))
+    assert resumed.sla_due_at == due + timedelta(hours=2)
+    clock = sla_clock(resumed, now=T0 + timedelta(hours=4))
+    assert clock.paused == timedelta(hours=2)
+    assert clock.used == timedelta(hours=2)
+    assert clock.due_at == due + timedelta(hours=2)
+
+
+def test_the_due_time_counts_only_working_hours():
+    order = scheduled_order(priority="urgent", calendar=WEEKDAYS)  # 4 working hours
+    assert order.sla_due_at == T0 + timedelta(hours=4)  # Monday 10:00 -> 14:00
+    late = scheduled_order(
+        priority="urgent", created=datetime(2026, 3, 6, 15, 0, tzinfo=UTC), calendar=WEEKDAYS
+    )
+    assert late.sla_due_at == datetime(2026, 3, 9, 11, 0, tzinfo=UTC)  # Friday 15:00 + 4h
+
+
+def test_a_late_completion_is_breached_and_the_sla_not_met():
+    order = scheduled_order(priority="urgent")
+    started, _ = rules.move(order, "in_progress", actor=STAFF, now=T0 + timedelta(hours=1))
+    done, _ = rules.move(started, "completed", actor=STAFF, now=T0 + timedelta(hours=5))
+    assert done.sla_met is False
+    clock = sla_clock(done, now=T0 + timedelta(days=3))
+    assert clock.breached and clock.due_at == T0 + timedelta(hours=4)
+    assert clock.used == timedelta(hours=5)  # stopped at completion
+
+
+def test_a_hold_can_save_the_sla():
+    order = scheduled_order(priority="urgent")
+    held, _ = rules.move(order, "on_hold", actor=STAFF, now=T0 + timedelta(hours=1), reason="x")
+    back, _ = rules.move(held, "scheduled", actor=STAFF, now=T0 + timedelta(hours=3))
+    started, _ = rules.move(back, "in_progress", actor=STAFF, now=T0 + timedelta(hours=3))
+    done, _ = rules.move(started, "completed", actor=STAFF, now=T0 + timedelta(hours=5))
+    assert done.sla_met is True
+
+
+def test_an_order_not_yet_reviewed_has_no_clock():
+    order, _ = rules.create_order(
+        OrderInput(title="Fix", category="hvac", site="Depot"),
+        order_id="o-2",
+        integrator="acme",
+        actor=Actor.integrator("acme"),
+        now=T0,
+    )
+    assert sla_clock(order, now=T0) is None
+
+
+def test_visits_do_not_change_the_clock():
+    order = scheduled_order()
+    given, _ = rules.assign_technician(
+        order, TechnicianRef("ana", "Ana"), actor=STAFF, now=T0 + timedelta(minutes=5)
+    )
+    window = TimeWindow(T0 + timedelta(hours=2), T0 + timedelta(hours=3))
+    visited, _ = rules.schedule_visit(given, window, actor=STAFF, now=T0 + timedelta(minutes=6))
+    assert visited.sla_due_at == order.sla_due_at
