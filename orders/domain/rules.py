@@ -708,16 +708,14 @@ def reschedule_visit(
     moved = dataclasses.replace(
         visit, start=window.start, end=window.end, reschedules=visit.reschedules + 1
     )
-    return _changed(
+    return _visit_changed(
         order,
-        {"visits": (*order.visits[:-1], moved)},
-        status=order.status,
-        event_type=EventType.VISIT_RESCHEDULED,
+        moved,
+        EventType.VISIT_RESCHEDULED,
         actor=actor,
         now=now,
-        reason=clean_reason(reason),
         calendar=calendar,
-        subject=moved,
+        reason=clean_reason(reason),
     )
 
 
@@ -733,23 +731,19 @@ def check_in(
         raise ValidationError(
             {"visit": [f"A {order.status} order cannot be checked in to (resume it first)."]}
         )
-    arrived = dataclasses.replace(visit, checked_in_at=now)
-    changes: dict[str, Any] = {"visits": (*order.visits[:-1], arrived)}
-    status = order.status
+    status, started = order.status, {}
     if status is Status.SCHEDULED:
         check_move(status, Status.IN_PROGRESS, actor.kind)
-        status = Status.IN_PROGRESS
-        changes["started_at"] = order.started_at or now
-    return _changed(
+        status, started = Status.IN_PROGRESS, {"started_at": order.started_at or now}
+    return _visit_changed(
         order,
-        changes,
-        status=status,
-        event_type=EventType.VISIT_CHECKED_IN,
+        dataclasses.replace(visit, checked_in_at=now),
+        EventType.VISIT_CHECKED_IN,
         actor=actor,
         now=now,
-        reason=None,
         calendar=calendar,
-        subject=arrived,
+        status=status,
+        **started,
     )
 
 
@@ -761,17 +755,39 @@ def check_out(
     visit = _open_visit(order, "visit")
     if visit.checked_in_at is None:
         raise ValidationError({"visit": ["The technician has not checked in yet."]})
-    left = dataclasses.replace(visit, checked_out_at=now)
-    return _changed(
+    return _visit_changed(
         order,
-        {"visits": (*order.visits[:-1], left)},
-        status=order.status,
-        event_type=EventType.VISIT_CHECKED_OUT,
+        dataclasses.replace(visit, checked_out_at=now),
+        EventType.VISIT_CHECKED_OUT,
         actor=actor,
         now=now,
-        reason=None,
         calendar=calendar,
-        subject=left,
+    )
+
+
+def _visit_changed(
+    order: Order,
+    visit: Visit,
+    event_type: EventType,
+    *,
+    actor: Actor,
+    now: datetime,
+    calendar: BusinessCalendar,
+    status: Status | None = None,
+    reason: str | None = None,
+    **changes: Any,
+) -> tuple[Order, OrderEvent]:
+    """The change of the order's latest visit to ``visit``, announced as ``event_type``."""
+    return _changed(
+        order,
+        {"visits": (*order.visits[:-1], visit), **changes},
+        status=status or order.status,
+        event_type=event_type,
+        actor=actor,
+        now=now,
+        reason=reason,
+        calendar=calendar,
+        subject=visit,
     )
 
 

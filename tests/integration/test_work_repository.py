@@ -50,15 +50,15 @@ def _store(repo, before, change, adds=()):
     return after, event, message
 
 
-def test_a_note_is_stored_with_the_change_that_announces_it(repo):
-    order = scheduled_in(repo)
+def add_note(repo, order, text: str, **fields):
+    """Store a note on ``order`` with the change that announces it; the order after it."""
     changed, event, note = rules.add_note(
         order,
-        "Gate code 4411",
-        visibility="internal",
+        text,
         actor=STAFF,
         author_name="Alice",
         now=order.updated_at + timedelta(minutes=1),
+        **fields,
     )
     repo.save_move(
         changed,
@@ -67,6 +67,12 @@ def test_a_note_is_stored_with_the_change_that_announces_it(repo):
         expected_version=order.version,
         adds=[note],
     )
+    return changed, note
+
+
+def test_a_note_is_stored_with_the_change_that_announces_it(repo):
+    order = scheduled_in(repo)
+    _, note = add_note(repo, order, "Gate code 4411", visibility="internal")
     assert repo.notes(order.id) == [note]
     stored = repo.get(order.id)
     assert stored.version == order.version + 1
@@ -95,21 +101,7 @@ def test_notes_come_back_oldest_first(repo):
     order = scheduled_in(repo)
     texts = []
     for minute in range(3):
-        changed, event, note = rules.add_note(
-            order,
-            f"note {minute}",
-            actor=STAFF,
-            author_name="Alice",
-            now=order.updated_at + timedelta(minutes=1),
-        )
-        repo.save_move(
-            changed,
-            to_message(event),
-            expected_status=order.status,
-            expected_version=order.version,
-            adds=[note],
-        )
-        order = changed
+        order, note = add_note(repo, order, f"note {minute}")
         texts.append(note.text)
     assert [n.text for n in repo.notes(order.id)] == texts
 
