@@ -24,6 +24,21 @@ DLQ_RETENTION_SECONDS = 14 * 24 * 3600  # the SQS maximum: time for staff to loo
 #: margin keeps deliveries returned by restarting workers from dead-lettering a healthy message.
 REDRIVE_MARGIN = 3
 TTL_ATTRIBUTE = "expires_at"
+#: Uploads never finished are deleted after a day, as are parts of abandoned multipart uploads.
+BUCKET_LIFECYCLE_RULES: list[dict[str, Any]] = [
+    {
+        "ID": "expire-unfinished-uploads",
+        "Filter": {"Prefix": "uploads/"},
+        "Status": "Enabled",
+        "Expiration": {"Days": 1},
+    },
+    {
+        "ID": "abort-incomplete-multipart-uploads",
+        "Filter": {"Prefix": ""},
+        "Status": "Enabled",
+        "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+    },
+]
 
 
 @dataclass(frozen=True)
@@ -46,8 +61,10 @@ class Provisioner:
         resources: Resources,
         settings: ProvisionSettings,
         report: Callable[[str], None] = print,
+        s3: Any = None,
     ):
         self.dynamodb, self.sns, self.sqs = dynamodb, sns, sqs
+        self.s3 = s3  # None: no attachments bucket (callers that only need the queues)
         self.resources = resources
         self.settings = settings
         self.report = report
@@ -55,6 +72,8 @@ class Provisioner:
     def run(self) -> None:
         self.ensure_table()
         self.ensure_ttl()
+        if self.s3 is not None:
+            self.ensure_bucket()
         topic_arn = self.ensure_topic()
         for status in STATUSES:
             dlq_url, dlq_arn = self.ensure_queue(
@@ -143,6 +162,55 @@ class Provisioner:
             TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE},
         )
         self.report(f"enabled expiry on {TTL_ATTRIBUTE} for table {self.resources.table}")
+
+    def ensure_bucket(self) -> None:
+        """The attachments bucket: private, encrypted, unfinished uploads expire after a day.
+        CORS allows browser POST/GET from any origin here; production narrows the origins in
+        the IaC (deploy/aws)."""
+        bucket = self.resources.attachments_bucket
+        try:
+            self.s3.head_bucket(Bucket=bucket)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] not in ("404", "NoSuchBucket", "NotFound"):
+                raise
+            region = self.s3.meta.region_name
+            extra = {}
+            if region and region != "us-east-1":
+                extra["CreateBucketConfiguration"] = {"LocationConstraint": region}
+            self.s3.create_bucket(Bucket=bucket, **extra)
+            self.report(f"created bucket {bucket}")
+        self.s3.put_public_access_block(
+            Bucket=bucket,
+            PublicAccessBlockConfiguration={
+                "BlockPublicAcls": True,
+                "IgnorePublicAcls": True,
+                "BlockPublicPolicy": True,
+                "RestrictPublicBuckets": True,
+            },
+        )
+        self.s3.put_bucket_encryption(
+            Bucket=bucket,
+            ServerSideEncryptionConfiguration={
+                "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+            },
+        )
+        self.s3.put_bucket_lifecycle_configuration(
+            Bucket=bucket, LifecycleConfiguration={"Rules": BUCKET_LIFECYCLE_RULES}
+        )
+        self.s3.put_bucket_cors(
+            Bucket=bucket,
+            CORSConfiguration={
+                "CORSRules": [
+                    {
+                        "AllowedMethods": ["POST", "GET"],
+                        "AllowedOrigins": ["*"],
+                        "AllowedHeaders": ["*"],
+                        "MaxAgeSeconds": 3000,
+                    }
+                ]
+            },
+        )
+        self.report(f"bucket {bucket} ok")
 
     def _wait_for_indexes(self, timeout: float = 600) -> None:
         deadline = time.monotonic() + timeout

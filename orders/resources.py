@@ -22,6 +22,13 @@ class Resources:
     table: str
     topic: str
     fifo: bool = False
+    #: The attachments bucket; empty = derived from the prefix.
+    bucket: str = ""
+
+    @property
+    def attachments_bucket(self) -> str:
+        """The S3 bucket of the orders' photos and documents."""
+        return self.bucket or f"{self.prefix}-attachments"
 
     @property
     def suffix(self) -> str:
@@ -57,4 +64,5 @@ def from_settings() -> Resources:
         table=settings.ORDERS_TABLE_NAME,
         topic=settings.ORDERS_TOPIC_NAME,
         fifo=settings.ORDERS_FIFO,
+        bucket=settings.ORDERS_ATTACHMENTS_BUCKET,
     )

@@ -231,6 +231,32 @@ AWS_REGION = env.str("AWS_REGION", default=env.str("AWS_DEFAULT_REGION", default
 ORDERS_RESOURCE_PREFIX = env.str("ORDERS_RESOURCE_PREFIX", default="workorders-dev")
 ORDERS_TABLE_NAME = env.str("ORDERS_TABLE_NAME", default=f"{ORDERS_RESOURCE_PREFIX}-orders")
 ORDERS_TOPIC_NAME = env.str("ORDERS_TOPIC_NAME", default=f"{ORDERS_RESOURCE_PREFIX}-order-events")
+# --- Attachments (S3): photos and documents on orders, uploaded by presigned POST ---------
+#: Empty = "<ORDERS_RESOURCE_PREFIX>-attachments" (orders.resources.Resources.attachments_bucket).
+ORDERS_ATTACHMENTS_BUCKET = env.str("ORDERS_ATTACHMENTS_BUCKET", default="")
+#: The largest file an upload's policy lets S3 accept (25 MiB).
+ATTACHMENT_MAX_BYTES = env_int(env, "ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024, low=1)
+#: The media types an attachment may have (comma-separated).
+ATTACHMENT_CONTENT_TYPES = env.list(
+    "ATTACHMENT_CONTENT_TYPES",
+    default=[
+        "image/jpeg",
+        "image/png",
+        "image/gif",
+        "image/webp",
+        "image/heic",
+        "application/pdf",
+        "text/plain",
+        "text/csv",
+    ],
+)
+#: Seconds a presigned upload form stays valid; downloads' links live shorter.
+ATTACHMENT_UPLOAD_EXPIRES_SECONDS = env_int(
+    env, "ATTACHMENT_UPLOAD_EXPIRES_SECONDS", 900, low=1, high=7 * 24 * 3600, why="SigV4"
+)
+ATTACHMENT_DOWNLOAD_EXPIRES_SECONDS = env_int(
+    env, "ATTACHMENT_DOWNLOAD_EXPIRES_SECONDS", 300, low=1, high=7 * 24 * 3600, why="SigV4"
+)
 #: FIFO topic and queues: per-order ordering and deduplication by event id.
 ORDERS_FIFO = env.bool("ORDERS_FIFO", default=False)
 #: Deliveries of one message before it goes to its queue's dead-letter queue.

@@ -163,6 +163,7 @@ class AwsStack:
             dynamodb=stack.dynamodb,
             sns=stack.sns,
             sqs=stack.sqs,
+            s3=client("s3"),
             resources=stack.resources,
             settings=ProvisionSettings(
                 max_receive_count=max_receive_count, visibility_timeout=visibility_timeout

@@ -27,7 +27,13 @@ from deploy.aws.cfn import (
     tags,
 )
 from deploy.workflow import StatusQueue
-from orders.provisioning import DLQ_RETENTION_SECONDS, REDRIVE_MARGIN, TTL_ATTRIBUTE, filter_policy
+from orders.provisioning import (
+    BUCKET_LIFECYCLE_RULES,
+    DLQ_RETENTION_SECONDS,
+    REDRIVE_MARGIN,
+    TTL_ATTRIBUTE,
+    filter_policy,
+)
 from orders.repository.dynamodb import table_definition
 
 #: The ORDERS_DLQ_MAX_RECEIVE_COUNT values the template accepts.
@@ -42,6 +48,8 @@ TOPIC_NAME = "${Prefix}-order-events"  # ORDERS_TOPIC_NAME's default
 # Logical ids of the fixed resources (the per-status ones are built from StatusQueue.logical_id).
 TABLE = "OrdersTable"
 TOPIC = "OrderEventsTopic"
+BUCKET = "AttachmentsBucket"
+BUCKET_POLICY = "AttachmentsBucketPolicy"
 WEB_POLICY = "WebPolicy"
 RELAY_POLICY = "RelayPolicy"
 WEBHOOKS_POLICY = "WebhooksPolicy"
@@ -157,6 +165,12 @@ def parameters(queues: list[StatusQueue]) -> dict[str, Any]:
             "Default": "",
             "Description": "Optional SNS topic for alarm notifications (alarms exist either way).",
         },
+        "AttachmentOrigins": {
+            "Type": "CommaDelimitedList",
+            "Default": "https://portal.example.com",
+            "Description": "Origins (https://host) whose browsers may POST uploads to and GET "
+            "downloads from the attachments bucket: the portal's own (CORS).",
+        },
         "OldestMessageAgeAlarmSeconds": {
             "Type": "Number",
             "Default": 300,
@@ -269,6 +283,110 @@ def topic() -> dict[str, Any]:
             "FifoThroughputScope": if_("IsFifo", "MessageGroup", NO_VALUE),
             "KmsMasterKeyId": if_("HasKmsKey", ref("KmsKeyArn"), "alias/aws/sns"),
             "Tags": tags(Application="work-order-portal", Prefix=ref("Prefix")),
+        },
+    }
+
+
+def bucket() -> dict[str, Any]:
+    """Photos and documents on orders: private, encrypted, unfinished uploads expire after a
+    day (the lifecycle ``manage.py provision`` sets). Browsers POST uploads and GET downloads
+    with presigned requests from the portal's origin only (``AllowedOrigins``)."""
+    return {
+        "Type": "AWS::S3::Bucket",
+        "DeletionPolicy": "Retain",
+        "UpdateReplacePolicy": "Retain",
+        "Metadata": {
+            "checkov": {
+                "skip": [
+                    {
+                        "id": "CKV_AWS_21",
+                        "comment": "Versioning off on purpose: finishing an upload copies it and "
+                        "deletes the upload; versions would keep every deleted upload.",
+                    },
+                    {
+                        "id": "CKV_AWS_18",
+                        "comment": "Access is only by presigned requests the web signs and logs "
+                        "(request log, order history); S3 data events belong to the account's "
+                        "CloudTrail, not this stack.",
+                    },
+                ]
+            }
+        },
+        "Properties": {
+            # No BucketName: bucket names are global and at most 63 characters, so
+            # CloudFormation names it; the web gets it as ORDERS_ATTACHMENTS_BUCKET (output).
+            "PublicAccessBlockConfiguration": {
+                "BlockPublicAcls": True,
+                "IgnorePublicAcls": True,
+                "BlockPublicPolicy": True,
+                "RestrictPublicBuckets": True,
+            },
+            "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+            "BucketEncryption": {
+                "ServerSideEncryptionConfiguration": [
+                    {
+                        "ServerSideEncryptionByDefault": if_(
+                            "HasKmsKey",
+                            {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": ref("KmsKeyArn")},
+                            {"SSEAlgorithm": "AES256"},
+                        ),
+                        "BucketKeyEnabled": if_("HasKmsKey", True, NO_VALUE),
+                    }
+                ]
+            },
+            # Versioning off: a finished upload is copied to attachments/ and its upload
+            # deleted; versions would keep every deleted upload.
+            "LifecycleConfiguration": {"Rules": _lifecycle_rules()},
+            "CorsConfiguration": {
+                "CorsRules": [
+                    {
+                        "AllowedMethods": ["POST", "GET"],
+                        "AllowedOrigins": ref("AttachmentOrigins"),
+                        "AllowedHeaders": ["*"],
+                        "MaxAge": 3000,
+                    }
+                ]
+            },
+            "Tags": tags(Application="work-order-portal", Prefix=ref("Prefix")),
+        },
+    }
+
+
+def _lifecycle_rules() -> list[dict[str, Any]]:
+    """``BUCKET_LIFECYCLE_RULES`` (the S3 API's shape) in CloudFormation's."""
+    rules = []
+    for rule in BUCKET_LIFECYCLE_RULES:
+        converted: dict[str, Any] = {
+            "Id": rule["ID"],
+            "Status": rule["Status"],
+            "Prefix": rule["Filter"]["Prefix"] or NO_VALUE,
+        }
+        if "Expiration" in rule:
+            converted["ExpirationInDays"] = rule["Expiration"]["Days"]
+        if "AbortIncompleteMultipartUpload" in rule:
+            converted["AbortIncompleteMultipartUpload"] = {
+                "DaysAfterInitiation": rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"]
+            }
+        rules.append(converted)
+    return rules
+
+
+def bucket_policy() -> dict[str, Any]:
+    bucket_arn = get_att(BUCKET, "Arn")
+    return {
+        "Type": "AWS::S3::BucketPolicy",
+        "Properties": {
+            "Bucket": ref(BUCKET),
+            "PolicyDocument": policy(
+                {
+                    "Sid": "DenyInsecureTransport",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": [bucket_arn, sub("${" + BUCKET + ".Arn}/*")],
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                }
+            ),
         },
     }
 
@@ -566,7 +684,26 @@ def web_policy(queues: list[StatusQueue]) -> dict[str, Any]:
             "Action": ["cloudwatch:GetMetricStatistics"],
             "Resource": "*",
         },
-        _kms(["kms:Decrypt", "kms:GenerateDataKey"], ["sqs", "dynamodb"]),
+        {
+            "Sid": "UploadAttachments",
+            "Effect": "Allow",
+            "Action": ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"],
+            "Resource": [sub("${" + BUCKET + ".Arn}/uploads/*")],
+        },
+        {
+            # Finishing copies uploads/ to attachments/ (PutObject there too); downloads GET.
+            "Sid": "StoreAndServeAttachments",
+            "Effect": "Allow",
+            "Action": ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"],
+            "Resource": [sub("${" + BUCKET + ".Arn}/attachments/*")],
+        },
+        {
+            "Sid": "FindUploads",
+            "Effect": "Allow",
+            "Action": ["s3:ListBucket"],
+            "Resource": [get_att(BUCKET, "Arn")],
+        },
+        _kms(["kms:Decrypt", "kms:GenerateDataKey"], ["sqs", "dynamodb", "s3"]),
     )
 
 
@@ -632,6 +769,9 @@ def outputs(queues: list[StatusQueue]) -> dict[str, Any]:
         ),
         "TopicArn": output(ref(TOPIC), "The order events topic"),
         "TopicName": output(get_att(TOPIC, "TopicName"), "The order events topic's name"),
+        "AttachmentsBucketName": output(
+            ref(BUCKET), "The attachments bucket (ORDERS_ATTACHMENTS_BUCKET, web only)"
+        ),
         "WebPolicyArn": output(ref(WEB_POLICY), "Managed policy for the web role"),
         "RelayPolicyArn": output(ref(RELAY_POLICY), "Managed policy for the event relay"),
         "WebhooksPolicyArn": output(ref(WEBHOOKS_POLICY), "Managed policy for the dispatcher"),
@@ -678,7 +818,13 @@ def settings() -> dict[str, Any]:
 
 
 def template(queues: list[StatusQueue]) -> dict[str, Any]:
-    resources: dict[str, Any] = {TABLE: table(), TOPIC: topic(), **settings()}
+    resources: dict[str, Any] = {
+        TABLE: table(),
+        TOPIC: topic(),
+        BUCKET: bucket(),
+        BUCKET_POLICY: bucket_policy(),
+        **settings(),
+    }
     for queue in queues:
         resources.update(status_resources(queue))
     resources[WEB_POLICY] = web_policy(queues)

@@ -570,6 +570,7 @@ def shared_resources() -> dict[str, Any]:
                 health=http_check(WEB_PORT, "/healthz"),
                 env={
                     "WEB_CONCURRENCY": ref("WebConcurrency"),
+                    "ORDERS_ATTACHMENTS_BUCKET": imported("AttachmentsBucketName"),
                     # The ALB appends the client's address to X-Forwarded-For (login throttle).
                     "TRUSTED_PROXY_COUNT": "1",
                     # With a certificate the ALB ends TLS: Django trusts its X-Forwarded-Proto,

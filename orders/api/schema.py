@@ -262,7 +262,10 @@ class NotePageSerializer(serializers.Serializer):
 
 
 class OrderSummarySerializer(serializers.Serializer):
-    """An order in a list page: everything but the history."""
+    """An order in a list page: everything but the history and the SLA clock (``sla``),
+    which is computed from the history; ``sla_due_at`` and ``sla_met`` are there. List pages
+    read an index that holds neither the technician nor the visits, so ``technician``,
+    ``visit`` and ``hold`` are null in them: read the order for those."""
 
     id = serializers.UUIDField()
     integrator = serializers.CharField(help_text="The slug of the integrator that owns it.")
@@ -282,7 +285,11 @@ class OrderSummarySerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField()
     status_changed_at = serializers.DateTimeField(allow_null=True)
     sla_due_at = serializers.DateTimeField(
-        allow_null=True, help_text="Set when the order is accepted, from its priority."
+        allow_null=True,
+        help_text=(
+            "Set when the order is accepted, from its priority and its team's working hours; "
+            "null while the order is on hold (the clock is stopped)."
+        ),
     )
     assigned_team = serializers.CharField(allow_null=True)
     rejection_reason = serializers.CharField(allow_null=True, allow_blank=True)
@@ -294,10 +301,14 @@ class OrderSummarySerializer(serializers.Serializer):
     )
     metadata = serializers.DictField(help_text="The integrator's own data, as sent.")
     technician = TechnicianOutSerializer(
-        allow_null=True, help_text="The team member the order is given to. Not in list pages."
+        allow_null=True,
+        help_text="The team member the order is given to (null in list pages).",
     )
-    visit = VisitOutSerializer(allow_null=True, help_text="The latest visit. Not in list pages.")
-    hold = HoldOutSerializer(allow_null=True, help_text="While on hold: why, since when.")
+    visit = VisitOutSerializer(allow_null=True, help_text="The latest visit (null in list pages).")
+    hold = HoldOutSerializer(
+        allow_null=True,
+        help_text="While on hold: why, since when, and where it resumes (null in list pages).",
+    )
     links = LinksSerializer()
 
 
@@ -305,7 +316,10 @@ class OrderSerializer(OrderSummarySerializer):
     """An order with its full history."""
 
     history = HistoryEntrySerializer(many=True)
-    sla = SlaOutSerializer(allow_null=True, help_text="null until the order is accepted.")
+    sla = SlaOutSerializer(
+        allow_null=True,
+        help_text="Where the order stands against its SLA; null until it is accepted.",
+    )
     links = LinksSerializer()  # after history, as in the body
 
 

@@ -2,12 +2,18 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
 
+from .attachment_views import (
+    OrderAttachmentDetailView,
+    OrderAttachmentsView,
+    OrderAttachmentUploadsView,
+)
 from .views import (
     EventFeedView,
     OrderAliasView,
     OrderCollectionView,
     OrderDetailView,
     OrderEventsView,
+    OrderNotesView,
     OrderTransitionsView,
 )
 
@@ -34,5 +40,21 @@ urlpatterns = [
         "orders/<str:order_id>/transitions",
         OrderTransitionsView.as_view(),
         name="order-transitions",
+    ),
+    path("orders/<str:order_id>/notes", OrderNotesView.as_view(), name="order-notes"),
+    path(
+        "orders/<str:order_id>/attachments/uploads",
+        OrderAttachmentUploadsView.as_view(),
+        name="order-attachment-uploads",
+    ),
+    path(
+        "orders/<str:order_id>/attachments",
+        OrderAttachmentsView.as_view(),
+        name="order-attachments",
+    ),
+    path(
+        "orders/<str:order_id>/attachments/<str:attachment_id>",
+        OrderAttachmentDetailView.as_view(),
+        name="order-attachment",
     ),
 ]

@@ -17,6 +17,7 @@ class Command(BaseCommand):
             dynamodb=aws.client("dynamodb"),
             sns=aws.client("sns"),
             sqs=aws.client("sqs"),
+            s3=aws.client("s3"),
             resources=from_settings(),
             settings=ProvisionSettings(
                 max_receive_count=settings.ORDERS_DLQ_MAX_RECEIVE_COUNT,

@@ -105,6 +105,7 @@ Always
   "LOG_LEVEL" .Values.config.logLevel
   "METRICS_PORT" (toString .Values.metrics.port)
 -}}
+{{- with .Values.aws.attachmentsBucket }}{{ $_ := set $settings "ORDERS_ATTACHMENTS_BUCKET" . }}{{ end -}}
 {{- with $allowed }}{{ $_ := set $settings "ALLOWED_HOSTS" (join "," .) }}{{ end -}}
 {{- with $origins }}{{ $_ := set $settings "CSRF_TRUSTED_ORIGINS" (join "," .) }}{{ end -}}
 {{- range $key, $value := .Values.config.extra }}{{ $_ := set $settings $key (toString $value) }}{{ end -}}
