@@ -25,6 +25,7 @@ from .models import (
     ApiKey,
     Integrator,
     Team,
+    Technician,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
@@ -33,11 +34,20 @@ from .models import (
 logger = logging.getLogger(__name__)
 
 
+class TechnicianInline(admin.TabularInline):
+    """The team's members on the team page, so staff see who can be sent to its orders."""
+
+    model = Technician
+    extra = 0
+    fields = ("code", "name", "phone", "email", "active")
+
+
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "categories", "capacity", "active")
+    list_display = ("code", "name", "categories", "capacity", "business_hours", "active")
     list_filter = ("active",)
     search_fields = ("code", "name")
+    inlines = [TechnicianInline]
 
     def save_model(self, request, obj: Team, form, change) -> None:
         super().save_model(request, obj, form, change)
@@ -46,6 +56,14 @@ class TeamAdmin(admin.ModelAdmin):
             # categories may fit now. Once committed, so the assignment sees the new team.
             categories = list(obj.categories)
             transaction.on_commit(lambda: assign_waiting(request, categories))
+
+
+@admin.register(Technician)
+class TechnicianAdmin(admin.ModelAdmin):
+    list_display = ("name", "code", "team", "active")
+    list_filter = ("team", "active")
+    search_fields = ("code", "name", "email")
+    list_select_related = ("team",)
 
 
 def assign_waiting(request, categories: list[str]) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerExtension
 from drf_spectacular.plumbing import get_doc
 from drf_spectacular.utils import (
@@ -23,7 +24,9 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 
+from orders.attachments import UPLOAD_ID
 from orders.domain.model import CATEGORIES, EventType, Priority
+from orders.domain.rules import FILENAME_MAX
 from orders.domain.workflow import STATUSES, ActorKind
 
 from .errors import PROBLEM_TYPE_BASE
@@ -33,6 +36,8 @@ from .serializers import (
     NoteCreateSerializer,
     OrderCreateSerializer,
     OrderListQuerySerializer,
+    StrictCharField,
+    StrictRegexField,
     StrictSerializer,
     TransitionSerializer,
 )
@@ -821,18 +826,36 @@ event_feed = extend_schema(
 # -- attachments (orders/api/attachment_views.py) ------------------------------------------
 
 
-class UploadCreateSerializer(serializers.Serializer):
+class UploadCreateSerializer(StrictSerializer):
     """What the caller says about the file it will upload (the policy holds it to this)."""
 
-    filename = serializers.CharField(max_length=1000, trim_whitespace=False)
-    content_type = serializers.CharField(
-        max_length=200, help_text="One of the allowed types (ATTACHMENT_CONTENT_TYPES)."
+    filename = StrictCharField(
+        max_length=FILENAME_MAX,
+        trim_whitespace=False,
+        help_text="The file's name; only its last path part is kept.",
     )
-    size = serializers.IntegerField(help_text="Bytes, 1 to `max_bytes` (25 MiB by default).")
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # Limits read from settings at use, so the schema, the answer and the policy agree.
+        fields = super().get_fields()
+        fields["content_type"] = serializers.ChoiceField(
+            choices=list(settings.ATTACHMENT_CONTENT_TYPES),
+            help_text="One of the allowed types (ATTACHMENT_CONTENT_TYPES).",
+        )
+        fields["size"] = serializers.IntegerField(
+            min_value=1,
+            max_value=settings.ATTACHMENT_MAX_BYTES,
+            help_text="Bytes, 1 to `max_bytes` (ATTACHMENT_MAX_BYTES, 25 MiB by default).",
+        )
+        return fields
 
 
-class UploadFinishSerializer(serializers.Serializer):
-    upload_id = serializers.CharField(max_length=64)
+class UploadFinishSerializer(StrictSerializer):
+    upload_id = StrictRegexField(
+        UPLOAD_ID.pattern,
+        help_text="The `upload_id` the upload form came with.",
+        error_messages={"invalid": "Give the upload_id of an upload form."},
+    )
 
 
 class UploadTicketSerializer(serializers.Serializer):

@@ -565,6 +565,10 @@ def add_attachment(
     )
 
 
+#: The name of a file whose own name has nothing printable left in it.
+UNNAMED_FILE = "attachment"
+
+
 def clean_filename(value: Any) -> str:
     """The name an upload is shown and downloaded under: its last path part, printable."""
     if not isinstance(value, str):
@@ -572,9 +576,11 @@ def clean_filename(value: Any) -> str:
     if (problem := text_problem(value)) is not None:
         raise ValidationError({"filename": [problem]})
     name = value.replace("\\", "/").rsplit("/", 1)[-1].strip()
-    name = "".join(ch for ch in name if ch.isprintable())
-    if not name or name in (".", ".."):
-        raise ValidationError({"filename": ["Give the file's name."]})
+    name = "".join(ch for ch in name if ch.isprintable()).strip()
+    if not name.strip("."):
+        # Nothing showable is left (a folder, dots, control characters): the file still has
+        # to be called something, and refusing a name the client cannot fix helps no one.
+        name = UNNAMED_FILE
     if len(name) > FILENAME_MAX:
         raise ValidationError(
             {"filename": [f"Ensure this field has no more than {FILENAME_MAX} characters."]}

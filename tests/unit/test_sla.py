@@ -63,6 +63,26 @@ def test_a_day_when_clocks_change_has_its_local_working_hours():
     assert madrid.working_time(day, day + timedelta(days=1)) == timedelta(hours=10)
 
 
+def test_hours_until_midnight_end_at_the_next_local_day():
+    evenings = parse_calendar("sat,sun 20:00-24:00 Europe/Madrid")
+    madrid = ZoneInfo("Europe/Madrid")
+    saturday = datetime(2026, 3, 7, 0, 0, tzinfo=madrid)
+    assert evenings.working_time(saturday, saturday + timedelta(days=1)) == timedelta(hours=4)
+    # 23:00 on Saturday plus two working hours: one left that night, one on Sunday evening.
+    late = datetime(2026, 3, 7, 23, 0, tzinfo=madrid)
+    assert evenings.advance(late, timedelta(hours=2)) == datetime(2026, 3, 8, 21, 0, tzinfo=madrid)
+    assert evenings.describe() == "sat,sun 20:00-24:00 Europe/Madrid"
+
+
+def test_a_day_when_clocks_go_back_still_has_its_local_working_hours():
+    madrid = BusinessCalendar(timezone="Europe/Madrid", start=time(8), end=time(18))
+    # Clocks went back on 2026-10-25: 08:00 local is 07:00 UTC from that day on.
+    day = datetime(2026, 10, 25, 0, 0, tzinfo=ZoneInfo("Europe/Madrid"))
+    assert madrid.advance(day, timedelta(minutes=1)) == datetime(2026, 10, 25, 7, 1, tzinfo=UTC)
+    # The 25-hour day still has ten working hours.
+    assert madrid.working_time(day, datetime(2026, 10, 26, 0, 0, tzinfo=UTC)) == timedelta(hours=10)
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
@@ -133,6 +153,15 @@ def test_a_late_completion_is_breached_and_the_sla_not_met():
     clock = sla_clock(done, now=T0 + timedelta(days=3))
     assert clock.breached and clock.due_at == T0 + timedelta(hours=4)
     assert clock.used == timedelta(hours=5)  # stopped at completion
+
+
+def test_an_open_order_past_its_budget_is_breached_while_it_runs():
+    order = scheduled_order(priority="urgent")  # 4 hours
+    on_time = sla_clock(order, now=T0 + timedelta(hours=3))
+    assert not on_time.breached and on_time.remaining == timedelta(hours=1)
+    late = sla_clock(order, now=T0 + timedelta(hours=6))
+    assert late.breached and late.running and late.remaining == timedelta()
+    assert late.due_at == T0 + timedelta(hours=4)
 
 
 def test_a_hold_can_save_the_sla():

@@ -183,3 +183,25 @@ def test_a_note_must_be_text():
         with pytest.raises(ValidationError) as info:
             rules.add_note(scheduled(), text, actor=STAFF, author_name="A", now=LATER)
         assert "text" in info.value.errors
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        ("C:\\Users\\ana\\boiler.jpg", "boiler.jpg"),
+        ("photos/2026/../boiler.jpg", "boiler.jpg"),
+        ("  meter reading.pdf ", "meter reading.pdf"),
+        ("\u0096\u0084", rules.UNNAMED_FILE),
+        ("..", rules.UNNAMED_FILE),
+        ("photos/", rules.UNNAMED_FILE),
+    ],
+)
+def test_an_uploads_name_is_its_last_printable_path_part(given, kept):
+    assert rules.clean_filename(given) == kept
+
+
+@pytest.mark.parametrize("given", ["a\x00.jpg", 7, "x" * (rules.FILENAME_MAX + 1)])
+def test_a_name_that_cannot_be_kept_is_refused(given):
+    with pytest.raises(ValidationError) as refused:
+        rules.clean_filename(given)
+    assert "filename" in refused.value.errors

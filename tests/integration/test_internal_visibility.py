@@ -1,0 +1,108 @@
+"""Staff's internal notes never reach the integrator: not its notes, the order's history, the
+event feed after the relay ran, nor its webhooks; public notes reach all of them."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+
+from orders.domain.model import Actor
+
+from .factories import EXAMPLE
+
+STAFF = Actor.staff("alice")
+
+
+@pytest.fixture(autouse=True)
+def no_settling(settings):
+    settings.EVENT_FEED_SETTLE_SECONDS = 0
+
+
+def create(api) -> dict:
+    response = api.post(
+        "/v1/orders",
+        data=json.dumps({**EXAMPLE, "external_reference": uuid.uuid4().hex}),
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def last_event(aws, order_id: str):
+    """The event committed with the order's latest change, as the workers receive it."""
+    from orders.events.contract import parse_event
+
+    item = aws.dynamodb.get_item(
+        TableName=aws.resources.table,
+        Key={"pk": {"S": f"ORDER#{order_id}"}, "sk": {"S": "ORDER"}},
+    )["Item"]
+    return parse_event(item["last_event"]["M"]["body"]["S"])
+
+
+def test_internal_notes_never_reach_the_integrator(api, aws, relay, integrator):
+    from orders.container import order_service
+
+    order = create(api)
+    service = order_service()
+    service.add_note(
+        order_id=order["id"],
+        text="Customer is difficult",
+        visibility="internal",
+        actor=STAFF,
+        author_name="Alice",
+    )
+    service.add_note(order_id=order["id"], text="We come Tuesday", actor=STAFF, author_name="Alice")
+    relay.poll()
+
+    notes = api.get(f"/v1/orders/{order['id']}/notes").json()["results"]
+    assert [n["text"] for n in notes] == ["We come Tuesday"]
+    seen = api.get(f"/v1/orders/{order['id']}")
+    assert "Customer is difficult" not in seen.content.decode()
+    assert [h["version"] for h in seen.json()["history"]] == [1, 3]
+    history = api.get(f"/v1/orders/{order['id']}/events").json()["results"]
+    assert [h["type"] for h in history] == ["order.created", "order.note_added"]
+    assert [h["version"] for h in history] == [1, 3]  # version 2 is the internal note
+    feed = api.get("/v1/events?limit=50").json()["results"]
+    mine = [e for e in feed if e["subject"] == order["id"]]
+    assert [e["type"] for e in mine] == ["order.created", "order.note_added"]
+    assert mine[1]["data"]["note"]["text"] == "We come Tuesday"
+    assert "Customer is difficult" not in json.dumps(feed)
+    # Staff see both.
+    assert [n.text for n in service.notes(order["id"])] == [
+        "Customer is difficult",
+        "We come Tuesday",
+    ]
+
+
+class RecordingNotifier:
+    def __init__(self) -> None:
+        self.events: list = []
+
+    def notify(self, event, *, integrator: str) -> int:
+        self.events.append(event)
+        return 1
+
+
+def test_internal_events_are_not_sent_to_webhooks(api, aws):
+    from orders.container import order_service
+
+    order = create(api)
+    service = order_service()
+    service.add_note(
+        order_id=order["id"], text="internal", visibility="internal", actor=STAFF, author_name="A"
+    )
+    internal = last_event(aws, order["id"])
+    assert internal.internal is True
+    recorder = RecordingNotifier()
+    service.notifier, saved = recorder, service.notifier
+    try:
+        assert service.notify(internal, service.verified_order(internal)) == 0
+        service.add_note(order_id=order["id"], text="public", actor=STAFF, author_name="A")
+        public = last_event(aws, order["id"])
+        assert public.internal is False
+        assert service.notify(public, service.verified_order(public)) == 1
+    finally:
+        service.notifier = saved
+    assert [e.id for e in recorder.events] == [public.id]
