@@ -12,7 +12,7 @@ from orders.domain import rules
 from orders.domain.model import CATEGORIES, Contact, Priority, TimeWindow
 from orders.domain.rules import OrderInput
 from orders.domain.workflow import STATUSES
-from orders.models import Integrator, Team
+from orders.models import Integrator, Team, Technician
 from orders.repository.base import OrderFilter
 
 STATUS_CHOICES = [(str(s), str(s).replace("_", " ")) for s in STATUSES]
@@ -27,6 +27,13 @@ class OrderListForm(forms.Form):
     )
     team = forms.ChoiceField(required=False)
     sla = forms.ChoiceField(choices=SLA_CHOICES, required=False, label="SLA")
+    waiting = forms.ChoiceField(
+        choices=[("", "any"), ("unassigned", "unassigned (waiting for a team)")],
+        required=False,
+        label="Assignment",
+    )
+    technician = forms.ChoiceField(required=False)
+    visit_today = forms.BooleanField(required=False, label="Visit today")
     q = forms.CharField(required=False, max_length=100, label="Order id or external reference")
     cursor = forms.CharField(required=False, max_length=4000, widget=forms.HiddenInput)
 
@@ -36,6 +43,19 @@ class OrderListForm(forms.Form):
             Integrator.objects.values_list("slug", "name")
         )
         self.fields["team"].choices = [("", "any")] + list(Team.objects.values_list("code", "name"))
+        self.fields["technician"].choices = [("", "any")] + list(
+            Technician.objects.values_list("code", "name")
+        )
+
+    def special_listing(self) -> str | None:
+        """The listings that are not a filtered page of all orders (each has an index of
+        its own): ``technician`` or ``visit_today``."""
+        data = self.cleaned_data
+        if data.get("technician"):
+            return "technician"
+        if data.get("visit_today"):
+            return "visit_today"
+        return None
 
     def order_filter(self) -> OrderFilter:
         data = self.cleaned_data
@@ -45,6 +65,10 @@ class OrderListForm(forms.Form):
         elif data.get("sla") == "due_1h":
             sla_due_before = timezone.now() + timedelta(hours=1)
         statuses = frozenset(data.get("status") or ())
+        if data.get("waiting") == "unassigned":
+            # Waiting for a team is being in accepted: the workers move it on once placed.
+            # (The pipeline page lists the backlog oldest first, in the order it is served.)
+            statuses = frozenset({"accepted"})
         if sla_due_before and not statuses:
             # An SLA matters until the work is done: completed, cancelled and rejected are out.
             statuses = frozenset({"received", "accepted", "scheduled", "in_progress"})

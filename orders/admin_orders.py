@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from orders.admin_forms import (
@@ -25,6 +26,7 @@ from orders.admin_forms import (
     OrderEditForm,
     OrderListForm,
 )
+from orders.admin_work import WorkActionsMixin, staff_actor, storage_origins, work_context
 from orders.container import order_service, throughput
 from orders.domain.errors import (
     ConcurrencyConflict,
@@ -35,25 +37,25 @@ from orders.domain.errors import (
     OrderNotFound,
     ValidationError,
 )
-from orders.domain.model import Actor, Order
+from orders.domain.model import Order
 from orders.domain.workflow import (
+    PAUSED_STATUSES,
     REASON_REQUIRED,
     STATUSES,
     TERMINAL_STATUSES,
     ActorKind,
+    Status,
     allowed_moves,
 )
 from orders.events.contract import order_to_json
 from orders.models import AuditEntry, Integrator, Team, WebhookDelivery, WorkOrder
 from orders.pipeline import Pipeline, StatusHealth
+from portal.security_middleware import HEADER as CSP_HEADER
+from portal.security_middleware import policy_allowing
 
 MOVE_PERMISSION = "orders.move_workorder"
 PAGE_SIZE = 50
 COUNT_CAP = 1000
-
-
-def staff_actor(request: HttpRequest) -> Actor:
-    return Actor.staff(request.user.get_username())
 
 
 def same_site_or(request: HttpRequest, url: str | None, fallback: str) -> str:
@@ -67,7 +69,7 @@ def same_site_or(request: HttpRequest, url: str | None, fallback: str) -> str:
 
 
 @admin.register(WorkOrder)
-class WorkOrderAdmin(admin.ModelAdmin):
+class WorkOrderAdmin(WorkActionsMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # orders are cancelled, never deleted
 
@@ -89,6 +91,7 @@ class WorkOrderAdmin(admin.ModelAdmin):
             path("<str:order_id>/", wrap(self.detail_view), name="orders_workorder_change"),
             path("<str:order_id>/move/", wrap(self.move_view), name="orders_workorder_move"),
             path("<str:order_id>/edit/", wrap(self.edit_view), name="orders_workorder_edit"),
+            *self.work_urls(),
         ]
 
     def context(self, request: HttpRequest, **extra):
@@ -113,9 +116,12 @@ class WorkOrderAdmin(admin.ModelAdmin):
         next_cursor = None
         if form.is_valid() or not request.GET:
             data = form.cleaned_data if request.GET else {}
+            special = form.special_listing() if request.GET else None
             if data.get("q"):
                 integrators = Integrator.objects.values_list("slug", flat=True)
                 orders = service.search(data["q"], integrators=integrators)
+            elif special:
+                orders = special_listing(special, data)
             else:
                 filters = form.order_filter() if request.GET else None
                 try:
@@ -164,13 +170,13 @@ class WorkOrderAdmin(admin.ModelAdmin):
             order = order_service().get_order(order_id)
         except OrderNotFound:
             raise Http404("No such order.") from None
-        moves = [str(to) for to in allowed_moves(order.status, ActorKind.STAFF)]
+        moves = [str(to) for to in staff_moves(order)]
         deliveries = (
             WebhookDelivery.objects.filter(order_id=order.id)
             .select_related("endpoint")
             .prefetch_related("attempts")[:50]
         )
-        return TemplateResponse(
+        response = TemplateResponse(
             request,
             "admin/orders/workorder/detail.html",
             self.context(
@@ -184,8 +190,21 @@ class WorkOrderAdmin(admin.ModelAdmin):
                 and order.status not in TERMINAL_STATUSES,
                 reason_required=[str(s) for s in REASON_REQUIRED],
                 deliveries=deliveries,
+                **work_context(
+                    request,
+                    order,
+                    can_move=self.can_move(request),
+                    can_change=self.has_change_permission(request),
+                ),
             ),
         )
+        # The page posts files to S3 and shows its images: the policy lets it, for this page.
+        if settings.CONTENT_SECURITY_POLICY:
+            origins = storage_origins()
+            response[CSP_HEADER] = policy_allowing(
+                settings.CONTENT_SECURITY_POLICY, {"form-action": origins, "img-src": origins}
+            )
+        return response
 
     def move_view(self, request: HttpRequest, order_id: str) -> HttpResponse:
         if request.method != "POST":
@@ -399,6 +418,25 @@ class WorkOrderAdmin(admin.ModelAdmin):
             "admin/orders/workorder/create.html",
             self.context(request, title="Add order", form=form),
         )
+
+
+def special_listing(name: str, data: dict) -> list[Order]:
+    """One page of the listings with indexes of their own: a technician's orders (newest
+    first) and today's visits (in the staff member's time zone, by start)."""
+    service = order_service()
+    if name == "technician":
+        return service.orders_for_technician(data["technician"], limit=PAGE_SIZE)
+    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    return service.visits_between(start, start + timedelta(days=1), limit=PAGE_SIZE)
+
+
+def staff_moves(order: Order) -> list[Status]:
+    """The moves the page offers as plain buttons: holding and resuming have forms of
+    their own (a reason to choose; back to where the order was)."""
+    moves = allowed_moves(order.status, ActorKind.STAFF)
+    if order.status in PAUSED_STATUSES:
+        return [to for to in moves if to in TERMINAL_STATUSES]
+    return [to for to in moves if to not in PAUSED_STATUSES]
 
 
 def status_chart(rows: list[StatusHealth]) -> dict:

@@ -31,7 +31,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, urlsplit
 
 from orders.domain.errors import DomainError, ValidationError
 from orders.domain.model import Actor, ActorKind, Attachment, Visibility
@@ -244,6 +244,21 @@ class AttachmentService:
             raise ValidationError({"upload_id": problems})
 
     # -- download -------------------------------------------------------------------------
+    def browser_origins(self) -> list[str]:
+        """The origins browsers send uploads to and fetch downloads from (signing is local:
+        no request is made)."""
+        post = self.s3.generate_presigned_post(Bucket=self.bucket, Key="probe")["url"]
+        get = self.s3.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": "probe"}, ExpiresIn=60
+        )
+        origins = []
+        for url in (post, get):
+            parts = urlsplit(url)
+            origin = f"{parts.scheme}://{parts.netloc}"
+            if origin not in origins:
+                origins.append(origin)
+        return origins
+
     def download_url(self, attachment: Attachment, *, inline: bool = False) -> str:
         """A presigned GET that names the file (``inline``: shown, not saved)."""
         return self.s3.generate_presigned_url(
