@@ -52,6 +52,10 @@ def jittered(seconds: int, jitter: float) -> timedelta:
     return timedelta(seconds=seconds * random.uniform(1 - jitter, 1 + jitter))
 
 
+class _EndpointLockNeeded(Exception):
+    """The attempt turned out to disable the endpoint, which it had not locked first."""
+
+
 class Dispatcher:
     def __init__(
         self,
@@ -113,9 +117,7 @@ class Dispatcher:
     def attempt(self, delivery_id: int) -> WebhookAttempt | None:
         """POST one delivery and record the outcome; None if it (or its endpoint) has been
         deleted meanwhile: there is nothing left to deliver or to log."""
-        delivery = (
-            WebhookDelivery.objects.select_related("endpoint").filter(id=delivery_id).first()
-        )
+        delivery = WebhookDelivery.objects.select_related("endpoint").filter(id=delivery_id).first()
         if delivery is None:
             return None
         endpoint = delivery.endpoint
@@ -185,17 +187,47 @@ class Dispatcher:
         it was being sent (its endpoint deleted): then there is nothing to record. Locks are
         taken in the order ``delete_endpoint`` takes them (endpoint, then delivery)."""
         now = self.now()
-        delivery_id = delivery.pk
         succeeded = status_code is not None and 200 <= status_code < 300
         may_disable = not succeeded and delivery.schedule_step >= len(self.settings.schedule)
+        try:
+            return self._record_locked(
+                delivery, status_code, latency_ms, error, excerpt, now, lock_endpoint=may_disable
+            )
+        except _EndpointLockNeeded:
+            # Another attempt moved the delivery on since it was read, and this one now
+            # disables the endpoint: start again with the endpoint locked first (taking it
+            # after the delivery could deadlock with an endpoint's delete).
+            return self._record_locked(
+                delivery, status_code, latency_ms, error, excerpt, now, lock_endpoint=True
+            )
+
+    def _record_locked(
+        self,
+        delivery: WebhookDelivery,
+        status_code: int | None,
+        latency_ms: int,
+        error: str,
+        excerpt: str,
+        now: datetime,
+        *,
+        lock_endpoint: bool,
+    ) -> WebhookAttempt | None:
+        delivery_id = delivery.pk
         with transaction.atomic():
             # An attempt that may disable the endpoint locks it first.
-            if may_disable and not claim(WebhookEndpoint.objects.filter(pk=delivery.endpoint_id)):
+            if lock_endpoint and not claim(WebhookEndpoint.objects.filter(pk=delivery.endpoint_id)):
                 return self._skip(delivery_id)
             rows = WebhookDelivery.objects.filter(pk=delivery_id)
             if not claim(rows):
                 return self._skip(delivery_id)
             delivery = rows.select_related("endpoint").get()
+            succeeded = status_code is not None and 200 <= status_code < 300
+            if (
+                not succeeded
+                and not lock_endpoint
+                and delivery.schedule_step >= len(self.settings.schedule)
+            ):
+                raise _EndpointLockNeeded  # rolls back: no lock is kept
             attempt = WebhookAttempt.objects.create(
                 delivery=delivery,
                 attempted_at=now,

@@ -146,10 +146,10 @@ PHOTO = (
 )
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def technician(portal, django_db_blocker):
-    """A member of the crew the portal's hvac orders go to (committed: the web process reads
-    it), removed again afterwards."""
+    """A member of the crew the portal's hvac orders go to, committed outside any test's
+    transaction (the web process reads it), removed again afterwards."""
     from orders.models import Team, Technician
 
     with django_db_blocker.unblock():

@@ -58,6 +58,15 @@ def accept_and_schedule(reference: str | None = None):
     return service.schedule(order_id=order.id, version=accepted.version, actor=WORKER)
 
 
+#: The team page's (empty) technicians inline, as a browser sends it with every save.
+NO_TECHNICIANS = {
+    "technicians-TOTAL_FORMS": "0",
+    "technicians-INITIAL_FORMS": "0",
+    "technicians-MIN_NUM_FORMS": "0",
+    "technicians-MAX_NUM_FORMS": "1000",
+}
+
+
 def team_form(team: Team, **changes) -> dict:
     return {
         "code": team.code,
@@ -65,6 +74,7 @@ def team_form(team: Team, **changes) -> dict:
         "categories": '["plumbing"]',
         "capacity": team.capacity,
         "active": "on",
+        **NO_TECHNICIANS,
         **changes,
     }
 
@@ -114,7 +124,7 @@ def test_a_team_added_in_the_admin_takes_waiting_orders(
         superuser.post(
             reverse("admin:orders_team_add"),
             {"code": code, "name": "More", "categories": '["plumbing"]', "capacity": 3,
-             "active": "on"},
+             "active": "on", **NO_TECHNICIANS},
         )
 
     assert order_service().get_order(waiting.id).assigned_team == code

@@ -27,6 +27,8 @@ from .conftest import client_for
 from .test_webhooks import event_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
+ENDPOINTS = WebhookEndpoint._meta.db_table
+DELIVERIES = WebhookDelivery._meta.db_table
 
 
 def is_write(sql: str) -> bool:
@@ -161,3 +163,39 @@ def test_a_delivery_deleted_before_its_attempt_is_skipped(aws, integrator):
 
     assert sender.attempt(leased) is None
     assert not WebhookDelivery.objects.filter(pk=leased).exists()
+
+
+def test_an_attempt_that_turns_out_to_disable_the_endpoint_locks_it_before_the_delivery(
+    aws, integrator
+):
+    """The dispatcher read the delivery before another attempt moved it to its last step:
+    recording this failure disables the endpoint. It must take the endpoint's lock before
+    the delivery's, as the endpoint's delete does, or the two can deadlock."""
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    endpoint = create_endpoint(integrator.slug, url="http://127.0.0.1:9/hooks")
+    event = event_for(integrator.slug)
+    WebhookNotifier().notify(event, integrator=event.integrator)
+    stale = WebhookDelivery.objects.get(event_id=event.id)
+    sender = Dispatcher(DispatchSettings(schedule=(60,), jitter=0, allow_private_urls=True))
+    WebhookDelivery.objects.filter(pk=stale.pk).update(schedule_step=1)  # the other attempt
+
+    with CaptureQueriesContext(db) as queries:
+        sender._record(stale, None, 5, "ConnectionRefusedError", "")
+
+    statements = [q["sql"] for q in queries.captured_queries]
+    endpoint_writes = [
+        i for i, sql in enumerate(statements) if sql.startswith(f'UPDATE "{ENDPOINTS}"')
+    ]
+    delivery_claims = [
+        i
+        for i, sql in enumerate(statements)
+        if sql.startswith(f'UPDATE "{DELIVERIES}" SET "id" = "{DELIVERIES}"."id"')
+    ]
+    endpoint.refresh_from_db()
+    assert endpoint.disabled_at is not None
+    # The transaction that recorded it claimed the endpoint, then the delivery.
+    assert endpoint_writes and delivery_claims
+    assert endpoint_writes[0] < delivery_claims[-1]
+    assert WebhookAttempt.objects.filter(delivery_id=stale.pk).count() == 1
