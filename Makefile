@@ -23,6 +23,7 @@ run: $(VENV)/.run-deps
 
 test: $(VENV)/.test-deps deploy-tools
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m deploy.check
 	$(PY) -m pytest $(PYTEST_ARGS)
 
@@ -31,6 +32,7 @@ test-fast: $(VENV)/.test-deps
 
 lint: $(VENV)/.test-deps
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 
 # The OpenAPI contract's checked-in copy; tests/integration/test_openapi.py fails when it drifts.
 schema: $(VENV)/.test-deps

@@ -14,7 +14,8 @@ from deploy import tools
 
 
 def _drift() -> str:
-    from deploy.render import drifted, render_all
+    from deploy.files import drifted
+    from deploy.render import render_all
     from deploy.workflow import status_queues
 
     stale = drifted(render_all(status_queues()))

@@ -8,41 +8,19 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from deploy.tools import ROOT
+from deploy.aws.render import render_files as render_aws
+from deploy.files import drifted, write
+from deploy.helm_values import render_files as render_helm
 from deploy.workflow import StatusQueue, status_queues
 
 
 def render_all(queues: list[StatusQueue]) -> dict[str, str]:
     """Every generated file: path relative to the repository root -> content."""
-    from deploy.aws.render import render_files as render_aws
-    from deploy.helm_values import render_files as render_helm
-
     files: dict[str, str] = {}
     for renderer in (render_helm, render_aws):
         files.update(renderer(queues))
     return files
-
-
-def write(files: dict[str, str], root: Path = ROOT) -> list[str]:
-    changed = []
-    for relative, content in sorted(files.items()):
-        path = root / relative
-        if path.exists() and path.read_text() == content:
-            continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content)
-        changed.append(relative)
-    return changed
-
-
-def drifted(files: dict[str, str], root: Path = ROOT) -> list[str]:
-    return [
-        relative
-        for relative, content in sorted(files.items())
-        if not (root / relative).exists() or (root / relative).read_text() != content
-    ]
 
 
 def main(argv: list[str] | None = None) -> int:

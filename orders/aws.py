@@ -36,5 +36,23 @@ def client(service: str) -> Any:
     return _session_client(service, settings.AWS_ENDPOINT_URL or None, settings.AWS_REGION)
 
 
+@cache
+def _queue_url(service_endpoint: str | None, region: str, name: str) -> str:
+    # The endpoint is part of the cache key: tests switch emulators within one process.
+    return _session_client("sqs", service_endpoint, region).get_queue_url(QueueName=name)[
+        "QueueUrl"
+    ]
+
+
+def queue_url(name: str) -> str:
+    """The URL of the SQS queue ``name``, looked up once per process (read-only
+    ``GetQueueUrl``: the queues are provisioned, never created here)."""
+    from django.conf import settings
+
+    return _queue_url(settings.AWS_ENDPOINT_URL or None, settings.AWS_REGION, name)
+
+
 def reset_clients() -> None:
+    """Forget the clients and what they looked up (settings changed: another endpoint)."""
     _session_client.cache_clear()
+    _queue_url.cache_clear()

@@ -118,9 +118,6 @@ def reset() -> None:
     order_service.cache_clear()
     topic_arn.cache_clear()
     aws.reset_clients()
-    from workers import queues
-
-    queues._queue_url.cache_clear()
 
 
 def reset_on_setting_change(*, setting: str, **_) -> None:

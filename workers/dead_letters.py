@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from orders import aws
+from orders.aws import queue_url
 from orders.events.contract import isoformat
 from orders.resources import from_settings
-from workers.queues import queue_url
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from functools import cache
 from typing import Any
 
 from django.conf import settings
@@ -28,27 +27,20 @@ def backoff_policy() -> dict[int, int]:
     }
 
 
-@cache
-def _queue_url(endpoint: str | None, name: str) -> str:
-    # The endpoint is part of the cache key: tests switch emulators within one process.
-    return aws.client("sqs").get_queue_url(QueueName=name)["QueueUrl"]
-
-
-def queue_url(name: str) -> str:
-    return _queue_url(settings.AWS_ENDPOINT_URL, name)
+def task_name(status: str) -> str:
+    """The Celery task that handles one status's events (the queue's messages name it)."""
+    return f"orders.handle.{status}"
 
 
 def status_queues() -> dict[str, dict[str, Any]]:
     """The queues this worker may read: its own status's only when ``runworker`` set
     ``ORDERS_WORKER_STATUS`` (least privilege: its IAM role reaches no other queue)."""
-    from workers.transport import task_name
-
     resources = from_settings()
     policy = backoff_policy()
     only = os.environ.get("ORDERS_WORKER_STATUS")
     return {
         resources.queue_name(status): {
-            "url": queue_url(resources.queue_name(status)),
+            "url": aws.queue_url(resources.queue_name(status)),
             "backoff_policy": policy,
             "backoff_tasks": [task_name(status)],
         }

@@ -21,7 +21,7 @@ from portal.celery import app
 from workers.backlog import BacklogSweeper, serves_accepted
 from workers.dead_letters import dead_letter
 from workers.handlers import HANDLERS
-from workers.transport import task_name
+from workers.queues import task_name
 
 log = logging.getLogger(__name__)
 

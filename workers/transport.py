@@ -19,11 +19,9 @@ from typing import Any
 from kombu.transport.SQS import Channel as SQSChannel
 from kombu.transport.SQS import Transport as SQSTransport
 
+from workers.queues import status_for_queue, status_queues, task_name
+
 log = logging.getLogger(__name__)
-
-
-def task_name(status: str) -> str:
-    return f"orders.handle.{status}"
 
 
 class EventChannel(SQSChannel):
@@ -35,13 +33,9 @@ class EventChannel(SQSChannel):
         configured = self.transport_options.get("predefined_queues")
         if configured:
             return configured
-        from workers.queues import status_queues
-
         return status_queues()
 
     def _message_to_python(self, message: dict[str, Any], queue_name: str, q_url: str) -> Any:
-        from workers.queues import status_for_queue
-
         status = status_for_queue(queue_name)
         if status is None:
             return super()._message_to_python(message, queue_name, q_url)
@@ -97,7 +91,6 @@ class EventChannel(SQSChannel):
                 },
             },
         }
-
 
     def _restore(self, message: Any, *args: Any, **kwargs: Any) -> None:
         """Give an unfinished message back to its queue (a worker shutting down, a task

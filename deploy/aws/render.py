@@ -12,6 +12,7 @@ from typing import Any
 
 from deploy.aws import data, ecs
 from deploy.aws.cfn import dump_json, dump_yaml
+from deploy.files import write
 from deploy.workflow import StatusQueue, status_queues
 
 TEMPLATES = "deploy/aws/templates"
@@ -63,8 +64,6 @@ def render_files(queues: list[StatusQueue]) -> dict[str, str]:
 
 
 def main() -> int:
-    from deploy.render import write
-
     for relative in write(render_files(status_queues())):
         print(f"wrote {relative}")
     return 0

@@ -123,8 +123,14 @@ def test_a_team_added_in_the_admin_takes_waiting_orders(
     with django_capture_on_commit_callbacks(execute=True):
         superuser.post(
             reverse("admin:orders_team_add"),
-            {"code": code, "name": "More", "categories": '["plumbing"]', "capacity": 3,
-             "active": "on", **NO_TECHNICIANS},
+            {
+                "code": code,
+                "name": "More",
+                "categories": '["plumbing"]',
+                "capacity": 3,
+                "active": "on",
+                **NO_TECHNICIANS,
+            },
         )
 
     assert order_service().get_order(waiting.id).assigned_team == code

@@ -18,8 +18,8 @@ from kombu import Connection
 from tests.conftest import unique_prefix
 from tests.integration.factories import new_order
 from tests.support import AwsStack, Processes, SlowDynamoProxy, wait_for
-from workers.queues import status_queues
-from workers.transport import EventTransport, task_name
+from workers.queues import status_queues, task_name
+from workers.transport import EventTransport
 
 
 @pytest.fixture

@@ -1,0 +1,52 @@
+"""The layers hold: the domain imports nothing of the framework, and no lower layer imports a
+higher one (.importlinter, checked by import-linter over the real code)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
+
+
+def run(config: Path, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--no-cache", str(config)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_every_import_contract_is_kept():
+    result = run(ROOT / ".importlinter", ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout
+
+
+def test_a_repository_that_imports_the_services_breaks_the_layers(tmp_path):
+    """The same contract over a copy of the layer modules' shape, with one import turned the
+    wrong way: the check must catch it (a contract that cannot fail proves nothing)."""
+    package = tmp_path / "shop"
+    for name in ("domain", "repository", "services", "api"):
+        (package / name).mkdir(parents=True)
+        (package / name / "__init__.py").write_text("")
+    (package / "__init__.py").write_text("")
+    (package / "repository" / "store.py").write_text("from shop.services import checkout\n")
+    (package / "services" / "checkout.py").write_text("from shop.repository import store\n")
+    config = tmp_path / ".importlinter"
+    layers = (ROOT / ".importlinter").read_text().split("[importlinter:contract:layers]")[1]
+    assert "orders.services\n    orders.repository\n    orders.domain" in layers
+    config.write_text(
+        "[importlinter]\nroot_packages =\n    shop\n\n"
+        "[importlinter:contract:layers]\nname = layers\ntype = layers\n"
+        "layers =\n    shop.api\n    shop.services\n    shop.repository\n    shop.domain\n"
+    )
+
+    result = run(config, tmp_path)
+
+    assert result.returncode == 1
+    assert "shop.repository is not allowed to import shop.services" in result.stdout
