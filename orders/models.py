@@ -200,7 +200,7 @@ class WorkOrder(models.Model):
     """A placeholder that gives orders a place in the admin and real permissions.
 
     Orders live in DynamoDB, not in this database: the table is never created, and the admin
-    pages for orders are views of their own that call the services (``orders.admin_orders``).
+    pages for orders are views of their own that call the services (``orders.admin.work_orders``).
     """
 
     class Meta:

@@ -176,9 +176,24 @@ class Pipeline:
             :limit
         ]
 
-    def redrive(self, status: str, *, message_id: str | None = None) -> int:
-        """Send dead letters back to the status's queue (one, or all): sent first, then
-        deleted, so a failure in between duplicates a message rather than losing it."""
+    def redrive(self, status: str, *, by: str, message_id: str | None = None) -> int:
+        """Send dead letters back to the status's queue (one, or all) as user ``by``, and
+        record it in the audit log (the pipeline page shows it): every redrive is accounted
+        for, whoever starts it."""
+        from orders.models import AuditEntry
+
+        moved = self._redrive(status, message_id=message_id)
+        AuditEntry.objects.create(
+            user=by,
+            action="redrive",
+            target=self.resources.dead_letter_queue_name(status),
+            detail=f"{moved} message(s)" + (f", message {message_id}" if message_id else ""),
+        )
+        return moved
+
+    def _redrive(self, status: str, *, message_id: str | None) -> int:
+        """Sent first, then deleted, so a failure in between duplicates a message rather
+        than losing it."""
         source = self.url(self.resources.queue_name(status))
         dead = self.url(self.resources.dead_letter_queue_name(status))
         moved = 0

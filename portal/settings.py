@@ -271,6 +271,10 @@ ORDERS_VISIBILITY_TIMEOUT = env_int(
 ORDERS_RETRY_BACKOFF = env_int(
     env, "ORDERS_RETRY_BACKOFF", 2, low=0, high=43200, why="an SQS visibility timeout"
 )
+#: The one status a worker process serves; ``manage.py runworker <status>`` sets it for the
+#: Celery process it starts, so the worker looks up only its own queue (its IAM role reaches
+#: no other). Empty: every status queue (tests, ``make run``'s all-in-one worker).
+ORDERS_WORKER_STATUS = env.str("ORDERS_WORKER_STATUS", default="")
 #: Seconds between the accepted worker's passes over the orders waiting for a team (a safety
 #: net: freeing or adding capacity assigns them at once). 0 = no periodic pass.
 ORDERS_BACKLOG_SWEEP_SECONDS = env_float(env, "ORDERS_BACKLOG_SWEEP_SECONDS", 60.0, low=0)

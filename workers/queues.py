@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from django.conf import settings
@@ -37,7 +36,7 @@ def status_queues() -> dict[str, dict[str, Any]]:
     ``ORDERS_WORKER_STATUS`` (least privilege: its IAM role reaches no other queue)."""
     resources = from_settings()
     policy = backoff_policy()
-    only = os.environ.get("ORDERS_WORKER_STATUS")
+    only = settings.ORDERS_WORKER_STATUS
     return {
         resources.queue_name(status): {
             "url": aws.queue_url(resources.queue_name(status)),

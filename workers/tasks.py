@@ -4,7 +4,6 @@ queue's task with the raw body; this module decides what happens to the message.
 from __future__ import annotations
 
 import logging
-import os
 import time
 from typing import Any
 
@@ -133,7 +132,7 @@ _sweepers: list[BacklogSweeper] = []
 def start_backlog_sweeper(**_: Any) -> None:
     """The accepted worker's safety net for orders waiting for a team (workers.backlog)."""
     interval = settings.ORDERS_BACKLOG_SWEEP_SECONDS
-    if interval <= 0 or not serves_accepted(os.environ.get("ORDERS_WORKER_STATUS")):
+    if interval <= 0 or not serves_accepted(settings.ORDERS_WORKER_STATUS or None):
         return
     _sweepers.append(
         BacklogSweeper(lambda: order_service().assign_waiting(), interval=interval).start()

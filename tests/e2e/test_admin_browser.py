@@ -19,6 +19,18 @@ def status_of(page) -> str:
     return page.inner_text("#order-status").strip()
 
 
+def policy_violations(page) -> list[str]:
+    """The Content-Security-Policy violations the page reports from now on."""
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    return violations
+
+
 def reload_until_status(page, status: str, timeout: float = 30) -> None:
     def reached() -> bool:
         page.reload()
@@ -117,13 +129,7 @@ def test_the_admin_and_the_docs_work_under_the_content_security_policy(
     order = portal.post_order({**EXAMPLE, "external_reference": "BR-CSP-1"})
     portal.wait_for_status(order["id"], "scheduled")
     page = page_for(staff_logins["dispatcher"])
-    violations: list[str] = []
-    page.on(
-        "console",
-        lambda message: (
-            violations.append(message.text) if "Content Security Policy" in message.text else None
-        ),
-    )
+    violations = policy_violations(page)
 
     page.goto(f"{LIST}?integrator={portal.integrator}")
     expect(page.locator(f"tr[data-order='{order['id']}']")).to_be_visible()
@@ -166,13 +172,7 @@ def test_a_dispatcher_works_an_order_from_its_page(page_for, staff_logins, porta
     order = portal.post_order({**EXAMPLE, "external_reference": "BR-WORK-1"})
     portal.wait_for_status(order["id"], "scheduled")
     page = page_for(staff_logins["dispatcher"])
-    violations: list[str] = []
-    page.on(
-        "console",
-        lambda message: (
-            violations.append(message.text) if "Content Security Policy" in message.text else None
-        ),
-    )
+    violations = policy_violations(page)
     page.goto(f"{LIST}{order['id']}/")
 
     # On hold with one of the usual reasons; the clock pauses; resume goes back.

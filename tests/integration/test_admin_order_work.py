@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -20,6 +20,7 @@ from orders.domain.rules import OrderInput
 from orders.models import Team, Technician
 
 from .conftest import client_for, make_integrator
+from .test_admin_orders import staff_client
 
 LIST = reverse("admin:orders_workorder_changelist")
 PNG = (
@@ -33,23 +34,13 @@ def url(name: str, order_id: str) -> str:
     return reverse(f"admin:orders_workorder_{name}", args=[order_id])
 
 
-def staff_client(*codenames: str, username: str) -> Client:
-    user = User.objects.create_user(
-        username, password="pw-not-used", is_staff=True, first_name="Dana", last_name="Ortiz"
-    )
-    user.user_permissions.set(
-        Permission.objects.filter(content_type__app_label="orders", codename__in=codenames)
-    )
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 @pytest.fixture
 def dispatcher(aws, db) -> Client:
-    return staff_client(
+    client = staff_client(
         "view_workorder", "add_workorder", "change_workorder", "move_workorder", username="disp"
     )
+    User.objects.filter(username="disp").update(first_name="Dana", last_name="Ortiz")
+    return client
 
 
 @pytest.fixture

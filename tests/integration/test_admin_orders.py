@@ -132,9 +132,9 @@ def test_search_finds_an_order_by_id_or_external_reference(dispatcher_client, ac
 
 
 def test_the_list_pages_with_a_cursor(dispatcher_client, acme, monkeypatch):
-    import orders.admin_orders
+    import orders.admin.work_orders
 
-    monkeypatch.setattr(orders.admin_orders, "PAGE_SIZE", 2)
+    monkeypatch.setattr(orders.admin.work_orders, "PAGE_SIZE", 2)
     created = [new_order(acme).id for _ in range(3)]
     first = dispatcher_client.get(f"{LIST}?integrator={acme.slug}")
     assert listed(first) == created[::-1][:2]  # newest first

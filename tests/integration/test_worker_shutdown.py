@@ -115,11 +115,11 @@ def _read(processes: Processes, name: str) -> str:
     return (ARTIFACTS / f"{name}.log").read_text(errors="replace")
 
 
-def test_a_worker_looks_up_only_its_own_queue(aws, monkeypatch):
+def test_a_worker_looks_up_only_its_own_queue(aws, settings):
     """Its IAM role may reach no other queue (deploy/aws), so it must not ask for them."""
-    monkeypatch.setenv("ORDERS_WORKER_STATUS", "accepted")
+    settings.ORDERS_WORKER_STATUS = "accepted"
     assert list(status_queues()) == [aws.resources.queue_name("accepted")]
-    monkeypatch.delenv("ORDERS_WORKER_STATUS")
+    settings.ORDERS_WORKER_STATUS = ""
     assert len(status_queues()) == len(aws.resources.queue_names)
 
 

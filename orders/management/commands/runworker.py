@@ -31,13 +31,14 @@ class Command(BaseCommand):
             "-n",
             f"{status}@%h",
             "--loglevel",
-            os.environ.get("LOG_LEVEL", "INFO"),
+            settings.LOG_LEVEL,
             *celery_args,
         ]
         # SIGTERM (what Kubernetes and ECS send) starts Celery's soft shutdown: no new messages,
         # running ones get WORKER_SOFT_SHUTDOWN_TIMEOUT to finish, held ones go back to the queue.
         os.environ["REMAP_SIGTERM"] = "SIGQUIT"
-        # Only this status's queue is looked up: the worker's IAM role reaches no other.
+        # Only this status's queue is looked up (settings.ORDERS_WORKER_STATUS in the Celery
+        # process): the worker's IAM role reaches no other.
         os.environ["ORDERS_WORKER_STATUS"] = status
         try:
             os.execv(sys.executable, argv)

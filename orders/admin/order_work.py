@@ -1,7 +1,7 @@
 """The work on one order in the admin: its timeline, notes, files, holds, technician, visit.
 
-A mixin of :class:`orders.admin_orders.WorkOrderAdmin`: these views only parse the forms of
-``orders.admin_work_forms`` and call the same services as the API, as ``staff:<username>``.
+A mixin of :class:`orders.admin.work_orders.WorkOrderAdmin`: these views only parse the forms of
+``orders.admin.work_forms`` and call the same services as the API, as ``staff:<username>``.
 Files go from the browser straight to S3 with a presigned POST (``orders/static/orders/
 attach.js`` asks :meth:`upload_sign_view` for the form); S3 sends the browser back to
 :meth:`upload_finish_view`, which records the attachment. Nothing passes through this process.
@@ -20,7 +20,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import path, reverse
 
-from orders.admin_work_forms import (
+from orders.admin.work_forms import (
     HoldForm,
     NoteForm,
     TechnicianForm,
@@ -46,6 +46,25 @@ from orders.models import Technician
 MOVE_PERMISSION = "orders.move_workorder"
 #: History entries the timeline shows through the note or file itself.
 SHOWN_AS_ITEMS = {EventType.NOTE_ADDED, EventType.ATTACHMENT_ADDED}
+#: The actions with nothing to fill in: the service's method, what a refusal starts with, and
+#: what success says.
+SIMPLE_ACTIONS: dict[str, tuple[str, str, Callable[[Order], str]]] = {
+    "resume": (
+        "resume_order",
+        "Not resumed",
+        lambda order: f"Resumed: back to {order.status}; the SLA clock runs again.",
+    ),
+    "check_in": (
+        "check_in",
+        "Not checked in",
+        lambda order: f"Checked in; the order is {order.status}.",
+    ),
+    "check_out": (
+        "check_out",
+        "Not checked out",
+        lambda order: "Checked out: the visit is recorded.",
+    ),
+}
 UPLOADED_KEY = re.compile(r"^uploads/(?P<order>[^/]+)/(?P<upload>[0-9a-f]{32})/")
 
 
@@ -267,20 +286,7 @@ class WorkActionsMixin:
         )
 
     def resume_view(self, request: HttpRequest, order_id: str) -> HttpResponse:
-        def act(form, actor) -> str:
-            order = order_service().resume_order(
-                order_id=order_id, actor=actor, expected_version=form.cleaned_data["version"]
-            )
-            return f"Resumed: back to {order.status}; the SLA clock runs again."
-
-        return self._act(
-            request,
-            order_id,
-            permission=MOVE_PERMISSION,
-            form_class=VersionForm,
-            act=act,
-            failed="Not resumed",
-        )
+        return self._simple(request, order_id, "resume")
 
     def technician_view(self, request: HttpRequest, order_id: str) -> HttpResponse:
         try:
@@ -334,27 +340,20 @@ class WorkActionsMixin:
         )
 
     def check_in_view(self, request: HttpRequest, order_id: str) -> HttpResponse:
-        def act(form, actor) -> str:
-            order = order_service().check_in(
-                order_id=order_id, actor=actor, expected_version=form.cleaned_data["version"]
-            )
-            return f"Checked in; the order is {order.status}."
-
-        return self._act(
-            request,
-            order_id,
-            permission=MOVE_PERMISSION,
-            form_class=VersionForm,
-            act=act,
-            failed="Not checked in",
-        )
+        return self._simple(request, order_id, "check_in")
 
     def check_out_view(self, request: HttpRequest, order_id: str) -> HttpResponse:
+        return self._simple(request, order_id, "check_out")
+
+    def _simple(self, request: HttpRequest, order_id: str, name: str) -> HttpResponse:
+        """An action with nothing to fill in but the page's version."""
+        method, failed, done = SIMPLE_ACTIONS[name]
+
         def act(form, actor) -> str:
-            order_service().check_out(
+            order = getattr(order_service(), method)(
                 order_id=order_id, actor=actor, expected_version=form.cleaned_data["version"]
             )
-            return "Checked out: the visit is recorded."
+            return done(order)
 
         return self._act(
             request,
@@ -362,7 +361,7 @@ class WorkActionsMixin:
             permission=MOVE_PERMISSION,
             form_class=VersionForm,
             act=act,
-            failed="Not checked out",
+            failed=failed,
         )
 
     # -- files: browser → S3 → back here ----------------------------------------------------------

@@ -19,14 +19,14 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from orders.admin_forms import (
+from orders.admin.forms import (
     BulkMoveForm,
     MoveForm,
     OrderCreateForm,
     OrderEditForm,
     OrderListForm,
 )
-from orders.admin_work import WorkActionsMixin, staff_actor, storage_origins, work_context
+from orders.admin.order_work import WorkActionsMixin, staff_actor, storage_origins, work_context
 from orders.container import order_service, throughput
 from orders.domain.errors import (
     ConcurrencyConflict,
@@ -319,13 +319,7 @@ class WorkOrderAdmin(WorkActionsMixin, admin.ModelAdmin):
             if not self.can_move(request):
                 raise PermissionDenied
             message_id = request.POST.get("message_id") or None
-            moved = pipeline.redrive(status, message_id=message_id)
-            AuditEntry.objects.create(
-                user=request.user.get_username(),
-                action="redrive",
-                target=pipeline.resources.dead_letter_queue_name(status),
-                detail=f"{moved} message(s)" + (f", message {message_id}" if message_id else ""),
-            )
+            moved = pipeline.redrive(status, by=request.user.get_username(), message_id=message_id)
             messages.success(request, f"Sent {moved} dead letter(s) back to the {status} queue.")
             return HttpResponseRedirect(here)
         if not self.has_view_permission(request):

@@ -1,0 +1,68 @@
+"""Teams and their technicians: capacity, categories, working hours; a change that adds
+capacity assigns the orders waiting for it at once."""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib import admin, messages
+from django.db import transaction
+
+from orders.models import Team, Technician
+
+logger = logging.getLogger(__name__)
+
+
+class TechnicianInline(admin.TabularInline):
+    """The team's members on the team page, so staff see who can be sent to its orders."""
+
+    model = Technician
+    extra = 0
+    fields = ("code", "name", "phone", "email", "active")
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "categories", "capacity", "business_hours", "active")
+    list_filter = ("active",)
+    search_fields = ("code", "name")
+    inlines = [TechnicianInline]
+
+    def save_model(self, request, obj: Team, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        if obj.active:
+            # Added, raised, activated or given a category: orders waiting for a team of its
+            # categories may fit now. Once committed, so the assignment sees the new team.
+            categories = list(obj.categories)
+            transaction.on_commit(lambda: assign_waiting(request, categories))
+
+
+@admin.register(Technician)
+class TechnicianAdmin(admin.ModelAdmin):
+    list_display = ("name", "code", "team", "active")
+    list_filter = ("team", "active")
+    search_fields = ("code", "name", "email")
+    list_select_related = ("team",)
+
+
+def assign_waiting(request, categories: list[str]) -> None:
+    """Give the capacity a team change added to the orders that have waited longest."""
+    from orders.container import order_service
+
+    try:
+        assigned = order_service().assign_waiting(categories=categories)
+    except Exception as exc:  # noqa: BLE001 - the team is saved; the periodic pass follows
+        logger.warning("could not assign waiting orders after a team change", exc_info=True)
+        messages.warning(
+            request,
+            f"Waiting orders could not be assigned now ({type(exc).__name__}); the accepted "
+            "worker's periodic pass will assign them.",
+        )
+        return
+    if assigned:
+        messages.success(
+            request,
+            f"Assigned {len(assigned)} waiting order(s): "
+            + ", ".join(f"{o.id[:8]} to {o.assigned_team}" for o in assigned[:10])
+            + ("…" if len(assigned) > 10 else ""),
+        )
