@@ -69,8 +69,20 @@ class UploadTicket:
     filename: str
 
 
+def uploads_prefix(order_id: str) -> str:
+    return f"uploads/{order_id}/"
+
+
 def upload_prefix(order_id: str, upload_id: str) -> str:
-    return f"uploads/{order_id}/{upload_id}/"
+    return f"{uploads_prefix(order_id)}{upload_id}/"
+
+
+def upload_in_key(order_id: str, key: str) -> str | None:
+    """The upload id of an object key under the order's ``uploads/`` prefix (what S3 names
+    when it sends a browser back after an upload), or ``None``."""
+    prefix = uploads_prefix(order_id)
+    upload_id = key.removeprefix(prefix).split("/", 1)[0] if key.startswith(prefix) else ""
+    return upload_id if UPLOAD_ID.match(upload_id) else None
 
 
 def attachment_prefix(order_id: str, upload_id: str) -> str:

@@ -478,6 +478,29 @@ class OrderService:
         )
         return self._save(order, changed, event)
 
+    def plan_visit(
+        self,
+        *,
+        order_id: str,
+        window: TimeWindow,
+        actor: Actor,
+        reason: str | None = None,
+        expected_version: int | None = None,
+    ) -> tuple[Order, bool]:
+        """Book the visit, or move the booked one (the order, and whether it was moved)."""
+        order = self._for_change(order_id, integrator=None, expected_version=expected_version)
+        booked = order.visit is not None and order.visit.open
+        now, calendar = self.clock(), self._calendar(order)
+        if booked:
+            changed, event = rules.reschedule_visit(
+                order, window, actor=actor, now=now, reason=reason, calendar=calendar
+            )
+        else:
+            changed, event = rules.schedule_visit(
+                order, window, actor=actor, now=now, calendar=calendar
+            )
+        return self._save(order, changed, event), booked
+
     def check_in(
         self, *, order_id: str, actor: Actor, expected_version: int | None = None
     ) -> Order:

@@ -9,7 +9,6 @@ attach.js`` asks :meth:`upload_sign_view` for the form); S3 sends the browser ba
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,9 +27,9 @@ from orders.admin.work_forms import (
     VersionForm,
     VisitForm,
 )
-from orders.attachments import UploadMissing, UploadNotFound, attachment_service
+from orders.attachments import UploadMissing, UploadNotFound, attachment_service, upload_in_key
 from orders.container import order_service
-from orders.domain import errors
+from orders.domain import errors, rules
 from orders.domain.model import (
     Actor,
     Attachment,
@@ -40,12 +39,19 @@ from orders.domain.model import (
     Order,
     entry_event_type,
 )
-from orders.domain.workflow import PAUSED_STATUSES, Status
+from orders.domain.workflow import Status
 from orders.models import Technician
 
 MOVE_PERMISSION = "orders.move_workorder"
 #: History entries the timeline shows through the note or file itself.
 SHOWN_AS_ITEMS = {EventType.NOTE_ADDED, EventType.ATTACHMENT_ADDED}
+#: Why a form from a page older than the order did nothing.
+CHANGED_SINCE_OPENED = (
+    "someone changed this order since you opened it. Here it is as it is now; check it and "
+    "try again."
+)
+#: The work on an order the page offers, as ``rules.open_work`` names it.
+WORK_ACTIONS = ("hold", "resume", "technician", "visit", "check_in", "check_out")
 #: The actions with nothing to fill in: the service's method, what a refusal starts with, and
 #: what success says.
 SIMPLE_ACTIONS: dict[str, tuple[str, str, Callable[[Order], str]]] = {
@@ -65,7 +71,6 @@ SIMPLE_ACTIONS: dict[str, tuple[str, str, Callable[[Order], str]]] = {
         lambda order: "Checked out: the visit is recorded.",
     ),
 }
-UPLOADED_KEY = re.compile(r"^uploads/(?P<order>[^/]+)/(?P<upload>[0-9a-f]{32})/")
 
 
 def staff_actor(request: HttpRequest) -> Actor:
@@ -137,23 +142,12 @@ def work_context(request: HttpRequest, order: Order, *, can_move: bool, can_chan
     service = order_service()
     visit = order.visit
     open_visit = visit is not None and visit.open
-    started_visit = open_visit and visit.checked_in_at is not None
     version = {"version": order.version}
-    staffed = order.status in (Status.SCHEDULED, Status.IN_PROGRESS, Status.ON_HOLD)
-    offer = {
-        "hold": can_move and order.status in (Status.SCHEDULED, Status.IN_PROGRESS),
-        "resume": can_move and order.status in PAUSED_STATUSES,
-        "technician": can_move and staffed and not started_visit,
-        "visit": can_move and staffed and order.technician is not None and not started_visit,
-        "check_in": can_move
-        and open_visit
-        and not started_visit
-        and order.status in (Status.SCHEDULED, Status.IN_PROGRESS),
-        "check_out": can_move and started_visit,
-        "note": can_change,
-        "attach": can_change,
-    }
-    window = {"start": visit.start, "end": visit.end} if open_visit and not started_visit else None
+    work = rules.open_work(order) if can_move else frozenset()
+    offer = {name: name in work for name in WORK_ACTIONS}
+    offer.update(note=can_change, attach=can_change)
+    not_begun = open_visit and visit.checked_in_at is None
+    window = {"start": visit.start, "end": visit.end} if not_begun else None
     return {
         "sla": service.sla(order),
         "hold": order.hold,
@@ -233,8 +227,7 @@ class WorkActionsMixin:
         except errors.ConcurrencyConflict:
             messages.error(
                 request,
-                f"{failed}: someone changed this order since you opened it. Here it is as it "
-                "is now; check it and try again.",
+                f"{failed}: {CHANGED_SINCE_OPENED}",
             )
         except (errors.ValidationError, errors.IllegalTransition, errors.PermissionDenied) as exc:
             messages.error(request, f"{failed}: {problem_text(exc)}")
@@ -315,20 +308,14 @@ class WorkActionsMixin:
 
     def visit_view(self, request: HttpRequest, order_id: str) -> HttpResponse:
         def act(form, actor) -> str:
-            service = order_service()
-            order = service.get_order(order_id)
-            booked = order.visit is not None and order.visit.open
-            common = {
-                "order_id": order_id,
-                "window": form.window(),
-                "actor": actor,
-                "expected_version": form.cleaned_data["version"],
-            }
-            if booked:
-                service.reschedule_visit(**common, reason=form.cleaned_data["reason"] or None)
-                return "Visit moved."
-            service.schedule_visit(**common)
-            return "Visit booked."
+            _, moved = order_service().plan_visit(
+                order_id=order_id,
+                window=form.window(),
+                actor=actor,
+                reason=form.cleaned_data["reason"] or None,
+                expected_version=form.cleaned_data["version"],
+            )
+            return "Visit moved." if moved else "Visit booked."
 
         return self._act(
             request,
@@ -401,13 +388,13 @@ class WorkActionsMixin:
         detail = reverse("admin:orders_workorder_change", args=[order_id])
         if not request.user.has_perm("orders.change_workorder"):
             raise PermissionDenied
-        found = UPLOADED_KEY.match(request.GET.get("key", ""))
-        if found is None or found["order"] != order_id:
+        upload_id = upload_in_key(order_id, request.GET.get("key", ""))
+        if upload_id is None:
             messages.error(request, "File not attached: S3 did not say which upload this was.")
             return HttpResponseRedirect(detail)
         try:
             attachment = attachment_service().finish_upload(
-                order_id=order_id, upload_id=found["upload"], actor=staff_actor(request)
+                order_id=order_id, upload_id=upload_id, actor=staff_actor(request)
             )
         except errors.OrderNotFound:
             raise Http404("No such order.") from None

@@ -26,7 +26,13 @@ from orders.admin.forms import (
     OrderEditForm,
     OrderListForm,
 )
-from orders.admin.order_work import WorkActionsMixin, staff_actor, storage_origins, work_context
+from orders.admin.order_work import (
+    CHANGED_SINCE_OPENED,
+    WorkActionsMixin,
+    staff_actor,
+    storage_origins,
+    work_context,
+)
 from orders.container import order_service, throughput
 from orders.domain.errors import (
     ConcurrencyConflict,
@@ -227,8 +233,7 @@ class WorkOrderAdmin(WorkActionsMixin, admin.ModelAdmin):
         except ConcurrencyConflict:
             messages.error(
                 request,
-                "Not moved: someone changed this order since you opened it. Here it is as it "
-                "is now; check it and try again.",
+                f"Not moved: {CHANGED_SINCE_OPENED}",
             )
         except OrderNotFound:
             raise Http404("No such order.") from None

@@ -797,6 +797,28 @@ def _visit_changed(
     )
 
 
+def open_work(order: Order) -> frozenset[str]:
+    """The work staff may do on the order now (what the rules above would accept): ``hold``,
+    ``resume``, ``technician``, ``visit``, ``check_in``, ``check_out``. Pages offer these."""
+    visit = order.visit
+    booked = visit is not None and visit.open
+    started = booked and visit.checked_in_at is not None
+    work: set[str] = set()
+    if order.status in (Status.SCHEDULED, Status.IN_PROGRESS):
+        work.add("hold")
+        if booked and not started:
+            work.add("check_in")
+    if order.status in PAUSED_STATUSES:
+        work.add("resume")
+    if order.status in STAFFED and not started:
+        work.add("technician")
+        if order.technician is not None:
+            work.add("visit")
+    if started:
+        work.add("check_out")
+    return frozenset(work)
+
+
 def _open_visit(order: Order, field_name: str) -> Visit:
     visit = order.visit
     if visit is None or not visit.open:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 import urllib3
 from django.db import close_old_connections, transaction
@@ -189,17 +190,16 @@ class Dispatcher:
         now = self.now()
         succeeded = status_code is not None and 200 <= status_code < 300
         may_disable = not succeeded and delivery.schedule_step >= len(self.settings.schedule)
+        record = partial(
+            self._record_locked, delivery, status_code, latency_ms, error, excerpt, now
+        )
         try:
-            return self._record_locked(
-                delivery, status_code, latency_ms, error, excerpt, now, lock_endpoint=may_disable
-            )
+            return record(lock_endpoint=may_disable)
         except _EndpointLockNeeded:
             # Another attempt moved the delivery on since it was read, and this one now
             # disables the endpoint: start again with the endpoint locked first (taking it
             # after the delivery could deadlock with an endpoint's delete).
-            return self._record_locked(
-                delivery, status_code, latency_ms, error, excerpt, now, lock_endpoint=True
-            )
+            return record(lock_endpoint=True)
 
     def _record_locked(
         self,

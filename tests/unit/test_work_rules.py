@@ -205,3 +205,28 @@ def test_a_name_that_cannot_be_kept_is_refused(given):
     with pytest.raises(ValidationError) as refused:
         rules.clean_filename(given)
     assert "filename" in refused.value.errors
+
+
+def test_the_work_offered_is_the_work_the_rules_accept():
+    order = scheduled()
+    assert rules.open_work(order) == {"hold", "technician"}
+    order = visited()
+    assert rules.open_work(order) == {"hold", "technician", "visit", "check_in"}
+    held, _ = rules.move(order, "on_hold", actor=STAFF, now=LATER, reason="parts")
+    assert rules.open_work(held) == {"resume", "technician", "visit"}
+    arrived, _ = rules.check_in(order, actor=STAFF, now=LATER)
+    assert rules.open_work(arrived) == {"hold", "check_out"}
+    left, _ = rules.check_out(arrived, actor=STAFF, now=LATER)
+    assert rules.open_work(left) == {"hold", "technician", "visit"}
+    done, _ = rules.move(left, "completed", actor=INTEGRATOR, now=LATER)
+    assert rules.open_work(done) == frozenset()
+
+
+def test_the_upload_a_key_names_is_read_back_only_under_the_orders_uploads():
+    from orders.attachments import upload_in_key, upload_prefix
+
+    upload_id = "0123456789abcdef0123456789abcdef"
+    assert upload_in_key("o-1", upload_prefix("o-1", upload_id) + "meter.png") == upload_id
+    assert upload_in_key("o-2", upload_prefix("o-1", upload_id) + "meter.png") is None
+    assert upload_in_key("o-1", f"attachments/o-1/{upload_id}/meter.png") is None
+    assert upload_in_key("o-1", "uploads/o-1/not-an-id/meter.png") is None
