@@ -90,12 +90,12 @@ def main() -> None:
         from django.conf import settings
         from django.core.management import call_command
 
-        from orders import container
         from orders.domain import rules
         from orders.domain.model import Actor, new_order_id
         from orders.domain.rules import OrderInput
         from orders.events.contract import to_message
         from orders.models import Team
+        from portal import container
 
         call_command("migrate", verbosity=0)
         for category in ("hvac", "electrical", "plumbing"):
@@ -219,7 +219,7 @@ def main() -> None:
         wait_for_port(web_port, timeout=60, process=web)
         import requests
 
-        from orders.integrators import create_integrator, issue_key
+        from integrators.services import create_integrator, issue_key
 
         integrator, _ = create_integrator("Capacity", slug=f"cap-{uuid.uuid4().hex[:6]}")
         _, key = issue_key(integrator, label="bench")

@@ -217,14 +217,14 @@ def main() -> None:
         from django.core.management import call_command
 
         from bench import baseline
-        from orders import aws
-        from orders.container import event_relay, order_service
         from orders.domain.model import Actor
         from orders.domain.rules import OrderInput
         from orders.models import Team
+        from portal import container
+        from portal.container import event_relay, order_service
 
         call_command("migrate", verbosity=0)
-        from orders.integrators import create_integrator, issue_key
+        from integrators.services import create_integrator, issue_key
 
         bench_integrator, _ = create_integrator("Bench", slug="bench")
         _, api_key = issue_key(bench_integrator, label="bench")
@@ -247,7 +247,7 @@ def main() -> None:
         actor = Actor.integrator("bench")
         base_dynamodb, base_sns = baseline.clients()
         ours_calls = count_calls(
-            [aws.client("dynamodb"), aws.client("sns"), aws.client("dynamodbstreams")]
+            [container.client(name) for name in ("dynamodb", "sns", "dynamodbstreams")]
         )
         base_calls = count_calls([base_dynamodb, base_sns])
         harness = Harness(

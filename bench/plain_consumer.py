@@ -25,14 +25,13 @@ django.setup()
 
 from celery.exceptions import Reject  # noqa: E402
 
-from orders import aws  # noqa: E402
-from orders.resources import from_settings  # noqa: E402
+from portal import container  # noqa: E402
 from workers.tasks import handle_delivery  # noqa: E402
 
 
 def consume(status: str, stop: threading.Event) -> None:
-    sqs = aws.client("sqs")
-    name = from_settings().queue_name(status)
+    sqs = container.client("sqs")
+    name = container.resources().queue_name(status)
     url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
     while not stop.is_set():
         response = sqs.receive_message(

@@ -22,8 +22,11 @@ REQUIRED_IN_WHEEL = (
     "portal/gunicorn_conf.py",
     "portal/healthcheck.py",
     "portal/templates/admin/login_locked.html",
-    "orders/templates/admin/orders/workorder/pipeline.html",
+    "orders/templates/admin/orders/workorder/detail.html",
+    "operations/templates/admin/operations/pipeline.html",
     "orders/migrations/0001_initial.py",
+    "webhooks/migrations/0001_initial.py",
+    "aws/provisioning.py",
     "workers/tasks.py",
 )
 

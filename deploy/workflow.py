@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from aws import resources
 from orders.domain.workflow import WORKFLOW, StatusSpec
-from orders.resources import status_slug
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class StatusQueue:
     @property
     def slug(self) -> str:
         """The status in resource names (queues, Kubernetes objects, CloudFormation ids)."""
-        return status_slug(self.status)
+        return resources.status_slug(self.status)
 
     @property
     def logical_id(self) -> str:
@@ -32,10 +32,11 @@ class StatusQueue:
         return "".join(part.capitalize() for part in self.status.split("_"))
 
     def queue_name(self, prefix: str, fifo: bool = False) -> str:
-        return f"{prefix}-{self.slug}{'.fifo' if fifo else ''}"
+        """Formatted by ``aws.resources``, as the running system names it."""
+        return resources.queue_name(prefix, self.status, fifo)
 
     def dead_letter_queue_name(self, prefix: str, fifo: bool = False) -> str:
-        return f"{prefix}-{self.slug}-dlq{'.fifo' if fifo else ''}"
+        return resources.dead_letter_queue_name(prefix, self.status, fifo)
 
 
 def status_queues(workflow: Mapping[object, StatusSpec] | None = None) -> list[StatusQueue]:

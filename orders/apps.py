@@ -8,7 +8,8 @@ class OrdersConfig(AppConfig):
     def ready(self) -> None:
         from django.core.signals import setting_changed
 
+        from portal.container import reset_on_setting_change
+
         from . import checks  # noqa: F401 - registers the settings checks
-        from .container import reset_on_setting_change
 
         setting_changed.connect(reset_on_setting_change)

@@ -21,7 +21,7 @@ INTERFACE (filled in by the attachments work; the API and the admin call only th
   malformed id or an object of the wrong size or type (then deleted).
 - ``AttachmentService.download_url(attachment, *, inline=False) -> str``: a short-lived
   presigned GET (``inline`` for image previews in the admin).
-- ``attachment_service()``: the process's service, from settings.
+- ``portal.container.attachment_service()`` builds the process's service from settings.
 """
 
 from __future__ import annotations
@@ -136,7 +136,7 @@ class AttachmentService:
         redirect_to: str | None = None,
     ) -> UploadTicket:
         """A form that lets the client POST one file straight to S3 under a fixed key."""
-        order = self.orders.get_order(order_id, integrator=integrator)
+        order = self.orders.read.get_order(order_id, integrator=integrator)
         name = clean_filename(filename)
         if content_type not in self.content_types:
             raise ValidationError(
@@ -182,10 +182,10 @@ class AttachmentService:
         self, *, order_id: str, upload_id: Any, actor: Actor, integrator: str | None = None
     ) -> Attachment:
         """Move the uploaded object to ``attachments/`` and record it (once)."""
-        order = self.orders.get_order(order_id, integrator=integrator)
+        order = self.orders.read.get_order(order_id, integrator=integrator)
         if not isinstance(upload_id, str) or not UPLOAD_ID.match(upload_id):
             raise ValidationError({"upload_id": ["Give the upload_id of an upload form."]})
-        existing = self.orders.attachment(order.id, upload_id)
+        existing = self.orders.read.attachment(order.id, upload_id)
         if existing is not None:
             self._check_author(existing.author, actor, upload_id)
             return existing
@@ -285,25 +285,6 @@ class AttachmentService:
             },
             ExpiresIn=self.download_expires,
         )
-
-
-def attachment_service() -> AttachmentService:
-    """The process's service, from settings (cheap: the clients are shared)."""
-    from django.conf import settings
-
-    from orders import aws
-    from orders.container import order_service
-    from orders.resources import from_settings
-
-    return AttachmentService(
-        s3=aws.client("s3"),
-        bucket=from_settings().attachments_bucket,
-        orders=order_service(),
-        max_bytes=settings.ATTACHMENT_MAX_BYTES,
-        content_types=settings.ATTACHMENT_CONTENT_TYPES,
-        upload_expires=settings.ATTACHMENT_UPLOAD_EXPIRES_SECONDS,
-        download_expires=settings.ATTACHMENT_DOWNLOAD_EXPIRES_SECONDS,
-    )
 
 
 __all__ = ["AttachmentService", "UploadMissing", "UploadNotFound", "UploadTicket"]

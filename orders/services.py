@@ -1,5 +1,6 @@
-"""The use cases. The only code that writes orders and emits events: the API, the admin and
-the status workers all call these, so the business rules apply the same way everywhere."""
+"""The use cases that change orders. The only code that writes orders and emits events: the API,
+the admin and the status workers all call these, so the business rules apply the same way
+everywhere. Reads are ``orders.selectors``."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from orders.domain.errors import (
     ConcurrencyConflict,
     DuplicateReference,
     OrderAlreadyExists,
-    OrderNotFound,
     PermissionDenied,
     ValidationError,
 )
@@ -26,15 +26,15 @@ from orders.domain.model import (
     OrderEvent,
     TechnicianRef,
     TimeWindow,
-    Visibility,
     new_order_id,
     reference_order_id,
 )
 from orders.domain.rules import OrderInput, TeamCandidate
-from orders.domain.sla import ALWAYS, BusinessCalendar, SlaClock, sla_clock
-from orders.domain.workflow import STATUSES, ActorKind, Status
+from orders.domain.sla import ALWAYS, BusinessCalendar
+from orders.domain.workflow import ActorKind, Status
 from orders.events.contract import ReceivedEvent, check_against_order, to_message
-from orders.repository.base import OrderFilter, OrderRepository, Page, TeamLoads
+from orders.repository.base import OrderRepository, TeamLoads
+from orders.selectors import BACKLOG_BATCH, OrderSelector
 from portal import log_context, metrics
 
 log = logging.getLogger(__name__)
@@ -73,8 +73,6 @@ class Notifier(Protocol):
 #: Who schedules a waiting order when capacity is freed or added (the workflow lets only the
 #: system schedule).
 BACKLOG_ACTOR = Actor.system("backlog")
-#: Waiting orders one assignment pass reads (oldest first); the periodic sweep takes the rest.
-BACKLOG_BATCH = 50
 
 
 def require_version(order: Order, expected_version: int) -> None:
@@ -108,6 +106,9 @@ class OrderService:
         self.loads = loads
         self.notifier = notifier
         self.clock = clock
+        #: The reads the writes need (whose the order is, the backlog); callers that only
+        #: read use an ``OrderSelector`` of their own (``portal.container.order_selector``).
+        self.read = OrderSelector(orders=orders, calendar=teams.calendar, clock=clock)
 
     # -- integrators and staff -------------------------------------------------------------
 
@@ -138,65 +139,6 @@ class OrderService:
         log_context.set_field("order_id", order.id)
         return order
 
-    def get_order(self, order_id: str, *, integrator: str | None = None) -> Order:
-        """The order; with ``integrator``, only if it is that integrator's (another's is
-        :class:`OrderNotFound`, so ids cannot be probed)."""
-        order = self.orders.get(order_id)
-        if integrator is not None and order.integrator != integrator:
-            raise OrderNotFound(order_id)
-        return order
-
-    def list_by_status(
-        self, status: str, *, limit: int = 50, cursor: str | None = None
-    ) -> Page[Order]:
-        return self.orders.list_by_status(Status(status), limit=limit, cursor=cursor)
-
-    def list_by_integrator(
-        self,
-        integrator: str,
-        *,
-        filters: OrderFilter | None = None,
-        limit: int = 50,
-        cursor: str | None = None,
-    ) -> Page[Order]:
-        return self.orders.list_by_integrator(
-            integrator, filters=filters, limit=limit, cursor=cursor
-        )
-
-    def list_orders(
-        self,
-        *,
-        filters: OrderFilter | None = None,
-        integrator: str | None = None,
-        limit: int = 50,
-        cursor: str | None = None,
-    ) -> Page[Order]:
-        """Newest first: one integrator's orders, or everyone's (staff)."""
-        if integrator:
-            return self.orders.list_by_integrator(
-                integrator, filters=filters, limit=limit, cursor=cursor
-            )
-        return self.orders.list_recent(filters=filters, limit=limit, cursor=cursor)
-
-    def status_counts(self, *, cap: int = 1000) -> dict[str, tuple[int, bool]]:
-        """Orders per status, each count reading at most ``cap`` entries."""
-        return {str(s): self.orders.count_by_status(s, cap=cap) for s in STATUSES}
-
-    def search(self, text: str, *, integrators: Iterable[str]) -> list[Order]:
-        """Orders whose id is ``text``, or whose external reference is ``text`` for any of
-        these integrators (their ids are derived from it: one batch read, no index)."""
-        text = text.strip()
-        if not text:
-            return []
-        candidates = [text] + [reference_order_id(i, text) for i in integrators]
-        return self.orders.get_many(candidates)
-
-    def find_by_reference(self, *, integrator: str, external_reference: str) -> Order | None:
-        try:
-            return self.orders.get(reference_order_id(integrator, external_reference))
-        except OrderNotFound:
-            return None
-
     def transition_order(
         self,
         *,
@@ -210,7 +152,7 @@ class OrderService:
     ) -> Order:
         """Move an order as ``actor``; with ``expected_version`` the move is refused
         (:class:`ConcurrencyConflict`) if the order changed since the caller read it."""
-        order = self.get_order(order_id, integrator=integrator)
+        order = self.read.get_order(order_id, integrator=integrator)
         if expected_version is not None:
             require_version(order, expected_version)
         moved, _ = self._move(order, to, actor=actor, reason=reason, team=team)
@@ -292,7 +234,7 @@ class OrderService:
         self, *, order_id: str, actor: Actor, expected_version: int | None = None
     ) -> Order:
         """Take an order off hold, back to the status it was held from."""
-        order = self.get_order(order_id)
+        order = self.read.get_order(order_id)
         held = order.hold
         if held is None or held.from_status is None:
             raise ValidationError({"status": [f"A {order.status} order is not on hold."]})
@@ -305,10 +247,6 @@ class OrderService:
 
     def _calendar(self, order: Order) -> BusinessCalendar:
         return self.teams.calendar(order.assigned_team)
-
-    def sla(self, order: Order, *, now: datetime | None = None) -> SlaClock | None:
-        """Where the order stands against its SLA now (``None`` before review passed it)."""
-        return sla_clock(order, now=now or self.clock(), calendar=self._calendar(order))
 
     # -- notes and attachments ----------------------------------------------------------------
 
@@ -325,7 +263,7 @@ class OrderService:
     def _for_change(
         self, order_id: str, *, integrator: str | None, expected_version: int | None
     ) -> Order:
-        order = self.get_order(order_id, integrator=integrator)
+        order = self.read.get_order(order_id, integrator=integrator)
         if expected_version is not None:
             require_version(order, expected_version)
         return order
@@ -357,39 +295,13 @@ class OrderService:
         metrics.NOTES_ADDED.labels(str(actor.kind), str(note.visibility)).inc()
         return note
 
-    def notes(self, order_id: str, *, integrator: str | None = None) -> list[Note]:
-        """The order's notes, oldest first: for an integrator (its own order only), the
-        public ones; for staff, all."""
-        self.get_order(order_id, integrator=integrator)
-        found = self.orders.notes(order_id)
-        if integrator is not None:
-            found = [n for n in found if n.visibility is Visibility.PUBLIC]
-        return found
-
-    def attachments(self, order_id: str, *, integrator: str | None = None) -> list[Attachment]:
-        """The order's attachments, oldest first (an integrator sees the public ones)."""
-        self.get_order(order_id, integrator=integrator)
-        found = self.orders.attachments(order_id)
-        if integrator is not None:
-            found = [a for a in found if a.visibility is Visibility.PUBLIC]
-        return found
-
-    def attachment(
-        self, order_id: str, attachment_id: str, *, integrator: str | None = None
-    ) -> Attachment | None:
-        self.get_order(order_id, integrator=integrator)
-        found = self.orders.attachment(order_id, attachment_id)
-        if found is None or (integrator is not None and found.visibility is not Visibility.PUBLIC):
-            return None
-        return found
-
     def record_attachment(
         self, attachment: Attachment, *, integrator: str | None = None
     ) -> Attachment:
         """Record a file already stored under ``attachment.key`` (``order.attachment_added``).
         Recording the same attachment id again returns the one recorded (a retried request)."""
         for _ in range(3):
-            order = self.get_order(attachment.order_id, integrator=integrator)
+            order = self.read.get_order(attachment.order_id, integrator=integrator)
             existing = self.orders.attachment(order.id, attachment.id)
             if existing is not None:
                 return existing
@@ -521,12 +433,6 @@ class OrderService:
         )
         return self._save(order, changed, event)
 
-    def orders_for_technician(self, technician_id: str, *, limit: int = 50) -> list[Order]:
-        return self.orders.list_by_technician(technician_id, limit=limit)
-
-    def visits_between(self, start: datetime, end: datetime, *, limit: int = 200) -> list[Order]:
-        return self.orders.visits_between(start, end, limit=limit)
-
     # -- status workers ----------------------------------------------------------------------
 
     def current(
@@ -601,12 +507,6 @@ class OrderService:
             return self._waits(order)
         return placed
 
-    def backlog(
-        self, *, limit: int = BACKLOG_BATCH, categories: Collection[str] = ()
-    ) -> list[Order]:
-        """Orders waiting for a team (in ``accepted``), oldest first, at most ``limit``."""
-        return self.orders.oldest_first(Status.ACCEPTED, limit=limit, categories=categories)
-
     def assign_waiting(
         self,
         *,
@@ -621,7 +521,7 @@ class OrderService:
         conditional on status and version. Returns the orders it scheduled."""
         assigned: list[Order] = []
         full: set[str] = set()
-        for waiting in self.backlog(limit=limit, categories=categories):
+        for waiting in self.read.backlog(limit=limit, categories=categories):
             if waiting.category in full:
                 continue
             placed = self._schedule_waiting(waiting.id, actor)

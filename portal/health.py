@@ -10,27 +10,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from functools import cache
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 
-PROBE_CONFIG = Config(connect_timeout=1, read_timeout=2, retries={"max_attempts": 1})
-
-
-@cache
-def _probe_client(service: str, endpoint: str | None, region: str) -> Any:
-    return boto3.session.Session().client(
-        service, endpoint_url=endpoint, region_name=region, config=PROBE_CONFIG
-    )
-
-
-def probe_client(service: str) -> Any:
-    return _probe_client(service, settings.AWS_ENDPOINT_URL or None, settings.AWS_REGION)
+from portal.container import probe_client, topic_arn_for
 
 
 def check_database() -> None:
@@ -43,8 +29,6 @@ def check_table() -> None:
 
 
 def check_topic() -> None:
-    from orders.container import topic_arn_for
-
     probe_client("sns").get_topic_attributes(TopicArn=topic_arn_for(probe_client("sts")))
 
 

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from orders.models import LoginFailure
+from operations.models import LoginFailure
 
 
 def throttle_key(username: str, address: str) -> str:

@@ -13,6 +13,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from aws import resources
 from portal.logs import logging_config
 from portal.settings_limits import check_range, env_float, env_int
 
@@ -65,6 +66,9 @@ INSTALLED_APPS = [
     # Swagger UI's assets served from our own static files: /v1/docs works offline.
     "drf_spectacular_sidecar",
     "orders",
+    "integrators",
+    "webhooks",
+    "operations",
     "workers",
 ]
 
@@ -162,9 +166,9 @@ IDEMPOTENCY_TTL_SECONDS = env_int(env, "IDEMPOTENCY_TTL_SECONDS", 24 * 3600, low
 IDEMPOTENCY_LEASE_SECONDS = env_float(env, "IDEMPOTENCY_LEASE_SECONDS", 35.0, low=1.0)
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["orders.api.auth.ApiKeyAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["orders.api.auth.IsIntegrator"],
-    "DEFAULT_THROTTLE_CLASSES": ["orders.api.auth.IntegratorRateThrottle"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["integrators.authentication.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["integrators.authentication.IsIntegrator"],
+    "DEFAULT_THROTTLE_CLASSES": ["integrators.authentication.IntegratorRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"integrator": API_RATE_LIMIT},
     "UNAUTHENTICATED_USER": None,
     # The client's address for DRF (anonymous throttling) by the same rule as the admin's
@@ -211,7 +215,7 @@ SPECTACULAR_SETTINGS = {
         "Category": "orders.api.schema.CATEGORY_CHOICES",
         "Priority": "orders.api.schema.PRIORITY_CHOICES",
         "ActorKind": "orders.api.schema.ACTOR_KIND_CHOICES",
-        "EventType": "orders.api.webhook_serializers.EVENT_TYPE_CHOICES",
+        "EventType": "webhooks.api.serializers.EVENT_TYPE_CHOICES",
     },
     # After the enum components: what the API refuses in strings (NUL; webhook URL shape).
     "POSTPROCESSING_HOOKS": [
@@ -229,10 +233,16 @@ CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 AWS_ENDPOINT_URL = env.str("AWS_ENDPOINT_URL", default="") or None
 AWS_REGION = env.str("AWS_REGION", default=env.str("AWS_DEFAULT_REGION", default="us-east-1"))
 ORDERS_RESOURCE_PREFIX = env.str("ORDERS_RESOURCE_PREFIX", default="workorders-dev")
-ORDERS_TABLE_NAME = env.str("ORDERS_TABLE_NAME", default=f"{ORDERS_RESOURCE_PREFIX}-orders")
-ORDERS_TOPIC_NAME = env.str("ORDERS_TOPIC_NAME", default=f"{ORDERS_RESOURCE_PREFIX}-order-events")
+# Default names are formatted where every other resource name is (aws.resources), so the
+# deployment generator and the running system cannot disagree.
+ORDERS_TABLE_NAME = env.str(
+    "ORDERS_TABLE_NAME", default=resources.table_name(ORDERS_RESOURCE_PREFIX)
+)
+ORDERS_TOPIC_NAME = env.str(
+    "ORDERS_TOPIC_NAME", default=resources.topic_name(ORDERS_RESOURCE_PREFIX)
+)
 # --- Attachments (S3): photos and documents on orders, uploaded by presigned POST ---------
-#: Empty = "<ORDERS_RESOURCE_PREFIX>-attachments" (orders.resources.Resources.attachments_bucket).
+#: Empty = "<ORDERS_RESOURCE_PREFIX>-attachments" (aws.resources.Resources.attachments_bucket).
 ORDERS_ATTACHMENTS_BUCKET = env.str("ORDERS_ATTACHMENTS_BUCKET", default="")
 #: The largest file an upload's policy lets S3 accept (25 MiB).
 ATTACHMENT_MAX_BYTES = env_int(env, "ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024, low=1)

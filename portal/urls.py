@@ -5,7 +5,7 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("v1/", include("orders.api.urls")),
-    path("v1/", include("orders.api.webhook_urls")),
+    path("v1/", include("webhooks.api.urls")),
 ]
 
 handler404 = "orders.api.errors.not_found_view"

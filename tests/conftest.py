@@ -54,8 +54,8 @@ def aws(emulator: str) -> Iterator[AwsStack]:
 def relay(aws):
     """An event relay over the shared stack's stream that starts at its current end, so a test
     sees exactly the events its own writes committed."""
-    from orders.container import event_relay
     from orders.events.relay import MemoryCheckpoints
+    from portal.container import event_relay
 
     relay = event_relay(checkpoints=MemoryCheckpoints(), start_at="LATEST")
     relay.poll()  # takes its place at the end of the stream now

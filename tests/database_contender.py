@@ -20,10 +20,10 @@ def main(job: str, go_file: str, rounds: int, arg: str = "") -> int:
     django.setup()
     from django.utils import timezone
 
-    from orders.models import WebhookDelivery
-    from orders.webhooks.dispatch import Dispatcher, DispatchSettings
     from portal import login_throttle
     from tests.support import wait_for
+    from webhooks.dispatch import Dispatcher, DispatchSettings
+    from webhooks.models import WebhookDelivery
 
     try:
         wait_for(Path(go_file).exists, timeout=60, interval=0.01, what="the go file")

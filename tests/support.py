@@ -20,8 +20,8 @@ from typing import Any, TypeVar
 import boto3
 from botocore.config import Config
 
-from orders.provisioning import Provisioner, ProvisionSettings
-from orders.resources import Resources
+from aws.provisioning import Provisioner, ProvisionSettings
+from aws.resources import Resources
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / ".state" / "test-logs"
@@ -336,7 +336,7 @@ def services_on(stack: AwsStack) -> Iterator[AwsStack]:
     then back to what they were."""
     from django.conf import settings
 
-    from orders import container
+    from portal import container
 
     overrides = {
         "AWS_ENDPOINT_URL": stack.endpoint,

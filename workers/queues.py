@@ -6,13 +6,12 @@ from typing import Any
 
 from django.conf import settings
 
-from orders import aws
 from orders.domain.workflow import STATUSES
-from orders.resources import from_settings
+from portal import container
 
 
 def status_for_queue(queue_name: str) -> str | None:
-    status = from_settings().status_for_queue(queue_name)
+    status = container.resources().status_for_queue(queue_name)
     return str(status) if status else None
 
 
@@ -34,12 +33,13 @@ def task_name(status: str) -> str:
 def status_queues() -> dict[str, dict[str, Any]]:
     """The queues this worker may read: its own status's only when ``runworker`` set
     ``ORDERS_WORKER_STATUS`` (least privilege: its IAM role reaches no other queue)."""
-    resources = from_settings()
+    resources = container.resources()
+    queues = container.status_queues()
     policy = backoff_policy()
     only = settings.ORDERS_WORKER_STATUS
     return {
         resources.queue_name(status): {
-            "url": aws.queue_url(resources.queue_name(status)),
+            "url": queues.queue_url(status),
             "backoff_policy": policy,
             "backoff_tasks": [task_name(status)],
         }

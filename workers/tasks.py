@@ -11,12 +11,12 @@ from celery.exceptions import Reject
 from celery.signals import worker_init, worker_ready, worker_shutdown
 from django.conf import settings
 
-from orders.container import order_service
 from orders.domain.errors import OrderNotFound
 from orders.domain.workflow import Status
 from orders.events.contract import EventMismatch, MalformedEvent, parse_event
 from portal import log_context, metrics
 from portal.celery import app
+from portal.container import order_service, status_queues
 from workers.backlog import BacklogSweeper, serves_accepted
 from workers.dead_letters import dead_letter
 from workers.handlers import HANDLERS
@@ -120,9 +120,7 @@ def serve_metrics(**_: Any) -> None:
 def warm_up(**_: Any) -> None:
     """Build the AWS clients before the first message, not while it waits (threads share them)."""
     order_service()
-    from orders import aws
-
-    aws.client("sqs")
+    status_queues()
 
 
 _sweepers: list[BacklogSweeper] = []

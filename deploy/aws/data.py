@@ -11,6 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from aws import resources
+from aws.provisioning import (
+    BUCKET_LIFECYCLE_RULES,
+    DLQ_RETENTION_SECONDS,
+    REDRIVE_MARGIN,
+    TTL_ATTRIBUTE,
+    filter_policy,
+)
 from deploy.aws.cfn import (
     NO_VALUE,
     and_,
@@ -27,13 +35,6 @@ from deploy.aws.cfn import (
     tags,
 )
 from deploy.workflow import StatusQueue
-from orders.provisioning import (
-    BUCKET_LIFECYCLE_RULES,
-    DLQ_RETENTION_SECONDS,
-    REDRIVE_MARGIN,
-    TTL_ATTRIBUTE,
-    filter_policy,
-)
 from orders.repository.dynamodb import table_definition
 
 #: The ORDERS_DLQ_MAX_RECEIVE_COUNT values the template accepts.
@@ -42,8 +43,8 @@ MAX_RECEIVE_COUNTS = range(1, 21)
 QUEUE_RETENTION_SECONDS = 4 * 24 * 3600
 #: SQS's limit on queue names, ".fifo" included.
 SQS_NAME_MAX = 80
-TABLE_NAME = "${Prefix}-orders"  # ORDERS_TABLE_NAME's default for ORDERS_RESOURCE_PREFIX
-TOPIC_NAME = "${Prefix}-order-events"  # ORDERS_TOPIC_NAME's default
+TABLE_NAME = resources.table_name("${Prefix}")  # ORDERS_TABLE_NAME's default
+TOPIC_NAME = resources.topic_name("${Prefix}")  # ORDERS_TOPIC_NAME's default
 
 # Logical ids of the fixed resources (the per-status ones are built from StatusQueue.logical_id).
 TABLE = "OrdersTable"

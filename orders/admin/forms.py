@@ -8,11 +8,12 @@ from datetime import timedelta
 from django import forms
 from django.utils import timezone
 
+from integrators.models import Integrator
 from orders.domain import rules
 from orders.domain.model import CATEGORIES, Contact, Priority, TimeWindow
 from orders.domain.rules import OrderInput
 from orders.domain.workflow import STATUSES
-from orders.models import Integrator, Team, Technician
+from orders.models import Team, Technician
 from orders.repository.base import OrderFilter
 
 STATUS_CHOICES = [(str(s), str(s).replace("_", " ")) for s in STATUSES]

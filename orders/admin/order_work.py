@@ -27,8 +27,7 @@ from orders.admin.work_forms import (
     VersionForm,
     VisitForm,
 )
-from orders.attachments import UploadMissing, UploadNotFound, attachment_service, upload_in_key
-from orders.container import order_service
+from orders.attachments import UploadMissing, UploadNotFound, upload_in_key
 from orders.domain import errors, rules
 from orders.domain.model import (
     Actor,
@@ -41,6 +40,7 @@ from orders.domain.model import (
 )
 from orders.domain.workflow import Status
 from orders.models import Technician
+from portal.container import attachment_service, order_selector, order_service
 
 MOVE_PERMISSION = "orders.move_workorder"
 #: History entries the timeline shows through the note or file itself.
@@ -139,7 +139,7 @@ def technician_choices(order: Order) -> list[tuple[str, str]]:
 
 def work_context(request: HttpRequest, order: Order, *, can_move: bool, can_change: bool) -> dict:
     """What the detail page needs to show and offer the work on the order."""
-    service = order_service()
+    read = order_selector()
     visit = order.visit
     open_visit = visit is not None and visit.open
     version = {"version": order.version}
@@ -149,10 +149,10 @@ def work_context(request: HttpRequest, order: Order, *, can_move: bool, can_chan
     not_begun = open_visit and visit.checked_in_at is None
     window = {"start": visit.start, "end": visit.end} if not_begun else None
     return {
-        "sla": service.sla(order),
+        "sla": read.sla(order),
         "hold": order.hold,
         "visit": visit,
-        "timeline": timeline(order, service.notes(order.id), service.attachments(order.id)),
+        "timeline": timeline(order, read.notes(order.id), read.attachments(order.id)),
         "offer": offer,
         "rescheduling": open_visit,
         "note_form": NoteForm(initial=version),
@@ -283,7 +283,7 @@ class WorkActionsMixin:
 
     def technician_view(self, request: HttpRequest, order_id: str) -> HttpResponse:
         try:
-            order = order_service().get_order(order_id)
+            order = order_selector().get_order(order_id)
         except errors.OrderNotFound:
             raise Http404("No such order.") from None
 

@@ -47,7 +47,7 @@ class TechnicianAdmin(admin.ModelAdmin):
 
 def assign_waiting(request, categories: list[str]) -> None:
     """Give the capacity a team change added to the orders that have waited longest."""
-    from orders.container import order_service
+    from portal.container import order_service
 
     try:
         assigned = order_service().assign_waiting(categories=categories)

@@ -19,6 +19,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from integrators.models import Integrator
+from operations.admin import PipelinePagesMixin
 from orders.admin.forms import (
     BulkMoveForm,
     MoveForm,
@@ -33,7 +35,6 @@ from orders.admin.order_work import (
     storage_origins,
     work_context,
 )
-from orders.container import order_service, throughput
 from orders.domain.errors import (
     ConcurrencyConflict,
     DomainError,
@@ -47,17 +48,17 @@ from orders.domain.model import Order
 from orders.domain.workflow import (
     PAUSED_STATUSES,
     REASON_REQUIRED,
-    STATUSES,
     TERMINAL_STATUSES,
     ActorKind,
     Status,
     allowed_moves,
 )
 from orders.events.contract import order_to_json
-from orders.models import AuditEntry, Integrator, Team, WebhookDelivery, WorkOrder
-from orders.pipeline import Pipeline, StatusHealth
+from orders.models import Team, WorkOrder
+from portal.container import order_selector, order_service
 from portal.security_middleware import HEADER as CSP_HEADER
 from portal.security_middleware import policy_allowing
+from webhooks.models import WebhookDelivery
 
 MOVE_PERMISSION = "orders.move_workorder"
 PAGE_SIZE = 50
@@ -75,7 +76,7 @@ def same_site_or(request: HttpRequest, url: str | None, fallback: str) -> str:
 
 
 @admin.register(WorkOrder)
-class WorkOrderAdmin(WorkActionsMixin, admin.ModelAdmin):
+class WorkOrderAdmin(WorkActionsMixin, PipelinePagesMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # orders are cancelled, never deleted
 
@@ -88,12 +89,7 @@ class WorkOrderAdmin(WorkActionsMixin, admin.ModelAdmin):
             path("", wrap(self.list_view), name="orders_workorder_changelist"),
             path("add/", wrap(self.create_view), name="orders_workorder_add"),
             path("bulk/", wrap(self.bulk_view), name="orders_workorder_bulk"),
-            path("pipeline/", wrap(self.health_view), name="orders_workorder_pipeline"),
-            path(
-                "pipeline/<str:status>/dead-letters/",
-                wrap(self.dead_letters_view),
-                name="orders_workorder_dead_letters",
-            ),
+            *self.pipeline_urls(),
             path("<str:order_id>/", wrap(self.detail_view), name="orders_workorder_change"),
             path("<str:order_id>/move/", wrap(self.move_view), name="orders_workorder_move"),
             path("<str:order_id>/edit/", wrap(self.edit_view), name="orders_workorder_edit"),
@@ -117,7 +113,7 @@ class WorkOrderAdmin(WorkActionsMixin, admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         form = OrderListForm(request.GET or None)
-        service = order_service()
+        read = order_selector()
         orders: list[Order] = []
         next_cursor = None
         if form.is_valid() or not request.GET:
@@ -125,13 +121,13 @@ class WorkOrderAdmin(WorkActionsMixin, admin.ModelAdmin):
             special = form.special_listing() if request.GET else None
             if data.get("q"):
                 integrators = Integrator.objects.values_list("slug", flat=True)
-                orders = service.search(data["q"], integrators=integrators)
+                orders = read.search(data["q"], integrators=integrators)
             elif special:
                 orders = special_listing(special, data)
             else:
                 filters = form.order_filter() if request.GET else None
                 try:
-                    page = service.list_orders(
+                    page = read.list_orders(
                         filters=filters,
                         integrator=data.get("integrator") or None,
                         limit=PAGE_SIZE,
@@ -141,7 +137,7 @@ class WorkOrderAdmin(WorkActionsMixin, admin.ModelAdmin):
                     messages.error(request, "That page link has expired; back to the first page.")
                     return HttpResponseRedirect(reverse("admin:orders_workorder_changelist"))
                 orders, next_cursor = page.items, page.next_cursor
-        counts = service.status_counts(cap=COUNT_CAP)
+        counts = read.status_counts(cap=COUNT_CAP)
         query = request.GET.copy()
         query.pop("cursor", None)
         next_query = None
@@ -173,7 +169,7 @@ class WorkOrderAdmin(WorkActionsMixin, admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         try:
-            order = order_service().get_order(order_id)
+            order = order_selector().get_order(order_id)
         except OrderNotFound:
             raise Http404("No such order.") from None
         moves = [str(to) for to in staff_moves(order)]
@@ -294,60 +290,13 @@ class WorkOrderAdmin(WorkActionsMixin, admin.ModelAdmin):
             messages.warning(request, f"Not changed — {reason_text}")
         return HttpResponseRedirect(back)
 
-    # -- pipeline health and dead letters ----------------------------------------------------
-
-    def health_view(self, request: HttpRequest) -> HttpResponse:
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        stuck_after = timedelta(minutes=settings.PIPELINE_STUCK_MINUTES)
-        rows = Pipeline(service=order_service()).health(stuck_after=stuck_after, cap=COUNT_CAP)
-        return TemplateResponse(
-            request,
-            "admin/orders/workorder/pipeline.html",
-            self.context(
-                request,
-                title="Pipeline",
-                rows=rows,
-                stuck_minutes=settings.PIPELINE_STUCK_MINUTES,
-                chart=status_chart(rows),
-                recent=AuditEntry.objects.all()[:10],
-                throughput=throughput_chart(throughput().last_hour()),
-            ),
-        )
-
-    def dead_letters_view(self, request: HttpRequest, status: str) -> HttpResponse:
-        if status not in {str(s) for s in STATUSES}:
-            raise Http404("No such status.")
-        pipeline = Pipeline(service=order_service())
-        here = reverse("admin:orders_workorder_dead_letters", args=[status])
-        if request.method == "POST":
-            if not self.can_move(request):
-                raise PermissionDenied
-            message_id = request.POST.get("message_id") or None
-            moved = pipeline.redrive(status, by=request.user.get_username(), message_id=message_id)
-            messages.success(request, f"Sent {moved} dead letter(s) back to the {status} queue.")
-            return HttpResponseRedirect(here)
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        return TemplateResponse(
-            request,
-            "admin/orders/workorder/dead_letters.html",
-            self.context(
-                request,
-                title=f"Dead letters: {status}",
-                status=status,
-                letters=pipeline.dead_letters(status),
-                queue=pipeline.resources.dead_letter_queue_name(status),
-            ),
-        )
-
     # -- correct ------------------------------------------------------------------------------
 
     def edit_view(self, request: HttpRequest, order_id: str) -> HttpResponse:
         if not self.has_change_permission(request):
             raise PermissionDenied
         try:
-            order = order_service().get_order(order_id)
+            order = order_selector().get_order(order_id)
         except OrderNotFound:
             raise Http404("No such order.") from None
         form = OrderEditForm(request.POST or None, initial=OrderEditForm.initial_for(order))
@@ -422,11 +371,11 @@ class WorkOrderAdmin(WorkActionsMixin, admin.ModelAdmin):
 def special_listing(name: str, data: dict) -> list[Order]:
     """One page of the listings with indexes of their own: a technician's orders (newest
     first) and today's visits (in the staff member's time zone, by start)."""
-    service = order_service()
+    read = order_selector()
     if name == "technician":
-        return service.orders_for_technician(data["technician"], limit=PAGE_SIZE)
+        return read.orders_for_technician(data["technician"], limit=PAGE_SIZE)
     start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-    return service.visits_between(start, start + timedelta(days=1), limit=PAGE_SIZE)
+    return read.visits_between(start, start + timedelta(days=1), limit=PAGE_SIZE)
 
 
 def staff_moves(order: Order) -> list[Status]:
@@ -436,54 +385,3 @@ def staff_moves(order: Order) -> list[Status]:
     if order.status in PAUSED_STATUSES:
         return [to for to in moves if to in TERMINAL_STATUSES]
     return [to for to in moves if to not in PAUSED_STATUSES]
-
-
-def status_chart(rows: list[StatusHealth]) -> dict:
-    """A bar per status (orders, and dead letters in red), drawn by the template as SVG."""
-    top = max([r.orders for r in rows] + [r.dead_letters for r in rows] + [1])
-    bars = []
-    for i, row in enumerate(rows):
-        height = round(120 * row.orders / top)
-        dead = round(120 * row.dead_letters / top)
-        bars.append(
-            {
-                "x": 10 + i * 70,
-                "height": height,
-                "y": 140 - height,
-                "dead_height": dead,
-                "dead_y": 140 - dead,
-                "label": row.status,
-                "orders": row.orders,
-                "dead": row.dead_letters,
-            }
-        )
-    return {"bars": bars, "width": 20 + len(rows) * 70}
-
-
-def throughput_chart(series: list[tuple[str, dict[str, int]]]) -> dict:
-    """Moves per minute over the last hour: a bar per minute, completions darker."""
-    top = max([sum(counts.values()) for _, counts in series] + [1])
-    bars = []
-    for i, (minute, counts) in enumerate(series):
-        total = sum(counts.values())
-        height = round(100 * total / top)
-        done = round(100 * counts.get("completed", 0) / top)
-        bars.append(
-            {
-                "x": 30 + i * 9,
-                "y": 110 - height,
-                "height": height,
-                "done_y": 110 - done,
-                "done_height": done,
-                "minute": minute[11:],
-                "total": total,
-                "detail": ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none",
-            }
-        )
-    return {
-        "bars": bars,
-        "top": top,
-        "total": sum(b["total"] for b in bars),
-        "first": series[0][0][11:],
-        "last": series[-1][0][11:],
-    }

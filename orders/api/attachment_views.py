@@ -11,11 +11,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from orders.attachments import UploadMissing, UploadNotFound, attachment_service
-from orders.container import order_service
+from orders.attachments import UploadMissing, UploadNotFound
 from orders.domain.errors import OrderNotFound
 from orders.domain.model import Actor, Attachment
 from orders.events.contract import attachment_to_json, isoformat
+from portal.container import attachment_service, order_selector
 
 from . import schema as doc
 from .errors import problem
@@ -78,7 +78,7 @@ class OrderAttachmentUploadsView(APIView):
 class OrderAttachmentsView(APIView):
     @doc.list_order_attachments
     def get(self, request: Request, order_id: str) -> Response:
-        found = order_service().attachments(
+        found = order_selector().attachments(
             known_order_id(order_id), integrator=request.user.integrator
         )
         return Response({"order_id": order_id, "results": [attachment_json(a) for a in found]})
@@ -90,7 +90,7 @@ class OrderAttachmentsView(APIView):
             serializer.is_valid(raise_exception=True)
             integrator = request.user.integrator
             upload_id = serializer.validated_data["upload_id"]
-            known = order_service().attachment(
+            known = order_selector().attachment(
                 known_order_id(order_id), upload_id, integrator=integrator
             )
             try:
@@ -113,7 +113,7 @@ class OrderAttachmentsView(APIView):
 class OrderAttachmentDetailView(APIView):
     @doc.get_order_attachment
     def get(self, request: Request, order_id: str, attachment_id: str) -> Response:
-        found = order_service().attachment(
+        found = order_selector().attachment(
             known_order_id(order_id), attachment_id[:64], integrator=request.user.integrator
         )
         if found is None:

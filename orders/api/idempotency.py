@@ -15,8 +15,8 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from orders import aws
-from orders.repository.idempotency import DynamoIdempotencyStore, StoredResponse
+from orders.repository.idempotency import StoredResponse
+from portal.container import idempotency_store
 
 from .errors import exception_handler, problem
 
@@ -26,15 +26,6 @@ HEADER = "Idempotency-Key"
 KEY_MAX = 255
 #: Response headers worth replaying.
 REPLAYED_HEADERS = ("Location", "ETag")
-
-
-def store() -> DynamoIdempotencyStore:
-    return DynamoIdempotencyStore(
-        aws.client("dynamodb"),
-        settings.ORDERS_TABLE_NAME,
-        ttl_seconds=settings.IDEMPOTENCY_TTL_SECONDS,
-        lease_seconds=settings.IDEMPOTENCY_LEASE_SECONDS,
-    )
 
 
 def fingerprint(request: Request) -> str:
@@ -65,7 +56,7 @@ def idempotent(request: Request, view, handle: Callable[[], Response]) -> Respon
             f"{HEADER} must be 1 to {KEY_MAX} printable characters.",
             errors={HEADER: [f"Use 1 to {KEY_MAX} printable characters."]},
         )
-    records = store()
+    records = idempotency_store()
     scope = request.user.integrator
     claim = records.claim(scope, key, fingerprint(request))
     if claim.outcome == "replay":

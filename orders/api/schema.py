@@ -57,9 +57,9 @@ EVENT_TYPE_CHOICES = [t.value for t in EventType]  # the same list as the webhoo
 
 
 class ApiKeyScheme(OpenApiAuthenticationExtension):
-    """``Authorization: Bearer <key>`` (orders.api.auth.ApiKeyAuthentication)."""
+    """``Authorization: Bearer <key>`` (integrators.authentication.ApiKeyAuthentication)."""
 
-    target_class = "orders.api.auth.ApiKeyAuthentication"
+    target_class = "integrators.authentication.ApiKeyAuthentication"
     name = "bearerAuth"
 
     def get_security_definition(self, auto_schema):
@@ -92,7 +92,7 @@ class StrictSerializerScheme(OpenApiSerializerExtension):
 #: Strings the API accepts hold no NUL character (DRF's CharField refuses them, 400).
 NO_NUL_PATTERN = r"^[^\x00]*$"
 #: The URLs a webhook endpoint may have (what Django's URLValidator and
-#: orders.webhooks.targets both take, as RFC 3986 URIs): http(s), a DNS name of two to four
+#: webhooks.targets both take, as RFC 3986 URIs): http(s), a DNS name of two to four
 #: labels, an optional port, then a path, query or fragment; no user info. IP literals are
 #: accepted too, but the pattern keeps to names.
 WEBHOOK_URL_PATTERN = (

@@ -11,11 +11,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from orders.container import event_feed, order_service
 from orders.domain.errors import OrderNotFound, ValidationError
 from orders.domain.model import Actor, Order
 from orders.events.contract import note_to_json
 from orders.repository.base import OrderFilter
+from portal.container import event_feed, order_selector, order_service
 
 from . import schema as doc
 from .idempotency import idempotent
@@ -34,7 +34,7 @@ from .serializers import (
 def order_response(
     request: Request, order: Order, http_status: int = status.HTTP_200_OK
 ) -> Response:
-    body = order_representation(order, request=request, sla=order_service().sla(order))
+    body = order_representation(order, request=request, sla=order_selector().sla(order))
     response = Response(body, status=http_status)
     response["ETag"] = f'"{order.version}"'
     if http_status == status.HTTP_201_CREATED:
@@ -89,13 +89,13 @@ class OrderCollectionView(APIView):
         )
         if "external_reference" in params:
             # At most one order has it: no paging, no cursor.
-            found = order_service().find_by_reference(
+            found = order_selector().find_by_reference(
                 integrator=integrator, external_reference=params["external_reference"]
             )
             orders = [found] if found and filters.matches(found) else []
             next_cursor = None
         else:
-            page = order_service().list_by_integrator(
+            page = order_selector().list_by_integrator(
                 integrator, filters=filters, limit=params["limit"], cursor=params.get("cursor")
             )
             orders, next_cursor = page.items, page.next_cursor
@@ -138,7 +138,7 @@ class OrderAliasView(OrderCollectionView):
 class OrderDetailView(APIView):
     @doc.get_order
     def get(self, request: Request, order_id: str) -> Response:
-        order = order_service().get_order(
+        order = order_selector().get_order(
             known_order_id(order_id), integrator=request.user.integrator
         )
         return order_response(request, order)
@@ -147,7 +147,7 @@ class OrderDetailView(APIView):
 class OrderEventsView(APIView):
     @doc.list_order_events
     def get(self, request: Request, order_id: str) -> Response:
-        order = order_service().get_order(
+        order = order_selector().get_order(
             known_order_id(order_id), integrator=request.user.integrator
         )
         response = Response({"order_id": order.id, "results": history_representation(order)})
@@ -182,7 +182,7 @@ class OrderNotesView(APIView):
 
     @doc.list_order_notes
     def get(self, request: Request, order_id: str) -> Response:
-        notes = order_service().notes(known_order_id(order_id), integrator=request.user.integrator)
+        notes = order_selector().notes(known_order_id(order_id), integrator=request.user.integrator)
         return Response({"order_id": order_id, "results": [note_to_json(n) for n in notes]})
 
     @doc.add_order_note

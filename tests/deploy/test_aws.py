@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 import yaml
 
+from aws.provisioning import REDRIVE_MARGIN, TTL_ATTRIBUTE
+from aws.resources import Resources
 from deploy.aws import check, data, ecs
 from deploy.aws.render import DATA_TEMPLATE, ECS_TEMPLATE, render_files
 from deploy.tools import ROOT
 from deploy.workflow import StatusQueue, status_queues
-from orders.provisioning import REDRIVE_MARGIN, TTL_ATTRIBUTE
 from orders.repository.dynamodb import table_definition
-from orders.resources import Resources
 
 INSPECTED = StatusQueue("inspected", "Checked by an inspector.", False)
 

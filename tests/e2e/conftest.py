@@ -98,7 +98,7 @@ def static_root(tmp_path_factory) -> str:
 def portal(emulator, django_db_setup, django_db_blocker, static_root) -> Iterator[Portal]:
     from django.db import connection
 
-    from orders.integrators import create_integrator, issue_key
+    from integrators.services import create_integrator, issue_key
     from orders.models import Team
 
     with django_db_blocker.unblock():

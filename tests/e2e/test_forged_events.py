@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
 @pytest.fixture(scope="module")
 def bystander(portal, django_db_blocker) -> dict[str, str]:
     """Another integrator, committed so the web and worker processes see it."""
-    from orders.integrators import create_integrator, issue_key
+    from integrators.services import create_integrator, issue_key
 
     with django_db_blocker.unblock():
         integrator, _ = create_integrator("Bystander", slug=f"bystander-{uuid.uuid4().hex[:6]}")

@@ -49,9 +49,9 @@ class ContractServer:
 
 def seed_orders(integrator: str) -> list[str]:
     """Orders in several statuses, so that generated moves also meet orders they may move."""
-    from orders.container import order_service
     from orders.domain.model import Actor
     from orders.domain.rules import OrderInput
+    from portal.container import order_service
 
     service = order_service()
     worker = Actor.system("worker:fuzz")
@@ -78,7 +78,7 @@ def contract_server(emulator, django_db_setup, django_db_blocker) -> Iterator[Co
     API's), with an integrator, its key and a few orders, on a stack of its own."""
     from django.db import connection
 
-    from orders.integrators import create_integrator, issue_key
+    from integrators.services import create_integrator, issue_key
 
     with django_db_blocker.unblock():
         integrator, _ = create_integrator("Contract", slug=f"fuzz-{uuid.uuid4().hex[:6]}")

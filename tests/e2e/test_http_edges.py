@@ -44,7 +44,7 @@ def web(emulator, django_db_setup, django_db_blocker) -> Iterator[Web]:
     """Only the web process (no workers: these tests look at what the API answers)."""
     from django.db import connection
 
-    from orders.integrators import create_integrator, issue_key
+    from integrators.services import create_integrator, issue_key
 
     with django_db_blocker.unblock():
         integrator, _ = create_integrator("HTTP edges", slug=f"edges-{uuid.uuid4().hex[:6]}")

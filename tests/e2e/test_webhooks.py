@@ -9,10 +9,10 @@ import time
 import pytest
 import requests
 
-from orders.webhooks import signing
 from tests.integration.factories import EXAMPLE
 from tests.support import wait_for
 from tests.webhook_receiver import running_receiver
+from webhooks import signing
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
 

@@ -60,7 +60,7 @@ def test_an_order_held_and_resumed_is_due_later_by_exactly_the_time_held(portal)
     due_before = _dt(scheduled["sla"]["due_at"])
     assert scheduled["sla"]["paused_seconds"] == 0
 
-    from orders.container import order_service
+    from portal.container import order_service
 
     with services_on(portal.aws):
         service = order_service()
@@ -87,7 +87,7 @@ def test_an_order_held_and_resumed_is_due_later_by_exactly_the_time_held(portal)
 
 
 def test_the_integrator_sees_the_technician_and_the_visit_window(portal, technician):
-    from orders.container import order_service
+    from portal.container import order_service
 
     created = portal.post_order({**EXAMPLE, "external_reference": f"VISIT-{uuid.uuid4().hex[:8]}"})
     scheduled = portal.wait_for_status(created["id"], "scheduled")

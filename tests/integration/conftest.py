@@ -17,7 +17,7 @@ class IntegratorWithKey:
 
 
 def make_integrator(name: str = "Acme") -> IntegratorWithKey:
-    from orders.integrators import create_integrator, issue_key
+    from integrators.services import create_integrator, issue_key
 
     slug = f"{name.lower()}-{uuid.uuid4().hex[:8]}"
     integrator, _ = create_integrator(name, slug=slug)

@@ -14,10 +14,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from orders.container import order_service
 from orders.domain.model import Actor, TimeWindow
 from orders.domain.rules import OrderInput
 from orders.models import Team, Technician
+from portal.container import order_selector, order_service
 
 from .conftest import client_for, make_integrator
 from .test_admin_orders import staff_client
@@ -75,7 +75,7 @@ def new_order(acme, *, schedule: bool = True):
     service.review(order_id=order.id, version=1, actor=Actor.system("worker:received"))
     if schedule:
         service.schedule(order_id=order.id, version=2, actor=Actor.system("worker:accepted"))
-    return service.get_order(order.id)
+    return service.read.get_order(order.id)
 
 
 def act(client: Client, name: str, order, **fields):
@@ -93,7 +93,7 @@ def test_a_dispatcher_holds_an_order_with_a_preset_reason_and_resumes_it(dispatc
 
     page = act(dispatcher, "hold", order, preset="Waiting for parts", detail="compressor")
 
-    held = order_service().get_order(order.id)
+    held = order_selector().get_order(order.id)
     assert held.status == "on_hold"
     assert held.hold.reason == "Waiting for parts: compressor"
     body = page.content.decode()
@@ -105,7 +105,7 @@ def test_a_dispatcher_holds_an_order_with_a_preset_reason_and_resumes_it(dispatc
 
     resumed = act(dispatcher, "resume", held)
 
-    assert order_service().get_order(order.id).status == "scheduled"
+    assert order_selector().get_order(order.id).status == "scheduled"
     assert any("Resumed: back to scheduled" in m for m in said(resumed))
 
 
@@ -114,7 +114,7 @@ def test_a_hold_needs_a_reason_when_none_of_the_usual_ones_fits(dispatcher, acme
 
     page = act(dispatcher, "hold", order, preset="other", detail="  ")
 
-    assert order_service().get_order(order.id).status == "scheduled"
+    assert order_selector().get_order(order.id).status == "scheduled"
     assert any("Not put on hold" in m and "Say why" in m for m in said(page))
 
 
@@ -126,7 +126,7 @@ def test_a_form_from_a_stale_page_changes_nothing(dispatcher, acme, crew):
 
     page = act(dispatcher, "hold", order, preset="Waiting for access")
 
-    assert order_service().get_order(order.id).status == "scheduled"
+    assert order_selector().get_order(order.id).status == "scheduled"
     assert any("someone changed this order" in m for m in said(page))
 
 
@@ -136,7 +136,7 @@ def test_internal_notes_stay_in_the_admin_and_public_ones_reach_the_integrator(
     order = new_order(acme)
     page = act(dispatcher, "note", order, text="Gate code 4411", visibility="internal")
     assert any("Note added (internal)" in m for m in said(page))
-    order = order_service().get_order(order.id)
+    order = order_selector().get_order(order.id)
     act(dispatcher, "note", order, text="We come Tuesday morning", visibility="public")
 
     body = dispatcher.get(url("change", order.id)).content.decode()
@@ -158,7 +158,7 @@ def test_a_dispatcher_sends_a_technician_books_and_moves_the_visit_and_checks_in
     assert 'id="visit-form"' not in page  # a visit needs a technician first
 
     act(dispatcher, "technician", order, technician="ana")
-    order = service.get_order(order.id)
+    order = service.read.get_order(order.id)
     assert order.technician.name == "Ana García"
 
     start = (timezone.localtime() + timedelta(days=1)).replace(second=0, microsecond=0)
@@ -168,7 +168,7 @@ def test_a_dispatcher_sends_a_technician_books_and_moves_the_visit_and_checks_in
         "end": (start + timedelta(hours=2)).strftime(form_time),
     }
     act(dispatcher, "visit", order, **window)
-    order = service.get_order(order.id)
+    order = service.read.get_order(order.id)
     assert order.visit.start == start and order.visit.end == start + timedelta(hours=2)
 
     later = start + timedelta(hours=3)
@@ -181,14 +181,14 @@ def test_a_dispatcher_sends_a_technician_books_and_moves_the_visit_and_checks_in
         reason="customer asked",
     )
     assert any("Visit moved" in m for m in said(page))
-    order = service.get_order(order.id)
+    order = service.read.get_order(order.id)
     assert order.visit.start == later and order.visit.reschedules == 1
 
     act(dispatcher, "check_in", order)
-    order = service.get_order(order.id)
+    order = service.read.get_order(order.id)
     assert order.status == "in_progress" and order.visit.checked_in_at is not None
     act(dispatcher, "check_out", order)
-    order = service.get_order(order.id)
+    order = service.read.get_order(order.id)
     assert order.visit.checked_out_at is not None
 
     seen = client_for(acme).get(f"/v1/orders/{order.id}").json()
@@ -277,7 +277,7 @@ def test_view_only_staff_see_the_work_but_cannot_do_it(viewer, acme, crew):
         assert response.status_code == 403, name
     upload = {"filename": "a.png", "content_type": "image/png", "size": 3, "visibility": "public"}
     assert viewer.post(url("upload", order.id), upload).status_code == 403
-    assert order_service().get_order(order.id).version == order.version
+    assert order_selector().get_order(order.id).version == order.version
 
 
 def test_the_list_filters_unassigned_orders_a_technicians_and_todays_visits(dispatcher, acme, crew):

@@ -7,9 +7,9 @@ from django.contrib.auth.models import Permission, User
 from django.test import Client
 from django.urls import reverse
 
-from orders.container import order_service
 from orders.domain.model import Actor
 from orders.domain.rules import OrderInput
+from portal.container import order_selector, order_service
 
 from .conftest import make_integrator
 
@@ -77,7 +77,7 @@ def test_anonymous_users_are_sent_to_the_login_page(aws, db, acme):
         assert response.status_code == 302 and "/admin/login/" in response["Location"]
     response = client.post(move(order.id), {"to": "cancelled", "version": 1})
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
-    assert order_service().get_order(order.id).status == "received"
+    assert order_selector().get_order(order.id).status == "received"
 
 
 def test_view_only_staff_see_orders_but_cannot_act(viewer_client, acme):
@@ -94,7 +94,7 @@ def test_view_only_staff_see_orders_but_cannot_act(viewer_client, acme):
         viewer_client.post(BULK, {"to": "cancelled", "selected": [f"{order.id}:1"]}).status_code
         == 403
     )
-    assert order_service().get_order(order.id).status == "received"
+    assert order_selector().get_order(order.id).status == "received"
 
 
 def test_orders_show_on_the_admin_index(dispatcher_client):
@@ -160,7 +160,7 @@ def test_a_move_is_made_as_the_staff_user_and_recorded(dispatcher_client, acme):
         move(order.id), {"to": "rejected", "version": 1, "reason": "Duplicate of WO-9"}
     )
     assert response.status_code == 302
-    moved = order_service().get_order(order.id)
+    moved = order_selector().get_order(order.id)
     assert moved.status == "rejected" and moved.rejection_reason == "Duplicate of WO-9"
     assert (moved.history[-1].actor.kind, moved.history[-1].actor.id) == ("staff", "dispatcher")
 
@@ -172,7 +172,7 @@ def test_a_stale_form_is_refused_and_says_so(dispatcher_client, acme):
         move(order.id), {"to": "rejected", "version": 1, "reason": "late"}, follow=True
     )
     assert "someone changed this order" in response.content.decode()
-    assert order_service().get_order(order.id).status == "cancelled"
+    assert order_selector().get_order(order.id).status == "cancelled"
 
 
 def test_staff_create_an_order_with_the_apis_validation(dispatcher_client, acme):
@@ -189,7 +189,7 @@ def test_staff_create_an_order_with_the_apis_validation(dispatcher_client, acme)
 
     good = dispatcher_client.post(ADD, {**form, "external_reference": "STAFF-1"})
     assert good.status_code == 302
-    order = order_service().find_by_reference(integrator=acme.slug, external_reference="STAFF-1")
+    order = order_selector().find_by_reference(integrator=acme.slug, external_reference="STAFF-1")
     assert order.status == "received"
     assert (order.history[0].actor.kind, order.history[0].actor.id) == ("staff", "dispatcher")
 
@@ -213,7 +213,7 @@ def test_bulk_moves_apply_per_order_and_report_refusals(dispatcher_client, acme)
     assert "Moved 2 order(s) to cancelled." in text
     assert f"Not changed — {stale.id[:8]}: changed since the list was shown" in text
     for order in (first, second):
-        moved = order_service().get_order(order.id)
+        moved = order_selector().get_order(order.id)
         assert moved.status == "cancelled" and moved.cancellation_reason == "Site closed"
         assert moved.history[-1].actor.id == "dispatcher"
 
@@ -229,7 +229,7 @@ def test_staff_correct_an_order_and_the_history_says_what_changed(dispatcher_cli
     data["window_start"] = data["window_end"] = ""
     response = dispatcher_client.post(edit(order.id), data)
     assert response.status_code == 302
-    corrected = order_service().get_order(order.id)
+    corrected = order_selector().get_order(order.id)
     assert (corrected.site, corrected.version) == ("14 High St", 2)
     assert corrected.history[-1].reason == "changed site"
     assert corrected.history[-1].actor.id == "dispatcher"
@@ -248,7 +248,7 @@ def test_a_stale_edit_form_says_so_and_keeps_what_was_typed(dispatcher_client, a
     assert refused.status_code == 200
     assert "this order changed while you edited it" in text
     assert 'value="Typed by me"' in text  # nothing typed is lost
-    assert order_service().get_order(order.id).title == "Fix the boiler"
+    assert order_selector().get_order(order.id).title == "Fix the boiler"
     # A finished order cannot be corrected at all; an open one still can.
     assert (
         "can no longer be changed"
@@ -294,4 +294,4 @@ def test_bulk_assign_moves_scheduled_orders_to_another_team(dispatcher_client, a
     text = response.content.decode()
     assert "Assigned 2 order(s) to team hvac-b." in text
     assert f"Not changed — {received.id[:8]}" in text
-    assert [order_service().get_order(o.id).assigned_team for o in scheduled] == ["hvac-b"] * 2
+    assert [order_selector().get_order(o.id).assigned_team for o in scheduled] == ["hvac-b"] * 2

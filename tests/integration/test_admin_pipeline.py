@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from orders.models import AuditEntry
+from operations.models import AuditEntry
 
 from .test_admin_orders import staff_client
 
@@ -100,9 +100,9 @@ def test_an_unknown_status_is_404(viewer):
 
 
 def test_the_pipeline_page_charts_the_last_hours_moves(aws, relay, viewer, db):
-    from orders.container import order_service
     from orders.domain.model import Actor
     from orders.domain.rules import OrderInput
+    from portal.container import order_service
 
     for _ in range(3):
         order = order_service().create_order(

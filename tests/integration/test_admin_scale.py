@@ -9,8 +9,10 @@ from datetime import UTC, datetime, timedelta
 from orders.domain import rules
 from orders.domain.model import Actor
 from orders.domain.rules import OrderInput
+from orders.domain.sla import ALWAYS
 from orders.repository.dynamodb import MAX_READS_PER_PAGE, DynamoOrderRepository, order_to_item
-from orders.services import OrderService
+from orders.selectors import OrderSelector
+from orders.services import utcnow
 
 ORDERS = 2000
 STATUS_COUNT = 7
@@ -37,11 +39,11 @@ def test_a_list_page_over_thousands_of_orders_makes_a_bounded_number_of_reads(aw
         "before-call.dynamodb.*", lambda model, **_: calls.update([model.name])
     )
     repo = DynamoOrderRepository(aws.dynamodb, table, cursor_secret=b"s")
-    service = OrderService(orders=repo, teams=None, loads=None, notifier=None)
+    read = OrderSelector(orders=repo, calendar=lambda team: ALWAYS, clock=utcnow)
 
-    first = service.list_orders(limit=50)
-    second = service.list_orders(limit=50, cursor=first.next_cursor)
-    counts = service.status_counts(cap=1000)
+    first = read.list_orders(limit=50)
+    second = read.list_orders(limit=50, cursor=first.next_cursor)
+    counts = read.status_counts(cap=1000)
 
     assert [o.title for o in first.items][:2] == [f"Order {ORDERS - 1}", f"Order {ORDERS - 2}"]
     assert second.items[0].title == f"Order {ORDERS - 51}"

@@ -103,7 +103,7 @@ def test_a_success_before_the_limit_clears_the_count(clerk):
 def test_a_lockout_ends_after_its_time(clerk, settings):
     from datetime import timedelta
 
-    from orders.models import LoginFailure
+    from operations.models import LoginFailure
 
     for _ in range(3):
         attempt("wrong")

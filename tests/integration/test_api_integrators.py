@@ -40,8 +40,8 @@ def test_requests_without_a_valid_key_are_401_problems(aws, db, authorization):
 
 
 def test_a_revoked_key_stops_working(aws, integrator):
-    from orders.integrators import revoke_key
-    from orders.models import ApiKey
+    from integrators.models import ApiKey
+    from integrators.services import revoke_key
 
     client = client_for(integrator)
     assert client.get("/v1/orders").status_code == 200

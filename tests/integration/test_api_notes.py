@@ -48,7 +48,7 @@ def team(db):
 
 def scheduled(api, team) -> dict:
     """An order of the caller's that the workers have scheduled to ``team``."""
-    from orders.container import order_service
+    from portal.container import order_service
 
     order = create(api)
     service = order_service()
@@ -132,7 +132,7 @@ def test_a_note_on_a_stale_version_is_412(api, aws):
 
 
 def test_the_order_shows_its_sla_clock_hold_technician_and_visit(api, aws, team):
-    from orders.container import order_service
+    from portal.container import order_service
 
     order = scheduled(api, team)
     assert order["status"] == "scheduled"
@@ -171,7 +171,7 @@ def test_integrators_cannot_put_an_order_on_hold(api, aws, team):
 
 
 def test_only_staff_resume_a_held_order(api, aws, team):
-    from orders.container import order_service
+    from portal.container import order_service
 
     order = scheduled(api, team)
     order_service().transition_order(order_id=order["id"], to="on_hold", actor=STAFF, reason="x")

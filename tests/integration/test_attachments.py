@@ -192,7 +192,7 @@ def test_a_type_not_allowed_gets_no_upload_form(api, bucket):
 
 
 def test_staff_internal_attachments_stay_hidden_from_the_integrator(api, bucket):
-    from orders.container import order_service
+    from portal.container import order_selector, order_service
 
     order = create(api)
     s3, name = bucket
@@ -218,7 +218,7 @@ def test_staff_internal_attachments_stay_hidden_from_the_integrator(api, bucket)
 
     assert listed == []
     assert one.status_code == 404
-    assert order_service().attachments(order["id"]) == [internal]
+    assert order_selector().attachments(order["id"]) == [internal]
 
 
 def test_another_integrator_cannot_see_or_upload_to_the_order(api, bucket):
@@ -239,7 +239,7 @@ def test_another_integrator_cannot_see_or_upload_to_the_order(api, bucket):
 
 
 def test_an_upload_by_someone_else_on_the_order_is_not_the_integrators(api, bucket):
-    from orders.attachments import attachment_service
+    from portal.container import attachment_service
 
     order = create(api)
     staff_ticket = attachment_service().start_upload(
@@ -275,7 +275,7 @@ def test_a_malformed_upload_id_is_bad_input(api, bucket):
 def test_provision_makes_the_bucket_private_with_expiring_uploads_and_again_changes_nothing(
     aws, bucket
 ):
-    from orders.provisioning import Provisioner, ProvisionSettings
+    from aws.provisioning import Provisioner, ProvisionSettings
 
     s3, name = bucket
     provisioner = Provisioner(

@@ -10,11 +10,11 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
-from orders.container import order_service
 from orders.domain.model import Actor
 from orders.domain.rules import OrderInput
 from orders.domain.workflow import Status
 from orders.models import Team
+from portal.container import order_selector, order_service
 
 WORKER = Actor.system("worker:test")
 PIPELINE = reverse("admin:orders_workorder_pipeline")
@@ -109,9 +109,9 @@ def test_raising_a_teams_capacity_in_the_admin_assigns_the_oldest_waiting_order(
 
     assert response.status_code == 200
     service = order_service()
-    assert service.get_order(older.id).status is Status.SCHEDULED
-    assert service.get_order(older.id).assigned_team == full_team.code
-    assert service.get_order(younger.id).status is Status.ACCEPTED
+    assert service.read.get_order(older.id).status is Status.SCHEDULED
+    assert service.read.get_order(older.id).assigned_team == full_team.code
+    assert service.read.get_order(younger.id).status is Status.ACCEPTED
 
 
 def test_a_team_added_in_the_admin_takes_waiting_orders(
@@ -133,4 +133,4 @@ def test_a_team_added_in_the_admin_takes_waiting_orders(
             },
         )
 
-    assert order_service().get_order(waiting.id).assigned_team == code
+    assert order_selector().get_order(waiting.id).assigned_team == code

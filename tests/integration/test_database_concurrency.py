@@ -12,9 +12,11 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from orders.models import Integrator, LoginFailure, WebhookDelivery, WebhookEndpoint
+from integrators.models import Integrator
+from operations.models import LoginFailure
 from tests.e2e.conftest import database_url
 from tests.support import ROOT
+from webhooks.models import WebhookDelivery, WebhookEndpoint
 
 ROUNDS = 60
 

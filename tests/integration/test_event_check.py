@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from orders.container import order_repository, order_service
 from orders.domain.model import Actor, Contact, TimeWindow
 from orders.domain.rules import OrderInput
 from orders.events.contract import check_against_order, parse_event
+from portal.container import order_repository, order_service
 
 STAFF = Actor.staff("alice")
 

@@ -99,8 +99,8 @@ def test_events_wait_for_the_settling_time(aws, relay, integrator, settings):
 
 def test_events_appended_twice_are_in_the_feed_once(aws, integrator):
     """A crash between publishing and checkpointing, or a retried batch, appends again."""
-    from orders import container
     from orders.domain.model import Actor
+    from portal import container
     from tests.integration.factories import moved, new_order
 
     order, _, created = new_order(integrator=integrator.slug)
@@ -126,8 +126,8 @@ class Recorder:
 def test_a_relay_replaying_the_stream_from_the_start_adds_no_event_twice(aws, db, settings):
     """Two relays from TRIM_HORIZON, one after the other (a lost checkpoint, a second relay):
     every event is published twice, and is in the feed once."""
-    from orders import container
     from orders.events.relay import MemoryCheckpoints
+    from portal import container
 
     settings.ORDERS_TABLE_NAME = aws.fresh_table("feedreplay")  # a stream of this test only
     acme = make_integrator("Replay")
@@ -152,7 +152,7 @@ def test_a_relay_replaying_the_stream_from_the_start_adds_no_event_twice(aws, db
 
 def test_two_relays_appending_the_same_event_at_once_still_show_it_once(aws, integrator):
     """Both looked for its marker before either wrote it: a page drops the second copy."""
-    from orders import container
+    from portal import container
     from tests.integration.factories import new_order
 
     _, _, created = new_order(integrator=integrator.slug)

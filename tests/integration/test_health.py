@@ -9,15 +9,15 @@ import time
 import pytest
 from django.core.management import call_command
 
-from portal import health
+from portal import container
 from tests.support import free_port
 
 
 @pytest.fixture(autouse=True)
 def fresh_probe_clients():
-    health._probe_client.cache_clear()
+    container.reset()
     yield
-    health._probe_client.cache_clear()
+    container.reset()
 
 
 def test_healthz_needs_nothing(client):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 
-from orders import integrators
-from orders.models import ApiKey
+from integrators import services as integrators
+from integrators.models import ApiKey
 
 
 @pytest.fixture

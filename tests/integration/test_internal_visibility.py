@@ -42,7 +42,7 @@ def last_event(aws, order_id: str):
 
 
 def test_internal_notes_never_reach_the_integrator(api, aws, relay, integrator):
-    from orders.container import order_service
+    from portal.container import order_service
 
     order = create(api)
     service = order_service()
@@ -70,7 +70,7 @@ def test_internal_notes_never_reach_the_integrator(api, aws, relay, integrator):
     assert mine[1]["data"]["note"]["text"] == "We come Tuesday"
     assert "Customer is difficult" not in json.dumps(feed)
     # Staff see both.
-    assert [n.text for n in service.notes(order["id"])] == [
+    assert [n.text for n in service.read.notes(order["id"])] == [
         "Customer is difficult",
         "We come Tuesday",
     ]
@@ -86,7 +86,7 @@ class RecordingNotifier:
 
 
 def test_internal_events_are_not_sent_to_webhooks(api, aws):
-    from orders.container import order_service
+    from portal.container import order_service
 
     order = create(api)
     service = order_service()

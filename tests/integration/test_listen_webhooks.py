@@ -9,8 +9,8 @@ import time
 import pytest
 import urllib3
 
-from orders.webhooks import signing
 from tests.support import Processes, free_port, wait_for, wait_for_port
+from webhooks import signing
 
 BODY = '{"type": "order.created", "subject": "o-1", "data": {"order": {"status": "received"}}}'
 

@@ -8,13 +8,13 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from orders import container
 from orders.domain.model import Actor
 from orders.domain.rules import OrderInput
 from orders.domain.sla import ALWAYS
 from orders.events.publisher import SnsPublisher
 from orders.repository.dynamodb import RELAY_PREFIX, DynamoCheckpoints, event_from_image
 from orders.services import OrderService, TeamInfo
+from portal import container
 from tests.support import free_port
 
 
@@ -114,7 +114,7 @@ def test_events_stored_while_sns_is_down_or_the_relay_is_dead_are_published_late
     with pytest.raises(Exception):  # noqa: B017 - whatever the SDK raises for a dead endpoint
         failing.poll()
     assert subjects(aws, "received") == []
-    assert service.get_order(order.id).status == "received"  # the order itself is safe
+    assert service.read.get_order(order.id).status == "received"  # the order itself is safe
 
     fresh = container.event_relay(checkpoints=checkpoints)
     read_to_the_end(fresh)  # the shared stream holds every other test's writes too

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
+from aws.provisioning import REDRIVE_MARGIN, Provisioner, ProvisionSettings
 from orders.domain.model import Actor
 from orders.domain.workflow import STATUSES, Status
 from orders.events.publisher import SnsPublisher
-from orders.provisioning import REDRIVE_MARGIN, Provisioner, ProvisionSettings
 from tests.conftest import unique_prefix
 from tests.support import AwsStack, wait_for
 

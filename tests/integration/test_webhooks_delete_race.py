@@ -17,11 +17,11 @@ from collections.abc import Callable
 import pytest
 from django.db import connection
 
-from orders.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from orders.webhooks.dispatch import Dispatcher, DispatchSettings
-from orders.webhooks.endpoints import create_endpoint
-from orders.webhooks.recording import WebhookNotifier
 from tests.support import wait_for
+from webhooks.dispatch import Dispatcher, DispatchSettings
+from webhooks.endpoints import create_endpoint
+from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from webhooks.recording import WebhookNotifier
 
 from .conftest import client_for
 from .test_webhooks import event_for

@@ -9,12 +9,12 @@ import socket
 
 import pytest
 
-from orders.models import WebhookDelivery, WebhookEndpoint
-from orders.webhooks import signing
-from orders.webhooks.dispatch import Dispatcher, DispatchSettings
-from orders.webhooks.endpoints import create_endpoint
-from orders.webhooks.recording import WebhookNotifier
 from tests.webhook_receiver import running_receiver
+from webhooks import signing
+from webhooks.dispatch import Dispatcher, DispatchSettings
+from webhooks.endpoints import create_endpoint
+from webhooks.models import WebhookDelivery, WebhookEndpoint
+from webhooks.recording import WebhookNotifier
 
 from .conftest import client_for
 from .test_webhooks import event_for

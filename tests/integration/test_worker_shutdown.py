@@ -127,7 +127,8 @@ def test_a_worker_looks_up_only_its_own_queue(aws, settings):
 def slow_worker(emulator, django_db_setup, django_db_blocker):
     """A `received` worker on resources of its own (so its queue holds only this test's
     messages), whose DynamoDB calls go through a proxy that can slow them, sharing the test
-    database with this process."""
+    database with this process (its tests are marked django_db, so that pytest-django creates
+    that database even when they run alone)."""
     from django.db import connection
 
     from tests.e2e.conftest import database_url
@@ -201,16 +202,18 @@ def stop_mid_task(slow_worker, *, soft_timeout: float, release_after: str):
     return aws, order_id, queue, worker.wait(timeout=60), log()
 
 
+@pytest.mark.django_db(transaction=True)
 def test_sigterm_lets_the_task_in_flight_finish_before_the_worker_exits(slow_worker):
     aws, order_id, queue, code, log = stop_mid_task(
         slow_worker, soft_timeout=30, release_after="Initiating Soft Shutdown"
     )
 
     assert code == 0, log[-2000:]
-    assert _status(aws, order_id) != "received"  # reviewed: moved on
+    assert _status(aws, order_id) != "received", log[-4000:]  # reviewed: moved on
     assert aws.depth(queue) == (0, 0), "the handled message should be deleted"
 
 
+@pytest.mark.django_db(transaction=True)
 def test_a_task_running_past_the_soft_timeout_finishes_and_the_worker_then_exits(slow_worker):
     """Threads cannot be interrupted: past the soft timeout the worker waits for the task
     (the orchestrator's grace period bounds it) instead of failing half way through its

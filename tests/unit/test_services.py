@@ -554,7 +554,7 @@ def test_an_order_no_team_has_room_for_waits_in_accepted_instead_of_failing():
     assert result == order  # unchanged: still accepted, no team, nothing raised
     assert world.repo.get(order.id).status is Status.ACCEPTED
     assert world.repo.get(order.id).assigned_team is None
-    assert [o.id for o in world.service.backlog()] == [order.id]
+    assert [o.id for o in world.service.read.backlog()] == [order.id]
     assert order.id not in world.held("pipes")
 
 
@@ -572,7 +572,7 @@ def test_freed_capacity_goes_to_the_oldest_waiting_order_first():
     assert world.repo.get(older.id).assigned_team == "pipes"
     assert world.repo.get(younger.id).status is Status.ACCEPTED
     assert world.held("pipes") == {older.id}
-    assert [o.id for o in world.service.backlog()] == [younger.id]
+    assert [o.id for o in world.service.read.backlog()] == [younger.id]
 
 
 def test_a_waiting_order_is_scheduled_by_a_system_actor_with_a_full_history():
@@ -643,5 +643,5 @@ def test_a_cancelled_waiting_order_leaves_the_backlog():
     waiting = park(world)
     world.service.transition_order(order_id=waiting.id, to="cancelled", actor=INTEGRATOR)
 
-    assert world.service.backlog() == []
+    assert world.service.read.backlog() == []
     assert world.service.release_team(finish(world, first)) == []

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from orders.webhooks import signing
+from webhooks import signing
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "webhooks.md"
 

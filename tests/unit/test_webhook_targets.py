@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from orders.webhooks.targets import UnsafeTarget, check_url
+from webhooks.targets import UnsafeTarget, check_url
 
 PUBLIC_V4 = "93.184.215.14"
 PUBLIC_V6 = "2606:2800:21f:cb07:6820:80da:af6b:8b2c"

@@ -5,8 +5,8 @@ import threading
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from orders.container import event_relay
 from portal import metrics
+from portal.container import event_relay
 
 
 class Command(BaseCommand):

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from orders.domain.workflow import STATUSES
-from orders.resources import from_settings
+from portal.container import resources
 
 
 class Command(BaseCommand):
@@ -16,7 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("celery_args", nargs="*", help="Extra arguments for celery worker.")
 
     def handle(self, *args, status: str, celery_args: list[str], **options):
-        queue = from_settings().queue_name(status)
+        queue = resources().queue_name(status)
         argv = [
             sys.executable,
             "-m",

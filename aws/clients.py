@@ -1,0 +1,51 @@
+"""boto3 clients, built once per process per (service, endpoint, region): one endpoint setting
+reaches the emulator or AWS. Only ``portal.container`` calls these (with the settings)."""
+
+from __future__ import annotations
+
+import threading
+from functools import cache
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+_lock = threading.Lock()
+
+# Bounded so that a handler gives up (and its message is retried) well within the queue's
+# visibility timeout: 3 attempts of at most 3 s + 10 s. Calls normally take milliseconds.
+SERVICE_CONFIG = Config(
+    connect_timeout=3,
+    read_timeout=10,
+    retries={"mode": "standard", "max_attempts": 3},
+    max_pool_connections=50,
+)
+#: Readiness probes answer within a couple of seconds or fail: no retries.
+PROBE_CONFIG = Config(connect_timeout=1, read_timeout=2, retries={"max_attempts": 1})
+
+
+@cache
+def _client(service: str, endpoint_url: str | None, region: str, probe: bool) -> Any:
+    # boto3.Session is not thread-safe; clients are, so they are built once under a lock.
+    with _lock:
+        return boto3.session.Session().client(
+            service,
+            region_name=region,
+            endpoint_url=endpoint_url,
+            config=PROBE_CONFIG if probe else SERVICE_CONFIG,
+        )
+
+
+def client(service: str, *, endpoint_url: str | None, region: str) -> Any:
+    """A shared client for ``service``."""
+    return _client(service, endpoint_url, region, False)
+
+
+def probe_client(service: str, *, endpoint_url: str | None, region: str) -> Any:
+    """A shared client for ``service`` with the probes' short timeouts."""
+    return _client(service, endpoint_url, region, True)
+
+
+def reset() -> None:
+    """Forget the clients (settings changed: another endpoint)."""
+    _client.cache_clear()

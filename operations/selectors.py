@@ -1,0 +1,94 @@
+"""The pipeline's health as staff see it (reads only; redrive is ``operations.services``):
+per status, orders, queue depths and dead letters.
+
+Reads only what SQS reports cheaply (queue attributes) and bounded DynamoDB queries. Peeking
+at dead letters receives them with a zero visibility timeout, so they stay where they are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from aws.queues import StatusQueues
+from orders.domain.model import Order
+from orders.domain.workflow import STATUSES, Status
+from orders.selectors import OrderSelector
+
+#: Waiting orders the pipeline page lists.
+BACKLOG_SHOWN = 20
+
+
+@dataclass(frozen=True)
+class StatusHealth:
+    status: str
+    orders: int
+    orders_capped: bool
+    visible: int
+    in_flight: int
+    dead_letters: int
+    stuck: int
+    stuck_capped: bool
+    #: How long the longest-waiting order has been in this status (None: no order).
+    oldest_waiting: timedelta | None = None
+    #: Age of the oldest dead letter (None: none).
+    oldest_dead_letter: timedelta | None = None
+    #: Age of the queue's oldest message, from CloudWatch (None: no datapoint, e.g. emulator).
+    oldest_message: timedelta | None = None
+    #: For ``accepted`` only: the orders waiting for a team, oldest first (at most
+    #: BACKLOG_SHOWN). They wait there when every team of their category is full.
+    backlog: tuple[Order, ...] | None = None
+
+    @property
+    def backlog_more(self) -> bool:
+        """More orders wait than the page lists."""
+        return self.backlog is not None and self.orders > len(self.backlog)
+
+
+class PipelineHealth:
+    """What the pipeline page reads: per status, orders (bounded DynamoDB queries) and queue
+    depths (SQS attributes); the dead letters are read through ``StatusQueues``."""
+
+    def __init__(self, *, queues: StatusQueues, orders: OrderSelector):
+        self.queues = queues
+        self.resources = queues.resources
+        self.orders = orders
+
+    def health(self, *, stuck_after: timedelta, cap: int = 1000) -> list[StatusHealth]:
+        rows = []
+        for status in STATUSES:
+            orders, capped = self.orders.count_in_status(status, cap=cap)
+            stuck, stuck_capped = self.orders.count_stuck(
+                status, changed_before=datetime.now(UTC) - stuck_after, cap=cap
+            )
+            visible, in_flight = self.queues.depth(self.resources.queue_name(status))
+            dead, _ = self.queues.depth(self.resources.dead_letter_queue_name(status))
+            now = datetime.now(UTC)
+            oldest = self.orders.oldest_in_status(status)
+            # SQS tells the age of a queue's oldest message only through CloudWatch; dead
+            # letters can also be looked at (nobody consumes them), the live queues cannot.
+            letters = self.queues.dead_letters(status, limit=50) if dead else []
+            sent = [letter.sent_at for letter in letters if letter.sent_at]
+            rows.append(
+                StatusHealth(
+                    str(status),
+                    orders,
+                    capped,
+                    visible,
+                    in_flight,
+                    dead,
+                    stuck,
+                    stuck_capped,
+                    oldest_waiting=now - oldest.status_changed_at if oldest else None,
+                    oldest_dead_letter=now - min(sent) if sent else None,
+                    oldest_message=self.queues.oldest_message_age(
+                        self.resources.queue_name(status)
+                    ),
+                    backlog=(
+                        tuple(self.orders.backlog(limit=BACKLOG_SHOWN))
+                        if status is Status.ACCEPTED
+                        else None
+                    ),
+                )
+            )
+        return rows

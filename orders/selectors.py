@@ -1,0 +1,145 @@
+"""The reads: what the API, the admin and the workers look up, never changing anything.
+
+Writes are in ``orders.services``; both stand on the same repository. Kept apart so a reader
+sees at a glance which calls can move an order (HackSoft's services vs selectors).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable
+from datetime import datetime
+
+from orders.domain.errors import OrderNotFound
+from orders.domain.model import Attachment, Note, Order, Visibility, reference_order_id
+from orders.domain.sla import BusinessCalendar, SlaClock, sla_clock
+from orders.domain.workflow import STATUSES, Status
+from orders.repository.base import OrderFilter, OrderRepository, Page
+
+#: Waiting orders one assignment pass reads (oldest first); the periodic sweep takes the rest.
+BACKLOG_BATCH = 50
+
+
+class OrderSelector:
+    def __init__(
+        self,
+        *,
+        orders: OrderRepository,
+        calendar: Callable[[str | None], BusinessCalendar],
+        clock: Callable[[], datetime],
+    ):
+        self.orders = orders
+        #: The working hours of a team's orders (``TeamDirectory.calendar``).
+        self.calendar = calendar
+        self.clock = clock
+
+    def get_order(self, order_id: str, *, integrator: str | None = None) -> Order:
+        """The order; with ``integrator``, only if it is that integrator's (another's is
+        :class:`OrderNotFound`, so ids cannot be probed)."""
+        order = self.orders.get(order_id)
+        if integrator is not None and order.integrator != integrator:
+            raise OrderNotFound(order_id)
+        return order
+
+    def list_by_integrator(
+        self,
+        integrator: str,
+        *,
+        filters: OrderFilter | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> Page[Order]:
+        return self.orders.list_by_integrator(
+            integrator, filters=filters, limit=limit, cursor=cursor
+        )
+
+    def list_orders(
+        self,
+        *,
+        filters: OrderFilter | None = None,
+        integrator: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> Page[Order]:
+        """Newest first: one integrator's orders, or everyone's (staff)."""
+        if integrator:
+            return self.orders.list_by_integrator(
+                integrator, filters=filters, limit=limit, cursor=cursor
+            )
+        return self.orders.list_recent(filters=filters, limit=limit, cursor=cursor)
+
+    def count_in_status(self, status: str, *, cap: int = 1000) -> tuple[int, bool]:
+        """Orders in ``status``, reading at most ``cap`` entries (and whether it stopped)."""
+        return self.orders.count_by_status(Status(status), cap=cap)
+
+    def count_stuck(
+        self, status: str, *, changed_before: datetime, cap: int = 1000
+    ) -> tuple[int, bool]:
+        """Orders in ``status`` that have not moved since ``changed_before``."""
+        return self.orders.count_stuck(Status(status), changed_before=changed_before, cap=cap)
+
+    def oldest_in_status(self, status: str) -> Order | None:
+        """The order waiting longest in ``status``."""
+        return self.orders.oldest_in_status(Status(status))
+
+    def status_counts(self, *, cap: int = 1000) -> dict[str, tuple[int, bool]]:
+        """Orders per status, each count reading at most ``cap`` entries."""
+        return {str(s): self.orders.count_by_status(s, cap=cap) for s in STATUSES}
+
+    def search(self, text: str, *, integrators: Iterable[str]) -> list[Order]:
+        """Orders whose id is ``text``, or whose external reference is ``text`` for any of
+        these integrators (their ids are derived from it: one batch read, no index)."""
+        text = text.strip()
+        if not text:
+            return []
+        candidates = [text] + [reference_order_id(i, text) for i in integrators]
+        return self.orders.get_many(candidates)
+
+    def find_by_reference(self, *, integrator: str, external_reference: str) -> Order | None:
+        try:
+            return self.orders.get(reference_order_id(integrator, external_reference))
+        except OrderNotFound:
+            return None
+
+    def sla(self, order: Order, *, now: datetime | None = None) -> SlaClock | None:
+        """Where the order stands against its SLA now (``None`` before review passed it)."""
+        return sla_clock(
+            order, now=now or self.clock(), calendar=self.calendar(order.assigned_team)
+        )
+
+    def notes(self, order_id: str, *, integrator: str | None = None) -> list[Note]:
+        """The order's notes, oldest first: for an integrator (its own order only), the
+        public ones; for staff, all."""
+        self.get_order(order_id, integrator=integrator)
+        found = self.orders.notes(order_id)
+        if integrator is not None:
+            found = [n for n in found if n.visibility is Visibility.PUBLIC]
+        return found
+
+    def attachments(self, order_id: str, *, integrator: str | None = None) -> list[Attachment]:
+        """The order's attachments, oldest first (an integrator sees the public ones)."""
+        self.get_order(order_id, integrator=integrator)
+        found = self.orders.attachments(order_id)
+        if integrator is not None:
+            found = [a for a in found if a.visibility is Visibility.PUBLIC]
+        return found
+
+    def attachment(
+        self, order_id: str, attachment_id: str, *, integrator: str | None = None
+    ) -> Attachment | None:
+        self.get_order(order_id, integrator=integrator)
+        found = self.orders.attachment(order_id, attachment_id)
+        if found is None or (integrator is not None and found.visibility is not Visibility.PUBLIC):
+            return None
+        return found
+
+    def orders_for_technician(self, technician_id: str, *, limit: int = 50) -> list[Order]:
+        return self.orders.list_by_technician(technician_id, limit=limit)
+
+    def visits_between(self, start: datetime, end: datetime, *, limit: int = 200) -> list[Order]:
+        return self.orders.visits_between(start, end, limit=limit)
+
+    def backlog(
+        self, *, limit: int = BACKLOG_BATCH, categories: Collection[str] = ()
+    ) -> list[Order]:
+        """Orders waiting for a team (in ``accepted``), oldest first, at most ``limit``."""
+        return self.orders.oldest_first(Status.ACCEPTED, limit=limit, categories=categories)

@@ -1,0 +1,249 @@
+"""The composition root: every service, repository and AWS adapter is built here, from settings,
+once per process; nothing else builds a boto3 client or reads the resource settings.
+
+Each builder is decorated with ``@built_once``, which also registers it for ``reset()``: tests
+(and a settings change) forget everything at once, with no list of caches kept by hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django.conf import settings
+
+from aws import clients
+from aws.queues import StatusQueues
+from aws.resources import Resources
+from orders.events.publisher import SnsPublisher
+from orders.events.relay import EventRelay
+from orders.repository.dynamodb import (
+    RELAY_PREFIX,
+    DynamoCheckpoints,
+    DynamoOrderRepository,
+    DynamoTeamLoads,
+    event_from_image,
+)
+from orders.repository.feed import DynamoFeed
+from orders.repository.idempotency import DynamoIdempotencyStore
+from orders.repository.stats import DynamoThroughput
+from orders.selectors import OrderSelector
+from orders.services import OrderService
+
+if TYPE_CHECKING:
+    from aws.provisioning import Provisioner
+    from operations.selectors import PipelineHealth
+    from orders.attachments import AttachmentService
+    from webhooks.dispatch import Dispatcher
+
+T = TypeVar("T")
+_built: list[Callable[..., Any]] = []
+
+#: Settings whose change makes what was built stale (prefixes: every setting of that family).
+_RESET_ON = ("AWS_", "ORDERS_", "EVENT_", "ATTACHMENT_", "IDEMPOTENCY_", "SECRET_KEY")
+
+
+def built_once(builder: Callable[..., T]) -> Callable[..., T]:
+    cached = cache(builder)
+    _built.append(cached)
+    return cached
+
+
+# -- AWS ---------------------------------------------------------------------------------------
+
+
+def client(service: str) -> Any:
+    """The process's shared boto3 client for ``service`` (endpoint and region from settings:
+    the emulator locally, AWS in production)."""
+    return clients.client(
+        service, endpoint_url=settings.AWS_ENDPOINT_URL or None, region=settings.AWS_REGION
+    )
+
+
+def probe_client(service: str) -> Any:
+    """A client with short timeouts and no retries, for readiness probes."""
+    return clients.probe_client(
+        service, endpoint_url=settings.AWS_ENDPOINT_URL or None, region=settings.AWS_REGION
+    )
+
+
+def resources() -> Resources:
+    """The names of the AWS resources, from settings (``aws.resources`` formats them)."""
+    return Resources(
+        prefix=settings.ORDERS_RESOURCE_PREFIX,
+        table=settings.ORDERS_TABLE_NAME,
+        topic=settings.ORDERS_TOPIC_NAME,
+        fifo=settings.ORDERS_FIFO,
+        bucket=settings.ORDERS_ATTACHMENTS_BUCKET,
+    )
+
+
+@built_once
+def status_queues() -> StatusQueues:
+    """Every SQS call on the status queues and their dead letters, with the URLs it looked up."""
+    return StatusQueues(client("sqs"), resources(), cloudwatch=client("cloudwatch"))
+
+
+@built_once
+def topic_arn() -> str:
+    """The topic's ARN, from the account the credentials belong to (no write needed)."""
+    return topic_arn_for(client("sts"))
+
+
+def topic_arn_for(sts: Any) -> str:
+    identity = sts.get_caller_identity()
+    partition = identity["Arn"].split(":")[1]  # aws, aws-cn, aws-us-gov
+    name = resources().topic_name
+    return f"arn:{partition}:sns:{settings.AWS_REGION}:{identity['Account']}:{name}"
+
+
+def stream_arn() -> str:
+    table = client("dynamodb").describe_table(TableName=settings.ORDERS_TABLE_NAME)["Table"]
+    if "LatestStreamArn" not in table:
+        raise RuntimeError(f"table {settings.ORDERS_TABLE_NAME} has no stream; run provision")
+    return table["LatestStreamArn"]
+
+
+def provisioner(report: Callable[[str], None] = print) -> Provisioner:
+    from aws.provisioning import Provisioner, ProvisionSettings
+
+    return Provisioner(
+        dynamodb=client("dynamodb"),
+        sns=client("sns"),
+        sqs=client("sqs"),
+        s3=client("s3"),
+        resources=resources(),
+        settings=ProvisionSettings(
+            max_receive_count=settings.ORDERS_DLQ_MAX_RECEIVE_COUNT,
+            visibility_timeout=settings.ORDERS_VISIBILITY_TIMEOUT,
+        ),
+        report=report,
+    )
+
+
+# -- orders ------------------------------------------------------------------------------------
+
+
+def order_repository() -> DynamoOrderRepository:
+    return DynamoOrderRepository(
+        client("dynamodb"),
+        settings.ORDERS_TABLE_NAME,
+        cursor_secret=("cursor:" + settings.SECRET_KEY).encode(),
+        region=settings.AWS_REGION,
+    )
+
+
+@built_once
+def order_selector() -> OrderSelector:
+    """The reads (``orders.selectors``); the writes are ``order_service()``."""
+    return order_service().read
+
+
+@built_once
+def order_service() -> OrderService:
+    from orders.team_directory import DjangoTeamDirectory
+    from webhooks.recording import WebhookNotifier
+
+    return OrderService(
+        orders=order_repository(),
+        teams=DjangoTeamDirectory(),
+        loads=DynamoTeamLoads(client("dynamodb"), settings.ORDERS_TABLE_NAME),
+        notifier=WebhookNotifier(),
+    )
+
+
+def attachment_service() -> AttachmentService:
+    """Cheap to build: the clients and the order service are shared."""
+    from orders.attachments import AttachmentService
+
+    return AttachmentService(
+        s3=client("s3"),
+        bucket=resources().attachments_bucket,
+        orders=order_service(),
+        max_bytes=settings.ATTACHMENT_MAX_BYTES,
+        content_types=settings.ATTACHMENT_CONTENT_TYPES,
+        upload_expires=settings.ATTACHMENT_UPLOAD_EXPIRES_SECONDS,
+        download_expires=settings.ATTACHMENT_DOWNLOAD_EXPIRES_SECONDS,
+    )
+
+
+def idempotency_store() -> DynamoIdempotencyStore:
+    return DynamoIdempotencyStore(
+        client("dynamodb"),
+        settings.ORDERS_TABLE_NAME,
+        ttl_seconds=settings.IDEMPOTENCY_TTL_SECONDS,
+        lease_seconds=settings.IDEMPOTENCY_LEASE_SECONDS,
+    )
+
+
+def event_relay(*, checkpoints=None, start_at: str = "TRIM_HORIZON") -> EventRelay:
+    return EventRelay(
+        streams=client("dynamodbstreams"),
+        stream_arn=stream_arn,
+        publisher=SnsPublisher(
+            client("sns"),
+            topic_arn,
+            fifo=settings.ORDERS_FIFO,
+            concurrency=settings.EVENT_RELAY_PUBLISH_CONCURRENCY,
+        ),
+        checkpoints=checkpoints
+        or DynamoCheckpoints(client("dynamodb"), settings.ORDERS_TABLE_NAME),
+        decode=event_from_image,
+        skip_key_prefix=RELAY_PREFIX,
+        start_at=start_at,
+        home_region=settings.AWS_REGION,
+        group=settings.EVENT_RELAY_GROUP,
+        groups=settings.EVENT_RELAY_GROUPS,
+        batch_limit=settings.EVENT_RELAY_BATCH,
+        feed=event_feed(),
+        projections=[throughput()],
+    )
+
+
+def throughput() -> DynamoThroughput:
+    return DynamoThroughput(client("dynamodb"), settings.ORDERS_TABLE_NAME)
+
+
+def event_feed() -> DynamoFeed:
+    return DynamoFeed(
+        client("dynamodb"),
+        settings.ORDERS_TABLE_NAME,
+        cursor_secret=("feed:" + settings.SECRET_KEY).encode(),
+        retention_seconds=int(settings.EVENT_FEED_RETENTION_DAYS * 86400),
+        settle_seconds=settings.EVENT_FEED_SETTLE_SECONDS,
+    )
+
+
+# -- operations and webhooks -------------------------------------------------------------------
+
+
+def pipeline_health() -> PipelineHealth:
+    from operations.selectors import PipelineHealth
+
+    return PipelineHealth(queues=status_queues(), orders=order_selector())
+
+
+def webhook_dispatcher() -> Dispatcher:
+    from webhooks.dispatch import Dispatcher, DispatchSettings
+
+    return Dispatcher(
+        DispatchSettings(
+            schedule=tuple(settings.WEBHOOK_RETRY_SCHEDULE),
+            timeout_seconds=settings.WEBHOOK_TIMEOUT_SECONDS,
+            concurrency=settings.WEBHOOK_CONCURRENCY,
+            allow_private_urls=settings.WEBHOOK_ALLOW_PRIVATE_URLS,
+        )
+    )
+
+
+def reset() -> None:
+    """Forget everything built (and the clients): the next call builds from current settings."""
+    for cached in _built:
+        cached.cache_clear()
+    clients.reset()
+
+
+def reset_on_setting_change(*, setting: str, **_) -> None:
+    if setting.startswith(_RESET_ON):
+        reset()
