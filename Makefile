@@ -34,7 +34,7 @@ lint: $(VENV)/.test-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-cache
 
-# The OpenAPI contract's checked-in copy; tests/integration/test_openapi.py fails when it drifts.
+# The OpenAPI contract's checked-in copy; tests/integration/orders/test_openapi.py fails when it drifts.
 schema: $(VENV)/.test-deps
 	$(PY) manage.py spectacular --file docs/openapi.yaml --validate
 

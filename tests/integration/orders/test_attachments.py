@@ -13,9 +13,8 @@ import pytest
 import requests
 
 from orders.domain.model import Actor, Attachment, Visibility
-
-from .conftest import client_for, make_integrator
-from .factories import EXAMPLE
+from tests.integration.conftest import client_for, make_integrator
+from tests.integration.factories import EXAMPLE
 
 #: The smallest valid PNG (1x1, transparent).
 PNG = bytes.fromhex(

@@ -10,8 +10,7 @@ from django.urls import reverse
 from orders.domain.model import Actor
 from orders.domain.rules import OrderInput
 from portal.container import order_selector, order_service
-
-from .conftest import make_integrator
+from tests.integration.conftest import make_integrator
 
 LIST = reverse("admin:orders_workorder_changelist")
 ADD = reverse("admin:orders_workorder_add")

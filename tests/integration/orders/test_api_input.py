@@ -8,8 +8,7 @@ import json
 import pytest
 
 from orders.domain import rules
-
-from .factories import EXAMPLE
+from tests.integration.factories import EXAMPLE
 
 # Raw JSON text, not Python strings: a lone surrogate can only arrive as a JSON escape.
 LONE_HIGH = "\\ud800"

@@ -10,7 +10,7 @@ import pytest
 
 from webhooks import signing
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "webhooks.md"
+DOC = Path(__file__).resolve().parents[3] / "docs" / "webhooks.md"
 
 
 @pytest.fixture(scope="module")

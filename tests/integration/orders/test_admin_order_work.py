@@ -18,8 +18,8 @@ from orders.domain.model import Actor, TimeWindow
 from orders.domain.rules import OrderInput
 from orders.models import Team, Technician
 from portal.container import order_selector, order_service
+from tests.integration.conftest import client_for, make_integrator
 
-from .conftest import client_for, make_integrator
 from .test_admin_orders import staff_client
 
 LIST = reverse("admin:orders_workorder_changelist")

@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-CHECKED_IN = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
+CHECKED_IN = Path(__file__).resolve().parents[3] / "docs" / "openapi.yaml"
 
 
 def generated_schema() -> str:

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.test import Client
 
-from .conftest import client_for, make_integrator
-from .factories import EXAMPLE
+from tests.integration.conftest import client_for, make_integrator
+from tests.integration.factories import EXAMPLE
 
 
 def post(client: Client, path: str, body, **headers):

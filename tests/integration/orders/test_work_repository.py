@@ -15,8 +15,7 @@ from orders.domain.workflow import Status
 from orders.events.contract import to_message
 from orders.repository.dynamodb import DynamoOrderRepository, event_from_image
 from orders.repository.memory import InMemoryOrderRepository
-
-from .factories import moved, new_order
+from tests.integration.factories import moved, new_order
 
 STAFF = Actor.staff("alice")
 TECH = TechnicianRef("tech-ana", "Ana García")

@@ -19,8 +19,7 @@ from orders.domain.workflow import Status
 from orders.repository.base import OrderFilter
 from orders.repository.dynamodb import DynamoOrderRepository, DynamoTeamLoads
 from orders.repository.memory import InMemoryOrderRepository
-
-from .factories import moved, new_order
+from tests.integration.factories import moved, new_order
 
 
 @pytest.fixture(params=["dynamodb", "memory"])

@@ -13,8 +13,7 @@ from orders.domain.errors import ConcurrencyConflict
 from orders.domain.model import Actor
 from orders.domain.workflow import Status
 from orders.repository.dynamodb import DynamoOrderRepository
-
-from .factories import moved, new_order
+from tests.integration.factories import moved, new_order
 
 WRITERS = 16
 

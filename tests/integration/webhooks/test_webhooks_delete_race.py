@@ -17,13 +17,13 @@ from collections.abc import Callable
 import pytest
 from django.db import connection
 
+from tests.integration.conftest import client_for
 from tests.support import wait_for
 from webhooks.dispatch import Dispatcher, DispatchSettings
 from webhooks.endpoints import create_endpoint
 from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from webhooks.recording import WebhookNotifier
 
-from .conftest import client_for
 from .test_webhooks import event_for
 
 pytestmark = pytest.mark.django_db(transaction=True)

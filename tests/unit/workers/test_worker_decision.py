@@ -15,7 +15,7 @@ from celery.exceptions import Reject
 
 from orders.domain.errors import OrderNotFound
 from orders.events.contract import EventMismatch, to_message
-from tests.unit.test_contract import accepted_event
+from tests.unit.orders.test_contract import accepted_event
 from workers import tasks
 
 MAX = 5

@@ -10,9 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from orders.domain.model import Actor, TimeWindow
-
-from .conftest import client_for, make_integrator
-from .factories import EXAMPLE
+from tests.integration.conftest import client_for, make_integrator
+from tests.integration.factories import EXAMPLE
 
 STAFF = Actor.staff("alice")
 

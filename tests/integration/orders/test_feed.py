@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from .conftest import client_for, make_integrator
-from .factories import EXAMPLE
+from tests.integration.conftest import client_for, make_integrator
+from tests.integration.factories import EXAMPLE
 
 
 @pytest.fixture(autouse=True)

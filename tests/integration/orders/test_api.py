@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from .factories import EXAMPLE
+from tests.integration.factories import EXAMPLE
 
 
 @pytest.fixture

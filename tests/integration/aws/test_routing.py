@@ -11,9 +11,8 @@ from orders.domain.model import Actor
 from orders.domain.workflow import STATUSES, Status
 from orders.events.publisher import SnsPublisher
 from tests.conftest import unique_prefix
+from tests.integration.factories import moved, new_order
 from tests.support import AwsStack, wait_for
-
-from .factories import moved, new_order
 
 
 def test_provisioning_is_idempotent_and_derived_from_the_workflow(aws):

@@ -9,6 +9,7 @@ import socket
 
 import pytest
 
+from tests.integration.conftest import client_for
 from tests.webhook_receiver import running_receiver
 from webhooks import signing
 from webhooks.dispatch import Dispatcher, DispatchSettings
@@ -16,7 +17,6 @@ from webhooks.endpoints import create_endpoint
 from webhooks.models import WebhookDelivery, WebhookEndpoint
 from webhooks.recording import WebhookNotifier
 
-from .conftest import client_for
 from .test_webhooks import event_for
 
 PUBLIC = "93.184.215.14"  # what the test's resolver answers first for hooks.example

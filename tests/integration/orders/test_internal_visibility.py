@@ -9,8 +9,7 @@ import uuid
 import pytest
 
 from orders.domain.model import Actor
-
-from .factories import EXAMPLE
+from tests.integration.factories import EXAMPLE
 
 STAFF = Actor.staff("alice")
 

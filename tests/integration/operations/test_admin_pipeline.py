@@ -6,8 +6,7 @@ import pytest
 from django.urls import reverse
 
 from operations.models import AuditEntry
-
-from .test_admin_orders import staff_client
+from tests.integration.orders.test_admin_orders import staff_client
 
 PIPELINE = reverse("admin:orders_workorder_pipeline")
 

@@ -12,14 +12,13 @@ import standardwebhooks
 from orders.domain.model import Actor
 from orders.domain.rules import OrderInput, create_order
 from orders.events.contract import parse_event, to_message
+from tests.integration.conftest import client_for, make_integrator
 from tests.webhook_receiver import running_receiver
 from webhooks import signing
 from webhooks.dispatch import Dispatcher, DispatchSettings, redeliver
 from webhooks.endpoints import create_endpoint
 from webhooks.models import WebhookDelivery, WebhookEndpoint
 from webhooks.recording import WebhookNotifier
-
-from .conftest import client_for, make_integrator
 
 
 @pytest.fixture(autouse=True)
