@@ -37,6 +37,7 @@ from .serializers import (
     OrderCreateSerializer,
     OrderListQuerySerializer,
     StrictCharField,
+    StrictChoiceField,
     StrictRegexField,
     StrictSerializer,
     TransitionSerializer,
@@ -838,7 +839,7 @@ class UploadCreateSerializer(StrictSerializer):
     def get_fields(self) -> dict[str, serializers.Field]:
         # Limits read from settings at use, so the schema, the answer and the policy agree.
         fields = super().get_fields()
-        fields["content_type"] = serializers.ChoiceField(
+        fields["content_type"] = StrictChoiceField(
             choices=list(settings.ATTACHMENT_CONTENT_TYPES),
             help_text="One of the allowed types (ATTACHMENT_CONTENT_TYPES).",
         )

@@ -4,6 +4,7 @@ admin and the workers agree on what a valid order is."""
 from __future__ import annotations
 
 import contextlib
+import difflib
 from datetime import datetime
 from typing import Any
 
@@ -28,14 +29,45 @@ from orders.repository.base import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 
 class StrictSerializer(serializers.Serializer):
-    """Unknown fields are an error, not silently dropped: a typo must not lose data."""
+    """Unknown fields are an error, not silently dropped: a typo must not lose data. They are
+    reported together with every other problem of the request, so a client fixes them all in
+    one round, and each names the closest known field when there is one."""
 
     def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, dict):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
-        return super().to_internal_value(data)
+        unknown = self.unknown_fields(data)
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if unknown and isinstance(exc.detail, dict):
+                raise serializers.ValidationError({**unknown, **exc.detail}) from None
+            raise
+        if unknown:
+            raise serializers.ValidationError(unknown)
+        return value
+
+    def unknown_fields(self, data: Any) -> dict[str, list[str]]:
+        if not isinstance(data, dict):
+            return {}
+        known = list(self.fields)
+        return {
+            name: [unknown_field_message(name, known)] for name in sorted(set(data) - set(known))
+        }
+
+
+def unknown_field_message(name: Any, known: list[str]) -> str:
+    close = difflib.get_close_matches(str(name), known, n=1)
+    if close:
+        return f"Unknown field. Did you mean '{close[0]}'?"
+    return f"Unknown field. The fields are: {', '.join(sorted(known))}."
+
+
+class StrictChoiceField(serializers.ChoiceField):
+    """A choice whose error names the allowed values (DRF's only says it is not valid)."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        allowed = ", ".join(str(choice) for choice in self.choices)
+        self.error_messages["invalid_choice"] = f'"{{input}}" is not one of: {allowed}.'
 
 
 class _StringsOnly:
@@ -123,10 +155,8 @@ class WindowSerializer(StrictSerializer):
 
 class OrderCreateSerializer(StrictSerializer):
     title = StrictCharField(max_length=rules.TITLE_MAX)
-    category = serializers.ChoiceField(choices=CATEGORIES)
-    priority = serializers.ChoiceField(
-        choices=[p.value for p in Priority], default=Priority.NORMAL.value
-    )
+    category = StrictChoiceField(choices=CATEGORIES)
+    priority = StrictChoiceField(choices=[p.value for p in Priority], default=Priority.NORMAL.value)
     site = StrictCharField(max_length=rules.SITE_MAX)
     external_reference = StrictRegexField(
         rules.REFERENCE_PATTERN,
@@ -196,7 +226,7 @@ def sla_representation(clock: SlaClock | None) -> dict[str, Any] | None:
 
 class NoteCreateSerializer(StrictSerializer):
     text = StrictCharField(max_length=rules.NOTE_MAX, trim_whitespace=False)
-    visibility = serializers.ChoiceField(
+    visibility = StrictChoiceField(
         choices=[str(v) for v in Visibility], required=False, default=str(Visibility.PUBLIC)
     )
 
@@ -246,7 +276,7 @@ class QuerySerializer(StrictSerializer):
 
 class OrderListQuerySerializer(QuerySerializer):
     status = MultipleChoiceListField(
-        child=serializers.ChoiceField(choices=[str(s) for s in STATUSES]), required=False
+        child=StrictChoiceField(choices=[str(s) for s in STATUSES]), required=False
     )
     external_reference = StrictCharField(max_length=rules.REFERENCE_MAX, required=False)
     created_after = StrictDateTimeField(required=False)
@@ -266,7 +296,7 @@ class OrderListQuerySerializer(QuerySerializer):
 
 
 class TransitionSerializer(StrictSerializer):
-    to = serializers.ChoiceField(choices=[str(s) for s in STATUSES])
+    to = StrictChoiceField(choices=[str(s) for s in STATUSES])
     reason = StrictCharField(
         max_length=rules.REASON_MAX, required=False, allow_blank=True, allow_null=True
     )

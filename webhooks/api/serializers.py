@@ -10,6 +10,7 @@ from rest_framework import serializers
 from orders.api.serializers import (
     QuerySerializer,
     StrictCharField,
+    StrictChoiceField,
     StrictSerializer,
     StrictURLField,
 )
@@ -51,10 +52,10 @@ class EndpointInputSerializer(StrictSerializer):
     url = StrictURLField(max_length=500)
     description = StrictCharField(max_length=200, required=False, allow_blank=True)
     statuses = serializers.ListField(
-        child=serializers.ChoiceField(choices=STATUS_CHOICES), required=False, max_length=20
+        child=StrictChoiceField(choices=STATUS_CHOICES), required=False, max_length=20
     )
     event_types = serializers.ListField(
-        child=serializers.ChoiceField(choices=EVENT_TYPE_CHOICES), required=False, max_length=20
+        child=StrictChoiceField(choices=EVENT_TYPE_CHOICES), required=False, max_length=20
     )
 
 
@@ -107,4 +108,4 @@ def delivery_representation(delivery: WebhookDelivery) -> dict[str, Any]:
 class DeliveryListQuerySerializer(QuerySerializer):
     limit = serializers.IntegerField(min_value=1, max_value=100, default=20)
     before = serializers.IntegerField(min_value=1, required=False)
-    state = serializers.ChoiceField(choices=[s for s, _ in WebhookDelivery.STATES], required=False)
+    state = StrictChoiceField(choices=[s for s, _ in WebhookDelivery.STATES], required=False)

@@ -58,8 +58,8 @@ def test_the_original_endpoint_is_an_alias(api, aws, received_queue):
     [
         ({"title": ""}, "title", "blank"),
         ({"title": "x" * 201}, "title", "200"),
-        ({"category": "gardening"}, "category", "valid choice"),
-        ({"priority": "whenever"}, "priority", "valid choice"),
+        ({"category": "gardening"}, "category", "is not one of: hvac, electrical, plumbing, general"),
+        ({"priority": "whenever"}, "priority", "is not one of: low, normal, high, urgent"),
         ({"site": None}, "site", "null"),
         ({"external_reference": "bad ref!"}, "external_reference", "match"),
         ({"contact": {"email": "not-an-email"}}, "contact.email", "valid email"),
