@@ -23,9 +23,12 @@ ROOT = Path(__file__).resolve().parent.parent
 STATE = ROOT / ".state"
 PYTHON = sys.executable
 STOP_GRACE_SECONDS = 15
+#: The banner's example: its own reference (not the README walkthrough's WO-1001, so following
+#: both does not meet a duplicate) and an Idempotency-Key, as a client should send one.
+EXAMPLE_REFERENCE = "DEMO-0001"
 EXAMPLE_ORDER = (
     '{"title": "Replace HVAC filter", "category": "hvac", "priority": "high", '
-    '"site": "Store 12, 5th Ave", "external_reference": "WO-1001"}'
+    f'"site": "Store 12, 5th Ave", "external_reference": "{EXAMPLE_REFERENCE}"}}'
 )
 
 
@@ -34,12 +37,13 @@ def banner(port: int, emulator: str, key: str, login: list[str]) -> str:
         "\n==> The work-order portal is up.\n"
         f"    API:      http://127.0.0.1:{port}/v1/orders  (docs: http://127.0.0.1:{port}/v1/docs)\n"
         f"    Admin:    http://127.0.0.1:{port}/admin/  user {login[0]}, password {login[1]}\n"
-        f"    Emulator: {emulator} (DynamoDB, SNS, SQS)\n"
+        f"    Emulator: {emulator} (DynamoDB, SNS, SQS, S3)\n"
         f"    API key of the demo integrator (new each run): {key}\n"
         f"    Try:      export PORTAL_KEY={key}\n"
         f"              curl -s -X POST http://127.0.0.1:{port}/v1/orders \\\n"
         '                -H "Authorization: Bearer $PORTAL_KEY" \\\n'
         "                -H 'Content-Type: application/json' \\\n"
+        f"                -H 'Idempotency-Key: demo-{EXAMPLE_REFERENCE}' \\\n"
         f"                -d '{EXAMPLE_ORDER}'\n"
         f'              curl -s -H "Authorization: Bearer $PORTAL_KEY" '
         f"http://127.0.0.1:{port}/v1/orders/<id>\n"
@@ -69,6 +73,10 @@ def local_environment() -> dict[str, str]:
         "WEBHOOK_ALLOW_PRIVATE_URLS": "true",
         "PYTHONUNBUFFERED": "1",
     }
+    if os.geteuid() == 0:
+        # A container or VM running everything as root: Celery's ten-line warning about it,
+        # once per worker, would bury the ready banner (the image itself runs as uid 10001).
+        defaults["PYTHONWARNINGS"] = "ignore:You're running the worker with superuser privileges"
     return {**defaults, **os.environ}
 
 

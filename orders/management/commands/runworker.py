@@ -23,8 +23,10 @@ class Command(BaseCommand):
             "celery",
             "-A",
             "portal",
-            # No start-up banner: with LOG_FORMAT=json every line must be a JSON object.
-            *(["--quiet"] if settings.LOG_FORMAT == "json" else []),
+            # No start-up banner: with LOG_FORMAT=json every line must be a JSON object, and
+            # in text it is twenty lines per worker before anything useful (the worker logs
+            # its queue and "ready." either way).
+            "--quiet",
             "worker",
             "-Q",
             queue,

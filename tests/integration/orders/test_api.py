@@ -58,7 +58,7 @@ def test_the_original_endpoint_is_an_alias(api, aws, received_queue):
     [
         ({"title": ""}, "title", "blank"),
         ({"title": "x" * 201}, "title", "200"),
-        ({"category": "gardening"}, "category", "is not one of: hvac, electrical, plumbing, general"),
+        ({"category": "gardening"}, "category", "not one of: hvac, electrical, plumbing, general"),
         ({"priority": "whenever"}, "priority", "is not one of: low, normal, high, urgent"),
         ({"site": None}, "site", "null"),
         ({"external_reference": "bad ref!"}, "external_reference", "match"),
