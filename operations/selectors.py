@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from aws.queues import StatusQueues
 from orders.domain.model import Order
-from orders.domain.workflow import STATUSES, Status
+from orders.domain.workflow import STATUSES, Status, StatusCategory, category_of
 from orders.selectors import OrderSelector
 
 #: Waiting orders the pipeline page lists.
@@ -27,7 +27,8 @@ class StatusHealth:
     visible: int
     in_flight: int
     dead_letters: int
-    stuck: int
+    #: None where being "stuck" means nothing: paused (on hold) and done statuses.
+    stuck: int | None
     stuck_capped: bool
     #: How long the longest-waiting order has been in this status (None: no order).
     oldest_waiting: timedelta | None = None
@@ -45,6 +46,27 @@ class StatusHealth:
         return self.backlog is not None and self.orders > len(self.backlog)
 
 
+#: "Due soon" on the dashboard: the SLA ends within this (the list's "due within 1 h" filter).
+DUE_SOON = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    #: (status, orders, capped) in workflow order.
+    by_status: list[tuple[str, int, bool]]
+    #: (orders, capped): moving orders past their SLA, or due within DUE_SOON (breached too).
+    breached: tuple[int, bool]
+    due_soon: tuple[int, bool]
+    #: (orders, capped) waiting for a team (in ``accepted``).
+    unassigned: tuple[int, bool]
+    #: Dead letters per status, only statuses that have some.
+    dead_letters: dict[str, int]
+
+    @property
+    def dead_letters_total(self) -> int:
+        return sum(self.dead_letters.values())
+
+
 class PipelineHealth:
     """What the pipeline page reads: per status, orders (bounded DynamoDB queries) and queue
     depths (SQS attributes); the dead letters are read through ``StatusQueues``."""
@@ -58,13 +80,18 @@ class PipelineHealth:
         rows = []
         for status in STATUSES:
             orders, capped = self.orders.count_in_status(status, cap=cap)
-            stuck, stuck_capped = self.orders.count_stuck(
-                status, changed_before=datetime.now(UTC) - stuck_after, cap=cap
+            moving = category_of(status) is StatusCategory.OPEN
+            stuck, stuck_capped = (
+                self.orders.count_stuck(
+                    status, changed_before=datetime.now(UTC) - stuck_after, cap=cap
+                )
+                if moving
+                else (None, False)
             )
             visible, in_flight = self.queues.depth(self.resources.queue_name(status))
             dead, _ = self.queues.depth(self.resources.dead_letter_queue_name(status))
             now = datetime.now(UTC)
-            oldest = self.orders.oldest_in_status(status)
+            oldest = self.orders.oldest_in_status(status) if moving else None
             # SQS tells the age of a queue's oldest message only through CloudWatch; dead
             # letters can also be looked at (nobody consumes them), the live queues cannot.
             letters = self.queues.dead_letters(status, limit=50) if dead else []
@@ -92,3 +119,25 @@ class PipelineHealth:
                 )
             )
         return rows
+
+    def dashboard(self, *, due_soon: timedelta = DUE_SOON, cap: int = 1000) -> Dashboard:
+        """The admin index's figures: bounded counts (each reads at most ``cap`` entries of
+        one status) and one attribute read per dead-letter queue."""
+        now = datetime.now(UTC)
+        moving = [s for s in STATUSES if category_of(s) is StatusCategory.OPEN]
+        counts = {str(s): self.orders.count_in_status(s, cap=cap) for s in STATUSES}
+
+        def due(before: datetime) -> tuple[int, bool]:
+            found = [self.orders.count_due(s, due_before=before, cap=cap) for s in moving]
+            return sum(n for n, _ in found), any(more for _, more in found)
+
+        dead = {
+            str(s): self.queues.depth(self.resources.dead_letter_queue_name(s))[0] for s in STATUSES
+        }
+        return Dashboard(
+            by_status=[(status, *counts[status]) for status in counts],
+            breached=due(now),
+            due_soon=due(now + due_soon),
+            unassigned=counts[str(Status.ACCEPTED)],
+            dead_letters={status: n for status, n in dead.items() if n},
+        )

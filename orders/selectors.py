@@ -77,6 +77,10 @@ class OrderSelector:
         """Orders in ``status`` that have not moved since ``changed_before``."""
         return self.orders.count_stuck(Status(status), changed_before=changed_before, cap=cap)
 
+    def count_due(self, status: str, *, due_before: datetime, cap: int = 1000) -> tuple[int, bool]:
+        """Orders in ``status`` whose SLA is due before ``due_before``."""
+        return self.orders.count_due(Status(status), due_before=due_before, cap=cap)
+
     def oldest_in_status(self, status: str) -> Order | None:
         """The order waiting longest in ``status``."""
         return self.orders.oldest_in_status(Status(status))

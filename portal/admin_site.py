@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 
 from django.contrib import admin
@@ -10,11 +11,29 @@ from django.template.response import TemplateResponse
 from portal import login_throttle
 from portal.client_address import client_address
 
+log = logging.getLogger(__name__)
+
 
 class PortalAdminSite(admin.AdminSite):
     site_header = "Work-order portal"
     site_title = "Work-order portal"
     index_title = "Operations"
+    #: The API and the admin are the whole site: no public page for "View site" to open.
+    site_url = None
+    index_template = "admin/portal_index.html"
+
+    def index(self, request, extra_context=None):
+        """Django's index with the dashboard on top, for staff who may view orders."""
+        extra = dict(extra_context or {})
+        if request.user.has_perm("orders.view_workorder"):
+            from portal.container import pipeline_health
+
+            try:
+                extra["dashboard"] = pipeline_health().dashboard()
+            except Exception:  # noqa: BLE001 - the index must show, whatever AWS does
+                log.exception("the admin dashboard could not be read")
+                extra["dashboard_unavailable"] = True
+        return super().index(request, extra)
 
     def login(self, request, extra_context=None):
         if request.method != "POST":

@@ -158,6 +158,9 @@ class OrderRepository(Protocol):
     ) -> tuple[int, bool]:
         """Orders in ``status`` since before ``changed_before`` (at most ``cap``)."""
 
+    def count_due(self, status: str, *, due_before: datetime, cap: int = 1000) -> tuple[int, bool]:
+        """Orders in ``status`` whose SLA is due before ``due_before`` (at most ``cap``)."""
+
 
 class TeamLoads(Protocol):
     """Which open orders each team holds; the accepted worker assigns by it."""

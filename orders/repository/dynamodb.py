@@ -825,6 +825,21 @@ class DynamoOrderRepository:
         )
         return response.get("Count", 0), "LastEvaluatedKey" in response
 
+    def count_due(self, status: str, *, due_before: datetime, cap: int = 1000) -> tuple[int, bool]:
+        """Orders in ``status`` whose SLA is due before ``due_before``, reading at most ``cap``
+        entries of the status; the flag says there may be more."""
+        response = self._client.query(
+            TableName=self._table,
+            IndexName=BY_STATUS,
+            KeyConditionExpression="#s = :s",
+            FilterExpression="sla_due_at < :due",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":s": _s(status), ":due": _s(isoformat(due_before))},
+            Select="COUNT",
+            Limit=cap,
+        )
+        return response.get("Count", 0), "LastEvaluatedKey" in response
+
     def oldest_in_status(self, status: str) -> Order | None:
         """The earliest created order still in ``status`` (one read)."""
         response = self._client.query(

@@ -141,6 +141,14 @@ class InMemoryOrderRepository:
         )
         return min(count, cap), count > cap
 
+    def count_due(self, status: str, *, due_before, cap: int = 1000) -> tuple[int, bool]:
+        count = sum(
+            1
+            for o in self._orders.values()
+            if o.status == status and o.sla_due_at is not None and o.sla_due_at < due_before
+        )
+        return min(count, cap), count > cap
+
     def oldest_in_status(self, status: str) -> Order | None:
         matching = [o for o in self._orders.values() if o.status == status]
         return min(matching, key=lambda o: (o.created_at, o.id)) if matching else None

@@ -64,6 +64,13 @@ def test_the_pipeline_page_shows_each_status_with_its_queues(viewer, poisoned):
     }
     assert rows["accepted"].dead_letters == 2
     assert 'id="status-chart"' in response.content.decode()
+    # Only orders that should be moving can be stuck: not those on hold, nor finished ones.
+    assert {s for s, row in rows.items() if row.stuck is not None} == {
+        "received",
+        "accepted",
+        "scheduled",
+        "in_progress",
+    }
 
 
 def test_dead_letters_can_be_read_without_moving_them(viewer, poisoned, aws):
