@@ -18,8 +18,10 @@ from typing import Any
 from aws.resources import Resources
 from orders.events.contract import isoformat
 
-#: Receive calls a peek or a targeted redrive makes at most (10 messages each).
+#: Receive calls a targeted redrive makes at most (10 messages each).
 PEEK_BATCHES = 10
+#: How long a peek hides what it has read while it reads on (it shows them again at once).
+PEEK_HIDE_SECONDS = 30
 #: Receive calls "redrive all" makes at most: 10,000 messages per request.
 REDRIVE_ALL_BATCHES = 1000
 FAILURE_REASON_MAX = 1000
@@ -144,27 +146,41 @@ class StatusQueues:
         self.sqs.send_message(**kwargs)
 
     def dead_letters(self, status: str, *, limit: int = 50) -> list[DeadLetter]:
-        """Up to ``limit`` dead letters of a status's queue, oldest first, left in place
-        (received with a zero visibility timeout)."""
+        """Up to ``limit`` dead letters of a status's queue, oldest first, left in place.
+
+        Each batch received is hidden while the next is read (so every receive brings new
+        messages, however many there are), then made visible again at once: a peek, not a
+        take, and a redrive right after it finds them all."""
         url = self.dead_letter_queue_url(status)
         seen: dict[str, DeadLetter] = {}
-        for _ in range(PEEK_BATCHES):
-            response = self.sqs.receive_message(
-                QueueUrl=url,
-                MaxNumberOfMessages=10,
-                VisibilityTimeout=0,
-                MessageAttributeNames=["All"],
-                MessageSystemAttributeNames=["SentTimestamp"],
-            )
-            batch = response.get("Messages", [])
-            fresh = [m for m in batch if m["MessageId"] not in seen]
-            for message in fresh:
-                seen[message["MessageId"]] = read_dead_letter(message)
-            if not fresh or len(seen) >= limit:
-                break
-        return sorted(seen.values(), key=lambda d: d.sent_at or datetime.min.replace(tzinfo=UTC))[
-            :limit
-        ]
+        held: list[str] = []
+        try:
+            for _ in range(-(-limit // 10) + 1):
+                response = self.sqs.receive_message(
+                    QueueUrl=url,
+                    MaxNumberOfMessages=min(10, limit - len(seen)),
+                    VisibilityTimeout=PEEK_HIDE_SECONDS,
+                    MessageAttributeNames=["All"],
+                    MessageSystemAttributeNames=["SentTimestamp"],
+                )
+                batch = response.get("Messages", [])
+                held += [message["ReceiptHandle"] for message in batch]
+                for message in batch:
+                    seen.setdefault(message["MessageId"], read_dead_letter(message))
+                if not batch or len(seen) >= limit:
+                    break
+        finally:
+            self._show_again(url, held)
+        return sorted(seen.values(), key=lambda d: d.sent_at or datetime.min.replace(tzinfo=UTC))
+
+    def _show_again(self, url: str, receipt_handles: list[str]) -> None:
+        """Visible again now (if this fails they are anyway after PEEK_HIDE_SECONDS)."""
+        for start in range(0, len(receipt_handles), 10):
+            entries = [
+                {"Id": str(n), "ReceiptHandle": handle, "VisibilityTimeout": 0}
+                for n, handle in enumerate(receipt_handles[start : start + 10])
+            ]
+            self.sqs.change_message_visibility_batch(QueueUrl=url, Entries=entries)
 
     def redrive(self, status: str, *, message_id: str | None = None) -> int:
         """Send dead letters back to the status's queue (one, or all); how many moved. Sent

@@ -22,6 +22,8 @@ from portal.container import pipeline_health, status_queues, throughput
 
 #: Orders counted per status before the page says "1000+".
 COUNT_CAP = 1000
+#: How many dead letters the page may list (looked at in place, ten per receive).
+DEAD_LETTERS_SHOWN = (50, 200, 500)
 
 
 class PipelinePagesMixin:
@@ -71,6 +73,12 @@ class PipelinePagesMixin:
             return HttpResponseRedirect(here)
         if not self.has_view_permission(request):
             raise PermissionDenied
+        queue = queues.resources.dead_letter_queue_name(status)
+        shown = DEAD_LETTERS_SHOWN[0]
+        if request.GET.get("show", "").isdigit() and int(request.GET["show"]) in DEAD_LETTERS_SHOWN:
+            shown = int(request.GET["show"])
+        letters = queues.dead_letters(status, limit=shown)
+        total, _ = queues.depth(queue)
         return TemplateResponse(
             request,
             "admin/operations/dead_letters.html",
@@ -78,8 +86,11 @@ class PipelinePagesMixin:
                 request,
                 title=f"Dead letters: {status}",
                 status=status,
-                letters=queues.dead_letters(status),
-                queue=queues.resources.dead_letter_queue_name(status),
+                letters=letters,
+                total=max(total, len(letters)),
+                more=[n for n in DEAD_LETTERS_SHOWN if n > shown and total > shown],
+                queue=queue,
+                audit=recent_actions(target=queue),
             ),
         )
 

@@ -20,6 +20,10 @@ def redrive(queues: StatusQueues, status: str, *, by: str, message_id: str | Non
     return moved
 
 
-def recent_actions(limit: int = 10) -> list[AuditEntry]:
-    """The latest staff actions outside the orders' history, newest first."""
-    return list(AuditEntry.objects.all()[:limit])
+def recent_actions(limit: int = 10, *, target: str | None = None) -> list[AuditEntry]:
+    """The latest staff actions outside the orders' history (on ``target`` only, if given),
+    newest first."""
+    entries = AuditEntry.objects.all()
+    if target is not None:
+        entries = entries.filter(target=target)
+    return list(entries[:limit])

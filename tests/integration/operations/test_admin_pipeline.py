@@ -143,3 +143,34 @@ def test_durations_read_shortly():
         "3 h 5 min",
         "2 d 4 h",
     ]
+
+
+def test_the_dead_letter_page_counts_them_all_and_pages_past_the_first_fifty(viewer, aws):
+    dlq = aws.dead_letter_queue("completed")
+    aws.drain(dlq)
+    for start in range(0, 60, 10):
+        aws.sqs.send_message_batch(
+            QueueUrl=dlq,
+            Entries=[{"Id": str(n), "MessageBody": f'{{"n": {start + n}}}'} for n in range(10)],
+        )
+    try:
+        first = viewer.get(dead_letters("completed"))
+        assert len(first.context["letters"]) == 50
+        page = first.content.decode()
+        assert "<strong>60</strong> dead letters in the queue; 50 shown" in page
+        assert "?show=200" in page
+
+        everything = viewer.get(dead_letters("completed") + "?show=200").context["letters"]
+        assert sorted(int(letter.body[6:-1]) for letter in everything) == list(range(60))
+        assert aws.depth(dlq) == (60, 0)  # looked at in place: all visible again
+    finally:
+        aws.drain(dlq)
+
+
+def test_the_dead_letter_page_shows_who_sent_letters_back(dispatcher, poisoned):
+    dispatcher.post(dead_letters("accepted"))
+
+    page = dispatcher.get(dead_letters("accepted")).content.decode()
+
+    audit = page[page.index('id="redrive-audit"') :]
+    assert "dispatcher" in audit and "2 message(s)" in audit
