@@ -16,6 +16,7 @@ from pathlib import Path
 from deploy import tools
 
 DOCKERFILE = tools.ROOT / "deploy" / "docker" / "Dockerfile"
+DOCKERIGNORE = tools.ROOT / ".dockerignore"
 #: What the running image needs from the wheel, beyond the Python modules.
 REQUIRED_IN_WHEEL = (
     "portal/role.py",
@@ -60,6 +61,22 @@ def dockerfile_facts() -> dict[str, str]:
     return facts
 
 
+def packages_left_out(files: set[str]) -> list[str]:
+    """Top-level packages the wheel installs that the build context or the build stage would
+    not get: each needs a ``COPY <package>`` line and a ``!<package>/`` line in
+    .dockerignore (which lets nothing else in), or ``pip install .`` in the image lacks it."""
+    packages = sorted(
+        {path.split("/", 1)[0] for path in files if "/" in path and ".dist-info" not in path}
+    )
+    copied = set(re.findall(r"^COPY (\w+) \./\1$", DOCKERFILE.read_text(), flags=re.M))
+    allowed = set(re.findall(r"^!(\w+)/$", DOCKERIGNORE.read_text(), flags=re.M))
+    problems = [f"the Dockerfile does not COPY {p}/" for p in packages if p not in copied]
+    problems += [
+        f".dockerignore leaves {p}/ out of the build context" for p in packages if p not in allowed
+    ]
+    return problems
+
+
 def build_wheel(out: Path) -> Path:
     """The wheel the image's build stage installs (``pip install .``), written to ``out``."""
     subprocess.run(
@@ -94,6 +111,7 @@ def validate() -> str:
     except subprocess.CalledProcessError as exc:
         raise tools.ValidationFailed(f"building the wheel failed:\n{exc.stderr.decode()}") from exc
     problems += [f"the wheel lacks {path}" for path in REQUIRED_IN_WHEEL if path not in files]
+    problems += packages_left_out(files)
     if any(path.startswith(("tests/", "deploy/", "bench/")) for path in files):
         problems.append("the wheel carries tests, deploy or bench files")
     if problems:

@@ -8,6 +8,7 @@ Each builder is decorated with ``@built_once``, which also registers it for ``re
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -233,6 +234,12 @@ def webhook_dispatcher() -> Dispatcher:
             timeout_seconds=settings.WEBHOOK_TIMEOUT_SECONDS,
             concurrency=settings.WEBHOOK_CONCURRENCY,
             allow_private_urls=settings.WEBHOOK_ALLOW_PRIVATE_URLS,
+            retention=(
+                timedelta(days=settings.WEBHOOK_RETENTION_DAYS)
+                if settings.WEBHOOK_RETENTION_DAYS > 0
+                else None
+            ),
+            prune_interval_seconds=settings.WEBHOOK_PRUNE_INTERVAL_SECONDS,
         )
     )
 

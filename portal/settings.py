@@ -124,7 +124,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "transaction_mode": "IMMEDIATE",
         }
     )
+#: Seconds a connection is kept for reuse (0: one per request). The chart and the ECS stack set
+#: 60 for PostgreSQL; a kept connection is checked before each reuse, so a restarted database
+#: costs one failed check, not a failed request.
 DATABASES["default"]["CONN_MAX_AGE"] = env_int(env, "CONN_MAX_AGE", 0, low=0)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = DATABASES["default"]["CONN_MAX_AGE"] > 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -389,6 +393,10 @@ WEBHOOK_TIMEOUT_SECONDS = env_float(env, "WEBHOOK_TIMEOUT_SECONDS", 5.0, low=0.0
 WEBHOOK_CONCURRENCY = env_int(env, "WEBHOOK_CONCURRENCY", 8, low=1)
 #: Pause of the dispatcher when nothing is due.
 WEBHOOK_IDLE_SECONDS = env_float(env, "WEBHOOK_IDLE_SECONDS", 0.5, low=0)
+#: Finished deliveries (and their attempts) are deleted after this many days; 0 keeps them.
+WEBHOOK_RETENTION_DAYS = env_float(env, "WEBHOOK_RETENTION_DAYS", 30.0, low=0)
+#: How often the dispatcher prunes them (each dispatcher; deleting twice is harmless).
+WEBHOOK_PRUNE_INTERVAL_SECONDS = env_int(env, "WEBHOOK_PRUNE_INTERVAL_SECONDS", 3600, low=1)
 #: Allow endpoints on loopback or private networks (local development and tests only).
 WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=False)
 

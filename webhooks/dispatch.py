@@ -47,6 +47,9 @@ class DispatchSettings:
     allow_private_urls: bool = False
     lease_seconds: int = 60
     jitter: float = 0.2
+    #: Finished deliveries older than this are pruned (None: kept forever).
+    retention: timedelta | None = None
+    prune_interval_seconds: float = 3600
 
 
 def jittered(seconds: int, jitter: float) -> timedelta:
@@ -70,8 +73,12 @@ class Dispatcher:
         self.now = now
 
     def run(self, stop: threading.Event, *, idle_seconds: float) -> None:
+        next_prune = time.monotonic()
         with ThreadPoolExecutor(self.settings.concurrency) as pool:
             while not stop.is_set():
+                if self.settings.retention is not None and time.monotonic() >= next_prune:
+                    next_prune = time.monotonic() + self.settings.prune_interval_seconds
+                    self.prune()
                 try:
                     handled = self.run_once(pool)
                 except Exception:  # noqa: BLE001 - keep dispatching; leases expire by themselves
@@ -79,6 +86,16 @@ class Dispatcher:
                     handled = 0
                 if not handled:
                     stop.wait(idle_seconds)
+
+    def prune(self) -> int:
+        """Delete finished deliveries past their retention (``webhooks.retention``)."""
+        from webhooks.retention import prune
+
+        try:
+            return prune(older_than=self.settings.retention, now=self.now())
+        except Exception:  # noqa: BLE001 - pruning is housekeeping; delivering goes on
+            log.exception("pruning old webhook deliveries failed")
+            return 0
 
     def run_once(self, pool: ThreadPoolExecutor | None = None) -> int:
         due = self.lease_due(limit=self.settings.concurrency * 4)

@@ -71,7 +71,11 @@ class WebhookDelivery(models.Model):
             # A duplicate event (SQS delivers at least once) never makes a second delivery.
             models.UniqueConstraint(fields=["endpoint", "event_id"], name="one_delivery_per_event")
         ]
-        indexes = [models.Index(fields=["state", "next_attempt_at"], name="due_deliveries")]
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"], name="due_deliveries"),
+            # Retention deletes finished deliveries oldest first (webhooks.retention).
+            models.Index(fields=["state", "created_at"], name="finished_deliveries"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.event_id} -> {self.endpoint.url}"

@@ -18,6 +18,9 @@ def environment(extra: dict[str, Any]) -> list[Any]:
         "LOG_FORMAT": "json",
         "LOG_LEVEL": ref("LogLevel"),
         "METRICS_PORT": str(METRICS_PORT),
+        # Keep PostgreSQL connections for reuse (health-checked first): docs/deploy.md sizes
+        # max_connections for one per gunicorn, Celery and dispatcher thread.
+        "CONN_MAX_AGE": "60",
         **extra,
     }
     variables: list[Any] = [{"Name": k, "Value": v} for k, v in common.items()]

@@ -102,6 +102,7 @@ Always
   "WORKER_CONCURRENCY" (toString .Values.workers.defaults.concurrency)
   "WEB_CONCURRENCY" (toString .Values.web.concurrency)
   "LOG_FORMAT" .Values.config.logFormat
+  "CONN_MAX_AGE" (toString .Values.config.connMaxAge)
   "LOG_LEVEL" .Values.config.logLevel
   "METRICS_PORT" (toString .Values.metrics.port)
 -}}
