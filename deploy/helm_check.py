@@ -28,6 +28,8 @@ from deploy.workflow import StatusQueue, status_queues
 
 CHART = tools.ROOT / "deploy" / "helm" / "work-order-portal"
 CI_VALUES = tools.ROOT / "deploy" / "helm" / "ci-values.yaml"
+#: The defaults with an account set (the placeholder one is refused).
+EXAMPLE_ACCOUNT = "aws.accountId=111122223333"
 CHECKOV_CONFIG = tools.ROOT / "deploy" / "helm" / ".checkov.yaml"
 RELEASE = "wop"
 NAMESPACE = "work-orders"
@@ -73,7 +75,9 @@ def render(
         *_values_args(values),
     ]
     for assignment in set_values:
-        command += ["--set", assignment]
+        # An account id is a string of digits (the schema says so), never a number.
+        option = "--set-string" if assignment.startswith("aws.accountId=") else "--set"
+        command += [option, assignment]
     return tools.run(command)
 
 
@@ -259,9 +263,7 @@ def relay_problems(relays: list[dict[str, Any]]) -> list[str]:
             problems.append(f"{relay['metadata']['name']}: replicas must be 1")
         if spec.get("strategy", {}).get("type") != "Recreate":
             problems.append(f"{relay['metadata']['name']}: must use Recreate (never two at once)")
-        env = {
-            e["name"]: e.get("value") for e in spec["template"]["spec"]["containers"][0]["env"]
-        }
+        env = {e["name"]: e.get("value") for e in spec["template"]["spec"]["containers"][0]["env"]}
         groups.add((env.get("EVENT_RELAY_GROUP"), env.get("EVENT_RELAY_GROUPS")))
     expected = {(str(i), str(len(relays))) for i in range(len(relays))}
     if not relays:
@@ -332,7 +334,7 @@ def validate() -> str:
     queues = status_queues()
     lint()
     lint(values=[CI_VALUES])
-    renders = {"default": render(), "ci": render(values=[CI_VALUES])}
+    renders = {"default": render(set_values=[EXAMPLE_ACCOUNT]), "ci": render(values=[CI_VALUES])}
     builtin = keda = monitors = 0
     for rendered in renders.values():
         counted = check_render(objects(rendered), queues)

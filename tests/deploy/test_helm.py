@@ -7,6 +7,7 @@ Renders with the real ``helm`` and validates with the real validators (``make de
 from __future__ import annotations
 
 import filecmp
+import re
 import shutil
 from pathlib import Path
 
@@ -33,8 +34,16 @@ def validators() -> None:
 
 
 def render(*set_values: str, chart: Path = hc.CHART, ci: bool = False) -> list[hc.Manifest]:
+    """The chart with ``set_values`` on the defaults (with an account: the placeholder one is
+    refused) or on the CI values."""
     values = [hc.CI_VALUES] if ci else []
-    return hc.objects(hc.render(chart=chart, values=values, set_values=set_values))
+    account = [] if ci else [hc.EXAMPLE_ACCOUNT]
+    return hc.objects(hc.render(chart=chart, values=values, set_values=[*account, *set_values]))
+
+
+def test_the_chart_refuses_the_placeholder_account():
+    with pytest.raises(tools.ValidationFailed, match="aws.accountId is the placeholder"):
+        hc.render()
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +92,7 @@ def test_every_status_has_a_worker_scaled_on_its_own_queue(default):
             "name": worker["metadata"]["name"],
         }
         assert queue_urls(scaler) == [
-            f"https://sqs.us-east-1.amazonaws.com/000000000000/workorders-{queue.slug}"
+            f"https://sqs.us-east-1.amazonaws.com/111122223333/workorders-{queue.slug}"
         ]
         trigger = scaler["spec"]["triggers"][0]
         assert trigger["type"] == "aws-sqs-queue"
@@ -110,7 +119,7 @@ def test_fifo_queues_get_fifo_urls_and_setting():
     for queue in status_queues():
         scaler = only(hc.scaled_objects(manifests), queue.status)
         assert queue_urls(scaler) == [
-            f"https://sqs.eu-west-1.amazonaws.com/000000000000/orders-eu-{queue.slug}.fifo"
+            f"https://sqs.eu-west-1.amazonaws.com/111122223333/orders-eu-{queue.slug}.fifo"
         ]
     assert hc.config_value(manifests, "ORDERS_FIFO") == "true"
     assert hc.config_value(manifests, "ORDERS_RESOURCE_PREFIX") == "orders-eu"
@@ -438,3 +447,15 @@ def test_per_status_worker_accounts_for_per_status_roles():
         )
         worker = only(hc.worker_deployments(manifests), queue.status)
         assert worker["spec"]["template"]["spec"]["serviceAccountName"] == name
+
+
+def test_the_alb_checks_the_same_path_as_the_ecs_stack(production):
+    """One health-check path for load balancers, whichever way the portal is deployed: the
+    process serves (/healthz); dependencies are the readiness probe's concern (/readyz)."""
+
+    (ingress,) = hc.by_kind(production, "Ingress").values()
+    ecs = (tools.ROOT / "deploy" / "aws" / "templates" / "ecs.yaml").read_text()
+    (ecs_path,) = re.findall(r"HealthCheckPath: (\S+)", ecs)
+
+    annotations = ingress["metadata"]["annotations"]
+    assert annotations["alb.ingress.kubernetes.io/healthcheck-path"] == ecs_path == "/healthz"

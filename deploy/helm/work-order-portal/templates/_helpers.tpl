@@ -306,3 +306,11 @@ readinessProbe:
 {{- $aws := .root.Values.aws -}}
 {{- printf "https://sqs.%s.%s/%s/%s" $aws.region $aws.dnsSuffix (toString $aws.accountId) (include "wop.queueName" .) -}}
 {{- end -}}
+
+{{/* Refuse to render with the placeholder account: KEDA's queue URLs would point nowhere and
+every worker would sit at its minimum, silently. */}}
+{{- define "wop.requireAccount" -}}
+{{- if eq (toString .Values.aws.accountId) "000000000000" -}}
+{{- fail "aws.accountId is the placeholder 000000000000: set it to the AWS account of the queues (KEDA reads them by URL), e.g. --set aws.accountId=$(aws sts get-caller-identity --query Account --output text)" -}}
+{{- end -}}
+{{- end -}}
