@@ -202,6 +202,9 @@ SPECTACULAR_SETTINGS = {
         "retries; transitions accept `If-Match` with an order's `ETag`. Webhook endpoints "
         "receive each status change, signed the Standard Webhooks way."
     ),
+    # Relative: the host that serves this document (make run, a staging or the production
+    # host), so generated clients and Swagger UI's "Try it out" reach the API they read it from.
+    "SERVERS": [{"url": "/", "description": "The host serving this document"}],
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PUBLIC": True,
     "SERVE_AUTHENTICATION": [],
@@ -219,6 +222,8 @@ SPECTACULAR_SETTINGS = {
         "Category": "orders.api.schema.CATEGORY_CHOICES",
         "Priority": "orders.api.schema.PRIORITY_CHOICES",
         "ActorKind": "orders.api.schema.ACTOR_KIND_CHOICES",
+        "Visibility": "orders.api.schema.VISIBILITY_CHOICES",
+        "EventVisibility": "orders.api.schema.EVENT_VISIBILITY_CHOICES",
         "EventType": "webhooks.api.serializers.EVENT_TYPE_CHOICES",
     },
     # After the enum components: what the API refuses in strings (NUL; webhook URL shape).

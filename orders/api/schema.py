@@ -51,6 +51,9 @@ STATUS_CHOICES = [str(s) for s in STATUSES]
 CATEGORY_CHOICES = list(CATEGORIES)
 PRIORITY_CHOICES = [p.value for p in Priority]
 ACTOR_KIND_CHOICES = [k.value for k in ActorKind]
+VISIBILITY_CHOICES = ["public", "internal"]
+#: What an integrator's events can be (internal ones never reach it).
+EVENT_VISIBILITY_CHOICES = ["public"]
 EVENT_TYPE_CHOICES = [t.value for t in EventType]  # the same list as the webhooks'
 
 
@@ -257,7 +260,7 @@ class AuthorSerializer(serializers.Serializer):
 class NoteSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     text = serializers.CharField()
-    visibility = serializers.ChoiceField(choices=["public", "internal"])
+    visibility = serializers.ChoiceField(choices=VISIBILITY_CHOICES)
     author = AuthorSerializer()
     at = serializers.DateTimeField()
 
@@ -786,9 +789,90 @@ legacy_paths = extend_schema_view(
 )
 
 
+class EventOrderSerializer(OrderSummarySerializer):
+    """The order as an event carries it: the order after the change, with its technician,
+    visit and hold (no links, no history: the events are the history)."""
+
+    links = None
+
+    class Meta:
+        ref_name = "EventOrder"
+
+
+class EventTransitionSerializer(serializers.Serializer):
+    """What changed: the status before and after (the same for a note, a file or a visit),
+    who did it, why and when."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return {
+            "from": serializers.ChoiceField(
+                choices=STATUS_CHOICES, allow_null=True, help_text="null for the creation."
+            ),
+            "to": serializers.ChoiceField(choices=STATUS_CHOICES),
+            "actor": ActorSerializer(),
+            "reason": serializers.CharField(allow_null=True, allow_blank=True),
+            "at": serializers.DateTimeField(),
+        }
+
+    class Meta:
+        ref_name = "EventTransition"
+
+
+class EventAttachmentSerializer(serializers.Serializer):
+    """A file as events carry it: what it is, not where it is (ask the API for a download)."""
+
+    id = serializers.CharField()
+    filename = serializers.CharField()
+    content_type = serializers.CharField()
+    size = serializers.IntegerField(min_value=1)
+    visibility = serializers.ChoiceField(choices=VISIBILITY_CHOICES)
+    author = AuthorSerializer()
+    at = serializers.DateTimeField()
+
+    class Meta:
+        ref_name = "EventAttachment"
+
+
+class EventDataSerializer(serializers.Serializer):
+    order = EventOrderSerializer()
+    transition = EventTransitionSerializer()
+    note = NoteSerializer(required=False, help_text="In order.note_added only.")
+    attachment = EventAttachmentSerializer(
+        required=False, help_text="In order.attachment_added only."
+    )
+    visit = VisitOutSerializer(
+        required=False, help_text="In order.visit_scheduled and order.visit_rescheduled only."
+    )
+
+    class Meta:
+        ref_name = "EventData"
+
+
+class EventSerializer(serializers.Serializer):
+    """An event: CloudEvents 1.0 JSON, exactly as published on the topic, returned by the feed
+    and POSTed to webhook endpoints (docs/events.md, docs/webhooks.md)."""
+
+    specversion = serializers.ChoiceField(choices=["1.0"])
+    id = serializers.UUIDField(help_text="Unique per event: skip one already seen.")
+    source = serializers.CharField(help_text="`urn:work-order-portal:orders`.")
+    type = serializers.ChoiceField(choices=EVENT_TYPE_CHOICES)
+    subject = serializers.UUIDField(help_text="The order's id.")
+    time = serializers.DateTimeField()
+    datacontenttype = serializers.ChoiceField(choices=["application/json"])
+    dataschema = serializers.CharField()
+    eventversion = serializers.CharField(help_text="`1`; a breaking change bumps it.")
+    visibility = serializers.ChoiceField(
+        choices=EVENT_VISIBILITY_CHOICES, help_text="Integrators only ever see public events."
+    )
+    data = EventDataSerializer()
+
+    class Meta:
+        ref_name = "Event"
+
+
 class EventFeedSerializer(serializers.Serializer):
-    results = serializers.ListField(
-        child=serializers.DictField(),
+    results = EventSerializer(
+        many=True,
         help_text=(
             "The events, oldest first, each exactly as published on the topic and POSTed to "
             "webhooks (CloudEvents 1.0 JSON, see docs/events.md)."
@@ -875,8 +959,8 @@ class AttachmentSerializer(serializers.Serializer):
     filename = serializers.CharField()
     content_type = serializers.CharField()
     size = serializers.IntegerField()
-    visibility = serializers.CharField()
-    author = serializers.DictField()
+    visibility = serializers.ChoiceField(choices=VISIBILITY_CHOICES)
+    author = AuthorSerializer()
     at = serializers.DateTimeField()
     download_url = serializers.URLField(help_text="A presigned GET, valid for a few minutes.")
 
