@@ -3,7 +3,10 @@ that issued it; only its prefix and a hash are kept."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib import admin, messages
+from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
 from integrators import services as integrators
@@ -39,15 +42,45 @@ def issue_key(modeladmin, request, queryset) -> None:
         show_new_key(request, integrator, key)
 
 
+#: How long the old keys keep working after a rotation (hours), as offered on the confirmation.
+ROTATION_GRACES = [(0, "at once"), (1, "in 1 hour"), (24, "in 24 hours"), (168, "in 7 days")]
+DEFAULT_GRACE_HOURS = 24
+
+
 @admin.action(
     description="Rotate keys (issue a new one, revoke the others)", permissions=["change"]
 )
-def rotate_keys(modeladmin, request, queryset) -> None:
+def rotate_keys(modeladmin, request, queryset):
+    """Asks first (what is rotated, and when the old keys stop working), then rotates."""
+    if request.POST.get("confirm") != "yes":
+        for integrator in queryset:
+            integrator.live_key_count = integrators.live_keys(integrator).count()
+        return TemplateResponse(
+            request,
+            "admin/integrators/integrator/rotate_confirmation.html",
+            {
+                **modeladmin.admin_site.each_context(request),
+                "title": "Rotate API keys?",
+                "queryset": queryset,
+                "graces": ROTATION_GRACES,
+                "default_grace": DEFAULT_GRACE_HOURS,
+                "opts": modeladmin.model._meta,
+            },
+        )
+    hours = {str(h): h for h, _ in ROTATION_GRACES}.get(request.POST.get("grace", ""))
+    if hours is None:
+        messages.error(request, "Choose when the old keys stop working.")
+        return None
     for integrator in queryset:
         _, key = integrators.rotate_keys(
-            integrator, label=f"rotated by {request.user.get_username()}"
+            integrator,
+            label=f"rotated by {request.user.get_username()}",
+            grace=timedelta(hours=hours),
         )
         show_new_key(request, integrator, key)
+    if hours:
+        messages.info(request, f"The old keys keep working for {hours} hour(s), then stop.")
+    return None
 
 
 @admin.register(Integrator)
@@ -63,7 +96,7 @@ class IntegratorAdmin(admin.ModelAdmin):
 
     @admin.display(description="active keys")
     def active_keys(self, obj: Integrator) -> int:
-        return obj.api_keys.filter(revoked_at__isnull=True).count()
+        return integrators.live_keys(obj).count()
 
 
 @admin.action(description="Revoke selected keys", permissions=["change"])

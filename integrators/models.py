@@ -1,6 +1,7 @@
 """Integrators (other companies' systems calling the API) and their API keys."""
 
 from django.db import models
+from django.utils import timezone
 
 
 class Integrator(models.Model):
@@ -43,4 +44,5 @@ class ApiKey(models.Model):
 
     @property
     def revoked(self) -> bool:
-        return self.revoked_at is not None
+        """Revoked by now (a rotation may revoke a key later, after a grace period)."""
+        return self.revoked_at is not None and self.revoked_at <= timezone.now()

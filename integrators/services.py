@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -77,11 +78,23 @@ def revoke_key(api_key: ApiKey) -> None:
         api_key.save(update_fields=["revoked_at"])
 
 
+def live_keys(integrator: Integrator):
+    """The integrator's keys that still work (none revoked yet, or revoked only later)."""
+    return integrator.api_keys.filter(Q(revoked_at__isnull=True) | Q(revoked_at__gt=timezone.now()))
+
+
 @transaction.atomic
-def rotate_keys(integrator: Integrator, *, label: str = "rotated") -> tuple[ApiKey, str]:
-    """Issue a new key and revoke every other key of the integrator."""
-    for old in integrator.api_keys.filter(revoked_at__isnull=True):
-        revoke_key(old)
+def rotate_keys(
+    integrator: Integrator, *, label: str = "rotated", grace: timedelta = timedelta(0)
+) -> tuple[ApiKey, str]:
+    """Issue a new key and revoke every other key of the integrator, after ``grace``: the
+    integrator's systems keep working while they switch to the new key. A key already due
+    to be revoked sooner keeps its earlier time."""
+    until = timezone.now() + grace
+    for old in live_keys(integrator):
+        if old.revoked_at is None or old.revoked_at > until:
+            old.revoked_at = until
+            old.save(update_fields=["revoked_at"])
     return issue_key(integrator, label=label)
 
 

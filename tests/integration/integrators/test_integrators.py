@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
 
 from integrators import services as integrators
 from integrators.models import ApiKey
@@ -72,3 +76,37 @@ def test_only_a_keys_prefix_may_be_logged(acme):
     assert api_key.prefix in label
     assert key.split("_", 2)[2] not in label
     assert integrators.key_label("Bearer nonsense") == "(not a portal key)"
+
+
+def test_a_rotation_with_a_grace_period_keeps_the_old_key_working_until_it_ends(acme):
+    old_key_row, old = integrators.issue_key(acme)
+    _, new = integrators.rotate_keys(acme, grace=timedelta(hours=24))
+
+    assert integrators.authenticate(old).integrator == acme.slug  # still, for a day
+    assert integrators.authenticate(new).integrator == acme.slug
+    assert integrators.live_keys(acme).count() == 2
+
+    old_key_row.refresh_from_db()
+    old_key_row.revoked_at = timezone.now() - timedelta(seconds=1)  # the day is over
+    old_key_row.save()
+    assert integrators.authenticate(old) is None
+    assert integrators.live_keys(acme).count() == 1
+
+
+def test_staff_confirm_a_rotation_and_choose_how_long_the_old_keys_work(acme, admin_client):
+    _, old = integrators.issue_key(acme)
+    changelist = reverse("admin:integrators_integrator_changelist")
+    chosen = {"action": "rotate_keys", "_selected_action": [acme.pk]}
+
+    asked = admin_client.post(changelist, chosen)
+
+    assert asked.status_code == 200 and 'id="rotate-confirm"' in asked.content.decode()
+    assert integrators.live_keys(acme).count() == 1  # nothing rotated yet
+
+    done = admin_client.post(changelist, {**chosen, "confirm": "yes", "grace": "24"}, follow=True)
+
+    shown = [str(m) for m in done.context["messages"]]
+    assert any("New API key for" in m for m in shown)
+    assert integrators.authenticate(old).integrator == acme.slug
+    revoked_at = acme.api_keys.get(label="").revoked_at
+    assert timedelta(hours=23) < revoked_at - timezone.now() <= timedelta(hours=24)
