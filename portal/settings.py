@@ -86,6 +86,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "portal.staff_timezone.StaffTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -142,6 +143,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+#: The admin's date formats (portal/formats): to the second, with the zone shown.
+FORMAT_MODULE_PATH = ["portal.formats"]
 STATIC_URL = "static/"
 STATIC_ROOT = env.str("STATIC_ROOT", default=str(STATE_DIR / "static"))
 # Hashed, compressed, cacheable static files once collectstatic has run (make run, the

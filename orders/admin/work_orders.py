@@ -8,6 +8,7 @@ as the API. Every move is made as ``staff:<username>`` and lands in the order's 
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from django.conf import settings
@@ -53,7 +54,6 @@ from orders.domain.workflow import (
     Status,
     allowed_moves,
 )
-from orders.events.contract import order_to_json
 from orders.models import Team, WorkOrder
 from portal.container import order_selector, order_service
 from portal.security_middleware import HEADER as CSP_HEADER
@@ -159,6 +159,7 @@ class WorkOrderAdmin(WorkActionsMixin, PipelinePagesMixin, admin.ModelAdmin):
                 count_cap=COUNT_CAP,
                 next_query=next_query,
                 bulk_moves=moves,
+                final_moves=[str(s) for s in TERMINAL_STATUSES],
                 teams=Team.objects.filter(active=True).values_list("code", "name"),
             ),
         )
@@ -185,9 +186,10 @@ class WorkOrderAdmin(WorkActionsMixin, PipelinePagesMixin, admin.ModelAdmin):
                 request,
                 title=f"Order {order.title}",
                 order=order,
-                fields=order_to_json(order),
+                fields=detail_fields(order),
                 history=list(reversed(order.history)),
                 moves=moves if self.can_move(request) else [],
+                final_moves=[str(s) for s in TERMINAL_STATUSES],
                 can_edit=self.has_change_permission(request)
                 and order.status not in TERMINAL_STATUSES,
                 reason_required=[str(s) for s in REASON_REQUIRED],
@@ -376,6 +378,42 @@ def special_listing(name: str, data: dict) -> list[Order]:
         return read.orders_for_technician(data["technician"], limit=PAGE_SIZE)
     start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
     return read.visits_between(start, start + timedelta(days=1), limit=PAGE_SIZE)
+
+
+def detail_fields(order: Order) -> list[tuple[str, object]]:
+    """The order's details as labelled values for the page: times stay datetimes (the template
+    shows them in the staff member's zone, to the second), contact and window read as text."""
+    contact = order.contact
+    window = order.requested_window
+    return [
+        ("Integrator", order.integrator),
+        ("External reference", order.external_reference),
+        ("Category", order.category),
+        ("Priority", str(order.priority)),
+        ("Site", order.site),
+        ("Description", order.description or None),
+        (
+            "Contact",
+            " · ".join(p for p in (contact.name, contact.phone, contact.email) if p) or None
+            if contact
+            else None,
+        ),
+        ("Requested window", window),
+        ("Team", order.assigned_team),
+        ("Created", order.created_at),
+        ("Updated", order.updated_at),
+        ("In this status since", order.status_changed_at),
+        ("SLA due", order.sla_due_at),
+        ("Started", order.started_at),
+        ("Completed", order.completed_at),
+        ("SLA met", None if order.sla_met is None else ("yes" if order.sla_met else "no")),
+        ("Rejection reason", order.rejection_reason),
+        ("Cancellation reason", order.cancellation_reason),
+        (
+            "Metadata",
+            json.dumps(dict(order.metadata), indent=2, sort_keys=True) if order.metadata else None,
+        ),
+    ]
 
 
 def staff_moves(order: Order) -> list[Status]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 import pytest
 from django.contrib.auth.models import Permission, User
 from django.test import Client
 from django.urls import reverse
 
-from orders.domain.model import Actor
+from orders.domain.model import Actor, Contact
 from orders.domain.rules import OrderInput
 from portal.container import order_selector, order_service
 from tests.integration.conftest import make_integrator
@@ -294,3 +296,33 @@ def test_bulk_assign_moves_scheduled_orders_to_another_team(dispatcher_client, a
     assert "Assigned 2 order(s) to team hvac-b." in text
     assert f"Not changed — {received.id[:8]}" in text
     assert [order_selector().get_order(o.id).assigned_team for o in scheduled] == ["hvac-b"] * 2
+
+
+# -- reading it: labels, time zones, the list's columns ------------------------------------------
+
+
+def test_times_are_shown_in_the_staff_members_zone_to_the_second(aws, viewer_client, acme):
+    order = new_order(acme, contact=Contact(name="Ana", phone="+34 600 000 000", email=""))
+    madrid = order.created_at.astimezone(ZoneInfo("Europe/Madrid"))
+
+    viewer_client.cookies["staff_tz"] = "Europe/Madrid"
+    page = viewer_client.get(detail(order.id)).content.decode()
+
+    assert madrid.strftime("%Y-%m-%d %H:%M:%S ") + madrid.tzname() in page
+    assert "Ana · +34 600 000 000" in page and "{'name'" not in page  # a field, not a dict
+    assert f'data-copy="{order.id}"' in page  # the full id, copyable
+
+    viewer_client.cookies["staff_tz"] = "Not/AZone"
+    page = viewer_client.get(detail(order.id)).content.decode()
+    assert order.created_at.strftime("%Y-%m-%d %H:%M:%S UTC") in page
+
+
+def test_the_list_shows_the_site_and_offers_no_bulk_move_by_default(aws, dispatcher_client, acme):
+    new_order(acme, site="Depot 7, Dock Rd")
+
+    page = dispatcher_client.get(LIST).content.decode()
+
+    assert "<th>Site</th>" in page and "Depot 7, Dock Rd" in page
+    assert 'id="select-all"' in page
+    assert '<select name="to" required><option value="">— choose —</option>' in page
+    assert 'data-confirm-statuses="' in page and "cancelled" in page
