@@ -249,13 +249,18 @@ def chromium():
 @pytest.fixture
 def page_for(chromium, portal, request):
     """``page_for(login)``: a logged-in page in a fresh browser context; each test's pages get
-    a screenshot in .state/test-artifacts/ when the test ends."""
+    a screenshot in .state/test-artifacts/ when the test ends. Confirmation dialogs are
+    accepted, as a staff member would, and their messages kept in ``page.confirmations``."""
     contexts = []
 
-    def open_page(login: StaffLogin):
-        context = chromium.new_context(base_url=portal.base_url)
+    def open_page(login: StaffLogin, **context_options):
+        context = chromium.new_context(base_url=portal.base_url, **context_options)
         contexts.append((login.username, context))
         page = context.new_page()
+        page.confirmations = []
+        page.on(
+            "dialog", lambda dialog: (page.confirmations.append(dialog.message), dialog.accept())
+        )
         page.set_default_timeout(15_000)
         page.goto("/admin/login/")
         page.fill("#id_username", login.username)

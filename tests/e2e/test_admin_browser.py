@@ -201,7 +201,7 @@ def test_a_dispatcher_works_an_order_from_its_page(page_for, staff_logins, porta
     page.fill("#visit-form input[name='end']", "2030-01-15T11:00")
     page.click("#visit-form button")
     expect(page.locator(".messagelist")).to_contain_text("Visit booked")
-    expect(page.locator("#visit-window")).to_contain_text("Jan. 15, 2030")
+    expect(page.locator("#visit-window")).to_contain_text("2030-01-15 09:00:00 UTC")
 
     # A photo: browser → S3 (the emulator) → back to this page, shown as a preview.
     page.set_input_files(
