@@ -42,6 +42,7 @@ CUSTOM_KINDS = {
     (KEDA_API, "ScaledObject"): "keda",
     (KEDA_API, "TriggerAuthentication"): "keda",
     ("monitoring.coreos.com/v1", "ServiceMonitor"): "prometheus-operator",
+    ("monitoring.coreos.com/v1", "PrometheusRule"): "prometheus-rules",
 }
 COMPONENT = "app.kubernetes.io/component"
 STATUS = "work-order-portal/status"
@@ -160,6 +161,26 @@ def check_service_monitors(manifests: Sequence[Manifest]) -> int:
     return len(monitors)
 
 
+def check_prometheus_rules(manifests: Iterable[Manifest]) -> int:
+    """Every alert has an expression, a severity Alertmanager can route on and a summary;
+    returns how many. (tests/deploy/test_helm.py checks the metrics they read exist.)"""
+    problems, count = [], 0
+    for rule_set in (obj for obj in manifests if custom(obj) == "prometheus-rules"):
+        for group in rule_set.get("spec", {}).get("groups", []):
+            for rule in group.get("rules", []):
+                count += 1
+                name = rule.get("alert", "?")
+                if not rule.get("alert") or not str(rule.get("expr", "")).strip():
+                    problems.append(f"{name}: an alert needs a name and an expression")
+                if rule.get("labels", {}).get("severity") not in ("warning", "critical"):
+                    problems.append(f"{name}: severity must be warning or critical")
+                if not rule.get("annotations", {}).get("summary"):
+                    problems.append(f"{name}: no summary")
+    if problems:
+        raise tools.ValidationFailed("\n".join(problems))
+    return count
+
+
 def check_unknown(manifests: Iterable[Manifest]) -> None:
     unknown = [_name(obj) for obj in manifests if not is_builtin(obj) and custom(obj) is None]
     if unknown:
@@ -193,8 +214,13 @@ def by_kind(manifests: Iterable[Manifest], kind: str) -> dict[str, Manifest]:
 
 
 def config_value(manifests: Iterable[Manifest], key: str) -> str | None:
-    configmaps = list(by_kind(manifests, "ConfigMap").values())
-    return configmaps[0].get("data", {}).get(key) if len(configmaps) == 1 else None
+    """A setting from the settings ConfigMap (the one with the key; a dashboard's has none)."""
+    found = [
+        cm["data"][key]
+        for cm in by_kind(manifests, "ConfigMap").values()
+        if key in cm.get("data", {})
+    ]
+    return found[0] if len(found) == 1 else None
 
 
 def check_workflow(
@@ -326,7 +352,7 @@ def check_render(
     """Every check on one render; returns how many built-in, KEDA and ServiceMonitor objects."""
     check_unknown(manifests)
     check_workflow(manifests, queues)
-    monitors = check_service_monitors(manifests)
+    monitors = check_service_monitors(manifests) + check_prometheus_rules(manifests)
     return validate_kubernetes(manifests), validate_keda(manifests), monitors
 
 
@@ -344,5 +370,5 @@ def validate() -> str:
     return (
         f"lint ok; {len(renders)} renders; {len(queues)} statuses with a worker and a scaler; "
         f"{builtin} objects valid (k8s {version}); {keda} KEDA objects valid; "
-        f"{monitors} ServiceMonitor checked; checkov {passed} passed"
+        f"{monitors} ServiceMonitor and alert rules checked; checkov {passed} passed"
     )

@@ -7,6 +7,7 @@ Renders with the real ``helm`` and validates with the real validators (``make de
 from __future__ import annotations
 
 import filecmp
+import json
 import re
 import shutil
 from pathlib import Path
@@ -459,3 +460,35 @@ def test_the_alb_checks_the_same_path_as_the_ecs_stack(production):
 
     annotations = ingress["metadata"]["annotations"]
     assert annotations["alb.ingress.kubernetes.io/healthcheck-path"] == ecs_path == "/healthz"
+
+
+def test_alerts_and_the_dashboard_read_only_metrics_the_roles_export(production):
+    """A rule or a panel on a metric nobody exports would never fire or draw."""
+    from prometheus_client import Counter, Gauge, Histogram
+
+    from portal import metrics
+
+    exported = set()
+    for value in vars(metrics).values():
+        if isinstance(value, Counter):
+            exported.add(value._name + "_total")
+        elif isinstance(value, Histogram):
+            exported |= {value._name + suffix for suffix in ("_bucket", "_sum", "_count")}
+        elif isinstance(value, Gauge):
+            exported.add(value._name)
+    (rules,) = [obj for obj in production if obj.get("kind") == "PrometheusRule"]
+    (dashboard,) = [
+        obj
+        for obj in production
+        if obj.get("kind") == "ConfigMap" and "work-order-portal.json" in obj.get("data", {})
+    ]
+    alerts = [rule for group in rules["spec"]["groups"] for rule in group["rules"]]
+    panels = json.loads(dashboard["data"]["work-order-portal.json"])["panels"]
+    expressions = [a["expr"] for a in alerts] + [t["expr"] for p in panels for t in p["targets"]]
+
+    used = {name for expr in expressions for name in re.findall(r"\bportal_[a-z_]+", expr)}
+
+    assert used and used <= exported, used - exported
+    assert {a["labels"]["severity"] for a in alerts} <= {"warning", "critical"}
+    assert dashboard["metadata"]["labels"]["grafana_dashboard"] == "1"
+    assert dashboard["metadata"]["namespace"] == "monitoring"
