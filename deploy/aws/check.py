@@ -22,7 +22,7 @@ import yaml
 
 from deploy import tools
 from deploy.aws import data, ecs
-from deploy.aws.render import DATA_TEMPLATE, ECS_TEMPLATE
+from deploy.aws.render import DATA_TEMPLATE, ECS_TEMPLATE, EKS_TEMPLATE
 from deploy.workflow import StatusQueue, status_queues
 
 CHECKOV_CONFIG = tools.ROOT / "deploy" / "aws" / ".checkov.yaml"
@@ -32,7 +32,7 @@ MAX_NON_KEY_ATTRIBUTES_PER_TABLE = 100
 
 
 def templates(root: Path = tools.ROOT) -> list[Path]:
-    return [root / DATA_TEMPLATE, root / ECS_TEMPLATE]
+    return [root / DATA_TEMPLATE, root / ECS_TEMPLATE, root / EKS_TEMPLATE]
 
 
 def load(path: Path) -> dict[str, Any]:

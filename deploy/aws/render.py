@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from deploy.aws import data, ecs
+from deploy.aws import data, ecs, eks
 from deploy.aws.cfn import dump_json, dump_yaml
 from deploy.files import write
 from deploy.workflow import StatusQueue, status_queues
@@ -18,11 +18,14 @@ from deploy.workflow import StatusQueue, status_queues
 TEMPLATES = "deploy/aws/templates"
 DATA_TEMPLATE = f"{TEMPLATES}/data.yaml"
 ECS_TEMPLATE = f"{TEMPLATES}/ecs.yaml"
+EKS_TEMPLATE = f"{TEMPLATES}/eks-roles.yaml"
 DATA_PARAMS = f"{TEMPLATES}/data.params.example.json"
+EKS_PARAMS = f"{TEMPLATES}/eks-roles.params.example.json"
 ECS_PARAMS = f"{TEMPLATES}/ecs.params.example.json"
 
 #: Example values for the parameters without a usable default (and a few worth showing).
 DATA_EXAMPLE = {"Prefix": "workorders-prod", "Fifo": "false"}
+EKS_EXAMPLE = {"DataStackName": "workorders-prod-data", "ClusterName": "orders-prod"}
 ECS_EXAMPLE = {
     "DataStackName": "workorders-prod-data",
     "VpcId": "vpc-0123456789abcdef0",
@@ -55,9 +58,12 @@ def example_parameters(template: dict[str, Any], examples: dict[str, str]) -> li
 def render_files(queues: list[StatusQueue]) -> dict[str, str]:
     data_template = data.template(queues)
     ecs_template = ecs.template(queues)
+    eks_template = eks.template(queues)
     return {
         DATA_TEMPLATE: dump_yaml(data_template),
         ECS_TEMPLATE: dump_yaml(ecs_template),
+        EKS_TEMPLATE: dump_yaml(eks_template),
+        EKS_PARAMS: dump_json(example_parameters(eks_template, EKS_EXAMPLE)),
         DATA_PARAMS: dump_json(example_parameters(data_template, DATA_EXAMPLE)),
         ECS_PARAMS: dump_json(example_parameters(ecs_template, ECS_EXAMPLE)),
     }

@@ -492,3 +492,25 @@ def test_alerts_and_the_dashboard_read_only_metrics_the_roles_export(production)
     assert {a["labels"]["severity"] for a in alerts} <= {"warning", "critical"}
     assert dashboard["metadata"]["labels"]["grafana_dashboard"] == "1"
     assert dashboard["metadata"]["namespace"] == "monitoring"
+
+
+def test_the_eks_roles_stack_binds_a_role_to_every_service_account_the_chart_makes():
+    """deploy/aws/templates/eks-roles.yaml (EKS Pod Identity) names exactly the chart's
+    accounts, per status worker included, each with the data stack's policy for its part."""
+    stack = yaml.safe_load((tools.ROOT / "deploy/aws/templates/eks-roles.yaml").read_text())
+    prefix = stack["Parameters"]["ServiceAccountPrefix"]["Default"]
+    assert prefix == FULLNAME
+    bound = {}
+    for resource in stack["Resources"].values():
+        if resource["Type"] == "AWS::EKS::PodIdentityAssociation":
+            account = resource["Properties"]["ServiceAccount"]
+            if "Fn::Sub" in account:  # the prefix and a role (KEDA's is its own account)
+                bound[account["Fn::Sub"].replace("${ServiceAccountPrefix}", prefix)] = resource
+    manifests = render("serviceAccounts.worker.perStatus=true")
+    chart_accounts = set(hc.by_kind(manifests, "ServiceAccount"))
+
+    assert chart_accounts == set(bound)
+    for resource in stack["Resources"].values():
+        if resource["Type"] == "AWS::IAM::Role":
+            trust = resource["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+            assert trust[0]["Principal"] == {"Service": "pods.eks.amazonaws.com"}
