@@ -796,48 +796,41 @@ class DynamoOrderRepository:
     def count_by_status(self, status: str, *, cap: int = 1000) -> tuple[int, bool]:
         """How many orders are in ``status``, reading at most ``cap`` index entries; the flag
         says the real number may be larger."""
-        response = self._client.query(
-            TableName=self._table,
-            IndexName=BY_STATUS,
-            KeyConditionExpression="#s = :s",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={":s": _s(status)},
-            Select="COUNT",
-            Limit=cap,
-        )
-        return response.get("Count", 0), "LastEvaluatedKey" in response
+        return self._count(status, cap=cap)
 
     def count_stuck(
         self, status: str, *, changed_before: datetime, cap: int = 1000
     ) -> tuple[int, bool]:
         """Orders in ``status`` since before ``changed_before``, reading at most ``cap``
         entries of the status (oldest first); the flag says there may be more."""
-        response = self._client.query(
-            TableName=self._table,
-            IndexName=BY_STATUS,
-            KeyConditionExpression="#s = :s",
-            FilterExpression="status_changed_at < :before",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={":s": _s(status), ":before": _s(isoformat(changed_before))},
-            ScanIndexForward=True,
-            Select="COUNT",
-            Limit=cap,
-        )
-        return response.get("Count", 0), "LastEvaluatedKey" in response
+        return self._count(status, cap=cap, where=("status_changed_at", changed_before))
 
     def count_due(self, status: str, *, due_before: datetime, cap: int = 1000) -> tuple[int, bool]:
         """Orders in ``status`` whose SLA is due before ``due_before``, reading at most ``cap``
         entries of the status; the flag says there may be more."""
-        response = self._client.query(
-            TableName=self._table,
-            IndexName=BY_STATUS,
-            KeyConditionExpression="#s = :s",
-            FilterExpression="sla_due_at < :due",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={":s": _s(status), ":due": _s(isoformat(due_before))},
-            Select="COUNT",
-            Limit=cap,
-        )
+        return self._count(status, cap=cap, where=("sla_due_at", due_before))
+
+    def _count(
+        self, status: str, *, cap: int, where: tuple[str, datetime] | None = None
+    ) -> tuple[int, bool]:
+        """One COUNT query of the status's index entries, oldest first, at most ``cap`` read;
+        ``where``: only those whose time attribute is before the given time."""
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": BY_STATUS,
+            "KeyConditionExpression": "#s = :s",
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": {":s": _s(status)},
+            "ScanIndexForward": True,
+            "Select": "COUNT",
+            "Limit": cap,
+        }
+        if where is not None:
+            attribute, before = where
+            kwargs["FilterExpression"] = "#t < :before"
+            kwargs["ExpressionAttributeNames"]["#t"] = attribute
+            kwargs["ExpressionAttributeValues"][":before"] = _s(isoformat(before))
+        response = self._client.query(**kwargs)
         return response.get("Count", 0), "LastEvaluatedKey" in response
 
     def oldest_in_status(self, status: str) -> Order | None:
