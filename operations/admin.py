@@ -104,7 +104,7 @@ def status_chart(rows: list[StatusHealth]) -> dict:
         dead = round(120 * row.dead_letters / top)
         bars.append(
             {
-                "x": 10 + i * 70,
+                "x": 40 + i * 70,
                 "height": height,
                 "y": 140 - height,
                 "dead_height": dead,
@@ -114,7 +114,7 @@ def status_chart(rows: list[StatusHealth]) -> dict:
                 "dead": row.dead_letters,
             }
         )
-    return {"bars": bars, "width": 20 + len(rows) * 70}
+    return {"bars": bars, "width": 50 + len(rows) * 70, "top": top, "axis_end": 40 + len(rows) * 70}
 
 
 def throughput_chart(series: list[tuple[str, dict[str, int]]]) -> dict:

@@ -63,7 +63,9 @@ def test_the_pipeline_page_shows_each_status_with_its_queues(viewer, poisoned):
         "on_hold",
     }
     assert rows["accepted"].dead_letters == 2
-    assert 'id="status-chart"' in response.content.decode()
+    page = response.content.decode()
+    assert 'id="status-chart"' in page
+    assert 'id="status-legend"' in page and 'id="throughput-legend"' in page
     # Only orders that should be moving can be stuck: not those on hold, nor finished ones.
     assert {s for s, row in rows.items() if row.stuck is not None} == {
         "received",
