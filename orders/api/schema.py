@@ -881,6 +881,7 @@ class EventFeedSerializer(serializers.Serializer):
     next_cursor = serializers.CharField(
         help_text="Pass as `after` to read on; the same position when there was nothing new."
     )
+    next = serializers.URLField(help_text="The URL to read on from (`after` set to next_cursor).")
 
 
 event_feed = extend_schema(

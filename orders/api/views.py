@@ -102,7 +102,7 @@ class OrderCollectionView(APIView):
         body = {
             "results": [summary_representation(o, request=request) for o in orders],
             "next_cursor": next_cursor,
-            "next": _next_link(request, next_cursor),
+            "next": next_link(request, next_cursor),
         }
         return Response(body)
 
@@ -122,11 +122,13 @@ class OrderCollectionView(APIView):
         return idempotent(request, self, create)
 
 
-def _next_link(request: Request, cursor: str | None) -> str | None:
+def next_link(request: Request, cursor: str | None, *, parameter: str = "cursor") -> str | None:
+    """The URL of the next page: the same query with the page's cursor (every list's style)."""
     if cursor is None:
         return None
     query = request.query_params.copy()
-    query["cursor"] = cursor
+    query.pop("before", None)  # the deliveries' older spelling of the position
+    query[parameter] = cursor
     return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
 
 
@@ -217,4 +219,10 @@ class EventFeedView(APIView):
             after=query.validated_data.get("after"),
             limit=query.validated_data["limit"],
         )
-        return Response({"results": page.events, "next_cursor": page.cursor})
+        return Response(
+            {
+                "results": page.events,
+                "next_cursor": page.cursor,
+                "next": next_link(request, page.cursor, parameter="after"),
+            }
+        )

@@ -79,8 +79,15 @@ class DeliverySerializer(serializers.Serializer):
 
 class DeliveryPageSerializer(serializers.Serializer):
     results = DeliverySerializer(many=True, help_text="Newest first.")
+    next_cursor = serializers.CharField(
+        allow_null=True, help_text="Pass as `cursor` for the next page; null on the last page."
+    )
+    next = serializers.URLField(
+        allow_null=True, help_text="The URL of the next page (same filters); null on the last."
+    )
     next_before = serializers.IntegerField(
-        allow_null=True, help_text="Pass as `before` for the next page; null on the last page."
+        allow_null=True,
+        help_text="Deprecated: the same position as `next_cursor`, for `before`.",
     )
 
 

@@ -11,12 +11,14 @@ from orders.api.serializers import (
     QuerySerializer,
     StrictCharField,
     StrictChoiceField,
+    StrictRegexField,
     StrictSerializer,
     StrictURLField,
 )
 from orders.domain.model import EventType
 from orders.domain.workflow import STATUSES
 from orders.events.contract import isoformat
+from orders.repository.base import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from webhooks.models import WebhookDelivery, WebhookEndpoint
 
 STATUS_CHOICES = [str(s) for s in STATUSES]
@@ -106,6 +108,12 @@ def delivery_representation(delivery: WebhookDelivery) -> dict[str, Any]:
 
 
 class DeliveryListQuerySerializer(QuerySerializer):
-    limit = serializers.IntegerField(min_value=1, max_value=100, default=20)
+    """Paged like the orders: ``limit`` (50, at most 200) and the ``cursor`` of the page before
+    (``before`` is the older spelling of the same position, kept for existing clients)."""
+
+    limit = serializers.IntegerField(
+        min_value=1, max_value=MAX_PAGE_SIZE, default=DEFAULT_PAGE_SIZE
+    )
+    cursor = StrictRegexField(r"^[1-9][0-9]{0,18}$", required=False)
     before = serializers.IntegerField(min_value=1, required=False)
     state = StrictChoiceField(choices=[s for s, _ in WebhookDelivery.STATES], required=False)

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from orders.api.idempotency import idempotent
+from orders.api.views import next_link
 from webhooks.api import schema as doc
 from webhooks.api.serializers import (
     DeliveryListQuerySerializer,
@@ -79,16 +80,20 @@ class DeliveryCollectionView(APIView):
         query.is_valid(raise_exception=True)
         params = query.validated_data
         deliveries = endpoint.deliveries.order_by("-id").prefetch_related("attempts")
-        if "before" in params:
-            deliveries = deliveries.filter(id__lt=params["before"])
+        position = int(params["cursor"]) if "cursor" in params else params.get("before")
+        if position is not None:
+            deliveries = deliveries.filter(id__lt=position)
         if "state" in params:
             deliveries = deliveries.filter(state=params["state"])
         page = list(deliveries[: params["limit"] + 1])
         more = len(page) > params["limit"]
         page = page[: params["limit"]]
+        cursor = str(page[-1].pk) if more else None
         return Response(
             {
                 "results": [delivery_representation(d) for d in page],
+                "next_cursor": cursor,
+                "next": next_link(request, cursor),
                 "next_before": page[-1].pk if more else None,
             }
         )

@@ -216,3 +216,28 @@ def test_a_leased_delivery_is_not_taken_twice(integrator, receiver):
     first, second = dispatcher(), dispatcher()
     assert len(first.lease_due(limit=10)) == 1
     assert second.lease_due(limit=10) == []
+
+
+def test_the_delivery_log_pages_like_every_list_with_a_next_link_and_a_cursor(integrator, receiver):
+    endpoint = create_endpoint(integrator.slug, url=receiver.url)
+    notifier = WebhookNotifier()
+    for _ in range(5):
+        event = event_for(integrator.slug)
+        notifier.notify(event, integrator=event.integrator)
+    api = client_for(integrator)
+
+    first = api.get(f"/v1/webhooks/{endpoint.pk}/deliveries?limit=2").json()
+    second = api.get(first["next"]).json()  # the same query, the next position
+    third = api.get(
+        f"/v1/webhooks/{endpoint.pk}/deliveries", {"limit": 2, "cursor": second["next_cursor"]}
+    ).json()
+
+    ids = [d["id"] for page in (first, second, third) for d in page["results"]]
+    assert len(ids) == 5 and ids == sorted(ids, reverse=True)  # newest first, none twice
+    assert "limit=2" in first["next"] and third["next"] is None and third["next_cursor"] is None
+    assert first["next_before"] == int(first["next_cursor"])  # the older spelling still works
+    by_before = api.get(
+        f"/v1/webhooks/{endpoint.pk}/deliveries?limit=2&before={first['next_before']}"
+    )
+    assert by_before.json()["results"] == second["results"]
+    assert api.get(f"/v1/webhooks/{endpoint.pk}/deliveries").json()["next"] is None  # 50 a page
