@@ -35,7 +35,12 @@ class OrderListForm(forms.Form):
     )
     technician = forms.ChoiceField(required=False)
     visit_today = forms.BooleanField(required=False, label="Visit today")
-    q = forms.CharField(required=False, max_length=100, label="Order id or external reference")
+    q = forms.CharField(
+        required=False,
+        max_length=100,
+        label="Search orders",
+        help_text="An order id or external reference; otherwise words of the title or the site.",
+    )
     cursor = forms.CharField(required=False, max_length=4000, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
@@ -78,6 +83,7 @@ class OrderListForm(forms.Form):
             priorities=frozenset(data.get("priority") or ()),
             teams=frozenset([data["team"]] if data.get("team") else []),
             sla_due_before=sla_due_before,
+            text=(data.get("q") or "").strip(),
         )
 
 

@@ -119,9 +119,12 @@ class WorkOrderAdmin(WorkActionsMixin, PipelinePagesMixin, admin.ModelAdmin):
         if form.is_valid() or not request.GET:
             data = form.cleaned_data if request.GET else {}
             special = form.special_listing() if request.GET else None
-            if data.get("q"):
+            found: list[Order] = []
+            if data.get("q") and not data.get("cursor"):
                 integrators = Integrator.objects.values_list("slug", flat=True)
-                orders = read.search(data["q"], integrators=integrators)
+                found = read.search(data["q"], integrators=integrators)
+            if found:  # an id or a reference: the order itself
+                orders = found
             elif special:
                 orders = special_listing(special, data)
             else:

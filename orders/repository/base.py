@@ -28,6 +28,9 @@ class OrderFilter:
     teams: frozenset[str] = frozenset()
     #: Orders whose SLA is due before this time (breached, or due soon).
     sla_due_before: datetime | None = None
+    #: Words in the title or the site (see :func:`text_words`); read like the other
+    #: filters, so a page holds the matches among the orders it read (bounded, no scan).
+    text: str = ""
 
     @property
     def fingerprint(self) -> str:
@@ -40,6 +43,7 @@ class OrderFilter:
                 ",".join(sorted(self.priorities)),
                 ",".join(sorted(self.teams)),
                 str(self.sla_due_before),
+                self.text,
             ]
         )
 
@@ -54,7 +58,24 @@ class OrderFilter:
                 self.sla_due_before is None
                 or (order.sla_due_at is not None and order.sla_due_at < self.sla_due_before)
             )
+            and all(
+                any(v in order.title or v in order.site for v in spellings)
+                for spellings in text_words(self.text)
+            )
         )
+
+
+#: Words of a text search compared at most (each one more OR group per read).
+TEXT_WORDS_MAX = 5
+
+
+def text_words(text: str) -> list[list[str]]:
+    """The words a text search needs, each with the spellings it is looked for in: as typed,
+    lower case, UPPER and Capitalized ("hvac filter" finds "Replace HVAC filter"; every word
+    must be in the title or the site). DynamoDB's ``contains`` is case-sensitive and the table
+    keeps no folded copy, so these are what both repositories compare."""
+    words = text.split()[:TEXT_WORDS_MAX]
+    return [list(dict.fromkeys([w, w.lower(), w.upper(), w.capitalize()])) for w in words]
 
 
 @dataclass(frozen=True)

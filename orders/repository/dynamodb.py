@@ -34,7 +34,7 @@ from orders.domain.model import (
 from orders.domain.workflow import STATUSES, ActorKind, Status
 from orders.events.contract import EventMessage, isoformat
 
-from .base import OrderFilter, Page, clamp_page_size
+from .base import OrderFilter, Page, clamp_page_size, text_words
 from .cursor import decode_cursor, encode_cursor
 
 ORDER_PREFIX = "ORDER#"
@@ -687,6 +687,13 @@ class DynamoOrderRepository:
             names["#sla"] = "sla_due_at"
             values[":sla"] = _s(isoformat(filters.sla_due_before))
             clauses.append("#sla < :sla")
+        for w, spellings in enumerate(text_words(filters.text)):
+            names.update({"#title": "title", "#site": "site"})
+            found = []
+            for i, spelling in enumerate(spellings):
+                values[f":w{w}s{i}"] = _s(spelling)
+                found += [f"contains(#title, :w{w}s{i})", f"contains(#site, :w{w}s{i})"]
+            clauses.append(f"({' OR '.join(found)})")
         kwargs: dict[str, Any] = {
             "TableName": self._table,
             "IndexName": index,

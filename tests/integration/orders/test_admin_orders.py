@@ -326,3 +326,16 @@ def test_the_list_shows_the_site_and_offers_no_bulk_move_by_default(aws, dispatc
     assert 'id="select-all"' in page
     assert '<select name="to" required><option value="">— choose —</option>' in page
     assert 'data-confirm-statuses="' in page and "cancelled" in page
+
+
+def test_the_search_box_finds_orders_by_a_word_of_the_title_or_the_site(aws, viewer_client, acme):
+    boiler = new_order(acme, title="Service the gas BOILER", site="Harbour Depot")
+    other = new_order(acme, title="Fix the lights", site="Main Street")
+
+    by_title = viewer_client.get(LIST, {"q": "boiler", "integrator": acme.slug}).content.decode()
+    by_site = viewer_client.get(LIST, {"q": "harbour", "integrator": acme.slug}).content.decode()
+    by_id = viewer_client.get(LIST, {"q": other.id}).content.decode()
+
+    assert f'data-order="{boiler.id}"' in by_title and f'data-order="{other.id}"' not in by_title
+    assert f'data-order="{boiler.id}"' in by_site
+    assert f'data-order="{other.id}"' in by_id and f'data-order="{boiler.id}"' not in by_id

@@ -269,3 +269,26 @@ def test_each_change_records_the_region_that_wrote_it(aws):
     )["Item"]
     assert event_from_image(item).region == "eu-west-1"
     assert event_from_image(item).event_id == message.event_id
+
+
+def test_a_text_filter_finds_words_of_the_title_or_the_site_in_any_usual_case(own_repo):
+    integrator = f"int-{uuid.uuid4().hex[:6]}"
+    stored = {}
+    for name, title, site in (
+        ("filter", "Replace HVAC filter", "Depot 3"),
+        ("site", "Fix the lights", "Harbour Street Store"),
+        ("other", "Paint the fence", "Depot 9"),
+    ):
+        order, _, message = new_order(integrator=integrator, title=title, site=site)
+        own_repo.add(order, message)
+        stored[name] = order.id
+
+    def found(text: str) -> set[str]:
+        page = own_repo.list_by_integrator(integrator, filters=OrderFilter(text=text), limit=50)
+        return {name for name, order_id in stored.items() if order_id in {o.id for o in page.items}}
+
+    assert found("hvac filter") == {"filter"}  # lower case typed, UPPER and lower stored
+    assert found("HVAC") == {"filter"}
+    assert found("harbour street") == {"site"}  # Title Case in the site
+    assert found("Depot") == {"filter", "other"}
+    assert found("plumbing") == set()
