@@ -20,6 +20,9 @@ class PortalAdminSite(admin.AdminSite):
     index_title = "Operations"
     #: The API and the admin are the whole site: no public page for "View site" to open.
     site_url = None
+    #: No navigation sidebar: its "Start typing to filter…" box looked like the order search
+    #: (it only filters the menu); the breadcrumbs and the index lead everywhere.
+    enable_nav_sidebar = False
     index_template = "admin/portal_index.html"
 
     def index(self, request, extra_context=None):

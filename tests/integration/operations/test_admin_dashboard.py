@@ -70,3 +70,13 @@ def test_staff_who_may_not_view_orders_get_no_dashboard_and_no_view_site_link(qu
 
     assert 'id="dashboard"' not in page
     assert "View site" not in page
+
+
+@pytest.mark.django_db
+def test_no_menu_filter_box_that_looks_like_the_order_search(quiet_stack):
+    viewer = staff_client("view_workorder", username="viewer")
+
+    page = viewer.get("/admin/orders/workorder/").content.decode()
+
+    assert 'id="nav-filter"' not in page
+    assert "Search orders" in page
