@@ -60,3 +60,11 @@ def relay(aws):
     relay = event_relay(checkpoints=MemoryCheckpoints(), start_at="LATEST")
     relay.poll()  # takes its place at the end of the stream now
     return relay
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """End-to-end tests run last. Their portal lives for the whole session and includes a
+    webhook dispatcher and status workers on the test database: beside the integration tests
+    it would lease their webhook deliveries too (seen as a deadlock in a delete-race test,
+    whose delivery the portal's dispatcher had attempted meanwhile)."""
+    items.sort(key=lambda item: "e2e" in item.nodeid.split("/"))
