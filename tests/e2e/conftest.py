@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -177,6 +178,30 @@ def portal(emulator, django_db_setup, django_db_blocker, static_root) -> Iterato
         )
     finally:
         processes.stop_all()
+        with django_db_blocker.unblock():
+            release_database(connection)
+
+
+def release_database(connection, timeout: float = 10) -> None:
+    """Wait until the portal's processes (their children included) have left the test
+    database, so that pytest-django can drop it; end what is left after ``timeout``.
+    (End-to-end tests run last: nothing else may be connected by then.)"""
+    if connection.vendor != "postgresql":
+        return
+    others = (
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+        "AND pid <> pg_backend_pid()"
+    )
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute(others)
+            if not cursor.fetchall():
+                return
+            if time.monotonic() > deadline:
+                cursor.execute(f"SELECT pg_terminate_backend(pid) FROM ({others}) AS left_over")
+                return
+            time.sleep(0.1)
 
 
 CHROMIUM = "/usr/bin/chromium"
