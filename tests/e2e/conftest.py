@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -192,16 +191,16 @@ def release_database(connection, timeout: float = 10) -> None:
         "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
         "AND pid <> pg_backend_pid()"
     )
-    deadline = time.monotonic() + timeout
     with connection.cursor() as cursor:
-        while True:
+
+        def alone() -> bool:
             cursor.execute(others)
-            if not cursor.fetchall():
-                return
-            if time.monotonic() > deadline:
-                cursor.execute(f"SELECT pg_terminate_backend(pid) FROM ({others}) AS left_over")
-                return
-            time.sleep(0.1)
+            return not cursor.fetchall()
+
+        try:
+            wait_for(alone, timeout=timeout, interval=0.1, what="the portal to leave the database")
+        except AssertionError:
+            cursor.execute(f"SELECT pg_terminate_backend(pid) FROM ({others}) AS left_over")
 
 
 CHROMIUM = "/usr/bin/chromium"
