@@ -62,6 +62,7 @@ def render(
     values: Sequence[Path] = (),
     set_values: Sequence[str] = (),
     release: str = RELEASE,
+    set_strings: Sequence[str] = (),
 ) -> str:
     """``helm template``'s output (multi-document YAML)."""
     command: list[str | Path] = [
@@ -76,9 +77,9 @@ def render(
         *_values_args(values),
     ]
     for assignment in set_values:
-        # An account id is a string of digits (the schema says so), never a number.
-        option = "--set-string" if assignment.startswith("aws.accountId=") else "--set"
-        command += [option, assignment]
+        command += ["--set", assignment]
+    for assignment in set_strings:  # kept strings, e.g. an account id of digits
+        command += ["--set-string", assignment]
     return tools.run(command)
 
 
@@ -360,7 +361,7 @@ def validate() -> str:
     queues = status_queues()
     lint()
     lint(values=[CI_VALUES])
-    renders = {"default": render(set_values=[EXAMPLE_ACCOUNT]), "ci": render(values=[CI_VALUES])}
+    renders = {"default": render(set_strings=[EXAMPLE_ACCOUNT]), "ci": render(values=[CI_VALUES])}
     builtin = keda = monitors = 0
     for rendered in renders.values():
         counted = check_render(objects(rendered), queues)

@@ -9,6 +9,7 @@ Nothing here deletes, revokes or overwrites.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterable
 
 from django.contrib.auth import get_user_model
@@ -99,20 +100,19 @@ def ensure_superuser(
 
 
 def ensure_teams(report: Report) -> None:
-    from orders.domain.model import CATEGORIES
+    """One team per category (the ``seed_teams`` command's), only while there are none."""
+    from django.core.management import call_command
+
     from orders.models import Team
 
     if Team.objects.exists():
         report(f"kept the teams: {Team.objects.count()} exist")
         return
-    for category in CATEGORIES:
-        Team.objects.create(
-            code=f"{category}-crew",
-            name=f"{category.upper() if category == 'hvac' else category.title()} crew",
-            categories=[category],
-            capacity=25,
-        )
-    report(f"created {len(CATEGORIES)} teams, one per category (capacity 25): adjust them")
+    out = io.StringIO()
+    call_command("seed_teams", stdout=out)
+    for line in out.getvalue().splitlines():
+        report(line)
+    report("adjust the teams' categories, capacity and working hours in the admin")
 
 
 def ensure_integrators(names: Iterable[str], report: Report) -> dict[str, str]:

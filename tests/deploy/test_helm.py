@@ -39,7 +39,9 @@ def render(*set_values: str, chart: Path = hc.CHART, ci: bool = False) -> list[h
     refused) or on the CI values."""
     values = [hc.CI_VALUES] if ci else []
     account = [] if ci else [hc.EXAMPLE_ACCOUNT]
-    return hc.objects(hc.render(chart=chart, values=values, set_values=[*account, *set_values]))
+    return hc.objects(
+        hc.render(chart=chart, values=values, set_values=set_values, set_strings=account)
+    )
 
 
 def test_the_chart_refuses_the_placeholder_account():
