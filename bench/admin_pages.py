@@ -1,15 +1,21 @@
-"""Admin page speed at 1k and 100k orders: server time of the pages staff open first.
+"""Admin page speed at 1k and 100k orders: server time of the pages staff open first, with
+the page's independent reads issued one at a time and at once (``AWS_CONCURRENT_READS``).
 
     .venv/bin/python bench/admin_pages.py                      # 1,000 and 100,000 orders
-    .venv/bin/python bench/admin_pages.py --sizes 1000 --rounds 20
+    .venv/bin/python bench/admin_pages.py --sizes 1000 --rounds 20 --latency-ms 10
 
 One moto server process on this machine holds a table of N orders spread over the statuses
 (loaded with BatchWriteItem, as the list reads them from the status index). Each page is
 rendered by Django in this process (the test client: no network, so the figure is the
-server's own time, DynamoDB calls to the emulator included). Side by side, in the same rounds
-and order, the baseline is the bare repository call behind the list's first page
-(``list_recent(limit=50)``): what the page costs beyond it is the admin's own. Medians and 95th
-percentiles of the rounds are printed, in milliseconds.
+server's own time, AWS calls to the emulator included). Side by side, in the same rounds,
+each page is read in both modes, and the baseline is the bare repository call behind the
+list's first page (``list_recent(limit=50)``): what the page costs beyond it is the admin's
+own. Printed per page and mode: median and 95th percentile of the wall time, the median CPU
+time of this process (what the page costs apart from waiting on AWS), the DynamoDB and all
+AWS calls, and how many of them ran one after another (round trips deep). The emulator
+applies DynamoDB requests one at a time and its Query reads every item of the table, so its
+wall times say little about DynamoDB; ``--latency-ms`` adds a network round trip to every
+request, on the thread that sends it, to see what issuing reads at once saves.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import os
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from dataclasses import replace
@@ -51,6 +58,7 @@ from orders.repository.dynamodb import order_to_item  # noqa: E402
 from portal import container  # noqa: E402
 from tests.support import AwsStack, Processes, services_on, start_emulator  # noqa: E402
 
+BASELINE = "baseline: list_recent(50)"
 PAGES = {
     "list, first page": "/admin/orders/workorder/",
     "list, one status": "/admin/orders/workorder/?status=scheduled",
@@ -90,22 +98,73 @@ def load(stack: AwsStack, table: str, count: int) -> str:
     return some_id
 
 
-def count_calls(call) -> int:
-    """DynamoDB requests ``call`` makes through the container's shared client."""
-    made = []
-    events = container.client("dynamodb").meta.events
-    handler = events.register("before-call.dynamodb.*", lambda **_: made.append(1))
-    try:
-        call()
-    finally:
-        events.unregister("before-call.dynamodb.*", handler)
-    return len(made)
+def aws_clients() -> list:
+    return [container.client(name) for name in ("dynamodb", "sqs", "cloudwatch")]
 
 
-def timed(call) -> float:
-    started = time.perf_counter()
+class CallLog:
+    """Every AWS request's service and its (start, end) on the caller's side, from botocore's
+    events on the shared clients."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, float, float]] = []
+        self._started = threading.local()
+        self._lock = threading.Lock()
+
+    def _before(self, event_name: str, **_) -> None:
+        self._started.at = time.perf_counter()
+
+    def _after(self, event_name: str, **_) -> None:
+        with self._lock:
+            self.calls.append((event_name.split(".")[1], self._started.at, time.perf_counter()))
+
+    def watch(self, call) -> CallLog:
+        hooks = []
+        for client in aws_clients():
+            service = client.meta.service_model.service_id.hyphenize()
+            for event, hook in (("before-call", self._before), ("after-call", self._after)):
+                client.meta.events.register(f"{event}.{service}", hook)
+                hooks.append((client, f"{event}.{service}", hook))
+        try:
+            call()
+        finally:
+            for client, event, hook in hooks:
+                client.meta.events.unregister(event, hook)
+        return self
+
+    @property
+    def dynamodb(self) -> int:
+        return sum(1 for service, _, _ in self.calls if service == "dynamodb")
+
+    @property
+    def round_trips(self) -> int:
+        """The most requests that ran strictly one after another (requests in flight together
+        count once): how many round trips deep the page is, at most. The emulator applies
+        DynamoDB requests one at a time, which staggers requests sent together, so a short
+        request of one thread can fit between two of another's and count too."""
+        chain, free_at = 0, float("-inf")
+        for _, start, end in sorted(self.calls, key=lambda c: c[2]):
+            if start >= free_at:
+                chain, free_at = chain + 1, end
+        return chain
+
+
+def add_latency(milliseconds: float) -> None:
+    """Every AWS request waits this long before it is sent, on the thread that sends it, as a
+    network round trip would (the emulator answers from loopback in well under that)."""
+    if milliseconds <= 0:
+        return
+    for client in aws_clients():
+        client.meta.events.register(
+            "before-send", lambda **_: time.sleep(milliseconds / 1000) or None
+        )
+
+
+def timed(call) -> tuple[float, float]:
+    """Wall time, and CPU time of this process (Django, boto3; not the emulator's), in ms."""
+    started, cpu = time.perf_counter(), time.process_time()
     call()
-    return (time.perf_counter() - started) * 1000
+    return (time.perf_counter() - started) * 1000, (time.process_time() - cpu) * 1000
 
 
 def summary(samples: list[float]) -> str:
@@ -114,10 +173,29 @@ def summary(samples: list[float]) -> str:
     return f"{statistics.median(ordered):7.1f} {p95:7.1f}"
 
 
+MODES = {"one at a time": 1, "at once": 10}  # AWS_CONCURRENT_READS
+
+
+def use_table(table: str) -> None:
+    settings.ORDERS_TABLE_NAME = table
+    container.reset()  # new clients, without the latency hooks
+
+
+def use_mode(reads_at_once: int) -> None:
+    """The shared fan-out's width: the same clients, caches and URLs in both modes."""
+    container.fan_out().workers = reads_at_once
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1000,100000")
     parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument(
+        "--latency-ms",
+        type=float,
+        default=0,
+        help="added to every AWS request, as a round trip to DynamoDB/SQS in the region is",
+    )
     args = parser.parse_args()
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     call_command("migrate", verbosity=0)
@@ -134,30 +212,49 @@ def main() -> None:
                 started = time.perf_counter()
                 order_id = load(stack, table, size)
                 loaded = time.perf_counter() - started
-                settings.ORDERS_TABLE_NAME = table
-                container.reset()
                 pages = {**PAGES, "order detail": f"/admin/orders/workorder/{order_id}/"}
-                samples: dict[str, list[float]] = {"baseline: list_recent(50)": []}
-                samples.update({name: [] for name in pages})
-                calls: dict[str, int] = {}
-                for name, url in pages.items():  # DynamoDB calls per page, counted once
-                    counted = count_calls(lambda url=url: _ok(client.get(url), url))
-                    calls[name] = counted
-                calls["baseline: list_recent(50)"] = count_calls(
-                    lambda: container.order_repository().list_recent(limit=50)
-                )
-                for _ in range(args.rounds):
-                    repo = container.order_repository()
-                    samples["baseline: list_recent(50)"].append(
-                        timed(lambda repo=repo: repo.list_recent(limit=50))
-                    )
+                samples: dict[tuple[str, str], list[tuple[float, float]]] = {}
+                logs: dict[tuple[str, str], CallLog] = {}
+                use_table(table)
+                for mode, reads_at_once in MODES.items():  # AWS calls per page, seen once
+                    use_mode(reads_at_once)
                     for name, url in pages.items():
-                        response_ms = timed(lambda url=url: _ok(client.get(url), url))
-                        samples[name].append(response_ms)
-                print(f"\n{size:,} orders (loaded in {loaded:.0f} s), {args.rounds} rounds, ms:")
-                print(f"  {'page':32} {'median':>7} {'p95':>7} {'DynamoDB calls':>15}")
-                for name, values in samples.items():
-                    print(f"  {name:32} {summary(values)} {calls[name]:15}")
+                        logs[(name, mode)] = CallLog().watch(
+                            lambda url=url: _ok(client.get(url), url)
+                        )
+                    logs[(BASELINE, mode)] = CallLog().watch(
+                        lambda: container.order_repository().list_recent(limit=50)
+                    )
+                add_latency(args.latency_ms)
+                for _ in range(args.rounds):
+                    # Side by side: both modes in every round, so noise hits them alike.
+                    for mode, reads_at_once in MODES.items():
+                        use_mode(reads_at_once)
+                        repo = container.order_repository()
+                        samples.setdefault((BASELINE, mode), []).append(
+                            timed(lambda repo=repo: repo.list_recent(limit=50))
+                        )
+                        for name, url in pages.items():
+                            samples.setdefault((name, mode), []).append(
+                                timed(lambda url=url: _ok(client.get(url), url))
+                            )
+                print(
+                    f"\n{size:,} orders (loaded in {loaded:.0f} s), {args.rounds} rounds, "
+                    f"{args.latency_ms:g} ms added per AWS request; median and p95, ms:"
+                )
+                print(
+                    f"  {'page':28} {'mode':13} {'median':>7} {'p95':>7} {'CPU':>6} "
+                    f"{'DynamoDB':>9} {'AWS calls':>9} {'one after another':>18}"
+                )
+                for name in [BASELINE, *pages]:
+                    for mode in MODES:
+                        log = logs[(name, mode)]
+                        wall = [w for w, _ in samples[(name, mode)]]
+                        cpu = statistics.median(c for _, c in samples[(name, mode)])
+                        print(
+                            f"  {name:28} {mode:13} {summary(wall)} {cpu:6.1f} "
+                            f"{log.dynamodb:9} {len(log.calls):9} {log.round_trips:18}"
+                        )
     finally:
         processes.stop_all()
 

@@ -7,12 +7,15 @@ at dead letters receives them with a zero visibility timeout, so they stay where
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from aws.queues import StatusQueues
 from orders.domain.model import Order
 from orders.domain.workflow import STATUSES, Status, StatusCategory, category_of
+from orders.repository.fan_out import SEQUENTIAL, FanOut
 from orders.selectors import OrderSelector
 
 #: Waiting orders the pipeline page lists.
@@ -71,73 +74,93 @@ class PipelineHealth:
     """What the pipeline page reads: per status, orders (bounded DynamoDB queries) and queue
     depths (SQS attributes); the dead letters are read through ``StatusQueues``."""
 
-    def __init__(self, *, queues: StatusQueues, orders: OrderSelector):
+    def __init__(
+        self, *, queues: StatusQueues, orders: OrderSelector, fan_out: FanOut = SEQUENTIAL
+    ):
         self.queues = queues
         self.resources = queues.resources
         self.orders = orders
+        #: The statuses' rows (and the dashboard's counts) are read at once.
+        self.fan_out = fan_out
 
     def health(self, *, stuck_after: timedelta, cap: int = 1000) -> list[StatusHealth]:
-        rows = []
-        for status in STATUSES:
-            orders, capped = self.orders.count_in_status(status, cap=cap)
-            moving = category_of(status) is StatusCategory.OPEN
-            stuck, stuck_capped = (
-                self.orders.count_stuck(
-                    status, changed_before=datetime.now(UTC) - stuck_after, cap=cap
-                )
-                if moving
-                else (None, False)
-            )
-            visible, in_flight = self.queues.depth(self.resources.queue_name(status))
-            dead, _ = self.queues.depth(self.resources.dead_letter_queue_name(status))
-            now = datetime.now(UTC)
-            oldest = self.orders.oldest_in_status(status) if moving else None
-            # SQS tells the age of a queue's oldest message only through CloudWatch; dead
-            # letters can also be looked at (nobody consumes them), the live queues cannot.
-            letters = self.queues.dead_letters(status, limit=50) if dead else []
-            sent = [letter.sent_at for letter in letters if letter.sent_at]
-            rows.append(
-                StatusHealth(
-                    str(status),
-                    orders,
-                    capped,
-                    visible,
-                    in_flight,
-                    dead,
-                    stuck,
-                    stuck_capped,
-                    oldest_waiting=now - oldest.status_changed_at if oldest else None,
-                    oldest_dead_letter=now - min(sent) if sent else None,
-                    oldest_message=self.queues.oldest_message_age(
-                        self.resources.queue_name(status)
-                    ),
-                    backlog=(
-                        tuple(self.orders.backlog(limit=BACKLOG_SHOWN))
-                        if status is Status.ACCEPTED
-                        else None
-                    ),
-                )
-            )
-        return rows
+        """One row per status, the rows read at once (each row's reads one after another)."""
+        changed_before = datetime.now(UTC) - stuck_after
+        return self.fan_out.map(
+            lambda status: self._status_health(status, changed_before=changed_before, cap=cap),
+            STATUSES,
+        )
+
+    def _status_health(self, status: Status, *, changed_before: datetime, cap: int) -> StatusHealth:
+        orders, capped = self.orders.count_in_status(status, cap=cap)
+        moving = category_of(status) is StatusCategory.OPEN
+        stuck, stuck_capped = (
+            self.orders.count_stuck(status, changed_before=changed_before, cap=cap)
+            if moving
+            else (None, False)
+        )
+        visible, in_flight = self.queues.depth(self.resources.queue_name(status))
+        dead, _ = self.queues.depth(self.resources.dead_letter_queue_name(status))
+        now = datetime.now(UTC)
+        oldest = self.orders.oldest_in_status(status) if moving else None
+        # SQS tells the age of a queue's oldest message only through CloudWatch; dead
+        # letters can also be looked at (nobody consumes them), the live queues cannot.
+        letters = self.queues.dead_letters(status, limit=50) if dead else []
+        sent = [letter.sent_at for letter in letters if letter.sent_at]
+        return StatusHealth(
+            str(status),
+            orders,
+            capped,
+            visible,
+            in_flight,
+            dead,
+            stuck,
+            stuck_capped,
+            oldest_waiting=now - oldest.status_changed_at if oldest else None,
+            oldest_dead_letter=now - min(sent) if sent else None,
+            oldest_message=self.queues.oldest_message_age(self.resources.queue_name(status)),
+            backlog=(
+                tuple(self.orders.backlog(limit=BACKLOG_SHOWN))
+                if status is Status.ACCEPTED
+                else None
+            ),
+        )
 
     def dashboard(self, *, due_soon: timedelta = DUE_SOON, cap: int = 1000) -> Dashboard:
         """The admin index's figures: bounded counts (each reads at most ``cap`` entries of
         one status) and one attribute read per dead-letter queue."""
         now = datetime.now(UTC)
         moving = [s for s in STATUSES if category_of(s) is StatusCategory.OPEN]
-        counts = {str(s): self.orders.count_in_status(s, cap=cap) for s in STATUSES}
 
-        def due(before: datetime) -> tuple[int, bool]:
-            found = [self.orders.count_due(s, due_before=before, cap=cap) for s in moving]
+        def count(status: Status) -> Callable[[], tuple[int, bool]]:
+            return lambda: self.orders.count_in_status(status, cap=cap)
+
+        def count_due(status: Status, before: datetime) -> Callable[[], tuple[int, bool]]:
+            return lambda: self.orders.count_due(status, due_before=before, cap=cap)
+
+        def dead_letters(status: Status) -> Callable[[], tuple[int, int]]:
+            return lambda: self.queues.depth(self.resources.dead_letter_queue_name(status))
+
+        # Every figure is its own read: all of them at once.
+        reads: list[Callable[[], tuple[int, Any]]] = [
+            *(count(s) for s in STATUSES),
+            *(count_due(s, now) for s in moving),
+            *(count_due(s, now + due_soon) for s in moving),
+            *(dead_letters(s) for s in STATUSES),
+        ]
+        results = iter(self.fan_out(reads))
+        counts = {str(s): next(results) for s in STATUSES}
+
+        def total(found: list[tuple[int, bool]]) -> tuple[int, bool]:
             return sum(n for n, _ in found), any(more for _, more in found)
 
-        dead = {
-            str(s): self.queues.depth(self.resources.dead_letter_queue_name(s))[0] for s in STATUSES
-        }
+        breached = total([next(results) for _ in moving])
+        due_soon_found = total([next(results) for _ in moving])
+        dead = {str(s): next(results)[0] for s in STATUSES}
         return Dashboard(
             by_status=[(status, *counts[status]) for status in counts],
-            breached=due(now),
-            due_soon=due(now + due_soon),
+            breached=breached,
+            due_soon=due_soon_found,
             unassigned=counts[str(Status.ACCEPTED)],
             dead_letters={status: n for status, n in dead.items() if n},
         )

@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable
 from datetime import datetime
 
+from orders.domain import search
 from orders.domain.errors import OrderNotFound
 from orders.domain.model import Attachment, Note, Order, Visibility, reference_order_id
 from orders.domain.sla import BusinessCalendar, SlaClock, sla_clock
 from orders.domain.workflow import STATUSES, Status
-from orders.repository.base import OrderFilter, OrderRepository, Page
+from orders.repository.base import OrderFilter, OrderRepository, Page, SearchResult
+from orders.repository.fan_out import SEQUENTIAL, FanOut
 
 #: Waiting orders one assignment pass reads (oldest first); the periodic sweep takes the rest.
 BACKLOG_BATCH = 50
@@ -26,8 +28,11 @@ class OrderSelector:
         orders: OrderRepository,
         calendar: Callable[[str | None], BusinessCalendar],
         clock: Callable[[], datetime],
+        fan_out: FanOut = SEQUENTIAL,
     ):
         self.orders = orders
+        #: Issues independent reads (one per status) at once.
+        self.fan_out = fan_out
         #: The working hours of a team's orders (``TeamDirectory.calendar``).
         self.calendar = calendar
         self.clock = clock
@@ -86,10 +91,16 @@ class OrderSelector:
         return self.orders.oldest_in_status(Status(status))
 
     def status_counts(self, *, cap: int = 1000) -> dict[str, tuple[int, bool]]:
-        """Orders per status, each count reading at most ``cap`` entries."""
-        return {str(s): self.orders.count_by_status(s, cap=cap) for s in STATUSES}
+        """Orders per status, each count reading at most ``cap`` entries (all at once)."""
+        counts = self.fan_out.map(lambda s: self.orders.count_by_status(s, cap=cap), STATUSES)
+        return {str(s): count for s, count in zip(STATUSES, counts, strict=True)}
 
-    def search(self, text: str, *, integrators: Iterable[str]) -> list[Order]:
+    def search(self, text: str, *, limit: int = 50) -> SearchResult:
+        """Orders every term of ``text`` starts a word of — in the title, the site or the
+        external reference — or the start of whose id it is; newest first, any case."""
+        return self.orders.search(search.query_terms(text), limit=limit)
+
+    def find_exact(self, text: str, *, integrators: Iterable[str]) -> list[Order]:
         """Orders whose id is ``text``, or whose external reference is ``text`` for any of
         these integrators (their ids are derived from it: one batch read, no index)."""
         text = text.strip()

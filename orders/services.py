@@ -31,7 +31,7 @@ from orders.domain.model import (
 )
 from orders.domain.rules import OrderInput, TeamCandidate
 from orders.domain.sla import ALWAYS, BusinessCalendar
-from orders.domain.workflow import ActorKind, Status
+from orders.domain.workflow import STATUSES, ActorKind, Status
 from orders.events.contract import ReceivedEvent, check_against_order, to_message
 from orders.repository.base import OrderRepository, TeamLoads
 from orders.selectors import BACKLOG_BATCH, OrderSelector
@@ -242,6 +242,29 @@ class OrderService:
             require_version(order, expected_version)
         moved, _ = self._move(order, held.from_status, actor=actor)
         return moved
+
+    # -- search ---------------------------------------------------------------------------------
+
+    def index_for_search(
+        self, *, report: Callable[[str, int, int], None] = lambda *_: None
+    ) -> tuple[int, int]:
+        """Make every stored order findable by staff search (orders stored before search
+        existed, or whose index entries were lost). Reads each status's orders from its
+        index a page at a time (no scan); idempotent. Returns (orders, entries written);
+        ``report(status, orders, entries)`` after each status."""
+        orders_seen = entries = 0
+        for status in STATUSES:
+            in_status, cursor = 0, None
+            while True:
+                page = self.orders.list_by_status(status, limit=200, cursor=cursor)
+                entries += self.orders.index_for_search(page.items)
+                in_status += len(page.items)
+                cursor = page.next_cursor
+                if not cursor:
+                    break
+            orders_seen += in_status
+            report(str(status), in_status, entries)
+        return orders_seen, entries
 
     # -- the SLA clock ------------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from orders.repository.dynamodb import (
     DynamoTeamLoads,
     event_from_image,
 )
+from orders.repository.fan_out import FanOut
 from orders.repository.feed import DynamoFeed
 from orders.repository.idempotency import DynamoIdempotencyStore
 from orders.repository.stats import DynamoThroughput
@@ -126,19 +127,34 @@ def provisioner(report: Callable[[str], None] = print) -> Provisioner:
 # -- orders ------------------------------------------------------------------------------------
 
 
+@built_once
+def fan_out() -> FanOut:
+    """Runs a page's independent AWS reads at once (``AWS_CONCURRENT_READS`` at a time);
+    one per process, shared by the repository, the selectors and the pipeline's health."""
+    return FanOut(max(1, settings.AWS_CONCURRENT_READS))
+
+
 def order_repository() -> DynamoOrderRepository:
     return DynamoOrderRepository(
         client("dynamodb"),
         settings.ORDERS_TABLE_NAME,
         cursor_secret=("cursor:" + settings.SECRET_KEY).encode(),
         region=settings.AWS_REGION,
+        fan_out=fan_out(),
     )
 
 
 @built_once
 def order_selector() -> OrderSelector:
     """The reads (``orders.selectors``); the writes are ``order_service()``."""
-    return order_service().read
+    from orders.team_directory import DjangoTeamDirectory
+
+    return OrderSelector(
+        orders=order_repository(),
+        calendar=DjangoTeamDirectory().calendar,
+        clock=order_service().clock,
+        fan_out=fan_out(),
+    )
 
 
 @built_once
@@ -222,7 +238,7 @@ def event_feed() -> DynamoFeed:
 def pipeline_health() -> PipelineHealth:
     from operations.selectors import PipelineHealth
 
-    return PipelineHealth(queues=status_queues(), orders=order_selector())
+    return PipelineHealth(queues=status_queues(), orders=order_selector(), fan_out=fan_out())
 
 
 def webhook_dispatcher() -> Dispatcher:

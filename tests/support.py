@@ -330,6 +330,53 @@ class SlowDynamoProxy:
         self._server.server_close()
 
 
+class CallsInFlight:
+    """Hooks boto3 clients to see how many of their requests are in flight at once. The
+    first ``parties`` requests each wait (up to ``timeout``) until that many are in flight, so
+    reads issued at once all meet and ``peak`` reaches ``parties``; reads issued one after
+    another never do (each waits out the deadline alone, and ``peak`` stays 1)."""
+
+    def __init__(self, parties: int, *, timeout: float = 5.0):
+        self.parties = parties
+        self.timeout = timeout
+        self.peak = 0
+        self._now = 0
+        self._held = 0
+        self._changed = threading.Condition()
+
+    def _before(self, **_: Any) -> None:
+        with self._changed:
+            self._now += 1
+            self.peak = max(self.peak, self._now)
+            self._changed.notify_all()
+            if self._held < self.parties:
+                self._held += 1
+                self._changed.wait_for(lambda: self.peak >= self.parties, timeout=self.timeout)
+
+    def _after(self, **_: Any) -> None:
+        with self._changed:
+            self._now -= 1
+
+    @contextmanager
+    def watching(self, *clients: Any) -> Iterator[CallsInFlight]:
+        hooks = [
+            ("before-call", self._before),
+            ("after-call", self._after),
+            ("after-call-error", self._after),
+        ]
+        for client in clients:
+            service = client.meta.service_model.service_id.hyphenize()
+            for event, hook in hooks:
+                client.meta.events.register(f"{event}.{service}", hook)
+        try:
+            yield self
+        finally:
+            for client in clients:
+                service = client.meta.service_model.service_id.hyphenize()
+                for event, hook in hooks:
+                    client.meta.events.unregister(f"{event}.{service}", hook)
+
+
 @contextmanager
 def services_on(stack: AwsStack) -> Iterator[AwsStack]:
     """This process's settings, services, repository and API pointed at ``stack`` for a while,

@@ -39,7 +39,10 @@ class OrderListForm(forms.Form):
         required=False,
         max_length=100,
         label="Search orders",
-        help_text="An order id or external reference; otherwise words of the title or the site.",
+        help_text=(
+            "An order id or external reference opens it; words (or their first letters) "
+            "find orders by title, site, reference or id, in any case."
+        ),
     )
     cursor = forms.CharField(required=False, max_length=4000, widget=forms.HiddenInput)
 
@@ -83,7 +86,6 @@ class OrderListForm(forms.Form):
             priorities=frozenset(data.get("priority") or ()),
             teams=frozenset([data["team"]] if data.get("team") else []),
             sla_due_before=sla_due_before,
-            text=(data.get("q") or "").strip(),
         )
 
 

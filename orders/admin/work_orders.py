@@ -116,15 +116,30 @@ class WorkOrderAdmin(WorkActionsMixin, PipelinePagesMixin, admin.ModelAdmin):
         read = order_selector()
         orders: list[Order] = []
         next_cursor = None
+        search_more = False
         if form.is_valid() or not request.GET:
             data = form.cleaned_data if request.GET else {}
             special = form.special_listing() if request.GET else None
             found: list[Order] = []
-            if data.get("q") and not data.get("cursor"):
+            if data.get("q"):
                 integrators = Integrator.objects.values_list("slug", flat=True)
-                found = read.search(data["q"], integrators=integrators)
+                found = read.find_exact(data["q"], integrators=integrators)
             if found:  # an id or a reference: the order itself
                 orders = found
+            elif data.get("q"):
+                # Words: the search index, newest first, narrowed by the other filters.
+                result = read.search(data["q"], limit=PAGE_SIZE)
+                narrow = form.order_filter()
+                integrator = data.get("integrator")
+                orders = [
+                    o
+                    for o in result.items
+                    if narrow.matches(o) and (not integrator or o.integrator == integrator)
+                ]
+                if special:
+                    listed = {o.id for o in special_listing(special, data)}
+                    orders = [o for o in orders if o.id in listed]
+                search_more = result.more
             elif special:
                 orders = special_listing(special, data)
             else:
@@ -161,6 +176,7 @@ class WorkOrderAdmin(WorkActionsMixin, PipelinePagesMixin, admin.ModelAdmin):
                 counts=[(status, n, more) for status, (n, more) in counts.items()],
                 count_cap=COUNT_CAP,
                 next_query=next_query,
+                search_more=search_more,
                 bulk_moves=moves,
                 final_moves=[str(s) for s in TERMINAL_STATUSES],
                 teams=Team.objects.filter(active=True).values_list("code", "name"),

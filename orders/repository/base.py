@@ -28,9 +28,6 @@ class OrderFilter:
     teams: frozenset[str] = frozenset()
     #: Orders whose SLA is due before this time (breached, or due soon).
     sla_due_before: datetime | None = None
-    #: Words in the title or the site (see :func:`text_words`); read like the other
-    #: filters, so a page holds the matches among the orders it read (bounded, no scan).
-    text: str = ""
 
     @property
     def fingerprint(self) -> str:
@@ -43,7 +40,6 @@ class OrderFilter:
                 ",".join(sorted(self.priorities)),
                 ",".join(sorted(self.teams)),
                 str(self.sla_due_before),
-                self.text,
             ]
         )
 
@@ -58,24 +54,7 @@ class OrderFilter:
                 self.sla_due_before is None
                 or (order.sla_due_at is not None and order.sla_due_at < self.sla_due_before)
             )
-            and all(
-                any(v in order.title or v in order.site for v in spellings)
-                for spellings in text_words(self.text)
-            )
         )
-
-
-#: Words of a text search compared at most (each one more OR group per read).
-TEXT_WORDS_MAX = 5
-
-
-def text_words(text: str) -> list[list[str]]:
-    """The words a text search needs, each with the spellings it is looked for in: as typed,
-    lower case, UPPER and Capitalized ("hvac filter" finds "Replace HVAC filter"; every word
-    must be in the title or the site). DynamoDB's ``contains`` is case-sensitive and the table
-    keeps no folded copy, so these are what both repositories compare."""
-    words = text.split()[:TEXT_WORDS_MAX]
-    return [list(dict.fromkeys([w, w.lower(), w.upper(), w.capitalize()])) for w in words]
 
 
 @dataclass(frozen=True)
@@ -83,6 +62,14 @@ class Page(Generic[T]):
     items: list[T]
     #: Opaque; pass it back to get the next page. ``None`` on the last page.
     next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """Orders a search found, newest first; ``more``: others match too (add a term)."""
+
+    items: list[Order]
+    more: bool
 
 
 class OrderRepository(Protocol):
@@ -155,6 +142,13 @@ class OrderRepository(Protocol):
 
     def count_by_status(self, status: str, *, cap: int = 1000) -> tuple[int, bool]:
         """The number of orders in ``status`` (at most ``cap``; the flag: maybe more)."""
+
+    def search(self, terms: Sequence[str], *, limit: int = DEFAULT_PAGE_SIZE) -> SearchResult:
+        """Orders every term starts a word of (``orders.domain.search``), newest first."""
+
+    def index_for_search(self, orders: Iterable[Order]) -> int:
+        """Make these orders findable (again): for orders stored before search existed, or
+        whose index entries were lost. Idempotent; returns how many entries it wrote."""
 
     def get_many(self, order_ids: Iterable[str]) -> list[Order]:
         """The orders that exist among these ids."""

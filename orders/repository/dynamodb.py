@@ -11,17 +11,20 @@ No ``Scan`` anywhere: each listing is a ``Query`` on a global secondary index.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from orders.domain import search
 from orders.domain.errors import ConcurrencyConflict, OrderAlreadyExists, OrderNotFound
 from orders.domain.model import (
     Actor,
     Attachment,
     Contact,
+    EventType,
     HistoryEntry,
     Note,
     Order,
@@ -30,12 +33,14 @@ from orders.domain.model import (
     TimeWindow,
     Visibility,
     Visit,
+    entry_event_type,
 )
 from orders.domain.workflow import STATUSES, ActorKind, Status
 from orders.events.contract import EventMessage, isoformat
 
-from .base import OrderFilter, Page, clamp_page_size, text_words
+from .base import OrderFilter, Page, SearchResult, clamp_page_size
 from .cursor import decode_cursor, encode_cursor
+from .fan_out import SEQUENTIAL, FanOut
 
 ORDER_PREFIX = "ORDER#"
 ORDER_SK = "ORDER"
@@ -53,6 +58,15 @@ BY_TECHNICIAN = "by-technician"
 BY_VISIT_DAY = "by-visit-day"
 NOTE_PREFIX = "NOTE#"
 ATTACHMENT_PREFIX = "ATTACHMENT#"
+#: Search index items: ``SEARCH#<first letters>`` / ``<token>#<created>#<order id>``.
+SEARCH_PREFIX = "SEARCH#"
+#: Index entries one search term reads at most (newest first within a token).
+SEARCH_READS_MAX = 1000
+#: Matching orders one search reads and checks at most.
+SEARCH_CHECKED_MAX = 300
+#: An index entry whose order is gone or no longer has that word is removed when a search
+#: meets it, once older than this: younger ones may belong to a write still in progress.
+SEARCH_STALE_AFTER = timedelta(minutes=15)
 
 #: Attributes a move or an edit never changes (keys and what identifies the order).
 _IMMUTABLE = frozenset({"pk", "sk", "id", "integrator", "created_at", "created_key", "history"})
@@ -411,15 +425,46 @@ def item_to_order(item: dict[str, Any]) -> Order:
     )
 
 
+def search_items(order: Order, *, written_at: datetime) -> list[dict[str, Any]]:
+    """The order's search index items: one per token, under the token's first letters; the
+    sort key starts with the token, so a term finds every token it begins, newest first."""
+    created = isoformat(order.created_at)
+    return [
+        {
+            "pk": _s(SEARCH_PREFIX + search.bucket(token)),
+            "sk": _s(f"{token}#{created}#{order.id}"),
+            "order_id": _s(order.id),
+            "written_at": _s(isoformat(written_at)),
+        }
+        for token in sorted(search.order_tokens(order))
+    ]
+
+
+def _search_entry(item: dict[str, Any]) -> tuple[str, str, str]:
+    """(token, created, order id) of an index item's sort key."""
+    token, created, order_id = item["sk"]["S"].rsplit("#", 2)
+    return token, created, order_id
+
+
 def _is_condition_failure(exc: ClientError) -> bool:
     return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
 class DynamoOrderRepository:
-    def __init__(self, client: Any, table_name: str, *, cursor_secret: bytes, region: str = ""):
+    def __init__(
+        self,
+        client: Any,
+        table_name: str,
+        *,
+        cursor_secret: bytes,
+        region: str = "",
+        fan_out: FanOut = SEQUENTIAL,
+    ):
         self._client = client
         self._table = table_name
         self._secret = cursor_secret
+        #: Runs the per-status queries of a merged list at once.
+        self._fan_out = fan_out
         #: Stamped on each change's event, so that with a global table only this region's
         #: relay publishes it.
         self._region = region
@@ -427,6 +472,9 @@ class DynamoOrderRepository:
     # -- writes ---------------------------------------------------------------------------
 
     def add(self, order: Order, message: EventMessage) -> None:
+        # The index entries first: a committed order is always findable. Should the order's
+        # write fail, its entries lead nowhere and a later search removes them.
+        self._write_items(search_items(order, written_at=datetime.now(UTC)))
         item = order_to_item(order)
         item["last_event"] = _event_entry(message, self._region)
         try:
@@ -450,6 +498,10 @@ class DynamoOrderRepository:
         adds: Sequence[Note | Attachment] = (),
     ) -> None:
         update = self._move_update(order, message, expected_status, expected_version)
+        if entry_event_type(order.history[-1]) == EventType.UPDATED:
+            # Details may have changed: the new words are findable before they are stored
+            # (entries of words gone are removed when a search meets them).
+            self._write_items(search_items(order, written_at=datetime.now(UTC)))
         try:
             if adds:
                 # The order's change (with its event) and the new items, all or nothing.
@@ -687,13 +739,6 @@ class DynamoOrderRepository:
             names["#sla"] = "sla_due_at"
             values[":sla"] = _s(isoformat(filters.sla_due_before))
             clauses.append("#sla < :sla")
-        for w, spellings in enumerate(text_words(filters.text)):
-            names.update({"#title": "title", "#site": "site"})
-            found = []
-            for i, spelling in enumerate(spellings):
-                values[f":w{w}s{i}"] = _s(spelling)
-                found += [f"contains(#title, :w{w}s{i})", f"contains(#site, :w{w}s{i})"]
-            clauses.append(f"({' OR '.join(found)})")
         kwargs: dict[str, Any] = {
             "TableName": self._table,
             "IndexName": index,
@@ -759,11 +804,21 @@ class DynamoOrderRepository:
             if cursor
             else dict.fromkeys(statuses)
         )
-        fetched: dict[str, tuple[list[Order], dict[str, Any] | None]] = {}
-        for status in statuses:
-            if positions.get(status) != "done":
-                kwargs = self._query_kwargs(BY_STATUS, "status", status, filters)
-                fetched[status] = self._fill(kwargs, positions.get(status), size)
+        reading = [status for status in statuses if positions.get(status) != "done"]
+        fetched: dict[str, tuple[list[Order], dict[str, Any] | None]] = dict(
+            zip(
+                reading,
+                self._fan_out.map(
+                    lambda status: self._fill(
+                        self._query_kwargs(BY_STATUS, "status", status, filters),
+                        positions.get(status),
+                        size,
+                    ),
+                    reading,
+                ),
+                strict=True,
+            )
+        )
         candidates = sorted(
             ((order, status) for status, (orders, _) in fetched.items() for order in orders),
             key=lambda c: (c[0].created_at, c[0].id),
@@ -888,6 +943,103 @@ class DynamoOrderRepository:
             kwargs["FilterExpression"] = f"#category IN ({', '.join(placeholders)})"
         found, _ = self._fill(kwargs, None, clamp_page_size(limit))
         return found
+
+    # -- search ---------------------------------------------------------------------------
+
+    def index_for_search(self, orders: Iterable[Order]) -> int:
+        now = datetime.now(UTC)
+        items = [item for order in orders for item in search_items(order, written_at=now)]
+        self._write_items(items)
+        return len(items)
+
+    def _write_items(self, items: list[dict[str, Any]]) -> None:
+        """BatchWriteItem, 25 at a time, sending again what DynamoDB left unprocessed."""
+        for start in range(0, len(items), 25):
+            requests = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]
+            for attempt in range(8):
+                response = self._client.batch_write_item(RequestItems={self._table: requests})
+                requests = response.get("UnprocessedItems", {}).get(self._table, [])
+                if not requests:
+                    break
+                time.sleep(min(0.05 * 2**attempt, 1.0))  # throttled: back off, then again
+            else:
+                raise RuntimeError(f"DynamoDB left {len(requests)} search entries unwritten")
+
+    def _term_entries(self, term: str) -> tuple[list[dict[str, Any]], bool]:
+        """The index items of the tokens ``term`` begins (or is, when short), newest first
+        within a token: at most SEARCH_READS_MAX; the flag says there were more."""
+        begins = term if len(term) >= search.PREFIX_MIN else f"{term}#"
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :begins)",
+            "ExpressionAttributeValues": {
+                ":pk": _s(SEARCH_PREFIX + search.bucket(term)),
+                ":begins": _s(begins),
+            },
+            "ScanIndexForward": False,
+        }
+        items: list[dict[str, Any]] = []
+        while len(items) < SEARCH_READS_MAX:
+            response = self._client.query(**kwargs, Limit=SEARCH_READS_MAX - len(items))
+            items.extend(response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                return items, False
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return items, True
+
+    def search(self, terms: Sequence[str], *, limit: int = 50) -> SearchResult:
+        """One Query per term (at once), the orders every term found newest first, read in
+        batches and checked against the terms (entries can be stale); no scan."""
+        terms = list(terms)
+        if not terms:
+            return SearchResult(items=[], more=False)
+        size = clamp_page_size(limit)
+        per_term = self._fan_out.map(self._term_entries, terms)
+        capped = any(more for _, more in per_term)
+        entries: dict[str, list[dict[str, Any]]] = {}
+        created: dict[str, str] = {}
+        found_by = []
+        for items, _ in per_term:
+            ids = set()
+            for item in items:
+                _, when, order_id = _search_entry(item)
+                ids.add(order_id)
+                created[order_id] = when
+                entries.setdefault(order_id, []).append(item)
+            found_by.append(ids)
+        candidates = sorted(set.intersection(*found_by), key=lambda i: (created[i], i))[::-1]
+        matched: list[Order] = []
+        stale: list[dict[str, Any]] = []
+        checked = 0
+        while checked < min(len(candidates), SEARCH_CHECKED_MAX) and len(matched) <= size:
+            batch = candidates[checked : checked + 100]
+            checked += len(batch)
+            orders = {o.id: o for o in self.get_many(batch)}
+            for order_id in batch:
+                order = orders.get(order_id)
+                if order is not None and search.matches(order, terms):
+                    matched.append(order)
+                    continue
+                tokens = search.order_tokens(order) if order is not None else frozenset()
+                stale += [i for i in entries[order_id] if _search_entry(i)[0] not in tokens]
+        self._remove_stale(stale)
+        return SearchResult(
+            items=matched[:size],
+            more=capped or len(matched) > size or checked < len(candidates),
+        )
+
+    def _remove_stale(self, items: list[dict[str, Any]]) -> None:
+        """Delete index entries that lead nowhere (older than SEARCH_STALE_AFTER)."""
+        before = isoformat(datetime.now(UTC) - SEARCH_STALE_AFTER)
+        keys = [{"pk": i["pk"], "sk": i["sk"]} for i in items if i["written_at"]["S"] < before]
+        for start in range(0, len(keys), 25):
+            chunk = keys[start : start + 25]
+            try:
+                self._client.batch_write_item(
+                    RequestItems={self._table: [{"DeleteRequest": {"Key": k}} for k in chunk]}
+                )
+            except ClientError:
+                return  # only tidying: the next search that meets them tries again
 
     def get_many(self, order_ids: Iterable[str]) -> list[Order]:
         """The orders that exist among ``order_ids`` (BatchGetItem, 100 at a time)."""

@@ -5,11 +5,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Collection, Iterable
 
+from orders.domain import search
 from orders.domain.errors import ConcurrencyConflict, OrderAlreadyExists, OrderNotFound
 from orders.domain.model import Attachment, HistoryEntry, Note, Order
 from orders.events.contract import EventMessage
 
-from .base import OrderFilter, Page, clamp_page_size
+from .base import OrderFilter, Page, SearchResult, clamp_page_size
 from .cursor import decode_cursor, encode_cursor
 
 
@@ -172,6 +173,19 @@ class InMemoryOrderRepository:
             key=lambda o: (o.created_at, o.id),
         )
         return matching[: clamp_page_size(limit)]
+
+    def search(self, terms, *, limit: int = 50) -> SearchResult:
+        terms = list(terms)
+        if not terms:
+            return SearchResult(items=[], more=False)
+        with self._lock:
+            found = [o for o in self._orders.values() if search.matches(o, terms)]
+        found.sort(key=lambda o: (o.created_at, o.id), reverse=True)
+        size = clamp_page_size(limit)
+        return SearchResult(items=found[:size], more=len(found) > size)
+
+    def index_for_search(self, orders: Iterable[Order]) -> int:
+        return 0  # it searches the orders themselves
 
     def get_many(self, order_ids) -> list[Order]:
         return [self._orders[i] for i in dict.fromkeys(order_ids) if i in self._orders]

@@ -3,11 +3,14 @@ over HTTP) and the in-memory one the unit tests use. A few DynamoDB-only tests c
 
 from __future__ import annotations
 
+import io
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import boto3
 import pytest
 
+from orders.domain import rules, search
 from orders.domain.errors import (
     ConcurrencyConflict,
     InvalidCursor,
@@ -16,6 +19,7 @@ from orders.domain.errors import (
 )
 from orders.domain.model import Actor
 from orders.domain.workflow import Status
+from orders.events.contract import to_message
 from orders.repository.base import OrderFilter
 from orders.repository.dynamodb import DynamoOrderRepository, DynamoTeamLoads
 from orders.repository.memory import InMemoryOrderRepository
@@ -271,24 +275,159 @@ def test_each_change_records_the_region_that_wrote_it(aws):
     assert event_from_image(item).event_id == message.event_id
 
 
-def test_a_text_filter_finds_words_of_the_title_or_the_site_in_any_usual_case(own_repo):
-    integrator = f"int-{uuid.uuid4().hex[:6]}"
+def test_search_finds_orders_every_term_starts_a_word_of_newest_first(own_repo):
+    start = datetime(2026, 5, 1, tzinfo=UTC)
     stored = {}
-    for name, title, site in (
-        ("filter", "Replace HVAC filter", "Depot 3"),
-        ("site", "Fix the lights", "Harbour Street Store"),
-        ("other", "Paint the fence", "Depot 9"),
+    for minutes, (name, title, site, reference) in enumerate(
+        (
+            ("filter", "Replace HVAC filter", "Depot 3", "WO-1001"),
+            ("site", "Fix the lights", "Harbour Street Store", None),
+            ("other", "Paint the fence", "Depot 30", "wo-2002"),
+            ("cafe", "Clean the café's hvac vents", "Café Müller", None),
+        )
     ):
-        order, _, message = new_order(integrator=integrator, title=title, site=site)
+        order, _, message = new_order(
+            title=title,
+            site=site,
+            external_reference=reference,
+            created_at=start + timedelta(minutes=minutes),
+        )
         own_repo.add(order, message)
-        stored[name] = order.id
+        stored[order.id] = name
 
-    def found(text: str) -> set[str]:
-        page = own_repo.list_by_integrator(integrator, filters=OrderFilter(text=text), limit=50)
-        return {name for name, order_id in stored.items() if order_id in {o.id for o in page.items}}
+    def found(text: str, limit: int = 50) -> list[str]:
+        return [stored[o.id] for o in own_repo.search(search.query_terms(text), limit=limit).items]
 
-    assert found("hvac filter") == {"filter"}  # lower case typed, UPPER and lower stored
-    assert found("HVAC") == {"filter"}
-    assert found("harbour street") == {"site"}  # Title Case in the site
-    assert found("Depot") == {"filter", "other"}
-    assert found("plumbing") == set()
+    assert found("hVaC") == ["cafe", "filter"]  # any case mix, newest first
+    assert found("HVAC filter") == ["filter"]  # every term
+    assert found("filter hvac") == ["filter"]  # in any order
+    assert found("harb str") == ["site"]  # first letters of words
+    assert found("depot 3") == ["filter"]  # a short term is a whole word: not "30"
+    assert found("depot") == ["other", "filter"]
+    assert found("cafe muller") == ["cafe"]  # accents ignored
+    assert found("WO-100") == ["filter"]  # the reference's beginning, as typed
+    assert found("2002") == ["other"]  # a word of the reference
+    some_id = next(i for i, name in stored.items() if name == "site")
+    assert found(some_id[:8]) == ["site"]  # an id's first characters
+    assert found("plumbing") == [] and found("") == []
+    page = own_repo.search(["depot"], limit=1)
+    assert [stored[o.id] for o in page.items] == ["other"] and page.more
+
+
+def test_search_follows_an_edit_of_the_title(own_repo):
+    order, _, message = new_order(title="Service the boiler", site="Depot 3")
+    own_repo.add(order, message)
+    edited, event = rules.edit(
+        order, {"title": "Service the chiller"}, actor=Actor.staff("t"), now=datetime.now(UTC)
+    )
+    own_repo.save_move(
+        edited, to_message(event), expected_status=order.status, expected_version=order.version
+    )
+    assert [o.id for o in own_repo.search(["chiller"]).items] == [order.id]
+    assert own_repo.search(["boiler", "depot"]).items == []
+
+
+# DynamoDB only: the merged list's per-status queries are issued at once.
+def test_the_merged_list_reads_every_status_at_once(aws):
+    from orders.domain.workflow import STATUSES
+    from orders.repository.fan_out import FanOut
+    from tests.support import CallsInFlight
+
+    client = boto3.session.Session().client(
+        "dynamodb", endpoint_url=aws.endpoint, region_name="us-east-1"
+    )
+    table = aws.fresh_table("fanout")
+    repo = DynamoOrderRepository(client, table, cursor_secret=b"s", fan_out=FanOut(10))
+    order, _, message = new_order()
+    repo.add(order, message)
+
+    with CallsInFlight(len(STATUSES)).watching(client) as calls:
+        page = repo.list_recent(limit=10)
+
+    assert [o.id for o in page.items] == [order.id]
+    assert calls.peak == len(STATUSES)  # one query per status, all in flight together
+
+
+# DynamoDB only: the search index's items.
+def search_entries(aws, table: str, order) -> list[dict]:
+    """The index items stored for ``order`` (read from every bucket its tokens go to)."""
+    from orders.repository.dynamodb import SEARCH_PREFIX, search_items
+
+    buckets = {item["pk"]["S"] for item in search_items(order, written_at=datetime.now(UTC))}
+    found = []
+    for pk in buckets:
+        items = aws.dynamodb.query(
+            TableName=table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": pk}},
+        )["Items"]
+        found += [i for i in items if i["order_id"]["S"] == order.id]
+    assert all(i["pk"]["S"].startswith(SEARCH_PREFIX) for i in found)
+    return found
+
+
+def test_search_removes_entries_that_lead_nowhere_once_they_are_old(aws):
+    from orders.repository.dynamodb import search_items
+
+    table = aws.fresh_table("stale")
+    repo = DynamoOrderRepository(aws.dynamodb, table, cursor_secret=b"s")
+    old = datetime.now(UTC) - timedelta(hours=1)
+    gone, _, _ = new_order(title="Service the boiler")  # its write failed after its entries
+    young, _, _ = new_order(title="Service the boiler")  # its write may still be on its way
+    requests = [
+        {"PutRequest": {"Item": item}}
+        for item in [
+            *search_items(gone, written_at=old),
+            *search_items(young, written_at=datetime.now(UTC)),
+        ]
+    ]
+    for start in range(0, len(requests), 25):
+        aws.dynamodb.batch_write_item(RequestItems={table: requests[start : start + 25]})
+
+    assert repo.search(["boiler"]).items == []
+
+    remaining = {i["sk"]["S"].split("#")[0] for i in search_entries(aws, table, gone)}
+    assert "boiler" not in remaining  # met by the search, old, leading nowhere: removed
+    assert "service" in remaining  # not met by this search: left for one that meets it
+    young_tokens = {i["sk"]["S"].split("#")[0] for i in search_entries(aws, table, young)}
+    assert "boiler" in young_tokens  # too young to judge: kept
+
+
+def test_search_reads_only_the_index_and_the_orders_it_found(aws):
+    table = aws.fresh_table("noscan")
+    repo = DynamoOrderRepository(aws.dynamodb, table, cursor_secret=b"s")
+    for n in range(30):
+        order, _, message = new_order(title=f"Boiler {n}", site="Depot")
+        repo.add(order, message)
+    operations = []
+    hook = lambda event_name, **_: operations.append(event_name.split(".")[-1])  # noqa: E731
+    aws.dynamodb.meta.events.register("before-call.dynamodb", hook)
+    try:
+        result = repo.search(["boiler", "depot"], limit=10)
+    finally:
+        aws.dynamodb.meta.events.unregister("before-call.dynamodb", hook)
+    assert len(result.items) == 10 and result.more
+    assert sorted(operations) == ["BatchGetItem", "Query", "Query"]  # one per term, one read
+
+
+def test_the_backfill_command_makes_orders_stored_before_search_findable(emulator, db):
+    from django.core.management import call_command
+
+    from orders.repository.dynamodb import order_to_item
+    from tests.conftest import unique_prefix
+    from tests.support import AwsStack, services_on
+
+    with services_on(AwsStack.provision(emulator, unique_prefix("backfill"))) as stack:
+        repo = DynamoOrderRepository(stack.dynamodb, stack.resources.table, cursor_secret=b"s")
+        before, _, _ = new_order(title="Replace the chiller")
+        moved_before, _, _ = moved(before, "accepted")
+        for order in (before, moved_before.replace(id=str(uuid.uuid4()))):
+            stack.dynamodb.put_item(TableName=stack.resources.table, Item=order_to_item(order))
+        assert repo.search(["chiller"]).items == []
+
+        out = io.StringIO()
+        call_command("index_search", stdout=out)
+        call_command("index_search", stdout=io.StringIO())  # again: nothing changes
+
+        assert len(repo.search(["chiller"]).items) == 2
+        assert "2 orders indexed" in out.getvalue() and "accepted: 1 orders" in out.getvalue()
