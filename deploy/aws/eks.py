@@ -1,10 +1,12 @@
 """CloudFormation: the IAM roles the Helm chart's service accounts use on EKS.
 
 One role per part of the portal — web, relay, webhook dispatcher, one worker per status (the
-chart's ``serviceAccounts.worker.perStatus: true``) and KEDA's operator — each trusting EKS
-Pod Identity and bound to its service account by a ``PodIdentityAssociation``, each with the
-data stack's least-privilege policy for that part (KEDA's only reads the queues' depth). The
-ECS stack creates its own task roles; this stack is for Kubernetes only.
+chart's ``serviceAccounts.worker.perStatus: true``) and KEDA's operator — each with the data
+stack's least-privilege policy for that part (KEDA's only reads the queues' depth). Each role
+trusts either EKS Pod Identity, bound to its service account by a ``PodIdentityAssociation``
+(``Trust=PodIdentity``, the default), or the cluster's OIDC provider for exactly its service
+account (``Trust=IRSA``: the roles get names from the stack's, and an output gives the chart's
+``roleArn`` values). The ECS stack creates its own task roles; this stack is for Kubernetes.
 """
 
 from __future__ import annotations
@@ -12,7 +14,19 @@ from __future__ import annotations
 from typing import Any
 
 from deploy.aws import data
-from deploy.aws.cfn import exported, get_att, import_value, output, ref, sub, tags
+from deploy.aws.cfn import (
+    NO_VALUE,
+    equals,
+    exported,
+    get_att,
+    if_,
+    import_value,
+    not_,
+    output,
+    ref,
+    sub,
+    tags,
+)
 from deploy.workflow import StatusQueue
 
 #: The chart's names: ``<release>-work-order-portal-<role>`` (templates/_helpers.tpl).
@@ -51,6 +65,51 @@ def parameters() -> dict[str, Any]:
         },
         "KedaNamespace": {"Type": "String", "Default": "keda"},
         "KedaServiceAccount": {"Type": "String", "Default": "keda-operator"},
+        "Trust": {
+            "Type": "String",
+            "Default": "PodIdentity",
+            "AllowedValues": ["PodIdentity", "IRSA"],
+            "Description": "EKS Pod Identity (associations made here) or IRSA (the cluster's "
+            "OIDC provider; pass the HelmRoleValues output to helm).",
+        },
+        "OidcProviderArn": {
+            "Type": "String",
+            "Default": "",
+            "Description": "IRSA only: the cluster's IAM OIDC provider, "
+            "arn:aws:iam::<account>:oidc-provider/oidc.eks.<region>.amazonaws.com/id/<id>.",
+        },
+        "OidcIssuer": {
+            "Type": "String",
+            "Default": "",
+            "AllowedPattern": (
+                "^$|^oidc\\.eks\\.[a-z0-9-]+\\.amazonaws\\.com(\\.cn)?/id/[A-Za-z0-9]+$"
+            ),
+            "Description": "IRSA only: the issuer without https://, "
+            "oidc.eks.<region>.amazonaws.com/id/<id> (aws eks describe-cluster).",
+        },
+    }
+
+
+def conditions() -> dict[str, Any]:
+    return {
+        "UseIrsa": equals(ref("Trust"), "IRSA"),
+        "UsePodIdentity": not_(equals(ref("Trust"), "IRSA")),
+    }
+
+
+def rules() -> dict[str, Any]:
+    """With IRSA, the provider and issuer are required (checked before anything is made)."""
+    return {
+        "IrsaNeedsTheClusterProvider": {
+            "RuleCondition": {"Fn::Equals": [ref("Trust"), "IRSA"]},
+            "Assertions": [
+                {
+                    "Assert": {"Fn::Not": [{"Fn::Equals": [ref(name), ""]}]},
+                    "AssertDescription": f"Trust=IRSA needs {name}",
+                }
+                for name in ("OidcProviderArn", "OidcIssuer")
+            ],
+        }
     }
 
 
@@ -68,10 +127,38 @@ def pod_identity_trust() -> dict[str, Any]:
     }
 
 
-def role(description: str, *, policies: list[Any] | None = None, inline: Any = None) -> dict:
+def irsa_trust(namespace: str, service_account: str) -> dict[str, Any]:
+    """Web identity from the cluster's OIDC provider, for this one service account only. The
+    condition keys name the issuer, so the document is substituted as a whole (JSON text)."""
+    document = (
+        "{"
+        '"Version": "2012-10-17", "Statement": [{"Sid": "Irsa", "Effect": "Allow", '
+        '"Principal": {"Federated": "${OidcProviderArn}"}, '
+        '"Action": "sts:AssumeRoleWithWebIdentity", "Condition": {"StringEquals": {'
+        f'"${{OidcIssuer}}:sub": "system:serviceaccount:{namespace}:{service_account}", '
+        '"${OidcIssuer}:aud": "sts.amazonaws.com"}}}]'
+        "}"
+    )
+    return sub(document)
+
+
+def role(
+    description: str,
+    *,
+    namespace: str,
+    service_account: str,
+    name: str,
+    policies: list[Any] | None = None,
+    inline: Any = None,
+) -> dict:
+    """``namespace`` and ``service_account`` are ``Fn::Sub`` text; ``name`` is the role's
+    name under IRSA (after the stack's), so the chart's values can be written out."""
     properties: dict[str, Any] = {
         "Description": f"work-order portal on EKS: {description}",
-        "AssumeRolePolicyDocument": pod_identity_trust(),
+        "RoleName": if_("UseIrsa", sub("${AWS::StackName}-" + name), NO_VALUE),
+        "AssumeRolePolicyDocument": if_(
+            "UseIrsa", irsa_trust(namespace, service_account), pod_identity_trust()
+        ),
         "MaxSessionDuration": 3600,
         "Tags": tags(Application="work-order-portal", Cluster=ref("ClusterName")),
     }
@@ -85,6 +172,7 @@ def role(description: str, *, policies: list[Any] | None = None, inline: Any = N
 def association(role_id: str, service_account: Any, namespace: Any) -> dict[str, Any]:
     return {
         "Type": "AWS::EKS::PodIdentityAssociation",
+        "Condition": "UsePodIdentity",
         "Properties": {
             "ClusterName": ref("ClusterName"),
             "Namespace": namespace,
@@ -94,8 +182,12 @@ def association(role_id: str, service_account: Any, namespace: Any) -> dict[str,
     }
 
 
+def account_text(suffix: str) -> str:
+    return "${ServiceAccountPrefix}-" + suffix
+
+
 def account(suffix: str) -> dict[str, Any]:
-    return sub("${ServiceAccountPrefix}-" + suffix)
+    return sub(account_text(suffix))
 
 
 def keda_policy(queues: list[StatusQueue]) -> dict[str, Any]:
@@ -119,36 +211,76 @@ def keda_policy(queues: list[StatusQueue]) -> dict[str, Any]:
 def resources(queues: list[StatusQueue]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for role_id, (suffix, policy_output, description) in SERVICE_ACCOUNT_ROLES.items():
-        result[role_id] = role(description, policies=[imported(policy_output)])
+        result[role_id] = role(
+            description,
+            namespace="${Namespace}",
+            service_account=account_text(suffix),
+            name=suffix,
+            policies=[imported(policy_output)],
+        )
         result[f"{role_id}Association"] = association(role_id, account(suffix), ref("Namespace"))
     for queue in queues:
         role_id = worker_role_id(queue)
         result[role_id] = role(
             f"the {queue.status} worker",
+            namespace="${Namespace}",
+            service_account=account_text(f"worker-{queue.slug}"),
+            name=f"worker-{queue.slug}",
             policies=[imported(f"{data.worker_policy_id(queue)}Arn")],
         )
         result[f"{role_id}Association"] = association(
             role_id, account(f"worker-{queue.slug}"), ref("Namespace")
         )
-    result[KEDA_ROLE] = role("KEDA's operator (queue depth)", inline=keda_policy(queues))
+    result[KEDA_ROLE] = role(
+        "KEDA's operator (queue depth)",
+        namespace="${KedaNamespace}",
+        service_account="${KedaServiceAccount}",
+        name="keda-operator",
+        inline=keda_policy(queues),
+    )
     result[f"{KEDA_ROLE}Association"] = association(
         KEDA_ROLE, ref("KedaServiceAccount"), ref("KedaNamespace")
     )
     return result
 
 
+def helm_role_values() -> dict[str, Any]:
+    """IRSA: the chart's ``--set`` values that annotate each service account with its role
+    (the workers' by the chart's ``{slug}`` pattern, as the roles are named by status)."""
+    role_arn = "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${AWS::StackName}-"
+    values = [
+        *(
+            f"serviceAccounts.{suffix}.roleArn={role_arn}{suffix}"
+            for suffix, _, _ in SERVICE_ACCOUNT_ROLES.values()
+        ),
+        "serviceAccounts.worker.perStatus=true",
+        f"serviceAccounts.worker.roleArn={role_arn}worker-{{slug}}",
+    ]
+    return sub(",".join(values))
+
+
 def outputs(queues: list[StatusQueue]) -> dict[str, Any]:
     ids = [*SERVICE_ACCOUNT_ROLES, *(worker_role_id(q) for q in queues), KEDA_ROLE]
-    return exported({f"{role_id}Arn": output(get_att(role_id, "Arn"), role_id) for role_id in ids})
+    result = exported(
+        {f"{role_id}Arn": output(get_att(role_id, "Arn"), role_id) for role_id in ids}
+    )
+    result["HelmRoleValues"] = {
+        "Condition": "UseIrsa",
+        "Description": "IRSA: pass to helm as --set (each service account's role annotation)",
+        "Value": helm_role_values(),
+    }
+    return result
 
 
 def template(queues: list[StatusQueue]) -> dict[str, Any]:
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": "Work-order portal on EKS: one IAM role per part of the portal and per "
-        f"status worker ({', '.join(q.status for q in queues)}) and KEDA's, with EKS Pod "
-        "Identity trust and associations to the chart's service accounts.",
+        f"status worker ({', '.join(q.status for q in queues)}) and KEDA's, trusting EKS Pod "
+        "Identity (with associations to the chart's service accounts) or IRSA.",
         "Parameters": parameters(),
+        "Rules": rules(),
+        "Conditions": conditions(),
         "Resources": resources(queues),
         "Outputs": outputs(queues),
     }

@@ -413,6 +413,55 @@ def test_secrets_come_from_an_existing_secret_unless_the_chart_makes_one(default
     assert set(hc.by_kind(production, "Secret")) == {FULLNAME, f"{FULLNAME}-hooks"}
 
 
+def test_with_irsa_each_role_trusts_only_its_service_account_and_the_chart_gets_every_role():
+    """Trust=IRSA: every role's trust names one service account through the cluster's OIDC
+    provider, and the stack's HelmRoleValues, passed to helm, annotate every service account
+    the chart makes with a role of the stack."""
+    stack = yaml.safe_load((tools.ROOT / "deploy/aws/templates/eks-roles.yaml").read_text())
+    params = {name: p.get("Default", "") for name, p in stack["Parameters"].items()}
+    params.update(
+        {
+            "OidcProviderArn": "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1"
+            ".amazonaws.com/id/ABC123",
+            "OidcIssuer": "oidc.eks.eu-west-1.amazonaws.com/id/ABC123",
+            "AWS::StackName": "orders-eks-roles",
+            "AWS::AccountId": "123456789012",
+            "AWS::Partition": "aws",
+        }
+    )
+    assert re.fullmatch(stack["Parameters"]["OidcIssuer"]["AllowedPattern"], params["OidcIssuer"])
+
+    def substituted(text: str) -> str:
+        return re.sub(r"\$\{([^}]+)\}", lambda m: params[m.group(1)], text)
+
+    roles, subjects = set(), {}
+    for resource in stack["Resources"].values():
+        if resource["Type"] != "AWS::IAM::Role":
+            continue
+        properties = resource["Properties"]
+        condition, irsa, _ = properties["AssumeRolePolicyDocument"]["Fn::If"]
+        (statement,) = json.loads(substituted(irsa["Fn::Sub"]))["Statement"]
+        assert statement["Principal"] == {"Federated": params["OidcProviderArn"]}
+        assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+        condition = statement["Condition"]["StringEquals"]
+        assert condition[f"{params['OidcIssuer']}:aud"] == "sts.amazonaws.com"
+        name = substituted(properties["RoleName"]["Fn::If"][1]["Fn::Sub"])
+        roles.add(name)
+        subjects[name] = condition[f"{params['OidcIssuer']}:sub"]
+    assert (
+        subjects.pop("orders-eks-roles-keda-operator") == "system:serviceaccount:keda:keda-operator"
+    )
+
+    values = substituted(stack["Outputs"]["HelmRoleValues"]["Value"]["Fn::Sub"]).split(",")
+    accounts = hc.by_kind(render(*values), "ServiceAccount")
+    assert len(accounts) == len(subjects)
+    for name, account in accounts.items():
+        role_name = account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"].split("/")[-1]
+        assert role_name in roles  # a role of the stack …
+        namespace = params["Namespace"]
+        assert subjects[role_name] == f"system:serviceaccount:{namespace}:{name}"  # … for it
+
+
 def test_one_service_account_per_role_with_its_irsa_role(production):
     accounts = hc.by_kind(production, "ServiceAccount")
     for role in ("web", "worker", "relay", "webhooks", "provision"):
@@ -514,5 +563,12 @@ def test_the_eks_roles_stack_binds_a_role_to_every_service_account_the_chart_mak
     assert chart_accounts == set(bound)
     for resource in stack["Resources"].values():
         if resource["Type"] == "AWS::IAM::Role":
-            trust = resource["Properties"]["AssumeRolePolicyDocument"]["Statement"]
-            assert trust[0]["Principal"] == {"Service": "pods.eks.amazonaws.com"}
+            condition, _, pod_identity = resource["Properties"]["AssumeRolePolicyDocument"][
+                "Fn::If"
+            ]
+            assert condition == "UseIrsa"
+            assert pod_identity["Statement"][0]["Principal"] == {
+                "Service": "pods.eks.amazonaws.com"
+            }
+        if resource["Type"] == "AWS::EKS::PodIdentityAssociation":
+            assert resource["Condition"] == "UsePodIdentity"  # none with IRSA
