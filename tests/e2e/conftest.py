@@ -191,16 +191,23 @@ def release_database(connection, timeout: float = 10) -> None:
         "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
         "AND pid <> pg_backend_pid()"
     )
-    with connection.cursor() as cursor:
+    try:
+        with connection.cursor() as cursor:
 
-        def alone() -> bool:
-            cursor.execute(others)
-            return not cursor.fetchall()
+            def alone() -> bool:
+                cursor.execute(others)
+                return not cursor.fetchall()
 
-        try:
-            wait_for(alone, timeout=timeout, interval=0.1, what="the portal to leave the database")
-        except AssertionError:
-            cursor.execute(f"SELECT pg_terminate_backend(pid) FROM ({others}) AS left_over")
+            try:
+                wait_for(
+                    alone, timeout=timeout, interval=0.1, what="the portal to leave the database"
+                )
+            except AssertionError:
+                cursor.execute(f"SELECT pg_terminate_backend(pid) FROM ({others}) AS left_over")
+    finally:
+        # This wait's own session must go too: pytest-django drops the database next, and the
+        # connection it closes first is not always this one (it was the one left connected).
+        connection.close()
 
 
 CHROMIUM = "/usr/bin/chromium"
