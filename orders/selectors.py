@@ -130,6 +130,14 @@ class OrderSelector:
             found = [n for n in found if n.visibility is Visibility.PUBLIC]
         return found
 
+    def notes_and_attachments(self, order: Order) -> tuple[list[Note], list[Attachment]]:
+        """All of an order's notes and attachments, for staff who have just read the order:
+        both reads at once, and no second read of the order."""
+        notes, attachments = self.fan_out(
+            [lambda: self.orders.notes(order.id), lambda: self.orders.attachments(order.id)]
+        )
+        return notes, attachments
+
     def attachments(self, order_id: str, *, integrator: str | None = None) -> list[Attachment]:
         """The order's attachments, oldest first (an integrator sees the public ones)."""
         self.get_order(order_id, integrator=integrator)

@@ -152,7 +152,7 @@ def work_context(request: HttpRequest, order: Order, *, can_move: bool, can_chan
         "sla": read.sla(order),
         "hold": order.hold,
         "visit": visit,
-        "timeline": timeline(order, read.notes(order.id), read.attachments(order.id)),
+        "timeline": timeline(order, *read.notes_and_attachments(order)),
         "offer": offer,
         "rescheduling": open_visit,
         "note_form": NoteForm(initial=version),

@@ -988,8 +988,8 @@ class DynamoOrderRepository:
         return items, True
 
     def search(self, terms: Sequence[str], *, limit: int = 50) -> SearchResult:
-        """One Query per term (at once), the orders every term found newest first, read in
-        batches and checked against the terms (entries can be stale); no scan."""
+        """One Query per term (at once); the orders every term found, newest first, read a
+        page's worth at a time and checked against the terms (entries can be stale); no scan."""
         terms = list(terms)
         if not terms:
             return SearchResult(items=[], more=False)
@@ -1011,8 +1011,9 @@ class DynamoOrderRepository:
         matched: list[Order] = []
         stale: list[dict[str, Any]] = []
         checked = 0
-        while checked < min(len(candidates), SEARCH_CHECKED_MAX) and len(matched) <= size:
-            batch = candidates[checked : checked + 100]
+        while checked < min(len(candidates), SEARCH_CHECKED_MAX) and len(matched) < size:
+            # As many as the page still needs: whole orders are read (history included).
+            batch = candidates[checked : checked + min(100, size - len(matched))]
             checked += len(batch)
             orders = {o.id: o for o in self.get_many(batch)}
             for order_id in batch:
@@ -1023,10 +1024,8 @@ class DynamoOrderRepository:
                 tokens = search.order_tokens(order) if order is not None else frozenset()
                 stale += [i for i in entries[order_id] if _search_entry(i)[0] not in tokens]
         self._remove_stale(stale)
-        return SearchResult(
-            items=matched[:size],
-            more=capped or len(matched) > size or checked < len(candidates),
-        )
+        # Candidates not read yet are found by every term: more orders (most likely) match.
+        return SearchResult(items=matched, more=capped or checked < len(candidates))
 
     def _remove_stale(self, items: list[dict[str, Any]]) -> None:
         """Delete index entries that lead nowhere (older than SEARCH_STALE_AFTER)."""

@@ -356,3 +356,20 @@ def test_the_search_box_finds_orders_by_words_of_title_site_reference_or_id(
     assert found(f"{word} {other.id[:8]}") == {other.id}  # the id's first characters
     assert found(f"{word} plumbing") == set()
     assert found(other.id) == {other.id}  # a whole id opens that order, as before
+
+
+def test_the_order_page_reads_the_order_once_and_its_notes_and_attachments_at_once(
+    viewer_client, acme
+):
+    from portal import container
+
+    order = new_order(acme)
+    client = container.client("dynamodb")
+    made: list[str] = []
+    hook = lambda event_name, **_: made.append(event_name.split(".")[-1])  # noqa: E731
+    client.meta.events.register("before-call.dynamodb", hook)
+    try:
+        assert viewer_client.get(detail(order.id)).status_code == 200
+    finally:
+        client.meta.events.unregister("before-call.dynamodb", hook)
+    assert sorted(made) == ["GetItem", "Query", "Query"]  # the order; its notes; attachments
