@@ -193,7 +193,7 @@ def _status(aws, order_id: str) -> str:
 def stop_mid_task(slow_worker, *, soft_timeout: float, release_after: str):
     """Start the worker and hold its DynamoDB calls; once its handler is waiting on one, send
     SIGTERM, and let the handler go on only when the worker's log shows ``release_after``.
-    Returns (stack, order id, queue, exit code, log)."""
+    Returns (stack, order id, queue, exit code, log, seconds from the release to the exit)."""
     aws, proxy, start, log = slow_worker
     worker = start(soft_timeout=soft_timeout)
     proxy.hold()
@@ -202,16 +202,20 @@ def stop_mid_task(slow_worker, *, soft_timeout: float, release_after: str):
     os.kill(worker.pid, signal.SIGTERM)
     wait_for(lambda: release_after in log(), timeout=30, what=repr(release_after))
     proxy.release()
-    return aws, order_id, queue, worker.wait(timeout=60), log()
+    released = time.monotonic()
+    code = worker.wait(timeout=60)
+    return aws, order_id, queue, code, log(), time.monotonic() - released
 
 
 @pytest.mark.django_db(transaction=True)
-def test_sigterm_lets_the_task_in_flight_finish_before_the_worker_exits(slow_worker):
-    aws, order_id, queue, code, log = stop_mid_task(
+def test_sigterm_lets_the_task_in_flight_finish_and_the_worker_exits_right_after(slow_worker):
+    aws, order_id, queue, code, log, exit_after = stop_mid_task(
         slow_worker, soft_timeout=30, release_after="Initiating Soft Shutdown"
     )
 
     assert code == 0, log[-2000:]
+    # Not the whole soft-shutdown timeout (30 s): Celery's own wait sleeps all of it.
+    assert exit_after < 10, f"exited {exit_after:.1f}s after its task could finish"
     assert _status(aws, order_id) != "received", log[-4000:]  # reviewed: moved on
     assert aws.depth(queue) == (0, 0), "the handled message should be deleted"
 
@@ -221,7 +225,7 @@ def test_a_task_running_past_the_soft_timeout_finishes_and_the_worker_then_exits
     """Threads cannot be interrupted: past the soft timeout the worker waits for the task
     (the orchestrator's grace period bounds it) instead of failing half way through its
     shutdown, as Celery's own thread pool does (NotImplementedError)."""
-    aws, order_id, queue, code, log = stop_mid_task(
+    aws, order_id, queue, code, log, _ = stop_mid_task(
         slow_worker, soft_timeout=1, release_after="still running after the soft-shutdown timeout"
     )
 
