@@ -9,6 +9,7 @@ from django import forms
 from django.utils import timezone
 
 from integrators.models import Integrator
+from orders.admin.work_forms import DateTimeLocalInput
 from orders.domain import rules
 from orders.domain.model import CATEGORIES, Contact, Priority, TimeWindow
 from orders.domain.rules import OrderInput
@@ -117,8 +118,15 @@ class OrderDetailsForm(forms.Form):
     contact_name = forms.CharField(max_length=rules.CONTACT_FIELD_MAX, required=False)
     contact_phone = forms.CharField(max_length=rules.CONTACT_FIELD_MAX, required=False)
     contact_email = forms.CharField(max_length=rules.CONTACT_FIELD_MAX, required=False)
-    window_start = forms.DateTimeField(required=False, help_text="YYYY-MM-DD HH:MM (UTC)")
-    window_end = forms.DateTimeField(required=False)
+    window_start = forms.DateTimeField(
+        required=False,
+        widget=DateTimeLocalInput(),
+        label="Requested window from",
+        help_text="In your time zone (the admin's times are).",
+    )
+    window_end = forms.DateTimeField(
+        required=False, widget=DateTimeLocalInput(), label="Requested window until"
+    )
     metadata = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}), required=False, help_text="A JSON object."
     )

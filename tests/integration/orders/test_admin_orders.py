@@ -373,3 +373,28 @@ def test_the_order_page_reads_the_order_once_and_its_notes_and_attachments_at_on
     finally:
         client.meta.events.unregister("before-call.dynamodb", hook)
     assert sorted(made) == ["GetItem", "Query", "Query"]  # the order; its notes; attachments
+
+
+def test_the_requested_window_is_picked_in_the_staff_members_time_zone(dispatcher_client, acme):
+    from datetime import UTC, datetime
+
+    from orders.domain.model import TimeWindow
+
+    start = datetime(2026, 7, 1, 6, 0, tzinfo=UTC)  # 08:00 in Madrid (summer time)
+    order = new_order(acme, requested_window=TimeWindow(start=start, end=start.replace(hour=8)))
+    dispatcher_client.cookies["staff_tz"] = "Europe/Madrid"
+    page = dispatcher_client.get(edit(order.id))
+    html = page.content.decode()
+    assert 'type="datetime-local" name="window_start" value="2026-07-01T08:00"' in html
+    assert 'type="datetime-local" name="window_end" value="2026-07-01T10:00"' in html
+
+    form = page.context["form"]
+    data = {k: v for k, v in form.initial.items() if v is not None}
+    data.update(window_start="2026-07-02T09:30", window_end="2026-07-02T11:00")
+    assert dispatcher_client.post(edit(order.id), data).status_code == 302
+
+    window = order_selector().get_order(order.id).requested_window
+    assert (window.start, window.end) == (
+        datetime(2026, 7, 2, 7, 30, tzinfo=UTC),
+        datetime(2026, 7, 2, 9, 0, tzinfo=UTC),
+    )
