@@ -30,7 +30,7 @@ test: $(VENV)/.test-deps deploy-tools
 	$(VENV)/bin/lint-imports --no-cache
 	@echo "==> [3/4] deployment artifacts (one line per check)"
 	$(PY) -m deploy.check
-	@echo "==> [4/4] pytest: unit, integration, deploy, then end-to-end (about 6 minutes)"
+	@echo "==> [4/4] pytest: unit, integration, deploy, then end-to-end (about 8 minutes)"
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-fast: $(VENV)/.test-deps

@@ -40,6 +40,9 @@ class OrderListForm(forms.Form):
         required=False,
         max_length=100,
         label="Search orders",
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": "id, reference or words (harb boil)"}
+        ),
         help_text=(
             "An order id or external reference opens it; words (or their first letters) "
             "find orders by title, site, reference or id, in any case."
