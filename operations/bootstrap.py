@@ -71,7 +71,8 @@ def ensure_groups(report: Report) -> None:
     for name, wanted in GROUPS.items():
         group, created = Group.objects.get_or_create(name=name)
         permissions = [_permission(label) for label in wanted]
-        missing = [p for p in permissions if not group.permissions.filter(pk=p.pk).exists()]
+        held = set(group.permissions.values_list("pk", flat=True))
+        missing = [p for p in permissions if p.pk not in held]
         group.permissions.add(*missing)
         state = "created" if created else ("updated" if missing else "kept")
         report(f"{state} group {name} ({len(wanted)} permissions)")

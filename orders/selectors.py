@@ -95,10 +95,25 @@ class OrderSelector:
         counts = self.fan_out.map(lambda s: self.orders.count_by_status(s, cap=cap), STATUSES)
         return {str(s): count for s, count in zip(STATUSES, counts, strict=True)}
 
-    def search(self, text: str, *, limit: int = 50) -> SearchResult:
+    def search(
+        self,
+        text: str,
+        *,
+        limit: int = 50,
+        filters: OrderFilter | None = None,
+        integrator: str | None = None,
+    ) -> SearchResult:
         """Orders every term of ``text`` starts a word of — in the title, the site or the
-        external reference — or the start of whose id it is; newest first, any case."""
-        return self.orders.search(search.query_terms(text), limit=limit)
+        external reference — or the start of whose id it is; newest first, any case. The
+        page found is narrowed by ``filters`` and ``integrator``."""
+        found = self.orders.search(search.query_terms(text), limit=limit)
+        kept = [
+            o
+            for o in found.items
+            if (filters is None or filters.matches(o))
+            and (not integrator or o.integrator == integrator)
+        ]
+        return SearchResult(items=kept, more=found.more)
 
     def find_exact(self, text: str, *, integrators: Iterable[str]) -> list[Order]:
         """Orders whose id is ``text``, or whose external reference is ``text`` for any of

@@ -34,6 +34,7 @@ from orders.domain.sla import ALWAYS, BusinessCalendar
 from orders.domain.workflow import STATUSES, ActorKind, Status
 from orders.events.contract import ReceivedEvent, check_against_order, to_message
 from orders.repository.base import OrderRepository, TeamLoads
+from orders.repository.fan_out import SEQUENTIAL, FanOut
 from orders.selectors import BACKLOG_BATCH, OrderSelector
 from portal import log_context, metrics
 
@@ -100,15 +101,18 @@ class OrderService:
         loads: TeamLoads,
         notifier: Notifier,
         clock: Callable[[], datetime] = utcnow,
+        fan_out: FanOut = SEQUENTIAL,
     ):
         self.orders = orders
         self.teams = teams
         self.loads = loads
         self.notifier = notifier
         self.clock = clock
-        #: The reads the writes need (whose the order is, the backlog); callers that only
-        #: read use an ``OrderSelector`` of their own (``portal.container.order_selector``).
-        self.read = OrderSelector(orders=orders, calendar=teams.calendar, clock=clock)
+        #: The reads, the writes' and everyone else's (``portal.container.order_selector``);
+        #: ``fan_out`` issues their independent reads at once.
+        self.read = OrderSelector(
+            orders=orders, calendar=teams.calendar, clock=clock, fan_out=fan_out
+        )
 
     # -- integrators and staff -------------------------------------------------------------
 

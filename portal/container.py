@@ -131,7 +131,7 @@ def provisioner(report: Callable[[str], None] = print) -> Provisioner:
 def fan_out() -> FanOut:
     """Runs a page's independent AWS reads at once (``AWS_CONCURRENT_READS`` at a time);
     one per process, shared by the repository, the selectors and the pipeline's health."""
-    return FanOut(max(1, settings.AWS_CONCURRENT_READS))
+    return FanOut(settings.AWS_CONCURRENT_READS)
 
 
 def order_repository() -> DynamoOrderRepository:
@@ -147,14 +147,7 @@ def order_repository() -> DynamoOrderRepository:
 @built_once
 def order_selector() -> OrderSelector:
     """The reads (``orders.selectors``); the writes are ``order_service()``."""
-    from orders.team_directory import DjangoTeamDirectory
-
-    return OrderSelector(
-        orders=order_repository(),
-        calendar=DjangoTeamDirectory().calendar,
-        clock=order_service().clock,
-        fan_out=fan_out(),
-    )
+    return order_service().read
 
 
 @built_once
@@ -167,6 +160,7 @@ def order_service() -> OrderService:
         teams=DjangoTeamDirectory(),
         loads=DynamoTeamLoads(client("dynamodb"), settings.ORDERS_TABLE_NAME),
         notifier=WebhookNotifier(),
+        fan_out=fan_out(),
     )
 
 

@@ -246,7 +246,7 @@ AWS_ENDPOINT_URL = env.str("AWS_ENDPOINT_URL", default="") or None
 AWS_REGION = env.str("AWS_REGION", default=env.str("AWS_DEFAULT_REGION", default="us-east-1"))
 #: Independent reads one page issues at once (the list's and the dashboard's per-status
 #: queries): the page waits for the slowest, not their sum. 1 = one after another.
-AWS_CONCURRENT_READS = env.int("AWS_CONCURRENT_READS", default=10)
+AWS_CONCURRENT_READS = env_int(env, "AWS_CONCURRENT_READS", 10, low=1)
 ORDERS_RESOURCE_PREFIX = env.str("ORDERS_RESOURCE_PREFIX", default="workorders-dev")
 # Default names are formatted where every other resource name is (aws.resources), so the
 # deployment generator and the running system cannot disagree.

@@ -11,11 +11,13 @@ account (``Trust=IRSA``: the roles get names from the stack's, and an output giv
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from deploy.aws import data
 from deploy.aws.cfn import (
     NO_VALUE,
+    condition,
     equals,
     exported,
     get_att,
@@ -90,10 +92,14 @@ def parameters() -> dict[str, Any]:
     }
 
 
+def is_irsa() -> dict[str, Any]:
+    return equals(ref("Trust"), "IRSA")
+
+
 def conditions() -> dict[str, Any]:
     return {
-        "UseIrsa": equals(ref("Trust"), "IRSA"),
-        "UsePodIdentity": not_(equals(ref("Trust"), "IRSA")),
+        "UseIrsa": is_irsa(),
+        "UsePodIdentity": not_(condition("UseIrsa")),
     }
 
 
@@ -101,10 +107,10 @@ def rules() -> dict[str, Any]:
     """With IRSA, the provider and issuer are required (checked before anything is made)."""
     return {
         "IrsaNeedsTheClusterProvider": {
-            "RuleCondition": {"Fn::Equals": [ref("Trust"), "IRSA"]},
+            "RuleCondition": is_irsa(),
             "Assertions": [
                 {
-                    "Assert": {"Fn::Not": [{"Fn::Equals": [ref(name), ""]}]},
+                    "Assert": not_(equals(ref(name), "")),
                     "AssertDescription": f"Trust=IRSA needs {name}",
                 }
                 for name in ("OidcProviderArn", "OidcIssuer")
@@ -182,12 +188,25 @@ def association(role_id: str, service_account: Any, namespace: Any) -> dict[str,
     }
 
 
-def account_text(suffix: str) -> str:
-    return "${ServiceAccountPrefix}-" + suffix
+def parameter_or_text(text: str) -> dict[str, Any]:
+    """``Ref`` for a lone parameter (``${Namespace}``), else ``Fn::Sub`` of the text."""
+    lone = re.fullmatch(r"\$\{(\w+)\}", text)
+    return ref(lone.group(1)) if lone else sub(text)
 
 
-def account(suffix: str) -> dict[str, Any]:
-    return sub(account_text(suffix))
+def bound_role(
+    role_id: str, description: str, *, namespace: str, service_account: str, name: str, **access
+) -> dict[str, Any]:
+    """A role and, with Pod Identity, its association, both for one service account
+    (``namespace`` and ``service_account`` as ``Fn::Sub`` text)."""
+    return {
+        role_id: role(
+            description, namespace=namespace, service_account=service_account, name=name, **access
+        ),
+        f"{role_id}Association": association(
+            role_id, parameter_or_text(service_account), parameter_or_text(namespace)
+        ),
+    }
 
 
 def keda_policy(queues: list[StatusQueue]) -> dict[str, Any]:
@@ -209,37 +228,33 @@ def keda_policy(queues: list[StatusQueue]) -> dict[str, Any]:
 
 
 def resources(queues: list[StatusQueue]) -> dict[str, Any]:
+    prefix = "${ServiceAccountPrefix}-"
     result: dict[str, Any] = {}
     for role_id, (suffix, policy_output, description) in SERVICE_ACCOUNT_ROLES.items():
-        result[role_id] = role(
+        result |= bound_role(
+            role_id,
             description,
             namespace="${Namespace}",
-            service_account=account_text(suffix),
+            service_account=prefix + suffix,
             name=suffix,
             policies=[imported(policy_output)],
         )
-        result[f"{role_id}Association"] = association(role_id, account(suffix), ref("Namespace"))
     for queue in queues:
-        role_id = worker_role_id(queue)
-        result[role_id] = role(
+        result |= bound_role(
+            worker_role_id(queue),
             f"the {queue.status} worker",
             namespace="${Namespace}",
-            service_account=account_text(f"worker-{queue.slug}"),
+            service_account=f"{prefix}worker-{queue.slug}",
             name=f"worker-{queue.slug}",
             policies=[imported(f"{data.worker_policy_id(queue)}Arn")],
         )
-        result[f"{role_id}Association"] = association(
-            role_id, account(f"worker-{queue.slug}"), ref("Namespace")
-        )
-    result[KEDA_ROLE] = role(
+    result |= bound_role(
+        KEDA_ROLE,
         "KEDA's operator (queue depth)",
         namespace="${KedaNamespace}",
         service_account="${KedaServiceAccount}",
         name="keda-operator",
         inline=keda_policy(queues),
-    )
-    result[f"{KEDA_ROLE}Association"] = association(
-        KEDA_ROLE, ref("KedaServiceAccount"), ref("KedaNamespace")
     )
     return result
 

@@ -128,14 +128,13 @@ class WorkOrderAdmin(WorkActionsMixin, PipelinePagesMixin, admin.ModelAdmin):
                 orders = found
             elif data.get("q"):
                 # Words: the search index, newest first, narrowed by the other filters.
-                result = read.search(data["q"], limit=PAGE_SIZE)
-                narrow = form.order_filter()
-                integrator = data.get("integrator")
-                orders = [
-                    o
-                    for o in result.items
-                    if narrow.matches(o) and (not integrator or o.integrator == integrator)
-                ]
+                result = read.search(
+                    data["q"],
+                    limit=PAGE_SIZE,
+                    filters=form.order_filter(),
+                    integrator=data.get("integrator") or None,
+                )
+                orders = result.items
                 if special:
                     listed = {o.id for o in special_listing(special, data)}
                     orders = [o for o in orders if o.id in listed]

@@ -122,12 +122,15 @@ class OrderCollectionView(APIView):
         return idempotent(request, self, create)
 
 
-def next_link(request: Request, cursor: str | None, *, parameter: str = "cursor") -> str | None:
-    """The URL of the next page: the same query with the page's cursor (every list's style)."""
+def next_link(
+    request: Request, cursor: str | None, *, parameter: str = "cursor", replacing: str = ""
+) -> str | None:
+    """The URL of the next page: the same query with the page's cursor (every list's style);
+    ``replacing``: an older spelling of the same position, left out."""
     if cursor is None:
         return None
     query = request.query_params.copy()
-    query.pop("before", None)  # the deliveries' older spelling of the position
+    query.pop(replacing, None)
     query[parameter] = cursor
     return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
 

@@ -10,8 +10,8 @@ No ``Scan`` anywhere: each listing is a ``Query`` on a global secondary index.
 
 from __future__ import annotations
 
+import contextlib
 import json
-import time
 from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -39,6 +39,7 @@ from orders.domain.workflow import STATUSES, ActorKind, Status
 from orders.events.contract import EventMessage, isoformat
 
 from .base import OrderFilter, Page, SearchResult, clamp_page_size
+from .batch import Unwritten, batch_write, puts
 from .cursor import decode_cursor, encode_cursor
 from .fan_out import SEQUENTIAL, FanOut
 
@@ -953,17 +954,8 @@ class DynamoOrderRepository:
         return len(items)
 
     def _write_items(self, items: list[dict[str, Any]]) -> None:
-        """BatchWriteItem, 25 at a time, sending again what DynamoDB left unprocessed."""
-        for start in range(0, len(items), 25):
-            requests = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]
-            for attempt in range(8):
-                response = self._client.batch_write_item(RequestItems={self._table: requests})
-                requests = response.get("UnprocessedItems", {}).get(self._table, [])
-                if not requests:
-                    break
-                time.sleep(min(0.05 * 2**attempt, 1.0))  # throttled: back off, then again
-            else:
-                raise RuntimeError(f"DynamoDB left {len(requests)} search entries unwritten")
+        """The search entries, resent while throttled, giving up after 8 calls per batch."""
+        batch_write(self._client, self._table, puts(items), attempts=8)
 
     def _term_entries(self, term: str) -> tuple[list[dict[str, Any]], bool]:
         """The index items of the tokens ``term`` begins (or is, when short), newest first
@@ -1031,14 +1023,10 @@ class DynamoOrderRepository:
         """Delete index entries that lead nowhere (older than SEARCH_STALE_AFTER)."""
         before = isoformat(datetime.now(UTC) - SEARCH_STALE_AFTER)
         keys = [{"pk": i["pk"], "sk": i["sk"]} for i in items if i["written_at"]["S"] < before]
-        for start in range(0, len(keys), 25):
-            chunk = keys[start : start + 25]
-            try:
-                self._client.batch_write_item(
-                    RequestItems={self._table: [{"DeleteRequest": {"Key": k}} for k in chunk]}
-                )
-            except ClientError:
-                return  # only tidying: the next search that meets them tries again
+        # Only tidying: what is not deleted now, the next search that meets it tries again.
+        with contextlib.suppress(ClientError, Unwritten):
+            deletes = [{"DeleteRequest": {"Key": key}} for key in keys]
+            batch_write(self._client, self._table, deletes, attempts=1)
 
     def get_many(self, order_ids: Iterable[str]) -> list[Order]:
         """The orders that exist among ``order_ids`` (BatchGetItem, 100 at a time)."""

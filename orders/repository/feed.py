@@ -28,13 +28,13 @@ from typing import Any, TypeVar
 from orders.events.contract import EventMessage, is_internal
 
 from .base import clamp_page_size
+from .batch import WRITE_BATCH, batch_write, puts
 from .cursor import decode_cursor, encode_cursor
 
 PREFIX = "FEED#"
 MARKER_PREFIX = "FEEDEVENT#"
 MARKER_SK = "FEEDEVENT"
 #: Items written in one BatchWriteItem call.
-WRITE_BATCH = 25
 #: Keys read in one BatchGetItem call.
 READ_BATCH = 100
 T = TypeVar("T")
@@ -127,14 +127,7 @@ class DynamoFeed:
 
     def _write(self, items: Iterable[dict[str, Any]]) -> None:
         """One BatchWriteItem of at most WRITE_BATCH puts, resubmitting what was left."""
-        request = {self._table: [{"PutRequest": {"Item": item}} for item in items]}
-        delay = 0.05
-        while request:
-            response = self._client.batch_write_item(RequestItems=request)
-            request = response.get("UnprocessedItems") or None
-            if request:
-                time.sleep(delay)  # throttled: back off before writing the rest
-                delay = min(delay * 2, 1.0)
+        batch_write(self._client, self._table, puts(items))
 
     def page(self, integrator: str, *, after: str | None, limit: int) -> FeedPage:
         scope = f"{self._table}/feed/{integrator}"

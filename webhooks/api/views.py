@@ -93,7 +93,7 @@ class DeliveryCollectionView(APIView):
             {
                 "results": [delivery_representation(d) for d in page],
                 "next_cursor": cursor,
-                "next": next_link(request, cursor),
+                "next": next_link(request, cursor, replacing="before"),
                 "next_before": page[-1].pk if more else None,
             }
         )
