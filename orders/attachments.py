@@ -10,15 +10,19 @@ INTERFACE (filled in by the attachments work; the API and the admin call only th
   actor, author_name, integrator=None, redirect_to=None) -> UploadTicket``: checks the order
   (an integrator's own only), the name, the type against ``ATTACHMENT_CONTENT_TYPES`` and the
   size against ``ATTACHMENT_MAX_BYTES`` (400 naming the field), signs a POST whose policy
-  fixes the key, the content type, the size range and who uploads it. ``redirect_to``: the
-  URL S3 sends the browser to after the upload (the admin's finish view).
+  fixes the key, the exact content type, the exact size and who uploads it. The form's
+  metadata also carries what was announced and an HMAC of it (``x-amz-meta-ticket``), so that
+  the finish step can tell a file sent with its form from one that was not. ``redirect_to``:
+  the URL S3 sends the browser to after the upload (the admin's finish page).
 - ``AttachmentService.finish_upload(*, order_id, upload_id, actor, integrator=None)
-  -> Attachment``: finds the uploaded object, checks its size and type again, moves it from
-  ``uploads/`` to ``attachments/`` (server-side copy) and records it through
-  ``OrderService.record_attachment``; the same upload finished twice returns the one
-  attachment. ``UploadMissing`` if nothing was uploaded (yet); ``UploadNotFound`` (a 404) for
-  an upload an integrator did not make itself; ``ValidationError`` on ``upload_id`` for a
-  malformed id or an object of the wrong size or type (then deleted).
+  -> Attachment``: finds the uploaded object and checks it against its signed form (its key,
+  the announced size and type, stored before the form expired), copies it from ``uploads/``
+  to ``attachments/`` (server-side copy), records it through ``OrderService.record_attachment``
+  and deletes the upload; the same upload finished twice returns the one attachment.
+  ``UploadMissing`` if nothing was uploaded (yet); ``UploadNotFound`` (a 404) for an upload an
+  integrator did not make itself; ``ValidationError`` on ``upload_id`` for a malformed id, or
+  an object the policy should have refused (then deleted): real S3 enforces the policy, an
+  emulator may not, and a policy can be wrong.
 - ``AttachmentService.download_url(attachment, *, inline=False) -> str``: a short-lived
   presigned GET (``inline`` for image previews in the admin).
 - ``portal.container.attachment_service()`` builds the process's service from settings.
@@ -26,12 +30,17 @@ INTERFACE (filled in by the attachments work; the API and the admin call only th
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
+
+from botocore.exceptions import ClientError
 
 from orders.domain.errors import DomainError, ValidationError
 from orders.domain.model import Actor, ActorKind, Attachment, Visibility
@@ -40,6 +49,23 @@ from orders.domain.rules import clean_filename, visibility_for
 #: Upload ids are the attachment ids: 32 hex digits (uuid4().hex), nothing a prefix can abuse.
 UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
 UNSAFE_KEY_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
+#: The metadata an upload form fixes (``x-amz-meta-<name>``), all signed by its ticket: who
+#: uploads, as what, and what was announced (type, size) until when (``expires``, epoch s).
+SIGNED_METADATA = (
+    "author-kind",
+    "author-id",
+    "author-name",
+    "visibility",
+    "filename",
+    "type",
+    "size",
+    "expires",
+)
+#: How long after its form expired an object may be dated: S3 dates an object when it has
+#: all of it, after the policy let the upload start; and the clocks differ a little.
+UPLOAD_GRACE = timedelta(minutes=5)
+#: Objects read under one upload's prefix: its file and whatever else was sent there.
+LISTED_MAX = 20
 
 
 class UploadMissing(DomainError):
@@ -56,6 +82,15 @@ class UploadNotFound(DomainError):
     def __init__(self, upload_id: str):
         self.upload_id = upload_id
         super().__init__(f"No upload {upload_id}.")
+
+
+@dataclass(frozen=True)
+class SignedForm:
+    """What an upload's form announced, read back from an object whose ticket checks out."""
+
+    content_type: str
+    size: int
+    expires: datetime
 
 
 @dataclass(frozen=True)
@@ -113,12 +148,16 @@ class AttachmentService:
         content_types: list[str],
         upload_expires: int,
         download_expires: int,
+        signing_key: str | bytes,
         clock: Any = lambda: datetime.now(UTC),
     ):
         self.s3, self.bucket, self.orders = s3, bucket, orders
         self.max_bytes = max_bytes
         self.content_types = list(content_types)
         self.upload_expires, self.download_expires = upload_expires, download_expires
+        secret = signing_key.encode() if isinstance(signing_key, str) else signing_key
+        # A key of its own: a ticket is no use as any other of the secret's signatures.
+        self._ticket_key = hashlib.sha256(b"orders.attachments.upload-ticket:" + secret).digest()
         self.clock = clock
 
     # -- upload ---------------------------------------------------------------------------
@@ -135,7 +174,8 @@ class AttachmentService:
         integrator: str | None = None,
         redirect_to: str | None = None,
     ) -> UploadTicket:
-        """A form that lets the client POST one file straight to S3 under a fixed key."""
+        """A form that lets the client POST one file, of exactly the announced size and type,
+        straight to S3 under a fixed key."""
         order = self.orders.read.get_order(order_id, integrator=integrator)
         name = clean_filename(filename)
         if content_type not in self.content_types:
@@ -149,18 +189,25 @@ class AttachmentService:
         chosen = visibility_for(actor, visibility)
         upload_id = uuid.uuid4().hex
         key = upload_prefix(order.id, upload_id) + key_name(name)
-        fields = {
-            "Content-Type": content_type,
-            "x-amz-meta-author-kind": str(actor.kind),
-            "x-amz-meta-author-id": quote(actor.id, safe=""),
-            "x-amz-meta-author-name": quote(author_name, safe=""),
-            "x-amz-meta-visibility": str(chosen),
-            "x-amz-meta-filename": quote(name, safe=""),
+        expires_at = self.clock() + timedelta(seconds=self.upload_expires)
+        metadata = {
+            "author-kind": str(actor.kind),
+            "author-id": quote(actor.id, safe=""),
+            "author-name": quote(author_name, safe=""),
+            "visibility": str(chosen),
+            "filename": quote(name, safe=""),
+            "type": content_type,
+            "size": str(size),
+            "expires": str(int(expires_at.timestamp())),
         }
+        metadata["ticket"] = self._ticket(key, metadata)
+        fields = {"Content-Type": content_type}
+        fields.update({f"x-amz-meta-{field}": value for field, value in metadata.items()})
         if redirect_to:
             fields["success_action_redirect"] = redirect_to
-        conditions: list[Any] = [{name: value} for name, value in fields.items()]
-        conditions.append(["content-length-range", 1, self.max_bytes])
+        # boto3 adds the bucket and the exact key; every field is an exact match too.
+        conditions: list[Any] = [{field: value} for field, value in fields.items()]
+        conditions.append(["content-length-range", size, size])
         signed = self.s3.generate_presigned_post(
             Bucket=self.bucket,
             Key=key,
@@ -172,7 +219,7 @@ class AttachmentService:
             upload_id=upload_id,
             url=signed["url"],
             fields=signed["fields"],
-            expires_at=self.clock() + timedelta(seconds=self.upload_expires),
+            expires_at=expires_at,
             max_bytes=self.max_bytes,
             content_type=content_type,
             filename=name,
@@ -181,43 +228,106 @@ class AttachmentService:
     def finish_upload(
         self, *, order_id: str, upload_id: Any, actor: Actor, integrator: str | None = None
     ) -> Attachment:
-        """Move the uploaded object to ``attachments/`` and record it (once)."""
+        """Check the uploaded object against its form, copy it to ``attachments/`` and record
+        it (once). The upload is deleted only once recorded, so a retry finds it again."""
         order = self.orders.read.get_order(order_id, integrator=integrator)
         if not isinstance(upload_id, str) or not UPLOAD_ID.match(upload_id):
             raise ValidationError({"upload_id": ["Give the upload_id of an upload form."]})
-        existing = self.orders.read.attachment(order.id, upload_id)
+        existing = self._recorded(order.id, upload_id, actor)
         if existing is not None:
-            self._check_author(existing.author, actor, upload_id)
             return existing
-        key = self._first_key(upload_prefix(order.id, upload_id))
-        if key is None:
-            # Already moved by an earlier finish that did not get to record it.
-            moved = self._first_key(attachment_prefix(order.id, upload_id))
-            if moved is None:
-                raise UploadMissing(upload_id)
-            head = self.s3.head_object(Bucket=self.bucket, Key=moved)
-            attachment = self._attachment(order.id, upload_id, moved, head)
-            self._check_author(attachment.author, actor, upload_id)
-        else:
-            head = self.s3.head_object(Bucket=self.bucket, Key=key)
-            uploaded = self._attachment(order.id, upload_id, key, head)
-            self._check_author(uploaded.author, actor, upload_id)
-            self._check_object(uploaded, key)
-            target = attachment_prefix(order.id, upload_id) + key.rsplit("/", 1)[-1]
+        found = self._uploaded(order.id, upload_id)
+        if found is None:  # finished meanwhile by another request, or never uploaded
+            return self._recorded_or_missing(order.id, upload_id, actor)
+        key, head, form = found
+        uploaded = self._attachment(order.id, upload_id, key, head)
+        self._check_author(uploaded.author, actor, upload_id)
+        self._check_object(uploaded, head, form)
+        attachment = replace(
+            uploaded, key=attachment_prefix(order.id, upload_id) + key.rsplit("/", 1)[-1]
+        )
+        try:
             self.s3.copy_object(
                 Bucket=self.bucket,
-                Key=target,
+                Key=attachment.key,
                 CopySource={"Bucket": self.bucket, "Key": key},
                 MetadataDirective="COPY",
             )
-            self.s3.delete_object(Bucket=self.bucket, Key=key)
-            attachment = self._attachment(order.id, upload_id, target, head)
-        return self.orders.record_attachment(attachment, integrator=integrator)
+        except ClientError as exc:
+            if not _missing(exc):
+                raise
+            return self._recorded_or_missing(order.id, upload_id, actor)
+        recorded = self.orders.record_attachment(attachment, integrator=integrator)
+        self.s3.delete_object(Bucket=self.bucket, Key=key)
+        return recorded
 
-    def _first_key(self, prefix: str) -> str | None:
-        listed = self.s3.list_objects_v2(Bucket=self.bucket, Prefix=prefix, MaxKeys=1)
-        contents = listed.get("Contents") or []
-        return contents[0]["Key"] if contents else None
+    def _recorded(self, order_id: str, upload_id: str, actor: Actor) -> Attachment | None:
+        existing = self.orders.read.attachment(order_id, upload_id)
+        if existing is not None:
+            self._check_author(existing.author, actor, upload_id)
+        return existing
+
+    def _recorded_or_missing(self, order_id: str, upload_id: str, actor: Actor) -> Attachment:
+        existing = self._recorded(order_id, upload_id, actor)
+        if existing is None:
+            raise UploadMissing(upload_id)
+        return existing
+
+    def _uploaded(self, order_id: str, upload_id: str) -> tuple[str, dict, SignedForm] | None:
+        """The object sent with the upload's form, if any. Only ``uploads/<order>/<upload>/``
+        is looked at (never ``attachments/``, which only this service writes); whatever else
+        is there did not come with the form (a key of its own, or fields other than signed)
+        and is deleted. ``None`` when nothing is there."""
+        listed = self.s3.list_objects_v2(
+            Bucket=self.bucket, Prefix=upload_prefix(order_id, upload_id), MaxKeys=LISTED_MAX
+        )
+        found, strays = None, []
+        for item in listed.get("Contents") or []:
+            key = item["Key"]
+            try:
+                head = self.s3.head_object(Bucket=self.bucket, Key=key)
+            except ClientError as exc:
+                if not _missing(exc):
+                    raise
+                continue  # deleted meanwhile: a finish that got there first
+            form = self._signed_form(key, head)
+            if found is None and form is not None:
+                found = (key, head, form)
+            else:
+                strays.append(key)
+        for key in strays:
+            self.s3.delete_object(Bucket=self.bucket, Key=key)
+        if found is None and strays:
+            raise ValidationError(
+                {
+                    "upload_id": [
+                        f"The file sent for upload {upload_id} did not come with its upload "
+                        "form: it was sent to another key, or with other fields than the "
+                        "form's. It was deleted and nothing was attached; ask for a new form."
+                    ]
+                }
+            )
+        return found
+
+    def _ticket(self, key: str, metadata: dict[str, str]) -> str:
+        """The HMAC over the bucket, the key and the signed metadata of one upload's form."""
+        signed = [self.bucket, key, *(metadata[name] for name in SIGNED_METADATA)]
+        message = json.dumps(signed, separators=(",", ":")).encode()
+        return hmac.new(self._ticket_key, message, hashlib.sha256).hexdigest()
+
+    def _signed_form(self, key: str, head: dict) -> SignedForm | None:
+        """What the object's form announced, if the object is under its form's key with the
+        form's metadata; ``None`` for anything else (what the policy should have refused)."""
+        metadata = {name.lower(): value for name, value in head.get("Metadata", {}).items()}
+        if any(name not in metadata for name in (*SIGNED_METADATA, "ticket")):
+            return None
+        if not hmac.compare_digest(self._ticket(key, metadata), metadata["ticket"]):
+            return None
+        return SignedForm(
+            content_type=metadata["type"],
+            size=int(metadata["size"]),
+            expires=datetime.fromtimestamp(int(metadata["expires"]), UTC),
+        )
 
     def _attachment(self, order_id: str, upload_id: str, key: str, head: dict) -> Attachment:
         meta = head.get("Metadata", {})
@@ -244,15 +354,31 @@ class AttachmentService:
         if actor.kind is ActorKind.INTEGRATOR and author != actor:
             raise UploadNotFound(upload_id)
 
-    def _check_object(self, uploaded: Attachment, key: str) -> None:
+    def _check_object(self, uploaded: Attachment, head: dict, form: SignedForm) -> None:
         """The policy should have refused these; the emulator (or a bug) may not have."""
         problems = []
+        if uploaded.size != form.size:
+            problems.append(
+                f"The file has {uploaded.size} bytes; its upload form announced {form.size}."
+            )
+        if uploaded.content_type != form.content_type:
+            problems.append(
+                f"The file was sent as {uploaded.content_type!r}; its upload form announced "
+                f"{form.content_type!r}."
+            )
         if not 1 <= uploaded.size <= self.max_bytes:
             problems.append(f"The file must be 1 to {self.max_bytes} bytes.")
         if uploaded.content_type not in self.content_types:
             problems.append(f"{uploaded.content_type!r} is not an allowed type.")
+        stored = head.get("LastModified")
+        if stored is not None and stored > form.expires + UPLOAD_GRACE:
+            problems.append(
+                f"The file arrived at {stored.isoformat()}, after its upload form expired "
+                f"at {form.expires.isoformat()}."
+            )
         if problems:
-            self.s3.delete_object(Bucket=self.bucket, Key=key)
+            self.s3.delete_object(Bucket=self.bucket, Key=uploaded.key)
+            problems.append("It was deleted and nothing was attached; ask for a new form.")
             raise ValidationError({"upload_id": problems})
 
     # -- download -------------------------------------------------------------------------
@@ -285,6 +411,10 @@ class AttachmentService:
             },
             ExpiresIn=self.download_expires,
         )
+
+
+def _missing(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey")
 
 
 __all__ = ["AttachmentService", "UploadMissing", "UploadNotFound", "UploadTicket"]

@@ -5,10 +5,13 @@ everywhere. Reads are ``orders.selectors``."""
 from __future__ import annotations
 
 import logging
+import random
+import time
+import uuid
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from orders.domain import rules
 from orders.domain.errors import (
@@ -39,6 +42,7 @@ from orders.selectors import BACKLOG_BATCH, OrderSelector
 from portal import log_context, metrics
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -74,18 +78,30 @@ class Notifier(Protocol):
 #: Who schedules a waiting order when capacity is freed or added (the workflow lets only the
 #: system schedule).
 BACKLOG_ACTOR = Actor.system("backlog")
+#: How long a category's assigner may hold its lease (a dead one's lease runs out).
+BACKLOG_LEAD_SECONDS = 30.0
+#: Pages an assigner reads before handing over to the next trigger.
+BACKLOG_ROUNDS = 20
 
 
 def require_version(order: Order, expected_version: int) -> None:
-    """Refuse a change made on a stale read of the order (optimistic concurrency)."""
-    if order.version != expected_version:
+    """Refuse a change made on a stale read of the order (optimistic concurrency). The
+    version callers hold is :attr:`Order.public_version` (the API's ETag, the admin's forms):
+    a change nobody acting on the order needs to see again (a staff member's internal note)
+    does not make their read stale. The write itself is conditional on every change."""
+    if order.public_version != expected_version:
         raise ConcurrencyConflict(
             order_id=order.id,
             expected_status=order.status,
             expected_version=expected_version,
             actual_status=order.status,
-            actual_version=order.version,
+            actual_version=order.public_version,
         )
+
+
+#: How many times a change is tried on a fresh read when another change to the order won the
+#: race for its version (each round one of the racers wins, so ten writers at once all land).
+CHANGE_ATTEMPTS = 10
 
 
 def utcnow() -> datetime:
@@ -155,12 +171,51 @@ class OrderService:
         integrator: str | None = None,
     ) -> Order:
         """Move an order as ``actor``; with ``expected_version`` the move is refused
-        (:class:`ConcurrencyConflict`) if the order changed since the caller read it."""
-        order = self.read.get_order(order_id, integrator=integrator)
-        if expected_version is not None:
-            require_version(order, expected_version)
-        moved, _ = self._move(order, to, actor=actor, reason=reason, team=team)
-        return moved
+        (:class:`ConcurrencyConflict`) if the order changed since the caller read it.
+        Without, a change that lands first does not refuse it: the move is checked again
+        against the order as it is now and made if the workflow allows it."""
+
+        def move(order: Order) -> Order:
+            moved, _ = self._move(order, to, actor=actor, reason=reason, team=team)
+            return moved
+
+        return self._changing(
+            order_id, move, integrator=integrator, expected_version=expected_version
+        )
+
+    def _changing(
+        self,
+        order_id: str,
+        change: Callable[[Order], T],
+        *,
+        integrator: str | None,
+        expected_version: int | None,
+    ) -> T:
+        """``change`` applied to the order as stored now. When another change wins the race
+        for the order's version, read it again and retry, while the caller's condition
+        (``expected_version``) still holds: the caller
+        asked for no more than that, so a note or a staff member's internal change landing
+        first is no reason to refuse it."""
+        for attempt in range(1, CHANGE_ATTEMPTS + 1):
+            order = self.read.get_order(order_id, integrator=integrator)
+            if expected_version is not None:
+                require_version(order, expected_version)
+            try:
+                return change(order)
+            except ConcurrencyConflict as exc:
+                if attempt == CHANGE_ATTEMPTS:
+                    now = self.orders.get(order_id)
+                    raise ConcurrencyConflict(  # in the versions callers hold
+                        order_id=order_id,
+                        expected_status=exc.expected_status,
+                        expected_version=order.public_version,
+                        actual_status=now.status,
+                        actual_version=now.public_version,
+                    ) from exc
+                log.info("order %s changed meanwhile (%s): trying again", order_id, exc)
+                # Racers spread out, so that each round is not the same pile-up.
+                time.sleep(random.uniform(0, 0.005 * 2 ** min(attempt, 6)))
+        raise AssertionError("unreachable")
 
     def update_order(
         self, *, order_id: str, changes: dict, expected_version: int, actor: Actor
@@ -238,14 +293,15 @@ class OrderService:
         self, *, order_id: str, actor: Actor, expected_version: int | None = None
     ) -> Order:
         """Take an order off hold, back to the status it was held from."""
-        order = self.read.get_order(order_id)
-        held = order.hold
-        if held is None or held.from_status is None:
-            raise ValidationError({"status": [f"A {order.status} order is not on hold."]})
-        if expected_version is not None:
-            require_version(order, expected_version)
-        moved, _ = self._move(order, held.from_status, actor=actor)
-        return moved
+
+        def resume(order: Order) -> Order:
+            held = order.hold
+            if held is None or held.from_status is None:
+                raise ValidationError({"status": [f"A {order.status} order is not on hold."]})
+            moved, _ = self._move(order, held.from_status, actor=actor)
+            return moved
+
+        return self._changing(order_id, resume, integrator=None, expected_version=expected_version)
 
     # -- search ---------------------------------------------------------------------------------
 
@@ -307,18 +363,25 @@ class OrderService:
         expected_version: int | None = None,
     ) -> Note:
         """Put a note on the order's timeline (``order.note_added``). An integrator's note
-        is public; staff choose. ``integrator``: only on that integrator's order."""
-        order = self._for_change(order_id, integrator=integrator, expected_version=expected_version)
-        changed, event, note = rules.add_note(
-            order,
-            text,
-            visibility=visibility,
-            actor=actor,
-            author_name=author_name,
-            now=self.clock(),
-            calendar=self._calendar(order),
+        is public; staff choose. ``integrator``: only on that integrator's order. A note does
+        not depend on the order's state: another change landing first only means another try."""
+
+        def add(order: Order) -> Note:
+            changed, event, note = rules.add_note(
+                order,
+                text,
+                visibility=visibility,
+                actor=actor,
+                author_name=author_name,
+                now=self.clock(),
+                calendar=self._calendar(order),
+            )
+            self._save(order, changed, event, adds=[note])
+            return note
+
+        note = self._changing(
+            order_id, add, integrator=integrator, expected_version=expected_version
         )
-        self._save(order, changed, event, adds=[note])
         metrics.NOTES_ADDED.labels(str(actor.kind), str(note.visibility)).inc()
         return note
 
@@ -326,26 +389,24 @@ class OrderService:
         self, attachment: Attachment, *, integrator: str | None = None
     ) -> Attachment:
         """Record a file already stored under ``attachment.key`` (``order.attachment_added``).
-        Recording the same attachment id again returns the one recorded (a retried request)."""
-        for _ in range(3):
-            order = self.read.get_order(attachment.order_id, integrator=integrator)
+        Recording the same attachment id again returns the one recorded (a retried request);
+        another change to the order landing first only means another try."""
+
+        def record(order: Order) -> Attachment:
             existing = self.orders.attachment(order.id, attachment.id)
             if existing is not None:
                 return existing
             changed, event = rules.add_attachment(
                 order, attachment, now=self.clock(), calendar=self._calendar(order)
             )
-            try:
-                self._save(order, changed, event, adds=[attachment])
-            except ConcurrencyConflict:
-                continue  # the order changed (or the same upload was recorded): look again
+            self._save(order, changed, event, adds=[attachment])
             return attachment
-        raise ConcurrencyConflict(
-            order_id=attachment.order_id,
-            expected_status=order.status,
-            expected_version=order.version,
-            actual_status=None,
-            actual_version=None,
+
+        return self._changing(
+            attachment.order_id,
+            record,
+            integrator=integrator,
+            expected_version=None,
         )
 
     # -- technicians and visits ---------------------------------------------------------------
@@ -515,24 +576,28 @@ class OrderService:
     ) -> Order | None:
         """Accepted: assign the least loaded team serving the category, then schedule.
 
-        Returns the scheduled order; the order unchanged when every team is full (it waits
-        in ``accepted``, the backlog, until capacity is freed or added: see
-        :meth:`assign_waiting`); ``None`` for a stale or duplicate event. Waiting orders of
-        the same category that are older go first, so a new order never takes a slot from
-        one that has waited longer."""
+        Returns the scheduled order; the order unchanged when it has to wait in ``accepted``
+        (the backlog) until capacity is freed or added (see :meth:`assign_waiting`); ``None``
+        for a stale or duplicate event. A constant amount of work per event, however deep the
+        queue: one read of the category's backlog marker, then the order places itself. Only
+        when others already wait does it join the line behind them (oldest first), and then
+        one assigner at a time per category places whoever is first."""
         order = self.current(order_id, status=Status.ACCEPTED, version=version, stored=stored)
         if order is None:
             return None
-        for older in self.orders.oldest_first(
-            Status.ACCEPTED, limit=BACKLOG_BATCH, categories={order.category}, before=order
-        ):
-            placed = self._schedule_waiting(older.id, actor)
-            if placed is not None and placed.status is Status.ACCEPTED:
-                return self._waits(order)
-        placed = self._try_schedule(order, actor)
-        if placed is not None and placed.status is Status.ACCEPTED:
-            return self._waits(order)
-        return placed
+        if self.loads.waiting_mark(order.category) is None:
+            placed = self._try_schedule(order, actor)
+            if placed is None or placed.status is not Status.ACCEPTED:
+                return placed
+        # Every team is full, or older orders wait: in line, oldest first. Should room have
+        # been freed meanwhile (its assigner may have looked before this order joined), the
+        # category's assigner runs now, this order among those it considers.
+        self.loads.join_waiting(order.category)
+        if self._has_room(order.category):
+            for placed in self._assign_category(order.category, actor, joining=order):
+                if placed.id == order.id:
+                    return placed
+        return self._waits(order)
 
     def assign_waiting(
         self,
@@ -543,25 +608,72 @@ class OrderService:
     ) -> list[Order]:
         """Schedule waiting orders, oldest first, while their category has room: after
         capacity was freed (an order completed or cancelled) or added (a team raised, added,
-        activated or given a category), and periodically as a safety net. Safe with any
-        number of callers at once: team slots are conditional reservations and each move is
-        conditional on status and version. Returns the orders it scheduled."""
+        activated or given a category), and periodically as a safety net (no ``categories``:
+        every category served, marked waiting or not, for a trigger that was missed). One
+        assigner at a time per category; each move is conditional on status and version, and
+        team slots are conditional reservations. Returns the orders it scheduled."""
+        everything = not categories
         assigned: list[Order] = []
-        full: set[str] = set()
-        for waiting in self.read.backlog(limit=limit, categories=categories):
-            if waiting.category in full:
-                continue
-            placed = self._schedule_waiting(waiting.id, actor)
-            if placed is None:
-                continue
-            if placed.status is Status.ACCEPTED:
-                full.add(waiting.category)
-                if categories and full >= set(categories):
-                    break
-                continue
-            assigned.append(placed)
+        for category in sorted(categories or self.teams.served_categories()):
+            assigned += self._assign_category(category, actor, limit=limit, unmarked=everything)
         if assigned:
             log.info("assigned %d waiting order(s) to teams", len(assigned))
+        return assigned
+
+    def _has_room(self, category: str) -> bool:
+        teams = {t.code: t for t in self.teams.active_teams(category)}
+        return any(
+            len(held) < teams[code].capacity for code, held in self.loads.holdings(teams).items()
+        )
+
+    def _assign_category(
+        self,
+        category: str,
+        actor: Actor,
+        *,
+        limit: int = BACKLOG_BATCH,
+        unmarked: bool = False,
+        joining: Order | None = None,
+    ) -> list[Order]:
+        """Place the category's waiting orders, oldest first, until its teams are full or
+        nobody waits; then clear the marker, unless an order joined meanwhile (then look
+        again). Only the assigner holding the category's lease does this: others return at
+        once, their orders in the line it reads. ``unmarked``: look even with no marker (the
+        periodic pass); ``joining``: an order that joined the line just now, considered even
+        if the index does not list it yet."""
+        owner = uuid.uuid4().hex
+        if not self.loads.lead_backlog(category, owner, seconds=BACKLOG_LEAD_SECONDS):
+            return []
+        assigned: list[Order] = []
+        try:
+            for _ in range(BACKLOG_ROUNDS):
+                mark = self.loads.waiting_mark(category)
+                if mark is None and not unmarked:
+                    break
+                waiting = self.orders.oldest_first(
+                    Status.ACCEPTED, limit=limit, categories={category}
+                )
+                listed = {w.id for w in waiting}
+                if joining is not None and len(waiting) < limit and joining.id not in listed:
+                    waiting = sorted([*waiting, joining], key=lambda o: o.created_at)
+                full = False
+                for order in waiting:
+                    placed = self._schedule_waiting(order.id, actor)
+                    if placed is None:
+                        continue
+                    if placed.status is Status.ACCEPTED:
+                        full = True
+                        break
+                    assigned.append(placed)
+                if full:
+                    break
+                if len(waiting) < limit and (
+                    mark is None or self.loads.clear_waiting(category, mark)
+                ):
+                    break  # nobody waits any more
+                unmarked, joining = False, None  # more joined meanwhile, or another page
+        finally:
+            self.loads.leave_backlog(category, owner)
         return assigned
 
     def _schedule_waiting(self, order_id: str, actor: Actor) -> Order | None:

@@ -23,10 +23,18 @@ def worker_actor(status: str) -> Actor:
     return Actor.system(f"worker:{status}")
 
 
+def revision(event: ReceivedEvent, order: Order) -> int:
+    """The order's own version at ``event`` (every change counted, staff-only ones too): the
+    event is current while the order is still there. ``data.order.version`` counts as
+    integrators do and cannot tell."""
+    entry = order.entry(event.id)
+    return entry.version if entry is not None else event.order_version
+
+
 def review_received(service: OrderService, event: ReceivedEvent, order: Order) -> None:
     service.review(
         order_id=event.order_id,
-        version=event.order_version,
+        version=revision(event, order),
         actor=worker_actor(event.status),
         stored=order,
     )
@@ -37,7 +45,7 @@ def schedule_accepted(service: OrderService, event: ReceivedEvent, order: Order)
     # freed or added assigns waiting orders, oldest first (OrderService.assign_waiting).
     service.schedule(
         order_id=event.order_id,
-        version=event.order_version,
+        version=revision(event, order),
         actor=worker_actor(event.status),
         stored=order,
     )

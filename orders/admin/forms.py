@@ -224,7 +224,7 @@ class OrderEditForm(OrderDetailsForm):
         contact = order.contact
         window = order.requested_window
         return {
-            "version": order.version,
+            "version": order.public_version,
             "title": order.title,
             "priority": str(order.priority),
             "site": order.site,

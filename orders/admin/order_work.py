@@ -4,7 +4,8 @@ A mixin of :class:`orders.admin.work_orders.WorkOrderAdmin`: these views only pa
 ``orders.admin.work_forms`` and call the same services as the API, as ``staff:<username>``.
 Files go from the browser straight to S3 with a presigned POST (``orders/static/orders/
 attach.js`` asks :meth:`upload_sign_view` for the form); S3 sends the browser back to
-:meth:`upload_finish_view`, which records the attachment. Nothing passes through this process.
+:meth:`upload_finish_view`, whose page POSTs (with its CSRF token) to record the attachment.
+Nothing passes through this process.
 """
 
 from __future__ import annotations
@@ -16,7 +17,15 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+    JsonResponse,
+)
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from orders.admin.work_forms import (
@@ -89,6 +98,8 @@ class TimelineItem:
     at: datetime
     kind: str  # "entry", "note" or "attachment"
     entry: HistoryEntry | None = None
+    #: The entry's version as everyone holds it (the order's public count, as the API's).
+    version: int | None = None
     note: Note | None = None
     attachment: Attachment | None = None
     preview_url: str | None = None
@@ -103,7 +114,7 @@ def timeline(order: Order, notes: list[Note], attachments: list[Attachment]) -> 
     """Moves, changes, visits, notes and files together, newest first."""
     files = attachment_service()
     items = [
-        TimelineItem(at=h.at, kind="entry", entry=h)
+        TimelineItem(at=h.at, kind="entry", entry=h, version=order.public_number(h))
         for h in order.history
         if entry_event_type(h) not in SHOWN_AS_ITEMS
     ]
@@ -142,7 +153,7 @@ def work_context(request: HttpRequest, order: Order, *, can_move: bool, can_chan
     read = order_selector()
     visit = order.visit
     open_visit = visit is not None and visit.open
-    version = {"version": order.version}
+    version = {"version": order.public_version}
     work = rules.open_work(order) if can_move else frozenset()
     offer = {name: name in work for name in WORK_ACTIONS}
     offer.update(note=can_change, attach=can_change)
@@ -170,6 +181,7 @@ class WorkActionsMixin:
     """URLs and views of the work on one order (mixed into the orders' ModelAdmin)."""
 
     admin_site: Any
+    context: Callable[..., dict[str, Any]]  # the admin's page context (WorkOrderAdmin)
 
     def work_urls(self) -> list:
         wrap = self.admin_site.admin_view
@@ -384,14 +396,32 @@ class WorkActionsMixin:
         return JsonResponse({"url": ticket.url, "fields": ticket.fields})
 
     def upload_finish_view(self, request: HttpRequest, order_id: str) -> HttpResponse:
-        """Where S3 sends the browser after storing the file: record it on the order."""
+        """Where S3 sends the browser (a GET) after storing the file: a page that records
+        nothing and POSTs, with its CSRF token, here to record the file on the order. A link
+        or an image elsewhere must not attach files; attach.js submits the page on its own
+        only for the upload it started in this tab."""
+        if request.method not in ("GET", "HEAD", "POST"):
+            return HttpResponseNotAllowed(["GET", "POST"])
         detail = reverse("admin:orders_workorder_change", args=[order_id])
         if not request.user.has_perm("orders.change_workorder"):
             raise PermissionDenied
-        upload_id = upload_in_key(order_id, request.GET.get("key", ""))
+        key = (request.POST if request.method == "POST" else request.GET).get("key", "")
+        upload_id = upload_in_key(order_id, key)
         if upload_id is None:
             messages.error(request, "File not attached: S3 did not say which upload this was.")
             return HttpResponseRedirect(detail)
+        if request.method != "POST":
+            return TemplateResponse(
+                request,
+                "admin/orders/workorder/uploaded.html",
+                self.context(
+                    request,
+                    title="Attach the uploaded file",
+                    order_id=order_id,
+                    key=key,
+                    filename=key.rsplit("/", 1)[-1],
+                ),
+            )
         try:
             attachment = attachment_service().finish_upload(
                 order_id=order_id, upload_id=upload_id, actor=staff_actor(request)

@@ -256,7 +256,7 @@ class WorkOrderAdmin(WorkActionsMixin, PipelinePagesMixin, admin.ModelAdmin):
         except (IllegalTransition, ValidationError) as exc:
             messages.error(request, f"Not moved: {exc}")
         else:
-            messages.success(request, f"Moved to {order.status} (version {order.version}).")
+            messages.success(request, f"Moved to {order.status} (version {order.public_version}).")
         return HttpResponseRedirect(detail)
 
     def bulk_view(self, request: HttpRequest) -> HttpResponse:
@@ -331,13 +331,13 @@ class WorkOrderAdmin(WorkActionsMixin, PipelinePagesMixin, admin.ModelAdmin):
             except ConcurrencyConflict:
                 # Keep what they typed; show the order as it is now; a second save applies it.
                 data = request.POST.copy()
-                data["version"] = str(order.version)
+                data["version"] = str(order.public_version)
                 form = OrderEditForm(data)
                 form.is_valid()
                 form.add_error(
                     None,
                     f"Not saved: this order changed while you edited it (it is now version "
-                    f"{order.version}, {order.status}). Your changes are still in the form; "
+                    f"{order.public_version}, {order.status}). Your changes are still in the form; "
                     "check them against the current order and save again.",
                 )
             except ValidationError as exc:
@@ -346,7 +346,7 @@ class WorkOrderAdmin(WorkActionsMixin, PipelinePagesMixin, admin.ModelAdmin):
                     for problem in problems:
                         form.add_error(name if name in form.fields else None, problem)
             else:
-                messages.success(request, f"Saved (version {edited.version}).")
+                messages.success(request, f"Saved (version {edited.public_version}).")
                 return HttpResponseRedirect(
                     reverse("admin:orders_workorder_change", args=[order.id])
                 )

@@ -7,8 +7,8 @@ import hashlib
 import json
 import logging
 import threading
-from collections.abc import Callable
-from typing import Protocol
+from collections.abc import Callable, Collection
+from typing import Any, Protocol
 
 from django.conf import settings
 from rest_framework import status
@@ -26,6 +26,8 @@ HEADER = "Idempotency-Key"
 KEY_MAX = 255
 #: Response headers worth replaying.
 REPLAYED_HEADERS = ("Location", "ETag")
+#: On a replay: the fields of the first answer that are not replayed (null), comma-separated.
+REDACTED_HEADER = "Idempotent-Redacted"
 
 
 def fingerprint(request: Request) -> str:
@@ -44,7 +46,18 @@ def fingerprint(request: Request) -> str:
     return digest.hexdigest()
 
 
-def idempotent(request: Request, view, handle: Callable[[], Response]) -> Response:
+def redacted(body: Any, fields: Collection[str]) -> tuple[Any, list[str]]:
+    """``body`` with those of ``fields`` it has at its top level set to null, and their names."""
+    present = [name for name in fields if name in body] if isinstance(body, dict) else []
+    return ({**body, **dict.fromkeys(present)} if present else body), present
+
+
+def idempotent(
+    request: Request, view, handle: Callable[[], Response], *, redact: Collection[str] = ()
+) -> Response:
+    """Run ``handle`` once per key and body; replay its answer to the same request again.
+    ``redact`` names fields of the answer that only the first answer shows (a secret): they
+    are never stored, and a replay has them null and names them in ``Idempotent-Redacted``."""
     key = request.headers.get(HEADER)
     if key is None:
         return handle()
@@ -60,8 +73,10 @@ def idempotent(request: Request, view, handle: Callable[[], Response]) -> Respon
     scope = request.user.integrator
     claim = records.claim(scope, key, fingerprint(request))
     if claim.outcome == "replay":
+        # Redacted again: a record stored before its view asked for redaction is not shown.
+        body, hidden = redacted(claim.response.body, redact)
         replay = Response(
-            claim.response.body,
+            body,
             status=claim.response.status,
             content_type=claim.response.headers.get("Content-Type"),
         )
@@ -69,6 +84,8 @@ def idempotent(request: Request, view, handle: Callable[[], Response]) -> Respon
             if name != "Content-Type":
                 replay[name] = value
         replay["Idempotent-Replayed"] = "true"
+        if hidden:
+            replay[REDACTED_HEADER] = ", ".join(hidden)
         return replay
     if claim.outcome == "mismatch":
         return problem(
@@ -103,9 +120,8 @@ def idempotent(request: Request, view, handle: Callable[[], Response]) -> Respon
         return response
     headers = {name: response[name] for name in REPLAYED_HEADERS if name in response}
     headers["Content-Type"] = response.content_type or "application/json"
-    records.complete(
-        scope, key, claim.token, StoredResponse(response.status_code, response.data, headers)
-    )
+    body, _ = redacted(response.data, redact)
+    records.complete(scope, key, claim.token, StoredResponse(response.status_code, body, headers))
     return response
 
 

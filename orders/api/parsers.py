@@ -4,6 +4,7 @@ a view fail later (5xx) or store text that breaks every later read of it.
 - UTF-8 only: a body declared in another charset is a 415; bytes that are not UTF-8, a 400.
 - At most :data:`MAX_DEPTH` levels of objects and arrays (checked before parsing: Python's
   parser would otherwise hit its recursion limit on a deep body).
+- An object may name each key once (``{"a": 1, "a": 2}`` is a 400).
 - Every string and object key must be storable text (no unpaired surrogates, no NUL), with
   the 400 naming where it is: ``metadata.k``.
 """
@@ -82,6 +83,22 @@ def text_problems(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
             yield from text_problems(item, f"{path}[{index}]")
 
 
+class DuplicateKey(Exception):
+    def __init__(self, key: str):
+        self.key = key
+
+
+def _refusing_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object from its pairs, refusing a key given twice: Python keeps the last one
+    silently, another reader may keep the first, so the client's intent is unknowable."""
+    data: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in data:
+            raise DuplicateKey(key)
+        data[key] = value
+    return data
+
+
 class StrictJSONParser(JSONParser):
     """DRF's JSON parser with the checks above (set as DEFAULT_PARSER_CLASSES)."""
 
@@ -104,7 +121,11 @@ class StrictJSONParser(JSONParser):
                 f"The body nests objects and arrays too deep (more than {MAX_DEPTH} levels)."
             )
         try:
-            data = json.loads(text)
+            data = json.loads(text, object_pairs_hook=_refusing_duplicates)
+        except DuplicateKey as exc:
+            raise exceptions.ParseError(
+                f"The body names {exc.key!r} more than once in one object; send each key once."
+            ) from None
         except (ValueError, RecursionError) as exc:
             raise exceptions.ParseError(f"JSON parse error - {exc}") from None
         problems: dict[str, list[str]] = {}

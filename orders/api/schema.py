@@ -38,6 +38,7 @@ from .serializers import (
     OrderListQuerySerializer,
     StrictCharField,
     StrictChoiceField,
+    StrictIntegerField,
     StrictRegexField,
     StrictSerializer,
     TransitionSerializer,
@@ -288,7 +289,11 @@ class OrderSummarySerializer(serializers.Serializer):
     requested_window = WindowOutSerializer(allow_null=True)
     status = serializers.ChoiceField(choices=STATUS_CHOICES)
     version = serializers.IntegerField(
-        min_value=1, help_text="Bumped by every change; the ETag of the order."
+        min_value=1,
+        help_text=(
+            "Bumped by every change you can see (staff's internal notes and attachments do "
+            "not count); the ETag of the order."
+        ),
     )
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
@@ -411,8 +416,21 @@ IF_MATCH = OpenApiParameter(
     OpenApiParameter.HEADER,
     description=(
         'The `ETag` of the order as last seen (`"3"`; `W/"3"` and `3` are accepted too): the '
-        "move is made only if the order is still at that version, otherwise 412 with its "
-        "`current_version`. `*` or no header: no check. Anything else is a 400."
+        "change is made only if the order is still at that version, otherwise 412 with its "
+        "`current_version`. Staff's internal notes and attachments do not move the version, so "
+        "they never make it stale. `*` or no header: no check (a change that lands first is "
+        "no reason to refuse yours). Anything else is a 400."
+    ),
+    examples=[OpenApiExample("version 3", value='"3"')],
+)
+
+IF_NONE_MATCH = OpenApiParameter(
+    "If-None-Match",
+    {"type": "string"},
+    OpenApiParameter.HEADER,
+    description=(
+        'The `ETag` of your copy (`"3"`, or several comma-separated, or `*`): `304` with no '
+        "body while the order is still at that version."
     ),
     examples=[OpenApiExample("version 3", value='"3"')],
 )
@@ -509,8 +527,9 @@ PROBLEM_DESCRIPTIONS = {
         f"({problem_code('idempotency-key-reused')})."
     ),
     429: (
-        "The integrator is over its request rate (all its keys together; "
-        f"{problem_code('rate-limited')}); `Retry-After` says how long to wait."
+        "The integrator is over its request rate (all its keys together), or its address "
+        "sent too many unknown API keys lately "
+        f"({problem_code('rate-limited')}); `Retry-After` says how long to wait."
     ),
     431: (
         "Too many header fields, or one too long, for the web server "
@@ -635,11 +654,15 @@ create_order = extend_schema(
 get_order = extend_schema(
     operation_id="get_order",
     summary="Get an order",
-    description="The order with its full history; its `ETag` is its version.",
+    description=(
+        "The order with its full history; its `ETag` is its version. With `If-None-Match` "
+        "naming it, `304` and no body while the order is unchanged."
+    ),
     tags=["orders"],
-    parameters=[ORDER_ID, etag_header([200]), WWW_AUTHENTICATE, RETRY_AFTER],
+    parameters=[ORDER_ID, IF_NONE_MATCH, etag_header([200, 304]), WWW_AUTHENTICATE, RETRY_AFTER],
     responses={
         200: OpenApiResponse(OrderSerializer, description="The order."),
+        304: OpenApiResponse(description="Unchanged since the `ETag` in `If-None-Match`."),
         **problems(s401=None, s404=None, s429=None),
     },
 )
@@ -650,12 +673,14 @@ list_order_events = extend_schema(
     summary="An order's history",
     description=(
         "Every accepted change of status, oldest first, with who made it and why; the "
-        "first entry is the creation. The `ETag` is the order's version."
+        "first entry is the creation. The `ETag` is the order's version (`If-None-Match`: "
+        "`304` while unchanged)."
     ),
     tags=["orders"],
-    parameters=[ORDER_ID, etag_header([200]), WWW_AUTHENTICATE, RETRY_AFTER],
+    parameters=[ORDER_ID, IF_NONE_MATCH, etag_header([200, 304]), WWW_AUTHENTICATE, RETRY_AFTER],
     responses={
         200: OpenApiResponse(OrderEventsSerializer, description="The history."),
+        304: OpenApiResponse(description="Unchanged since the `ETag` in `If-None-Match`."),
         **problems(s401=None, s404=None, s429=None),
     },
 )
@@ -734,7 +759,8 @@ add_order_note = extend_schema(
         "A dated note on the order's timeline, seen by staff in the admin and published as "
         "`order.note_added`. Integrators' notes are public (`visibility: internal` is a 403). "
         "The order's version moves on (its `ETag` changes); `If-Match` refuses the note if "
-        "the order changed since that version."
+        "the order changed since that version. Without it a change landing at the same moment "
+        "(another note, a worker's move) never refuses yours."
     ),
     tags=["orders"],
     request=NoteCreateSerializer,
@@ -890,8 +916,10 @@ event_feed = extend_schema(
     description=(
         "Catch up, or replay from any point: start without `after` (the oldest event still "
         "kept, 30 days by default), then pass `next_cursor` as `after`. Events appear a few "
-        "seconds after they happen and are kept in the order they were published; after a "
-        "rare internal retry an event may appear twice (same `id`)."
+        "seconds after they happen, in the order the changes were stored: each order's "
+        "events in version order, but not sorted by `time` across orders (a change decided "
+        "first can be stored second). Resume with the cursor, never by `time`. After a rare "
+        "internal retry an event may appear twice (same `id`)."
     ),
     tags=["events"],
     parameters=[EventFeedQuerySerializer, WWW_AUTHENTICATE, RETRY_AFTER],
@@ -928,10 +956,13 @@ class UploadCreateSerializer(StrictSerializer):
             choices=list(settings.ATTACHMENT_CONTENT_TYPES),
             help_text="One of the allowed types (ATTACHMENT_CONTENT_TYPES).",
         )
-        fields["size"] = serializers.IntegerField(
+        fields["size"] = StrictIntegerField(
             min_value=1,
             max_value=settings.ATTACHMENT_MAX_BYTES,
-            help_text="Bytes, 1 to `max_bytes` (ATTACHMENT_MAX_BYTES, 25 MiB by default).",
+            help_text=(
+                "The file's exact size in bytes, 1 to `max_bytes` (ATTACHMENT_MAX_BYTES, 25 MiB "
+                "by default): the form takes a file of this size only."
+            ),
         )
         return fields
 
@@ -971,20 +1002,41 @@ class AttachmentPageSerializer(serializers.Serializer):
     results = AttachmentSerializer(many=True)
 
 
+#: Any idempotent operation's own 409.
+IDEMPOTENCY_IN_PROGRESS = (
+    "A request with the same `Idempotency-Key` is still being processed "
+    f"({problem_code('idempotency-in-progress')}, with `Retry-After`)."
+)
+
 start_attachment_upload = extend_schema(
     operation_id="start_attachment_upload",
     summary="Get a form to upload a file to an order",
     description=(
         "A presigned S3 POST: send `fields` and then the file as `file` to `url` before "
         "`expires_at`, then finish with POST /v1/orders/{order_id}/attachments. The form only "
-        "accepts the announced content type and at most `max_bytes`."
+        "accepts a file of exactly the announced `size` and `content_type`, under its own key."
     ),
     tags=["attachments"],
     request=UploadCreateSerializer,
-    parameters=[ORDER_ID, IDEMPOTENCY_KEY, RETRY_AFTER, WWW_AUTHENTICATE],
+    parameters=[
+        ORDER_ID,
+        IDEMPOTENCY_KEY,
+        replayed_header([201, 400, 404, 415]),
+        RETRY_AFTER,
+        WWW_AUTHENTICATE,
+    ],
     responses={
         201: OpenApiResponse(UploadTicketSerializer, description="The upload form."),
-        **problems(s400=BODY_400, s401=None, s404=None, s413=None, s415=None, s429=None),
+        **problems(
+            s400=BODY_400,
+            s401=None,
+            s404=None,
+            s409=IDEMPOTENCY_IN_PROGRESS,
+            s413=None,
+            s415=None,
+            s422=None,
+            s429=None,
+        ),
     },
 )
 
@@ -992,21 +1044,38 @@ finish_attachment_upload = extend_schema(
     operation_id="finish_attachment_upload",
     summary="Attach an uploaded file to the order",
     description=(
-        "Checks the uploaded object and records it (`order.attachment_added`). Finishing the "
-        "same upload again returns the same attachment (200)."
+        "Checks the uploaded object against its form and records it "
+        "(`order.attachment_added`). Finishing the same upload again returns the same "
+        "attachment (200)."
     ),
     tags=["attachments"],
     request=UploadFinishSerializer,
-    parameters=[ORDER_ID, IDEMPOTENCY_KEY, RETRY_AFTER, WWW_AUTHENTICATE],
+    parameters=[
+        ORDER_ID,
+        IDEMPOTENCY_KEY,
+        replayed_header([200, 201, 400, 404, 409, 415]),
+        RETRY_AFTER,
+        WWW_AUTHENTICATE,
+    ],
     responses={
         201: OpenApiResponse(AttachmentSerializer, description="The attachment."),
         200: OpenApiResponse(AttachmentSerializer, description="Already attached."),
         **problems(
-            s400=f"{BODY_400} Also an uploaded file of the wrong size or type.",
+            s400=(
+                f"{BODY_400} Also an uploaded file its form did not allow, with `errors` on "
+                "`upload_id` saying why: of another size or type than announced, sent to "
+                "another key or with other fields than the form's, or after the form expired. "
+                "That file is deleted."
+            ),
             s401=None,
             s404="No such order, or no upload of the caller's under `upload_id`.",
-            s409=f"Nothing uploaded yet ({problem_code('upload-missing')}, naming `upload_id`).",
+            s409=(
+                f"Nothing uploaded yet ({problem_code('upload-missing')}, naming `upload_id`). "
+                f"{IDEMPOTENCY_IN_PROGRESS}"
+            ),
+            s413=None,
             s415=None,
+            s422=None,
             s429=None,
         ),
     },

@@ -124,6 +124,24 @@ class StrictBooleanField(serializers.BooleanField):
         return data
 
 
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer only: DRF's IntegerField also takes ``5.0``, ``1e1`` and ``"5"``, which
+    hides a client's bug (a float or a string where a count belongs) instead of reporting it."""
+
+    default_error_messages = {
+        "not_whole": "Must be an integer, written without a decimal point or exponent.",
+    }
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, float):
+            self.fail("not_whole")
+        if isinstance(data, bool) or not isinstance(data, int):
+            raise serializers.ValidationError(
+                f"Must be an integer, not {json_type(data)}.", code="invalid"
+            )
+        return super().to_internal_value(data)
+
+
 class StrictDateTimeField(serializers.DateTimeField):
     """An ISO 8601 time with its offset (``Z``, ``+02:00``). DRF would read a time without one
     in the server's time zone: a guess about what the client meant."""
@@ -158,11 +176,15 @@ class OrderCreateSerializer(StrictSerializer):
     category = StrictChoiceField(choices=CATEGORIES)
     priority = StrictChoiceField(choices=[p.value for p in Priority], default=Priority.NORMAL.value)
     site = StrictCharField(max_length=rules.SITE_MAX)
+    # Taken exactly as sent: trimming "WO-1\n" would store another reference than the
+    # client's (and find its order under a key it never sent).
     external_reference = StrictRegexField(
         rules.REFERENCE_PATTERN,
         max_length=rules.REFERENCE_MAX,
         required=False,
         allow_null=True,
+        trim_whitespace=False,
+        error_messages={"invalid": rules.REFERENCE_PROBLEM},
     )
     description = StrictCharField(
         max_length=rules.DESCRIPTION_MAX, required=False, allow_blank=True
@@ -278,7 +300,9 @@ class OrderListQuerySerializer(QuerySerializer):
     status = MultipleChoiceListField(
         child=StrictChoiceField(choices=[str(s) for s in STATUSES]), required=False
     )
-    external_reference = StrictCharField(max_length=rules.REFERENCE_MAX, required=False)
+    external_reference = StrictCharField(
+        max_length=rules.REFERENCE_MAX, required=False, trim_whitespace=False
+    )
     created_after = StrictDateTimeField(required=False)
     created_before = StrictDateTimeField(required=False)
     limit = serializers.IntegerField(
@@ -304,11 +328,13 @@ class TransitionSerializer(StrictSerializer):
 
 def history_representation(order: Order) -> list[dict[str, Any]]:
     """The order's changes as its integrator may see them: internal notes and attachments
-    are staff's, so their entries are left out (versions then skip a number)."""
+    are staff's, so their entries are left out, and versions count without them
+    (:attr:`Order.public_version`: 1, 2, 3 … with no gaps)."""
+    shown = [h for h in order.history if not h.internal]
     return [
         {
             "event_id": h.event_id,
-            "version": h.version,
+            "version": number,
             "type": entry_event_type(h),
             "from": str(h.from_status) if h.from_status else None,
             "to": str(h.to_status),
@@ -316,8 +342,7 @@ def history_representation(order: Order) -> list[dict[str, Any]]:
             "reason": h.reason,
             "at": isoformat(h.at),
         }
-        for h in order.history
-        if not h.internal
+        for number, h in enumerate(shown, start=1)
     ]
 
 

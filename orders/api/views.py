@@ -31,12 +31,31 @@ from .serializers import (
 )
 
 
+def etag(order: Order) -> str:
+    """The order's ETag: its version as integrators count it (what ``If-Match`` names)."""
+    return f'"{order.public_version}"'
+
+
+def not_modified(request: Request, order: Order) -> Response | None:
+    """``304`` when ``If-None-Match`` names the order's ETag (or ``*``): the caller's copy is
+    current. Compared weakly (``W/"3"`` matches ``"3"``), as RFC 9110 asks for a GET."""
+    header = request.headers.get("If-None-Match")
+    if header is None:
+        return None
+    tags = {tag.strip().removeprefix("W/") for tag in header.split(",")}
+    if "*" not in tags and etag(order) not in tags:
+        return None
+    response = Response(status=status.HTTP_304_NOT_MODIFIED)
+    response["ETag"] = etag(order)
+    return response
+
+
 def order_response(
     request: Request, order: Order, http_status: int = status.HTTP_200_OK
 ) -> Response:
     body = order_representation(order, request=request, sla=order_selector().sla(order))
     response = Response(body, status=http_status)
-    response["ETag"] = f'"{order.version}"'
+    response["ETag"] = etag(order)
     if http_status == status.HTTP_201_CREATED:
         response["Location"] = f"/v1/orders/{order.id}"
     return response
@@ -146,7 +165,7 @@ class OrderDetailView(APIView):
         order = order_selector().get_order(
             known_order_id(order_id), integrator=request.user.integrator
         )
-        return order_response(request, order)
+        return not_modified(request, order) or order_response(request, order)
 
 
 class OrderEventsView(APIView):
@@ -155,8 +174,10 @@ class OrderEventsView(APIView):
         order = order_selector().get_order(
             known_order_id(order_id), integrator=request.user.integrator
         )
+        if (unchanged := not_modified(request, order)) is not None:
+            return unchanged
         response = Response({"order_id": order.id, "results": history_representation(order)})
-        response["ETag"] = f'"{order.version}"'
+        response["ETag"] = etag(order)
         return response
 
 

@@ -190,6 +190,34 @@ class Order:
         return dataclasses.replace(self, **changes)
 
     @property
+    def public_version(self) -> int:
+        """The version integrators see (API, ETag, If-Match, their events): changes they
+        cannot see (internal notes and attachments) are not counted, so such a change never
+        makes their ``If-Match`` stale nor leaves a gap in the versions of their history.
+        Staff and the workers use :attr:`version`, which counts every change."""
+        if not self.history:
+            return self.version
+        return sum(1 for h in self.history if not h.internal)
+
+    @property
+    def public_updated_at(self) -> datetime:
+        """When the order last changed in a way its integrator can see."""
+        return next((h.at for h in reversed(self.history) if not h.internal), self.updated_at)
+
+    def entry(self, event_id: str) -> HistoryEntry | None:
+        """The history entry of the change with this event id, if the order holds it."""
+        return next((h for h in self.history if h.event_id == event_id), None)
+
+    def public_number(self, entry: HistoryEntry) -> int:
+        """``entry``'s version as integrators count (see :attr:`public_version`)."""
+        count = 0
+        for h in self.history:
+            count += not h.internal
+            if h.event_id == entry.event_id:
+                return count
+        raise ValueError(f"event {entry.event_id} is not in the history of order {self.id}")
+
+    @property
     def visit(self) -> Visit | None:
         """The latest visit (the one being planned or done), if any."""
         return self.visits[-1] if self.visits else None

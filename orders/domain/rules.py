@@ -57,6 +57,10 @@ METADATA_MAX_KEYS = 50
 METADATA_MAX_DEPTH = 10
 # \Z, not $: "$" also matches before a trailing newline.
 REFERENCE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]*\Z")
+REFERENCE_PROBLEM = (
+    f"Use 1 to {REFERENCE_MAX} letters, digits or . _ : / - (starting with a letter or digit; "
+    "no spaces or line breaks)."
+)
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
 #: A Python string can hold surrogate code points (JSON's "\ud800" escape makes one); they are
 #: not encodable as UTF-8, so DynamoDB, the event contract and every rendering of the order
@@ -128,11 +132,7 @@ def validate_input(data: OrderInput) -> OrderInput:
     if ref is not None and (
         not ref or len(ref) > REFERENCE_MAX or not REFERENCE_PATTERN.match(ref)
     ):
-        problem(
-            "external_reference",
-            f"Use 1 to {REFERENCE_MAX} letters, digits or . _ : / - (starting with a letter "
-            "or digit).",
-        )
+        problem("external_reference", REFERENCE_PROBLEM)
     if data.contact is not None:
         for name in ("name", "phone", "email"):
             if len(getattr(data.contact, name)) > CONTACT_FIELD_MAX:

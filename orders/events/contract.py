@@ -114,9 +114,10 @@ def order_to_json(order: Order) -> dict[str, Any]:
             else None
         ),
         "status": str(order.status),
-        "version": order.version,
+        # As integrators count: staff-only changes do not move it (Order.public_version).
+        "version": order.public_version,
         "created_at": isoformat(order.created_at),
-        "updated_at": isoformat(order.updated_at),
+        "updated_at": isoformat(order.public_updated_at),
         "status_changed_at": isoformat(order.status_changed_at),
         "sla_due_at": isoformat(order.sla_due_at),
         "assigned_team": order.assigned_team,
@@ -333,12 +334,14 @@ def check_against_order(event: ReceivedEvent, order: Order) -> None:
         raise EventMismatch(
             f"data.order.integrator {event.integrator!r} does not match the stored order's"
         )
-    entry = next((h for h in order.history if h.event_id == event.id), None)
+    entry = order.entry(event.id)
     if entry is None:
         raise EventMismatch(f"event {event.id} is not in the history of order {order.id}")
     transition = event.data["transition"]
+    # data.order.version counts as integrators do (Order.public_version); events published
+    # before it did carry the order's own version.
     if (
-        entry.version != event.order_version
+        event.order_version not in (order.public_number(entry), entry.version)
         or entry.to_status != event.status
         or entry.from_status != transition["from"]
         or entry.actor.as_dict() != transition["actor"]
@@ -348,7 +351,7 @@ def check_against_order(event: ReceivedEvent, order: Order) -> None:
         raise EventMismatch(
             f"event {event.id} does not match version {entry.version} in the order's history"
         )
-    if event.order_version == order.version:
+    if entry.version == order.version:  # the order's latest change: its snapshot too
         stored = order_to_json(order)
         snapshot = event.data["order"]
         changed = sorted(name for name, value in stored.items() if snapshot.get(name) != value)

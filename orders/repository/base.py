@@ -188,6 +188,25 @@ class TeamLoads(Protocol):
     def release(self, team_id: str, order_id: str) -> None:
         """Remove the order from the team (idempotent)."""
 
+    # The category's backlog marker: whether orders wait for one of its teams, so that an
+    # arriving order and freed capacity know in one read whether to look for waiting ones.
+
+    def waiting_mark(self, category: str) -> int | None:
+        """The marker's count of joins, or ``None`` when nobody is marked waiting."""
+
+    def join_waiting(self, category: str) -> None:
+        """Mark that an order waits (each join bumps the count)."""
+
+    def clear_waiting(self, category: str, seen: int) -> bool:
+        """Remove the marker if nobody joined since it read ``seen``; ``False`` otherwise."""
+
+    def lead_backlog(self, category: str, owner: str, *, seconds: float) -> bool:
+        """Become the category's one assigner for up to ``seconds``; ``False`` if another
+        holds it."""
+
+    def leave_backlog(self, category: str, owner: str) -> None:
+        """Stop being the category's assigner (if ``owner`` still is)."""
+
 
 def clamp_page_size(limit: int) -> int:
     return max(1, min(int(limit), MAX_PAGE_SIZE))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -43,10 +44,15 @@ from .batch import Unwritten, batch_write, puts
 from .cursor import decode_cursor, encode_cursor
 from .fan_out import SEQUENTIAL, FanOut
 
+log = logging.getLogger(__name__)
+
 ORDER_PREFIX = "ORDER#"
 ORDER_SK = "ORDER"
 TEAM_PREFIX = "TEAM#"
 TEAM_SK = "LOAD"
+#: Per category: whether orders wait for a team, and who is assigning them (DynamoTeamLoads).
+BACKLOG_PREFIX = "BACKLOG#"
+BACKLOG_SK = "BACKLOG"
 RELAY_PREFIX = "RELAY#"
 #: Queries one list page may make when a filter leaves pages sparse.
 MAX_READS_PER_PAGE = 5
@@ -335,10 +341,14 @@ def order_to_item(order: Order) -> dict[str, Any]:
         "priority": _s(order.priority),
         "site": _s(order.site),
         "status": _s(order.status),
-        "version": {"N": str(order.version)},
+        # What integrators count (and the listing indexes project, so a list shows it);
+        # `revision` counts every change and is what a write is conditional on.
+        "version": {"N": str(order.public_version)},
+        "revision": {"N": str(order.version)},
         "created_at": _s(created_at),
         "created_key": _s(f"{created_at}#{order.id}"),
-        "updated_at": _s(isoformat(order.updated_at)),
+        "updated_at": _s(isoformat(order.public_updated_at)),
+        "changed_at": _s(isoformat(order.updated_at)),
         "status_changed_at": _s(isoformat(order.status_changed_at)),
         "metadata": _s(json.dumps(dict(order.metadata), separators=(",", ":"), sort_keys=True)),
         "history": {"L": [_history_to_item(h) for h in order.history]},
@@ -404,9 +414,10 @@ def item_to_order(item: dict[str, Any]) -> Order:
         priority=Priority(item["priority"]["S"]),
         site=item["site"]["S"],
         status=Status(item["status"]["S"]),
-        version=int(item["version"]["N"]),
+        # An index item has neither (nor the history): the integrators' count and time.
+        version=_revision(item),
         created_at=_dt(created_at),
-        updated_at=_dt(item["updated_at"]["S"]),
+        updated_at=_dt(item.get("changed_at", item["updated_at"])["S"]),
         status_changed_at=_dt(item["status_changed_at"]["S"]),
         external_reference=opt("external_reference"),
         description=item["description"]["S"],
@@ -447,6 +458,22 @@ def _search_entry(item: dict[str, Any]) -> tuple[str, str, str]:
     return token, created, order_id
 
 
+def _revision(item: dict[str, Any]) -> int:
+    """The order's own version (every change counted). Items written before it was kept apart
+    from the integrators' ``version`` counted every change in ``version``."""
+    return int(item.get("revision", item["version"])["N"])
+
+
+def _committed(item: dict[str, Any] | None, event_id: str) -> bool:
+    """Whether the stored order already holds the change with this event id: the event id is
+    the write's own token, so a retry that meets it knows its first try was stored."""
+    if not item:
+        return False
+    return any(
+        entry["M"]["event_id"]["S"] == event_id for entry in item.get("history", {}).get("L", [])
+    )
+
+
 def _is_condition_failure(exc: ClientError) -> bool:
     return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
@@ -483,11 +510,17 @@ class DynamoOrderRepository:
                 TableName=self._table,
                 Item=item,
                 ConditionExpression="attribute_not_exists(pk)",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as exc:
-            if _is_condition_failure(exc):
-                raise OrderAlreadyExists(order.id) from None
-            raise
+            if not _is_condition_failure(exc):
+                raise
+            if _committed(self._current(exc, order.id), message.event_id):
+                # The SDK retried a write whose first try was stored but whose answer was
+                # lost (a read timeout): the order is ours, created once.
+                log.info("order %s: a retried create found its own first try", order.id)
+                return
+            raise OrderAlreadyExists(order.id) from None
 
     def save_move(
         self,
@@ -525,23 +558,31 @@ class DynamoOrderRepository:
                 self._client.update_item(**update, ReturnValuesOnConditionCheckFailure="ALL_OLD")
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code")
-            if code == "TransactionCanceledException":
-                current = self._client.get_item(
-                    TableName=self._table, Key=order_key(order.id), ConsistentRead=True
-                ).get("Item")
-            elif _is_condition_failure(exc):
-                current = exc.response.get("Item")
-            else:
+            if code != "TransactionCanceledException" and not _is_condition_failure(exc):
                 raise
+            current = self._current(exc, order.id)
             if not current:
                 raise OrderNotFound(order.id) from None
+            if _committed(current, message.event_id):
+                # Our own first try, stored, whose answer the SDK lost and retried.
+                log.info("order %s: a retried change found its own first try", order.id)
+                return
             raise ConcurrencyConflict(
                 order_id=order.id,
                 expected_status=expected_status,
                 expected_version=expected_version,
                 actual_status=current["status"]["S"],
-                actual_version=int(current["version"]["N"]),
+                actual_version=_revision(current),
             ) from None
+
+    def _current(self, exc: ClientError, order_id: str) -> dict[str, Any] | None:
+        """The item a refused write met: returned with the refusal when DynamoDB can (a single
+        conditional write), else read again (a cancelled transaction)."""
+        if "Item" in exc.response:
+            return exc.response["Item"]
+        return self._client.get_item(
+            TableName=self._table, Key=order_key(order_id), ConsistentRead=True
+        ).get("Item")
 
     def _move_update(
         self, order: Order, message: EventMessage, expected_status: str, expected_version: int
@@ -552,6 +593,7 @@ class DynamoOrderRepository:
         names = {
             "#status": "status",
             "#version": "version",
+            "#revision": "revision",
             "#history": "history",
             "#last_event": "last_event",
         }
@@ -578,7 +620,10 @@ class DynamoOrderRepository:
             "TableName": self._table,
             "Key": order_key(order.id),
             "UpdateExpression": expression,
-            "ConditionExpression": "#status = :expected_status AND #version = :expected_version",
+            "ConditionExpression": (
+                "#status = :expected_status AND (#revision = :expected_version OR "
+                "(attribute_not_exists(#revision) AND #version = :expected_version))"
+            ),
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": values,
         }
@@ -1100,6 +1145,69 @@ class DynamoTeamLoads:
             Key=self._key(team_id),
             UpdateExpression="DELETE orders :order",
             ExpressionAttributeValues={":order": {"SS": [order_id]}},
+        )
+
+    # -- the category's backlog marker and assigner lease: one item, BACKLOG#<category> ----
+
+    @staticmethod
+    def _backlog_key(category: str) -> dict[str, Any]:
+        return {"pk": _s(BACKLOG_PREFIX + category), "sk": _s(BACKLOG_SK)}
+
+    def _conditional(self, **kwargs: Any) -> bool:
+        try:
+            self._client.update_item(TableName=self._table, **kwargs)
+            return True
+        except ClientError as exc:
+            if _is_condition_failure(exc):
+                return False
+            raise
+
+    def waiting_mark(self, category: str) -> int | None:
+        item = self._client.get_item(
+            TableName=self._table,
+            Key=self._backlog_key(category),
+            ProjectionExpression="waiting",
+            ConsistentRead=True,
+        ).get("Item", {})
+        return int(item["waiting"]["N"]) if "waiting" in item else None
+
+    def join_waiting(self, category: str) -> None:
+        self._client.update_item(
+            TableName=self._table,
+            Key=self._backlog_key(category),
+            UpdateExpression="ADD waiting :one",
+            ExpressionAttributeValues={":one": {"N": "1"}},
+        )
+
+    def clear_waiting(self, category: str, seen: int) -> bool:
+        return self._conditional(
+            Key=self._backlog_key(category),
+            UpdateExpression="REMOVE waiting",
+            ConditionExpression="waiting = :seen",
+            ExpressionAttributeValues={":seen": {"N": str(seen)}},
+        )
+
+    def lead_backlog(self, category: str, owner: str, *, seconds: float) -> bool:
+        now = datetime.now(UTC).timestamp()
+        return self._conditional(
+            Key=self._backlog_key(category),
+            UpdateExpression="SET lead_owner = :owner, lead_until = :until",
+            ConditionExpression=(
+                "attribute_not_exists(lead_until) OR lead_until < :now OR lead_owner = :owner"
+            ),
+            ExpressionAttributeValues={
+                ":owner": _s(owner),
+                ":until": {"N": f"{now + seconds:.3f}"},
+                ":now": {"N": f"{now:.3f}"},
+            },
+        )
+
+    def leave_backlog(self, category: str, owner: str) -> None:
+        self._conditional(
+            Key=self._backlog_key(category),
+            UpdateExpression="REMOVE lead_owner, lead_until",
+            ConditionExpression="lead_owner = :owner",
+            ExpressionAttributeValues={":owner": _s(owner)},
         )
 
 

@@ -106,6 +106,9 @@ class DynamoIdempotencyStore:
             old = exc.response.get("Item") or self._client.get_item(
                 TableName=self._table, Key=self._key(scope, key), ConsistentRead=True
             ).get("Item", {})
+        if old.get("token") == item["token"]:
+            # The SDK retried our claim after losing the answer to its first, stored, try.
+            return Claim("new", token=item["token"]["S"])
         if old.get("fingerprint", {}).get("S") != fingerprint:
             return Claim("mismatch")
         if old.get("state", {}).get("S") == COMPLETED:
@@ -124,9 +127,7 @@ class DynamoIdempotencyStore:
             return float(old["lease_expires_at"]["N"])
         return float(old["expires_at"]["N"]) - self._ttl + self._lease
 
-    def _take_over(
-        self, scope: str, key: str, item: dict[str, Any], old: dict[str, Any]
-    ) -> Claim:
+    def _take_over(self, scope: str, key: str, item: dict[str, Any], old: dict[str, Any]) -> Claim:
         """Replace a claim whose request died, if it is still the one we read: of several
         retries arriving together, exactly one takes it over."""
         if "token" in old:
@@ -148,7 +149,12 @@ class DynamoIdempotencyStore:
         except ClientError as exc:
             if not _condition_failed(exc):
                 raise
-            return Claim("in_progress")  # another retry took it over first
+            now_stored = self._client.get_item(
+                TableName=self._table, Key=self._key(scope, key), ConsistentRead=True
+            ).get("Item", {})
+            if now_stored.get("token") != item["token"]:
+                return Claim("in_progress")  # another retry took it over first
+            # else: our own take-over, whose answer the SDK lost and retried
         log.warning(
             "idempotency key %r of %s: took over a claim whose lease ran out "
             "(its request never finished)",

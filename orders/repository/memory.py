@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Collection, Iterable
 
 from orders.domain import search
@@ -27,6 +28,8 @@ class InMemoryOrderRepository:
     def add(self, order: Order, message: EventMessage) -> None:
         with self._lock:
             if order.id in self._orders:
+                if _committed(self._orders[order.id], message.event_id):
+                    return  # a retry of this very write (as DynamoDB's repository answers)
                 raise OrderAlreadyExists(order.id)
             self._orders[order.id] = order
             self.stream.append(message)
@@ -44,6 +47,8 @@ class InMemoryOrderRepository:
             current = self._orders.get(order.id)
             if current is None:
                 raise OrderNotFound(order.id)
+            if _committed(current, message.event_id):
+                return
             if current.status != expected_status or current.version != expected_version:
                 raise ConcurrencyConflict(
                     order_id=order.id,
@@ -213,6 +218,8 @@ class InMemoryOrderRepository:
 class InMemoryTeamLoads:
     def __init__(self) -> None:
         self._held: dict[str, set[str]] = {}
+        self._waiting: dict[str, int] = {}
+        self._leads: dict[str, tuple[str, float]] = {}
         self._lock = threading.Lock()
 
     def holdings(self, team_ids: Iterable[str]) -> dict[str, frozenset[str]]:
@@ -231,3 +238,35 @@ class InMemoryTeamLoads:
     def release(self, team_id: str, order_id: str) -> None:
         with self._lock:
             self._held.get(team_id, set()).discard(order_id)
+
+    def waiting_mark(self, category: str) -> int | None:
+        return self._waiting.get(category)
+
+    def join_waiting(self, category: str) -> None:
+        with self._lock:
+            self._waiting[category] = self._waiting.get(category, 0) + 1
+
+    def clear_waiting(self, category: str, seen: int) -> bool:
+        with self._lock:
+            if self._waiting.get(category) != seen:
+                return False
+            del self._waiting[category]
+            return True
+
+    def lead_backlog(self, category: str, owner: str, *, seconds: float) -> bool:
+        with self._lock:
+            holder, until = self._leads.get(category, (None, 0.0))
+            if holder not in (None, owner) and until > time.monotonic():
+                return False
+            self._leads[category] = (owner, time.monotonic() + seconds)
+            return True
+
+    def leave_backlog(self, category: str, owner: str) -> None:
+        with self._lock:
+            if self._leads.get(category, (None, 0))[0] == owner:
+                del self._leads[category]
+
+
+def _committed(order: Order, event_id: str) -> bool:
+    """Whether ``order`` already holds the change with this event id (a retried write)."""
+    return any(entry.event_id == event_id for entry in order.history)

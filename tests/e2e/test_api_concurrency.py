@@ -9,7 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
+from orders.domain.model import Actor
+from portal.container import order_service
 from tests.integration.factories import EXAMPLE
+from tests.support import services_on
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
 RACERS = 8
@@ -74,3 +77,56 @@ def test_concurrent_transitions_on_one_version_have_one_winner(portal):
     assert final["status"] == "in_progress"
     assert final["version"] == scheduled["version"] + 1
     assert [h["to"] for h in final["history"]].count("in_progress") == 1
+
+
+def test_concurrent_notes_without_if_match_all_land(portal):
+    """Ten notes at once with no If-Match: the API promised no check, so none is refused
+    (outside testing saw 7 of 10 answered 412), and each is on the order once."""
+    order = portal.post_order({**EXAMPLE, "external_reference": "RACE-3"})
+    url = f"{portal.base_url}/v1/orders/{order['id']}/notes"
+    counter = iter(range(RACERS))
+    lock = threading.Lock()
+
+    def note() -> requests.Response:
+        with lock:
+            n = next(counter)
+        return requests.post(url, json={"text": f"note {n}"}, headers=portal.auth, timeout=30)
+
+    responses = race(note)
+
+    assert [r.status_code for r in responses] == [201] * RACERS
+    notes = requests.get(url, headers=portal.auth, timeout=10).json()["results"]
+    assert sorted(n["text"] for n in notes) == [f"note {n}" for n in range(RACERS)]
+
+
+def test_a_staff_internal_note_does_not_make_the_integrators_if_match_stale(portal):
+    """The integrator reads version N; a staff member adds an internal note; the integrator's
+    move with If-Match N still goes through, and its history counts 1, 2, 3 … with no gap."""
+    order = portal.post_order({**EXAMPLE, "external_reference": "RACE-4"})
+    scheduled = portal.wait_for_status(order["id"], "scheduled")
+    with services_on(portal.aws):
+        order_service().add_note(
+            order_id=order["id"],
+            text="Tenant is away until noon",
+            visibility="internal",
+            actor=Actor.staff("dispatcher"),
+            author_name="Dispatcher",
+        )
+    unchanged = requests.get(
+        f"{portal.base_url}/v1/orders/{order['id']}", headers=portal.auth, timeout=10
+    )
+    assert unchanged.json()["version"] == scheduled["version"]
+    assert unchanged.headers["ETag"] == f'"{scheduled["version"]}"'
+
+    moved = requests.post(
+        f"{portal.base_url}/v1/orders/{order['id']}/transitions",
+        json={"to": "in_progress"},
+        headers={**portal.auth, "If-Match": f'"{scheduled["version"]}"'},
+        timeout=15,
+    )
+
+    assert moved.status_code == 200, moved.text
+    body = moved.json()
+    assert body["version"] == scheduled["version"] + 1
+    assert [h["version"] for h in body["history"]] == list(range(1, body["version"] + 1))
+    assert "Tenant is away" not in moved.text

@@ -1,9 +1,40 @@
 // The order page's "Attach" form: the file goes from the browser straight to S3.
 // 1. Ask the admin for a presigned POST form for this file's name, type and size.
 // 2. Submit a form to S3 with those fields and the file (the file field last, as S3 wants).
-// 3. S3 stores it and redirects the browser back to the admin, which records the attachment.
+// 3. S3 stores it and redirects the browser back to the admin's "uploaded" page, which records
+//    nothing by itself (a GET); its form POSTs, with the CSRF token, to record the attachment.
+//    This script submits that form on its own when this tab started that very upload (the key
+//    it remembered in step 2), so a link from elsewhere cannot attach a file.
 // A file, not an inline script: the Content-Security-Policy allows scripts from this site only.
 "use strict";
+
+const PENDING = "orders.attach.pending-key";
+
+function remember(key) {
+  try {
+    sessionStorage.setItem(PENDING, key);
+  } catch (problem) {
+    // No storage (private mode, disabled): the page S3 sends back to asks for a click instead.
+  }
+}
+
+function recall() {
+  try {
+    const key = sessionStorage.getItem(PENDING);
+    sessionStorage.removeItem(PENDING);
+    return key;
+  } catch (problem) {
+    return null;
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  const finish = document.getElementById("attach-finish-form");
+  if (finish && recall() === finish.elements.key.value) {
+    finish.querySelector(".wo-attach-status").textContent = "Attaching…";
+    finish.submit();
+  }
+});
 
 document.addEventListener("DOMContentLoaded", () => {
   const form = document.getElementById("attach-form");
@@ -53,6 +84,7 @@ document.addEventListener("DOMContentLoaded", () => {
     input.name = "file";
     upload.append(input); // moving the input keeps the chosen file
     document.body.append(upload);
+    remember(answer.fields.key);
     upload.submit();
   });
 });

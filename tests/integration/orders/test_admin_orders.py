@@ -289,7 +289,7 @@ def test_bulk_assign_moves_scheduled_orders_to_another_team(dispatcher_client, a
         {
             "assign": "1",
             "team": "hvac-b",
-            "selected": [f"{o.id}:{o.version}" for o in scheduled] + [f"{received.id}:1"],
+            "selected": [f"{o.id}:{o.public_version}" for o in scheduled] + [f"{received.id}:1"],
         },
         follow=True,
     )

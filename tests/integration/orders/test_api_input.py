@@ -300,3 +300,50 @@ def test_a_webhook_description_or_url_that_is_not_a_string_is_400(api, no_dns, v
     )
     assert_refused(patched, 400, "description")
     assert api.get(f"/v1/webhooks/{endpoint['id']}").json()["description"] == ""
+
+
+# -- found by outside testing, round 3 ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("reference", ["WO-NL\n", " WO-1", "WO-1 ", "WO-\t1", "WO-1\r\n"])
+def test_a_reference_with_spaces_or_line_breaks_is_refused_not_trimmed(api, relay, reference):
+    response = raw_post(api, order_text(external_reference=json.dumps(reference)))
+
+    problem = assert_refused(response, 400, "external_reference")
+    assert "line breaks" in problem["errors"]["external_reference"][0]
+    assert_nothing_stored(api, relay)
+
+
+def test_a_key_given_twice_in_one_object_is_refused(api, relay):
+    text = order_text(priority='"low", "priority": "urgent"')
+
+    problem = assert_refused(raw_post(api, text), 400)
+    assert "'priority' more than once" in json.dumps(problem), problem
+    assert_nothing_stored(api, relay)
+
+
+def test_a_key_given_twice_inside_metadata_is_refused(api, relay):
+    response = raw_post(api, order_text(metadata='{"floor": 1, "floor": 2}'))
+
+    assert_refused(response, 400)
+    assert_nothing_stored(api, relay)
+
+
+def test_if_none_match_answers_304_while_the_order_is_unchanged(api):
+    created = api.post("/v1/orders", data=json.dumps(EXAMPLE), content_type="application/json")
+    path = f"/v1/orders/{created.json()['id']}"
+
+    for url in (path, f"{path}/events"):
+        unchanged = api.get(url, headers={"If-None-Match": '"1"'})
+        assert unchanged.status_code == 304 and unchanged["ETag"] == '"1"'
+        assert unchanged.content == b""
+        assert api.get(url, headers={"If-None-Match": 'W/"1"'}).status_code == 304
+        assert api.get(url, headers={"If-None-Match": '"7", "1"'}).status_code == 304
+        assert api.get(url, headers={"If-None-Match": "*"}).status_code == 304
+        assert api.get(url, headers={"If-None-Match": '"2"'}).status_code == 200
+
+    api.post(
+        f"{path}/notes", data=json.dumps({"text": "changed"}), content_type="application/json"
+    )
+    changed = api.get(path, headers={"If-None-Match": '"1"'})
+    assert changed.status_code == 200 and changed["ETag"] == '"2"'

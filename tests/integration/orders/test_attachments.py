@@ -4,13 +4,15 @@ internal attachments and other integrators' uploads stay out of its reach."""
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
 import requests
+import yaml
 
 from orders.domain.model import Actor, Attachment, Visibility
 from tests.integration.conftest import client_for, make_integrator
@@ -237,26 +239,32 @@ def test_another_integrator_cannot_see_or_upload_to_the_order(api, bucket):
     assert finish(api, order["id"], ticket["upload_id"]).status_code == 201
 
 
-def test_an_upload_by_someone_else_on_the_order_is_not_the_integrators(api, bucket):
+def staff_upload(order: dict, *, announced: int):
+    """A staff member's internal upload of 8 bytes to ``order``, announced as ``announced``."""
     from portal.container import attachment_service
 
-    order = create(api)
-    staff_ticket = attachment_service().start_upload(
+    ticket = attachment_service().start_upload(
         order_id=order["id"],
         filename="quote.pdf",
         content_type="application/pdf",
-        size=8,
+        size=announced,
         visibility="internal",
         actor=Actor.staff("alice"),
         author_name="Alice",
     )
     response = requests.post(
-        staff_ticket.url,
-        data=staff_ticket.fields,
+        ticket.url,
+        data=ticket.fields,
         files={"file": ("quote.pdf", b"%PDF-1.4", "application/pdf")},
         timeout=10,
     )
     assert response.status_code in (200, 201, 204), response.text
+    return ticket
+
+
+def test_an_upload_by_someone_else_on_the_order_is_not_the_integrators(api, bucket):
+    order = create(api)
+    staff_ticket = staff_upload(order, announced=8)
 
     assert finish(api, order["id"], staff_ticket.upload_id).status_code == 404
     assert api.get(f"/v1/orders/{order['id']}/attachments").json()["results"] == []
@@ -298,3 +306,232 @@ def test_provision_makes_the_bucket_private_with_expiring_uploads_and_again_chan
     assert encryption["Rules"][0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"]
     cors = s3.get_bucket_cors(Bucket=name)["CORSRules"][0]
     assert set(cors["AllowedMethods"]) == {"POST", "GET"}
+
+
+# -- the presigned policy, and the finish step where an emulator does not enforce it -------------
+
+
+def ticket_with(api, order_id: str, **announced) -> dict:
+    body = {"filename": "leak.png", "content_type": "image/png", "size": len(PNG), **announced}
+    response = post(api, f"/v1/orders/{order_id}/attachments/uploads", body)
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def send(ticket: dict, content: bytes = PNG, **changed: str) -> None:
+    """POST the form with some of its fields changed: what real S3 refuses (the policy pins
+    them) and the emulator takes."""
+    response = requests.post(
+        ticket["url"],
+        data={**ticket["fields"], **changed},
+        files={"file": ("leak.png", content, changed.get("Content-Type", "image/png"))},
+        timeout=10,
+    )
+    assert response.status_code in (200, 201, 204), response.text
+
+
+def assert_refused(api, order: dict, upload_id: str, response, bucket, *words: str) -> None:
+    """A 400 naming upload_id that says why; nothing recorded; nothing left in the bucket."""
+    assert response.status_code == 400, response.content
+    assert response["Content-Type"] == "application/problem+json"
+    said = " ".join(response.json()["errors"]["upload_id"])
+    for word in words:
+        assert word in said, said
+    assert api.get(f"/v1/orders/{order['id']}/attachments").json()["results"] == []
+    assert api.get(f"/v1/orders/{order['id']}").json()["version"] == order["version"]
+    s3, name = bucket
+    assert keys_in(s3, name, f"uploads/{order['id']}/{upload_id}/") == []
+    assert keys_in(s3, name, f"attachments/{order['id']}/") == []
+
+
+def test_the_upload_policy_pins_the_bucket_key_exact_size_type_and_expiry(api, bucket, settings):
+    """The emulator enforces none of it: check the document real S3 enforces."""
+    order = create(api)
+    ticket = ticket_with(api, order["id"], size=48213)
+
+    policy = json.loads(base64.b64decode(ticket["fields"]["policy"]))
+
+    conditions = policy["conditions"]
+    s3, name = bucket
+    key = ticket["fields"]["key"]
+    assert key == f"uploads/{order['id']}/{ticket['upload_id']}/leak.png"
+    assert {"bucket": name} in conditions
+    assert {"key": key} in conditions  # exact: no starts-with lets the client choose
+    assert not [c for c in conditions if isinstance(c, list) and c[0] != "content-length-range"]
+    ranges = [c for c in conditions if isinstance(c, list)]
+    assert ranges == [["content-length-range", 48213, 48213]]
+    assert {"Content-Type": "image/png"} in conditions
+    for field, value in ticket["fields"].items():
+        if field.startswith("x-amz-meta-"):
+            assert {field: value} in conditions  # who uploads it, as what, under which form
+    expiration = datetime.fromisoformat(policy["expiration"].replace("Z", "+00:00"))
+    expires_at = datetime.fromisoformat(ticket["expires_at"].replace("Z", "+00:00"))
+    assert abs(expiration - expires_at) < timedelta(seconds=5)
+    lifetime = expiration - datetime.now(UTC)
+    assert timedelta(0) < lifetime <= timedelta(seconds=settings.ATTACHMENT_UPLOAD_EXPIRES_SECONDS)
+
+
+def test_a_file_of_another_size_than_announced_is_refused_and_deleted(api, bucket):
+    order = create(api)
+    ticket = ticket_with(api, order["id"], size=5)
+    send(ticket, PNG)  # 67 bytes for 5 announced
+
+    response = finish(api, order["id"], ticket["upload_id"])
+
+    assert_refused(api, order, ticket["upload_id"], response, bucket, f"{len(PNG)} bytes", "5")
+
+
+def test_a_file_of_another_type_than_announced_is_refused_and_deleted(api, bucket):
+    order = create(api)
+    ticket = ticket_with(api, order["id"])
+    send(ticket, PNG, **{"Content-Type": "image/jpeg"})  # an allowed type, not the announced
+
+    response = finish(api, order["id"], ticket["upload_id"])
+
+    assert_refused(api, order, ticket["upload_id"], response, bucket, "image/jpeg", "image/png")
+
+
+def test_a_file_sent_to_another_key_of_its_upload_is_refused(api, bucket):
+    order = create(api)
+    ticket = ticket_with(api, order["id"])
+    prefix = f"uploads/{order['id']}/{ticket['upload_id']}/"
+    send(ticket, PNG, key=prefix + "page.html")
+
+    response = finish(api, order["id"], ticket["upload_id"])
+
+    assert_refused(api, order, ticket["upload_id"], response, bucket, "form")
+
+
+def test_a_file_sent_with_another_orders_form_is_refused(api, bucket):
+    first, second = create(api), create(api)
+    first_ticket = ticket_with(api, first["id"], filename="a.png")
+    second_ticket = ticket_with(api, second["id"], filename="b.png")
+    send(first_ticket, PNG, key=second_ticket["fields"]["key"])
+
+    response = finish(api, second["id"], second_ticket["upload_id"])
+
+    assert_refused(api, second, second_ticket["upload_id"], response, bucket, "form")
+
+
+def test_a_file_sent_in_another_integrators_name_is_refused(api, bucket):
+    order = create(api)
+    victim_ticket = ticket_with(api, order["id"])
+    victim = victim_ticket["fields"]["x-amz-meta-author-id"]
+    other = make_integrator("Other")
+    other_api = client_for(other)
+    other_order = create(other_api)
+    other_ticket = ticket_with(other_api, other_order["id"])
+    # The other integrator's own form, sent to this integrator's key in its name.
+    send(
+        other_ticket,
+        PNG,
+        key=victim_ticket["fields"]["key"],
+        **{"x-amz-meta-author-id": victim},
+    )
+
+    response = finish(api, order["id"], victim_ticket["upload_id"])
+
+    assert_refused(api, order, victim_ticket["upload_id"], response, bucket, "form")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("x-amz-meta-author-name", "Dispatch%20desk"), ("x-amz-meta-visibility", "internal")],
+    ids=["another-name", "staff-only"],
+)
+def test_a_form_whose_signed_fields_were_changed_is_refused(api, bucket, field, value):
+    order = create(api)
+    ticket = ticket_with(api, order["id"])
+    send(ticket, PNG, **{field: value})
+
+    response = finish(api, order["id"], ticket["upload_id"])
+
+    assert_refused(api, order, ticket["upload_id"], response, bucket, "form")
+
+
+def test_a_file_sent_straight_to_the_attachments_prefix_is_never_recorded(api, bucket):
+    order = create(api)
+    ticket = ticket_with(api, order["id"])
+    send(ticket, PNG, key=f"attachments/{order['id']}/{ticket['upload_id']}/leak.png")
+
+    response = finish(api, order["id"], ticket["upload_id"])
+
+    assert response.status_code == 409, response.content
+    assert response.json()["type"].endswith("upload-missing")
+    assert api.get(f"/v1/orders/{order['id']}/attachments").json()["results"] == []
+    assert api.get(f"/v1/orders/{order['id']}").json()["version"] == order["version"]
+
+
+def test_a_file_uploaded_after_its_form_expired_is_refused(api, integrator, bucket):
+    from portal.container import attachment_service
+
+    order = create(api)
+    service = attachment_service()
+    long_ago = datetime.now(UTC) - timedelta(days=1)
+    service.clock = lambda: long_ago  # the form was handed out a day ago
+    ticket = service.start_upload(
+        order_id=order["id"],
+        filename="leak.png",
+        content_type="image/png",
+        size=len(PNG),
+        visibility=None,
+        actor=Actor.integrator(integrator.slug),
+        author_name="Acme",
+        integrator=integrator.slug,
+    )
+    send({"url": ticket.url, "fields": ticket.fields}, PNG)
+
+    response = finish(api, order["id"], ticket.upload_id)
+
+    assert_refused(api, order, ticket.upload_id, response, bucket, "expired")
+
+
+def test_finishing_someone_elses_bad_upload_deletes_nothing(api, bucket):
+    """Only the upload's author's finish refuses (and deletes) its file."""
+    order = create(api)
+    staff_ticket = staff_upload(order, announced=5)
+
+    assert finish(api, order["id"], staff_ticket.upload_id).status_code == 404
+
+    s3, name = bucket
+    assert keys_in(s3, name, f"uploads/{order['id']}/{staff_ticket.upload_id}/") != []
+
+
+@pytest.mark.parametrize("size", [5.0, "5", 1e1], ids=["float", "string", "exponent"])
+def test_a_size_that_is_not_a_json_integer_is_refused(api, bucket, size):
+    order = create(api)
+
+    response = post(
+        api,
+        f"/v1/orders/{order['id']}/attachments/uploads",
+        {"filename": "a.png", "content_type": "image/png", "size": size},
+    )
+
+    assert response.status_code == 400, response.content
+    assert list(response.json()["errors"]) == ["size"]
+
+
+def test_the_contract_has_every_answer_of_the_attachment_endpoints(api, bucket, settings):
+    """422 (a reused Idempotency-Key) and 413 (a body over the limit) happen: documented."""
+    from tests.integration.orders.test_openapi import generated_schema
+
+    order = create(api)
+    uploads = f"/v1/orders/{order['id']}/attachments/uploads"
+    attachments = f"/v1/orders/{order['id']}/attachments"
+    key = {"HTTP_IDEMPOTENCY_KEY": uuid.uuid4().hex}
+    announced = {"filename": "a.png", "content_type": "image/png", "size": 3}
+    assert post(api, uploads, announced, **key).status_code == 201
+    assert post(api, uploads, {**announced, "size": 4}, **key).status_code == 422
+    key = {"HTTP_IDEMPOTENCY_KEY": uuid.uuid4().hex}
+    assert post(api, attachments, {"upload_id": "0" * 32}, **key).status_code == 409
+    assert post(api, attachments, {"upload_id": "1" * 32}, **key).status_code == 422
+    settings.API_MAX_BODY_BYTES = 100
+    assert post(api, attachments, {"upload_id": "x" * 200}).status_code == 413
+    assert post(api, uploads, {**announced, "filename": "x" * 200}).status_code == 413
+
+    paths = yaml.safe_load(generated_schema())["paths"]
+
+    started = paths["/v1/orders/{order_id}/attachments/uploads"]["post"]["responses"]
+    finished = paths["/v1/orders/{order_id}/attachments"]["post"]["responses"]
+    assert {"413", "422"} <= set(started)
+    assert {"409", "413", "422"} <= set(finished)

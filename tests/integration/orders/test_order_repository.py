@@ -57,9 +57,23 @@ def test_add_then_get_returns_the_same_order(repo):
 def test_add_refuses_an_existing_id(repo):
     order, _, message = new_order()
     repo.add(order, message)
+    _, _, another_create = new_order()
     with pytest.raises(OrderAlreadyExists):
-        repo.add(order.replace(title="Other"), message)
+        repo.add(order.replace(title="Other"), another_create)
     assert repo.get(order.id).title == order.title
+
+
+def test_a_write_repeated_with_its_own_event_is_taken_as_done(repo):
+    """A retried request (the SDK's, after a lost answer) carries the same event: it finds its
+    own first try stored and succeeds, once, instead of meeting a conflict with itself."""
+    order, _, message = new_order()
+    repo.add(order, message)
+    repo.add(order, message)
+    accepted, _, m1 = moved(order, Status.ACCEPTED)
+    repo.save_move(accepted, m1, expected_status="received", expected_version=1)
+    repo.save_move(accepted, m1, expected_status="received", expected_version=1)
+    stored = repo.get(order.id)
+    assert (stored.status, stored.version, len(stored.history)) == (Status.ACCEPTED, 2, 2)
 
 
 def test_get_unknown_order_is_not_found(repo):
