@@ -1,20 +1,25 @@
 """The dispatcher: POSTs due deliveries, signed, and schedules retries.
 
-Deliveries are rows in Django's database, so any number of dispatchers can run: each takes a
-batch with ``SELECT … FOR UPDATE SKIP LOCKED`` (PostgreSQL) and leases it by moving its next
-attempt time ahead, then makes the attempts on a thread pool. A failed attempt is retried
-after the next delay of the schedule (with jitter); when the schedule is used up the delivery
-fails and its endpoint is disabled, with the reason, until someone enables it again.
+Deliveries are rows in Django's database, so any number of dispatchers can run: each takes due
+deliveries with ``SELECT … FOR UPDATE SKIP LOCKED`` (PostgreSQL) and leases them by moving
+their next attempt time past the attempt's deadline, then makes the attempts on a thread pool.
+It leases only as many as it has free threads, as soon as one is free, and at most an
+endpoint's share for one endpoint: a slow receiver holds its own attempts (each cut at the
+deadline, ``webhooks.sending``), never another endpoint's. A failed attempt is retried after
+the next delay of the schedule (with jitter); when the schedule is used up the delivery fails
+and its endpoint is disabled, with the reason, until someone enables it again.
 """
 
 from __future__ import annotations
 
+import http.client
 import logging
 import random
 import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections import Counter
+from collections.abc import Callable, Collection, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -26,7 +31,7 @@ from django.utils import timezone
 from portal import metrics
 from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
-from . import signing
+from . import sending, signing
 from .locking import claim
 from .targets import UnsafeTarget, parse_target, resolve
 
@@ -36,20 +41,42 @@ USER_AGENT = "work-order-portal-webhooks/1"
 #: Structured-mode CloudEvents: the body is the whole event, so CloudEvents SDKs parse it.
 CONTENT_TYPE = "application/cloudevents+json; charset=utf-8"
 EXCERPT = 500
+#: What a lease gives an attempt beyond its deadline, to record the outcome.
+LEASE_MARGIN_SECONDS = 30
 
 
 @dataclass(frozen=True)
 class DispatchSettings:
     #: Seconds to wait after each failed attempt (the first attempt is immediate).
     schedule: tuple[int, ...]
+    #: The whole attempt's limit: connecting, sending, the response headers and its body.
     timeout_seconds: float = 5.0
     concurrency: int = 8
+    #: Attempts one endpoint may have in flight at once in a dispatcher, so that a slow
+    #: endpoint cannot take every thread. None: all but a quarter of ``concurrency`` (at least
+    #: one thread always left to the other endpoints; 6 of 8), so one busy endpoint still gets
+    #: most of the throughput while the others never wait for its slow attempts.
+    endpoint_concurrency: int | None = None
     allow_private_urls: bool = False
+    #: How long a leased delivery is left to its dispatcher; never less than an attempt's
+    #: deadline plus ``LEASE_MARGIN_SECONDS``, so an attempt cannot outlive its lease.
     lease_seconds: int = 60
     jitter: float = 0.2
     #: Finished deliveries older than this are pruned (None: kept forever).
     retention: timedelta | None = None
     prune_interval_seconds: float = 3600
+
+    @property
+    def endpoint_share(self) -> int:
+        if self.endpoint_concurrency:
+            return self.endpoint_concurrency
+        return max(1, self.concurrency - max(1, self.concurrency // 4))
+
+    @property
+    def lease(self) -> timedelta:
+        return timedelta(
+            seconds=max(self.lease_seconds, self.timeout_seconds + LEASE_MARGIN_SECONDS)
+        )
 
 
 def jittered(seconds: int, jitter: float) -> timedelta:
@@ -65,27 +92,54 @@ class Dispatcher:
         self,
         settings: DispatchSettings,
         *,
-        http: urllib3.PoolManager | None = None,
         now: Callable[[], datetime] = timezone.now,
     ):
         self.settings = settings
-        self.http = http or urllib3.PoolManager(num_pools=50, maxsize=settings.concurrency)
         self.now = now
 
     def run(self, stop: threading.Event, *, idle_seconds: float) -> None:
+        """Deliver until ``stop`` is set. Deliveries are leased whenever a thread is free,
+        never more than there are free threads (so each starts at once, within its lease),
+        and an attempt that ends frees its thread for the next: no attempt waits for another
+        one, however slow. Stopping lets the attempts in flight end (each by its deadline)."""
         next_prune = time.monotonic()
-        with ThreadPoolExecutor(self.settings.concurrency) as pool:
+        running: dict[Future[None], int] = {}  # attempt in flight -> its endpoint
+        with ThreadPoolExecutor(self.settings.concurrency, thread_name_prefix="webhook") as pool:
             while not stop.is_set():
                 if self.settings.retention is not None and time.monotonic() >= next_prune:
                     next_prune = time.monotonic() + self.settings.prune_interval_seconds
                     self.prune()
                 try:
-                    handled = self.run_once(pool)
+                    started = self._start_due(pool, running)
                 except Exception:  # noqa: BLE001 - keep dispatching; leases expire by themselves
                     log.exception("webhook dispatch failed")
-                    handled = 0
-                if not handled:
+                    started = 0
+                if running:
+                    # Until an attempt ends (its thread, maybe its endpoint's share, is free)
+                    # or more deliveries may have come due.
+                    done, _ = wait(running, timeout=idle_seconds, return_when=FIRST_COMPLETED)
+                    self._forget(done, running)
+                elif not started:
                     stop.wait(idle_seconds)
+            wait(running)
+            self._forget(set(running), running)
+
+    def _start_due(self, pool: ThreadPoolExecutor, running: dict[Future[None], int]) -> int:
+        free = self.settings.concurrency - len(running)
+        if free <= 0:
+            return 0
+        leased = self._lease(limit=free, busy=Counter(running.values()))
+        for delivery_id, endpoint_id in leased:
+            running[pool.submit(self._attempt_in_thread, delivery_id)] = endpoint_id
+        return len(leased)
+
+    @staticmethod
+    def _forget(done: Collection[Future[None]], running: dict[Future[None], int]) -> None:
+        for future in done:
+            del running[future]
+            error = future.exception()
+            if error is not None:  # the lease runs out and the delivery is attempted again
+                log.error("webhook attempt failed", exc_info=error)
 
     def prune(self) -> int:
         """Delete finished deliveries past their retention (``webhooks.retention``)."""
@@ -97,14 +151,19 @@ class Dispatcher:
             log.exception("pruning old webhook deliveries failed")
             return 0
 
-    def run_once(self, pool: ThreadPoolExecutor | None = None) -> int:
-        due = self.lease_due(limit=self.settings.concurrency * 4)
-        if pool is None:
-            for delivery_id in due:
-                self.attempt(delivery_id)
-        else:
-            list(pool.map(self._attempt_in_thread, due))
-        return len(due)
+    def run_once(self) -> int:
+        """Attempt what is due now (up to four times the concurrency), one after another in
+        this thread, each delivery once; each is leased just before its attempt, so none
+        waits for its turn on a lease that could run out meanwhile."""
+        attempted: list[int] = []
+        while len(attempted) < self.settings.concurrency * 4:
+            leased = self._lease(limit=1, skip=attempted)
+            if not leased:
+                break
+            [(delivery_id, _)] = leased
+            self.attempt(delivery_id)
+            attempted.append(delivery_id)
+        return len(attempted)
 
     def _attempt_in_thread(self, delivery_id: int) -> None:
         close_old_connections()
@@ -113,24 +172,53 @@ class Dispatcher:
         finally:
             close_old_connections()
 
-    def lease_due(self, *, limit: int) -> list[int]:
+    def lease_due(self, *, limit: int, busy: Mapping[int, int] | None = None) -> list[int]:
+        """Lease up to ``limit`` due deliveries (see :meth:`_lease`); their ids."""
+        return [delivery_id for delivery_id, _ in self._lease(limit=limit, busy=busy)]
+
+    def _lease(
+        self,
+        *,
+        limit: int,
+        busy: Mapping[int, int] | None = None,
+        skip: Collection[int] = (),
+    ) -> list[tuple[int, int]]:
+        """Lease up to ``limit`` due deliveries, the longest due first, but no more of one
+        endpoint than its share less its ``busy`` attempts (endpoint id -> attempts in
+        flight): an endpoint's backlog never hides another endpoint's due deliveries. Leased,
+        they are not due again until their attempt's deadline has long passed, so another
+        dispatcher does not attempt them meanwhile. (delivery id, endpoint id) pairs."""
+        share = self.settings.endpoint_share
+        per_endpoint = Counter(busy or {})
+        chosen: list[tuple[int, int]] = []
         now = self.now()
         with transaction.atomic():
-            ids = list(
-                WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
-                .filter(
-                    state=WebhookDelivery.PENDING,
-                    next_attempt_at__lte=now,
-                    endpoint__disabled_at__isnull=True,
+            while len(chosen) < limit:
+                full = [endpoint for endpoint, n in per_endpoint.items() if n >= share]
+                wanted = limit - len(chosen)
+                rows = list(
+                    WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
+                    .filter(
+                        state=WebhookDelivery.PENDING,
+                        next_attempt_at__lte=now,
+                        endpoint__disabled_at__isnull=True,
+                    )
+                    .exclude(endpoint_id__in=full)
+                    .exclude(id__in=[*skip, *(delivery_id for delivery_id, _ in chosen)])
+                    .order_by("next_attempt_at")
+                    .values_list("id", "endpoint_id")[:wanted]
                 )
-                .order_by("next_attempt_at")
-                .values_list("id", flat=True)[:limit]
-            )
+                for delivery_id, endpoint_id in rows:
+                    if per_endpoint[endpoint_id] < share:
+                        chosen.append((delivery_id, endpoint_id))
+                        per_endpoint[endpoint_id] += 1
+                if len(rows) < wanted:
+                    break  # nothing else is due; otherwise look past the endpoints now full
             # Leased: another dispatcher skips them until the lease runs out.
-            WebhookDelivery.objects.filter(id__in=ids).update(
-                next_attempt_at=now + timedelta(seconds=self.settings.lease_seconds)
+            WebhookDelivery.objects.filter(id__in=[d for d, _ in chosen]).update(
+                next_attempt_at=now + self.settings.lease
             )
-        return ids
+        return chosen
 
     def attempt(self, delivery_id: int) -> WebhookAttempt | None:
         """POST one delivery and record the outcome; None if it (or its endpoint) has been
@@ -148,50 +236,36 @@ class Dispatcher:
         started = time.monotonic()
         status_code, error, excerpt = None, "", ""
         try:
-            status_code, excerpt = self._post(endpoint.url, delivery.payload.encode(), headers)
+            with sending.Deadline(self.settings.timeout_seconds) as deadline:
+                status_code, excerpt = self._post(
+                    endpoint.url, delivery.payload.encode(), headers, deadline
+                )
             if not 200 <= status_code < 300:
                 error = f"HTTP {status_code}"
-        except (urllib3.exceptions.HTTPError, UnsafeTarget, OSError) as exc:
+        except sending.AttemptTimeout as exc:
+            error = str(exc)[:EXCERPT]
+        except (
+            urllib3.exceptions.HTTPError,
+            http.client.HTTPException,
+            UnsafeTarget,
+            OSError,
+        ) as exc:
             error = f"{type(exc).__name__}: {exc}"[:EXCERPT]
         latency_ms = int((time.monotonic() - started) * 1000)
         return self._record(delivery, status_code, latency_ms, error, excerpt)
 
-    def _post(self, url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
+    def _post(
+        self, url: str, body: bytes, headers: dict[str, str], deadline: sending.Deadline
+    ) -> tuple[int, str]:
         """POST to the address that was checked: the URL is parsed once and its host
         resolved once; the connection goes to that IP, with the name in the Host header and,
-        for https, in SNI and the certificate check."""
+        for https, in SNI and the certificate check. The lookup counts against the deadline
+        (it cannot be cut short; the resolver's own timeouts bound it)."""
         target = parse_target(url)
         addresses = resolve(target, allow_private=self.settings.allow_private_urls)
-        tls = {"server_hostname": target.host, "assert_hostname": target.host}
-        for i, address in enumerate(addresses):
-            pool = self.http.connection_from_host(
-                str(address),
-                target.port,
-                target.scheme,
-                pool_kwargs=tls if target.scheme == "https" else None,
-            )
-            try:
-                response = pool.urlopen(
-                    "POST",
-                    target.path,
-                    body=body,
-                    headers={**headers, "host": target.host_header},
-                    timeout=urllib3.Timeout(total=self.settings.timeout_seconds),
-                    retries=False,
-                    redirect=False,
-                    assert_same_host=False,
-                    preload_content=False,
-                )
-            except urllib3.exceptions.NewConnectionError:
-                if i == len(addresses) - 1:
-                    raise
-                continue  # the next checked address of the same name
-            try:
-                excerpt = response.read(EXCERPT, decode_content=True).decode("utf-8", "replace")
-            finally:
-                response.release_conn()
-            return response.status, excerpt
-        raise AssertionError("resolve() returns at least one address")
+        return sending.post(
+            target, addresses, body, headers, deadline=deadline, excerpt_bytes=EXCERPT
+        )
 
     def _record(
         self,

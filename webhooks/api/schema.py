@@ -17,6 +17,7 @@ from orders.api.schema import (
     problem_code,
     problems,
     replayed_header,
+    response_header,
 )
 from webhooks.api.serializers import (
     EVENT_TYPE_CHOICES,
@@ -46,7 +47,12 @@ class EndpointSerializer(serializers.Serializer):
 
 class CreatedEndpointSerializer(EndpointSerializer):
     secret = serializers.CharField(
-        help_text="`whsec_…`: verifies the signatures. Shown in this answer only."
+        allow_null=True,
+        help_text=(
+            "`whsec_…`: verifies the signatures. Shown in this answer only: null in a replay "
+            "of it (same `Idempotency-Key`), which says so in `Idempotent-Redacted`. Lost it? "
+            "Delete the endpoint and register it again."
+        ),
     )
 
     class Meta:
@@ -99,6 +105,13 @@ ENDPOINT_ID = OpenApiParameter(
 )
 DELIVERY_ID = OpenApiParameter("delivery_id", int, OpenApiParameter.PATH)
 NOT_FOUND = "No such endpoint (or delivery) of the caller (`not-found`)."
+REDACTED = response_header(
+    "Idempotent-Redacted",
+    {"type": "string", "enum": ["secret"]},
+    [201],
+    "`secret` on a replay (`Idempotent-Replayed: true`): the secret is shown only in the "
+    "first answer, so the replay has `secret: null`; absent otherwise.",
+)
 TAGS = ["webhooks"]
 COMMON = [WWW_AUTHENTICATE, RETRY_AFTER]
 
@@ -117,11 +130,13 @@ create_endpoint = extend_schema(
     description=(
         "Each status change of the caller's orders that the filters let through is POSTed "
         "there as the event, signed (Standard Webhooks: `webhook-id`, `webhook-timestamp`, "
-        "`webhook-signature`). The signing secret is in this answer only."
+        "`webhook-signature`). The signing secret is in this answer only: a replay (the same "
+        "`Idempotency-Key` and body) answers the endpoint as it was created, with "
+        "`secret: null` and `Idempotent-Redacted: secret`, even if it has been deleted since."
     ),
     tags=TAGS,
     request=EndpointInputSerializer,
-    parameters=[IDEMPOTENCY_KEY, LOCATION, replayed_header([201, 400]), *COMMON],
+    parameters=[IDEMPOTENCY_KEY, LOCATION, replayed_header([201, 400]), REDACTED, *COMMON],
     responses={
         201: OpenApiResponse(CreatedEndpointSerializer, description="Registered."),
         **problems(

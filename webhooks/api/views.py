@@ -50,7 +50,8 @@ class EndpointCollectionView(APIView):
             response["Location"] = f"/v1/webhooks/{endpoint.pk}"
             return response
 
-        return idempotent(request, self, create)
+        # The secret is shown once: never kept for replays of the same Idempotency-Key.
+        return idempotent(request, self, create, redact=("secret",))
 
 
 class EndpointDetailView(APIView):

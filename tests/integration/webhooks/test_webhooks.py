@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
+from datetime import timedelta
 
 import pytest
 import standardwebhooks
+from django.utils import timezone
 
 from orders.domain.model import Actor
 from orders.domain.rules import OrderInput, create_order
 from orders.events.contract import parse_event, to_message
+from orders.repository.idempotency import PREFIX as IDEMPOTENCY_PREFIX
+from orders.repository.idempotency import SK as IDEMPOTENCY_SK
 from tests.integration.conftest import client_for, make_integrator
 from tests.webhook_receiver import running_receiver
 from webhooks import signing
@@ -70,6 +75,47 @@ def test_an_integrator_registers_an_endpoint_and_sees_its_secret_once(aws, integ
     assert [e["id"] for e in listed] == [body["id"]]
     assert "secret" not in listed[0]
     assert "secret" not in api.get(f"/v1/webhooks/{body['id']}").json()
+
+
+def test_a_replayed_create_never_shows_the_secret_again(aws, integrator, receiver):
+    """Retrying a create with its Idempotency-Key answers the endpoint without its secret,
+    even once the endpoint is deleted; the stored answer never held the secret."""
+    api = client_for(integrator)
+    key = f"create-hook-{uuid.uuid4()}"
+
+    def create():
+        return api.post(
+            "/v1/webhooks",
+            data=json.dumps({"url": receiver.url}),
+            content_type="application/json",
+            HTTP_IDEMPOTENCY_KEY=key,
+        )
+
+    first = create()
+    assert first.status_code == 201
+    secret = first.json()["secret"]
+    assert secret.startswith("whsec_") and "Idempotent-Redacted" not in first
+
+    stored = aws.dynamodb.get_item(
+        TableName=aws.resources.table,
+        Key={
+            "pk": {"S": f"{IDEMPOTENCY_PREFIX}{integrator.slug}#{key}"},
+            "sk": {"S": IDEMPOTENCY_SK},
+        },
+        ConsistentRead=True,
+    )["Item"]
+    assert stored["state"]["S"] == "completed"
+    assert secret not in json.dumps(stored)
+    assert json.loads(stored["response"]["S"])["body"]["secret"] is None
+
+    for _ in ("while it exists", "once it is deleted"):
+        replay = create()
+        assert replay.status_code == 201
+        assert replay["Idempotent-Replayed"] == "true"
+        assert replay["Idempotent-Redacted"] == "secret"
+        assert replay.json() == {**first.json(), "secret": None}
+        assert secret not in replay.content.decode()
+        api.delete(f"/v1/webhooks/{first.json()['id']}")
 
 
 @pytest.mark.parametrize(
@@ -216,6 +262,18 @@ def test_a_leased_delivery_is_not_taken_twice(integrator, receiver):
     first, second = dispatcher(), dispatcher()
     assert len(first.lease_due(limit=10)) == 1
     assert second.lease_due(limit=10) == []
+
+
+def test_a_lease_outlasts_the_attempt_deadline(integrator, receiver):
+    """A delivery is never attempted by two dispatchers at once: its lease lasts longer
+    than its attempt can, even with a timeout beyond the default lease."""
+    endpoint = create_endpoint(integrator.slug, url=receiver.url)
+    WebhookNotifier().notify(event_for(integrator.slug), integrator=integrator.slug)
+    sender = Dispatcher(DispatchSettings(schedule=(0,), timeout_seconds=120, lease_seconds=60))
+    before = timezone.now()
+    assert len(sender.lease_due(limit=10)) == 1
+    delivery = WebhookDelivery.objects.get(endpoint=endpoint)
+    assert delivery.next_attempt_at >= before + timedelta(seconds=120 + 30)
 
 
 def test_the_delivery_log_pages_like_every_list_with_a_next_link_and_a_cursor(integrator, receiver):
