@@ -66,3 +66,24 @@ def env_float(
 ) -> float:
     """A number setting from the environment, within ``low .. high`` (either may be open)."""
     return check_range(name, _read(env.float, name, default, "a number"), low, high, why)
+
+
+#: Seconds per period of a rate, by the period's first letter (DRF's rate syntax).
+RATE_PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_rate(rate: str, name: str = "rate") -> tuple[int, int]:
+    """``"<n>/<second|minute|hour|day>"`` (DRF's syntax) as (n, seconds); n at least 1.
+
+    Checked when settings load, so a typo stops the start instead of failing every request."""
+    count, _, period = rate.partition("/")
+    seconds = RATE_PERIODS.get(period.strip()[:1].lower())
+    try:
+        limit = int(count)
+    except ValueError:
+        limit = 0
+    if seconds is None or limit < 1:
+        raise ImproperlyConfigured(
+            f"{name}={rate!r} is not a rate like '1200/minute' (<n>/second|minute|hour|day)."
+        )
+    return limit, seconds

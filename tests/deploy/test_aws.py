@@ -384,3 +384,60 @@ def test_the_readme_explains_every_parameter(rendered):
     for path in (DATA_TEMPLATE, ECS_TEMPLATE):
         for name in yaml.safe_load(rendered[path])["Parameters"]:
             assert f"`{name}`" in readme, name
+
+
+def test_the_web_tasks_always_count_the_api_limits_in_one_shared_store(rendered):
+    """Per-task counters would multiply every limit by the number of web tasks (and gunicorn
+    processes). Without CacheUrlSecretArn the stack makes an ElastiCache Serverless Valkey that
+    only the web tasks reach, and hands them its URL; with it, they read that secret."""
+    template = yaml.safe_load(rendered[ECS_TEMPLATE])
+    resources, conditions = template["Resources"], template["Conditions"]
+    web = resources["WebTaskDefinition"]["Properties"]["ContainerDefinitions"][0]
+    no_value = {"Ref": "AWS::NoValue"}
+    own_secret = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:cache-url-AbCdEf"
+    for secret in ("", own_secret):
+        parameters = {"CacheUrlSecretArn": secret}
+        environment = evaluate(web["Environment"], parameters, conditions)
+        secrets = evaluate(web["Secrets"], parameters, conditions)
+        named = [e for e in environment + secrets if e != no_value and e["Name"] == "CACHE_URL"]
+        from_env = [e["Value"] for e in named if "Value" in e]
+        from_secret = [e["ValueFrom"] for e in named if "ValueFrom" in e]
+        creates = holds(conditions["CreateCache"], parameters, conditions)
+        if secret:
+            assert (creates, from_env, from_secret) == (False, [], [own_secret])
+        else:
+            assert creates and not from_secret
+            assert from_env == [
+                "rediss://${RateLimitCache.Endpoint.Address}:${RateLimitCache.Endpoint.Port}/0"
+            ]
+
+    cache = resources["RateLimitCache"]
+    assert cache["Type"] == "AWS::ElastiCache::ServerlessCache"
+    assert cache["Condition"] == "CreateCache"
+    assert cache["Properties"]["Engine"] == "valkey"
+    assert cache["Properties"]["SubnetIds"] == {"Ref": "PrivateSubnetIds"}
+    assert cache["Properties"]["SecurityGroupIds"] == [{"Ref": "CacheSecurityGroup"}]
+    # Reached from the web tasks only, on the endpoint's and the reader endpoint's ports.
+    ingress = [
+        r["Properties"]
+        for r in resources.values()
+        if r["Type"] == "AWS::EC2::SecurityGroupIngress"
+        and r["Properties"]["GroupId"] == {"Ref": "CacheSecurityGroup"}
+    ]
+    assert ingress == [
+        {
+            "Description": ingress[0]["Description"],
+            "GroupId": {"Ref": "CacheSecurityGroup"},
+            "IpProtocol": "tcp",
+            "FromPort": 6379,
+            "ToPort": 6380,
+            "SourceSecurityGroupId": {"Ref": "WebTaskSecurityGroup"},
+        }
+    ]
+    group = resources["CacheSecurityGroup"]["Properties"]
+    assert "SecurityGroupIngress" not in group
+    assert [rule["CidrIp"] for rule in group["SecurityGroupEgress"]] == ["127.0.0.1/32"]
+    # The background tasks (workers, relay, dispatcher) have no use for it.
+    for name, resource in resources.items():
+        if resource["Type"] == "AWS::ECS::TaskDefinition" and name != "WebTaskDefinition":
+            assert "CACHE_URL" not in repr(resource), name

@@ -8,8 +8,8 @@ a service scaled to zero).
 One module per concern: ``names`` (logical ids, ports and timeouts the others share),
 ``parameters`` (parameters and conditions), ``containers`` (containers, task definitions, task
 roles), ``services`` (services, scalable targets), ``network`` (security groups, load
-balancer), ``shared`` (what the stack has once), ``web``, ``relay``, ``workers`` (per status)
-and ``outputs``; ``template`` assembles them.
+balancer), ``cache`` (the API limits' Valkey), ``shared`` (what the stack has once), ``web``,
+``relay``, ``workers`` (per status) and ``outputs``; ``template`` assembles them.
 """
 
 from __future__ import annotations

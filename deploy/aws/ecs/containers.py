@@ -6,11 +6,13 @@ from typing import Any
 
 from deploy.aws import data
 from deploy.aws.cfn import NO_VALUE, get_att, if_, policy, ref, sub
+from deploy.aws.ecs.cache import cache_url
 from deploy.aws.ecs.names import ALB, EXECUTION_ROLE, LOG_GROUP, METRICS_PORT, WEB_PORT, imported
 
 
-def environment(extra: dict[str, Any]) -> list[Any]:
-    """The settings every container gets (portal/settings.py), then the role's own."""
+def environment(extra: dict[str, Any], *, cache: bool = False) -> list[Any]:
+    """The settings every container gets (portal/settings.py), then the role's own; with
+    ``cache``, CACHE_URL of the stack's cache (when it made one: otherwise a secret's)."""
     common: dict[str, Any] = {
         "AWS_REGION": ref("AWS::Region"),
         "ORDERS_RESOURCE_PREFIX": imported("Prefix"),
@@ -31,6 +33,10 @@ def environment(extra: dict[str, Any]) -> list[Any]:
             NO_VALUE,
         )
     )
+    if cache:
+        variables.append(
+            if_("CreateCache", {"Name": "CACHE_URL", "Value": cache_url()}, NO_VALUE)
+        )
     return variables
 
 
@@ -101,7 +107,7 @@ def container(
         "ReadonlyRootFilesystem": True,
         "MountPoints": [{"SourceVolume": "tmp", "ContainerPath": "/tmp", "ReadOnly": False}],
         "PortMappings": ports,
-        "Environment": environment(env or {}),
+        "Environment": environment(env or {}, cache=cache),
         "Secrets": secrets(cache=cache),
         "StopTimeout": stop_timeout,
         "LinuxParameters": {"InitProcessEnabled": True},

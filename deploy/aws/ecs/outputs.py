@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from deploy.aws.cfn import exported, get_att, join, output, ref
+from deploy.aws.ecs.cache import cache_endpoint
 from deploy.aws.ecs.names import (
     ALB,
     BACKGROUND_SG,
@@ -34,7 +35,14 @@ def outputs(queues: list[StatusQueue]) -> dict[str, Any]:
             join(",", ref("PrivateSubnetIds")), "Subnets for aws ecs run-task"
         ),
         "WebTaskSecurityGroupId": output(
-            ref(WEB_SG), "Allow it on the database's security group (5432) and the cache's"
+            ref(WEB_SG),
+            "Allow it on the database's security group (5432), and on your cache's with "
+            "CacheUrlSecretArn",
+        ),
+        "CacheEndpoint": output(
+            cache_endpoint(),
+            "The API limits' Valkey (TLS; web tasks only): CACHE_URL rediss://<this>/0",
+            Condition="CreateCache",
         ),
         "BackgroundTaskSecurityGroupId": output(
             ref(BACKGROUND_SG), "Allow it on the database's security group (5432)"

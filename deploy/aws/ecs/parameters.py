@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from deploy.aws.cfn import equals, not_, ref
+from deploy.aws.ecs.cache import cache_conditions
 from deploy.aws.ecs.names import MAX_RELAY_GROUPS, METRICS_PORT, relay_condition
 
 
@@ -68,8 +69,9 @@ def parameters() -> dict[str, Any]:
         "CacheUrlSecretArn": {
             "Type": "String",
             "Default": "",
-            "Description": "Optional secret holding CACHE_URL (redis://...): one rate-limit "
-            "budget per integrator across all web tasks.",
+            "Description": "Optional secret holding CACHE_URL (redis:// or rediss://...) of a "
+            "Redis or Valkey of your own for the API's limits. Empty: the stack creates an "
+            "ElastiCache Serverless Valkey cache that only the web tasks reach.",
         },
         "SecretsKmsKeyArn": {
             "Type": "String",
@@ -175,6 +177,7 @@ def conditions() -> dict[str, Any]:
     return {
         "HasCertificate": has("CertificateArn"),
         "HasCacheUrl": has("CacheUrlSecretArn"),
+        **cache_conditions(),
         "HasSecretsKey": has("SecretsKmsKeyArn"),
         "HasCsrfOrigins": has("CsrfTrustedOrigins"),
         "HasLogKey": has("LogKmsKeyArn"),

@@ -1,4 +1,5 @@
-"""The fixed part of the stack: cluster, logs, roles, load balancer, web, webhooks, migration."""
+"""The fixed part of the stack: cluster, logs, roles, load balancer, the limits' cache, web,
+webhooks, migration."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 from deploy.aws import data
 from deploy.aws.cfn import NO_VALUE, if_, policy, ref, sub, tags
+from deploy.aws.ecs.cache import cache_resources
 from deploy.aws.ecs.containers import container, http_check, setting_arn, task_definition, task_role
 from deploy.aws.ecs.names import (
     BACKGROUND_SG,
@@ -104,6 +106,7 @@ def shared_resources() -> dict[str, Any]:
             },
         },
         **network_resources(),
+        **cache_resources(),
         "WebTaskRole": task_role("Web tasks: API, admin, pipeline page", "WebPolicyArn"),
         "RelayTaskRole": task_role("The event relay", "RelayPolicyArn"),
         "WebhooksTaskRole": task_role("The webhook dispatcher", "WebhooksPolicyArn"),

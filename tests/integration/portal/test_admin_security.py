@@ -113,7 +113,8 @@ def test_a_lockout_ends_after_its_time(clerk, settings):
     for row in LoginFailure.objects.all():
         LoginFailure.objects.filter(pk=row.pk).update(
             window_started=row.window_started - earlier,
-            locked_until=row.locked_until - earlier,
+            # The address's own row counts the failures too, without a lockout yet.
+            locked_until=row.locked_until and row.locked_until - earlier,
             expires_at=row.expires_at - earlier,
         )
     assert attempt("right-password-123").status_code == 302
@@ -148,3 +149,47 @@ def test_without_a_trusted_proxy_forwarded_for_is_ignored(clerk, settings):
         attempt("wrong", address="203.0.113.5", forwarded_for=spoofed)
     locked = attempt("right-password-123", address="203.0.113.5", forwarded_for="4.4.4.4")
     assert locked.status_code == 429
+
+
+# -- failed logins per client address, whatever the user name --------------------------------
+
+
+def spray(user_name: str, password: str, *, address: str = "203.0.113.9"):
+    """One login attempt for any user name from a fresh client."""
+    return Client().post(LOGIN, {"username": user_name, "password": password}, REMOTE_ADDR=address)
+
+
+@pytest.fixture
+def per_address(clerk, settings):
+    settings.ADMIN_LOGIN_ADDRESS_MAX_FAILURES = 10
+    return settings
+
+
+def test_one_password_across_many_user_names_locks_the_address_out(per_address):
+    statuses = [spray(f"user{n}", "Summer2024!").status_code for n in range(30)]
+    assert statuses == [200] * 10 + [429] * 20
+    # Even the right password of a real user waits, from that address...
+    locked = spray("clerk", "right-password-123")
+    assert locked.status_code == 429
+    assert 0 < int(locked["Retry-After"]) <= 600
+    # ...while staff elsewhere log in as usual.
+    assert spray("clerk", "right-password-123", address="198.51.100.20").status_code == 302
+
+
+def test_a_successful_login_does_not_reset_the_address_count(per_address):
+    # Otherwise one valid account would let an address try other user names for ever.
+    for n in range(9):
+        spray(f"user{n}", "guess")
+    assert spray("clerk", "right-password-123").status_code == 302
+    assert spray("user9", "guess").status_code == 200  # the 10th failure
+    assert spray("user10", "guess").status_code == 429
+
+
+def test_a_locked_address_is_refused_before_any_password_is_checked(per_address):
+    from unittest import mock
+
+    for n in range(10):
+        spray(f"user{n}", "guess")
+    with mock.patch("django.contrib.auth.forms.authenticate") as check_password:
+        assert spray("clerk", "right-password-123").status_code == 429
+    check_password.assert_not_called()

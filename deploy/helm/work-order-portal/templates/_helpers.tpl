@@ -107,17 +107,55 @@ Always
   "METRICS_PORT" (toString .Values.metrics.port)
 -}}
 {{- with .Values.aws.attachmentsBucket }}{{ $_ := set $settings "ORDERS_ATTACHMENTS_BUCKET" . }}{{ end -}}
+{{- with include "wop.cacheUrl" . }}{{ $_ := set $settings "CACHE_URL" . }}{{ end -}}
 {{- with $allowed }}{{ $_ := set $settings "ALLOWED_HOSTS" (join "," .) }}{{ end -}}
 {{- with $origins }}{{ $_ := set $settings "CSRF_TRUSTED_ORIGINS" (join "," .) }}{{ end -}}
 {{- range $key, $value := .Values.config.extra }}{{ $_ := set $settings $key (toString $value) }}{{ end -}}
 {{- toYaml $settings -}}
 {{- end -}}
 
+{{/* Where CACHE_URL comes from: url (cache.url, in the ConfigMap), secret (the Secret's
+CACHE_URL, required) or redis (the chart's Valkey). Refuses to render without one: per-pod
+counters would multiply the API's limits by the number of pods. */}}
+{{- define "wop.cacheSource" -}}
+{{- $cache := .Values.cache -}}
+{{- if $cache.url -}}
+{{- if regexMatch "^[a-z]+://[^/]*@" $cache.url -}}
+{{- fail "cache.url holds credentials: put the URL in the Secret's CACHE_URL and set cache.fromSecret=true" -}}
+{{- end -}}
+url
+{{- else if or $cache.fromSecret (and (not .Values.secrets.existingSecret) .Values.secrets.cacheUrl) -}}
+secret
+{{- else if $cache.redis.enabled -}}
+redis
+{{- else -}}
+{{- fail "cache: the API's limits need one store that every web pod shares. Set cache.url (e.g. rediss://<ElastiCache endpoint>:6379/0), or cache.fromSecret=true with CACHE_URL in the Secret, or cache.redis.enabled=true for the chart's own Valkey" -}}
+{{- end -}}
+{{- end -}}
+
+{{/* CACHE_URL for the ConfigMap; empty when it comes from the Secret. */}}
+{{- define "wop.cacheUrl" -}}
+{{- $source := include "wop.cacheSource" . -}}
+{{- if eq $source "url" -}}
+{{- .Values.cache.url -}}
+{{- else if eq $source "redis" -}}
+{{- printf "redis://%s:6379/0" (include "wop.componentName" (dict "root" . "component" "cache")) -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "wop.cacheImage" -}}
+{{- $image := .Values.cache.redis.image -}}
+{{- $ref := printf "%s:%s" $image.repository $image.tag -}}
+{{- if $image.digest -}}{{- $ref = printf "%s@%s" $ref $image.digest -}}{{- end -}}
+{{- $ref -}}
+{{- end -}}
+
 {{- define "wop.secretName" -}}
 {{- .Values.secrets.existingSecret | default (include "wop.fullname" .) -}}
 {{- end -}}
 
-{{/* The secret settings as env entries; (dict "root" $ "secret" <name>). */}}
+{{/* The secret settings as env entries; (dict "root" $ "secret" <name>). CACHE_URL only when
+it comes from the Secret, and then required (otherwise it is in the ConfigMap). */}}
 {{- define "wop.secretEnv" -}}
 - name: DATABASE_URL
   valueFrom:
@@ -125,9 +163,11 @@ Always
 - name: SECRET_KEY
   valueFrom:
     secretKeyRef: {name: {{ .secret }}, key: SECRET_KEY}
+{{- if eq (include "wop.cacheSource" .root) "secret" }}
 - name: CACHE_URL
   valueFrom:
-    secretKeyRef: {name: {{ .secret }}, key: CACHE_URL, optional: true}
+    secretKeyRef: {name: {{ .secret }}, key: CACHE_URL}
+{{- end }}
 {{- end -}}
 
 {{/* Pods ---------------------------------------------------------------------------- */}}
