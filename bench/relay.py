@@ -9,6 +9,17 @@ network round trip to each PublishBatch call, which is what parallel calls hide 
 gets a fresh orders table whose stream holds N order.created events (written before the
 relay starts), and ends when the relay has published all N to the stack's topic, which fans
 out to the status queues through the filter policies, as in production. Rounds alternate.
+
+    .venv/bin/python bench/relay.py --restarts [--call-ms 1000 --duration 150 --orders 1000]
+
+``--restarts`` measures a relay that keeps being killed: it starts a relay process
+(``EventRelay.run`` with the container's wiring and checkpoints in the table) on a backlog of
+N order creations, kills it (SIGKILL: no clean shutdown) after 10 to 30 seconds (seeded), starts
+another, for ``--duration`` seconds of lifetimes. Every DynamoDB and SNS call of the relay
+takes ``--call-ms`` longer (the emulator's DynamoDB serves one request at a time, so with the
+whole portal running each call waits its turn). It reports, per life, when (from the process's
+spawn) the relay first read the stream and first saved a checkpoint, and in all: events
+published, distinct, published again, and the most copies of one event.
 """
 
 from __future__ import annotations
@@ -67,7 +78,182 @@ def start_sns_stub(delay: float) -> str:
     return f"http://127.0.0.1:{server.server_port}"
 
 
+def relay_child() -> None:
+    """One relay life (``--relay-child``): ``manage.py relay_events`` with slowed calls,
+    reporting its first stream read and first checkpoint (seconds since spawn) and what it
+    published."""
+    spawned = float(os.environ["BENCH_SPAWNED_AT"])
+    published_log = open(os.environ["BENCH_PUBLISHED_LOG"], "a")  # noqa: SIM115 - until killed
+    delay = float(os.environ.get("BENCH_CALL_MS", "0")) / 1000
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from orders.events.publisher import SnsPublisher
+    from orders.repository.dynamodb import DynamoCheckpoints
+    from portal import container
+
+    def report(what: str) -> None:
+        print(f"{what} {time.time() - spawned:.2f}", flush=True)
+
+    def slow(**_: object) -> None:
+        time.sleep(delay)
+
+    for service in ("dynamodb", "sns"):  # the clients the relay is built with, cached
+        container.client(service).meta.events.register("before-send", slow)
+    first: set[str] = set()
+
+    def once(what: str) -> None:
+        if what not in first:
+            first.add(what)
+            report(what)
+
+    container.client("dynamodbstreams").meta.events.register(
+        "after-call.dynamodbstreams.GetRecords", lambda **_: once("first-read")
+    )
+    save, publish = DynamoCheckpoints.save, SnsPublisher.publish
+
+    def saving(self, *args, **kwargs):
+        save(self, *args, **kwargs)
+        once("first-checkpoint")
+
+    def publishing(self, messages):
+        publish(self, messages)
+        published_log.write("".join(m.event_id + "\n" for m in messages))
+        published_log.flush()
+
+    DynamoCheckpoints.save, SnsPublisher.publish = saving, publishing
+    call_command("relay_events")  # as `python -m portal.role relay` runs it
+
+
+def orders_checkpointed(stack: AwsStack) -> int:
+    """How many order creations the relay's checkpoint is past (its progress, which a kill
+    keeps; what it published past it is published again)."""
+    import boto3
+
+    from orders.repository.dynamodb import DynamoCheckpoints
+
+    streams = boto3.client("dynamodbstreams", endpoint_url=stack.endpoint, region_name="us-east-1")
+    arn = stack.dynamodb.describe_table(TableName=stack.resources.table)["Table"]["LatestStreamArn"]
+    (shard,) = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+    position, _ = DynamoCheckpoints(stack.dynamodb, stack.resources.table).load(
+        arn.split(":table/", 1)[-1], shard["ShardId"]
+    )
+    if position is None:
+        return 0
+    iterator = streams.get_shard_iterator(
+        StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    count = 0
+    while iterator:
+        records = streams.get_records(ShardIterator=iterator, Limit=1000)
+        for record in records["Records"]:
+            change = record["dynamodb"]
+            if int(change["SequenceNumber"]) > int(position):
+                return count
+            if record["eventName"] == "INSERT" and change["Keys"]["pk"]["S"].startswith("ORDER#"):
+                count += 1
+        if not records["Records"]:
+            return count
+        iterator = records.get("NextShardIterator")
+    return count
+
+
+def restarts(args: argparse.Namespace) -> None:
+    import collections
+    import random
+    import signal
+    import subprocess
+    import tempfile
+
+    from orders.repository.dynamodb import DynamoOrderRepository
+    from tests.integration.factories import new_order
+
+    random.seed(args.seed)
+    processes = Processes()
+    workdir = Path(tempfile.mkdtemp(prefix="relay-restarts-"))
+    published_log = workdir / "published.txt"
+    try:
+        endpoint = start_emulator(processes, "relay-bench-emulator")
+        stack = AwsStack.provision(endpoint, f"restarts-{uuid.uuid4().hex[:6]}")
+        orders = DynamoOrderRepository(
+            stack.dynamodb, stack.resources.table, cursor_secret=b"bench"
+        )
+
+        def write(_: int) -> None:
+            order, _event, message = new_order()
+            orders.add(order, message)
+
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(write, range(args.orders)))
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "portal.settings",
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_REGION": "us-east-1",
+            "ORDERS_RESOURCE_PREFIX": stack.resources.prefix,
+            "METRICS_PORT": "0",
+            "PYTHONUNBUFFERED": "1",
+            "BENCH_CALL_MS": str(args.call_ms),
+            "BENCH_PUBLISHED_LOG": str(published_log),
+        }
+        lives: list[tuple[float, dict[str, float]]] = []
+        alive = 0.0
+        while alive < args.duration:
+            life = random.uniform(10, 30)
+            log = workdir / f"life-{len(lives) + 1}.log"
+            with log.open("w") as out:
+                child = subprocess.Popen(
+                    [sys.executable, __file__, "--relay-child"],
+                    env={**env, "BENCH_SPAWNED_AT": str(time.time())},
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            time.sleep(life)
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+            alive += life
+            marks = {}
+            for line in log.read_text().splitlines():
+                name, _, value = line.partition(" ")
+                if name in ("first-read", "first-checkpoint"):
+                    marks[name] = float(value)
+            lives.append((life, marks))
+            print(
+                f"  life {len(lives)}: {life:4.1f} s, first read "
+                f"{marks.get('first-read', float('nan')):5.2f} s, first checkpoint "
+                f"{marks.get('first-checkpoint', float('nan')):5.2f} s",
+                flush=True,
+            )
+        events = published_log.read_text().split() if published_log.exists() else []
+        done = orders_checkpointed(stack)
+        copies = collections.Counter(events)
+        saved = [m["first-checkpoint"] for _, m in lives if "first-checkpoint" in m]
+        print(
+            f"\nrelay killed after 10-30 s, {len(lives)} lives ({alive:.0f} s), every DynamoDB "
+            f"and SNS call {args.call_ms:g} ms slower, a backlog of {args.orders} orders"
+        )
+        print(
+            f"  first checkpoint in {len(saved)} of {len(lives)} lives"
+            + (f", after {min(saved):.1f}-{max(saved):.1f} s" if saved else "")
+            + f"; at the end the checkpoint is past {done} of the {args.orders} orders"
+        )
+        print(
+            f"  published {len(events)} events, {len(copies)} distinct, "
+            f"{len(events) - len(copies)} again, at most {max(copies.values(), default=0)} "
+            f"copies of one (logs in {workdir})"
+        )
+    finally:
+        processes.stop_all()
+
+
 def main() -> None:
+    if "--relay-child" in sys.argv:
+        relay_child()
+        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=1500, help="backlog per round")
     parser.add_argument("--rounds", type=int, default=3)
@@ -87,6 +273,13 @@ def main() -> None:
         help="added to every PublishBatch call, to model AWS's network round trip "
         "(moto answers from this machine's CPU, so calls in flight only compete for it)",
     )
+    parser.add_argument(
+        "--restarts", action="store_true", help="a relay killed every 10-30 s (see above)"
+    )
+    parser.add_argument("--call-ms", type=float, default=1000.0, help="--restarts: added per call")
+    parser.add_argument("--duration", type=float, default=150.0, help="--restarts: lifetimes, s")
+    parser.add_argument("--orders", type=int, default=1000, help="--restarts: backlog")
+    parser.add_argument("--seed", type=int, default=1, help="--restarts: of the lifetimes")
     args = parser.parse_args()
 
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
@@ -95,6 +288,9 @@ def main() -> None:
     import django
 
     django.setup()
+    if args.restarts:
+        restarts(args)
+        return
     from orders.domain import rules
     from orders.domain.model import Actor, new_order_id
     from orders.domain.rules import OrderInput

@@ -18,7 +18,7 @@ from aws import clients
 from aws.queues import StatusQueues
 from aws.resources import Resources
 from orders.events.publisher import SnsPublisher
-from orders.events.relay import EventRelay
+from orders.events.relay import EventRelay, ProgressFile
 from orders.repository.dynamodb import (
     RELAY_PREFIX,
     DynamoCheckpoints,
@@ -176,6 +176,7 @@ def attachment_service() -> AttachmentService:
         content_types=settings.ATTACHMENT_CONTENT_TYPES,
         upload_expires=settings.ATTACHMENT_UPLOAD_EXPIRES_SECONDS,
         download_expires=settings.ATTACHMENT_DOWNLOAD_EXPIRES_SECONDS,
+        signing_key=settings.SECRET_KEY,
     )
 
 
@@ -188,7 +189,11 @@ def idempotency_store() -> DynamoIdempotencyStore:
     )
 
 
-def event_relay(*, checkpoints=None, start_at: str = "TRIM_HORIZON") -> EventRelay:
+def event_relay(
+    *, checkpoints=None, start_at: str = "TRIM_HORIZON", progress_file: ProgressFile | None = None
+) -> EventRelay:
+    """The relay over the table's stream; ``relay_events`` passes ``relay_progress_file()``,
+    which its readiness probe reads."""
     return EventRelay(
         streams=client("dynamodbstreams"),
         stream_arn=stream_arn,
@@ -207,8 +212,21 @@ def event_relay(*, checkpoints=None, start_at: str = "TRIM_HORIZON") -> EventRel
         group=settings.EVENT_RELAY_GROUP,
         groups=settings.EVENT_RELAY_GROUPS,
         batch_limit=settings.EVENT_RELAY_BATCH,
+        stream_check_seconds=settings.EVENT_RELAY_STREAM_CHECK_SECONDS,
+        timeout_backoff_seconds=settings.EVENT_RELAY_TIMEOUT_BACKOFF_SECONDS,
         feed=event_feed(),
         projections=[throughput()],
+        progress_file=progress_file,
+    )
+
+
+def relay_progress_file() -> ProgressFile:
+    """Where this relay (its table and group) records its progress for the readiness probe,
+    which runs in another process of the same container and so finds the same file."""
+    return ProgressFile.of_relay(
+        settings.ORDERS_TABLE_NAME,
+        settings.EVENT_RELAY_GROUP,
+        path=settings.EVENT_RELAY_PROGRESS_FILE,
     )
 
 
@@ -243,6 +261,7 @@ def webhook_dispatcher() -> Dispatcher:
             schedule=tuple(settings.WEBHOOK_RETRY_SCHEDULE),
             timeout_seconds=settings.WEBHOOK_TIMEOUT_SECONDS,
             concurrency=settings.WEBHOOK_CONCURRENCY,
+            endpoint_concurrency=settings.WEBHOOK_ENDPOINT_CONCURRENCY or None,
             allow_private_urls=settings.WEBHOOK_ALLOW_PRIVATE_URLS,
             retention=(
                 timedelta(days=settings.WEBHOOK_RETENTION_DAYS)

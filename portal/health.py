@@ -3,11 +3,16 @@
 ``/healthz``: the process serves requests. ``/readyz``: it can also reach what it needs —
 Django's database, the orders table and the topic — each with short timeouts, so a probe never
 hangs. Answers name each check and whether it passed, never the error's details.
-``python manage.py check_ready`` runs the same checks for workers (exec probe), plus their queue.
+``python manage.py check_ready`` runs the same checks for workers (exec probe), plus their queue,
+and in an event relay's container (the chart and the ECS stack set ``EVENT_RELAY_GROUP`` there
+and nowhere else) whether that relay is making progress: a relay that fails, hangs or reads a
+stream the table no longer writes to still answers ``/metrics``, so only this tells.
 """
 
 from __future__ import annotations
 
+import math
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -16,7 +21,7 @@ from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 
-from portal.container import probe_client, topic_arn_for
+from portal.container import probe_client, relay_progress_file, topic_arn_for
 
 
 def check_database() -> None:
@@ -39,11 +44,35 @@ def check_queue(name: str) -> Callable[[], None]:
     return check
 
 
+class RelayStalled(Exception):
+    """The event relay has made no progress for longer than EVENT_RELAY_STALL_SECONDS."""
+
+
+def check_relay() -> None:
+    """Fails while this container's relay has made no progress (a completed pass over its
+    shards, or a published chunk) for EVENT_RELAY_STALL_SECONDS, or none at all yet."""
+    try:
+        idle = relay_progress_file().seconds_since_progress()
+    except FileNotFoundError:
+        idle = math.inf  # not started
+    if idle == math.inf:
+        raise RelayStalled("the relay has not completed a pass yet")
+    if idle > settings.EVENT_RELAY_STALL_SECONDS:
+        raise RelayStalled(f"the relay made no progress for {idle:.0f}s")
+
+
+def in_relay_container() -> bool:
+    """The relay's Deployment (Helm) and services (ECS) set EVENT_RELAY_GROUP, no other role."""
+    return "EVENT_RELAY_GROUP" in os.environ
+
+
 WEB_CHECKS: dict[str, Callable[[], None]] = {
     "database": check_database,
     "dynamodb": check_table,
     "sns": check_topic,
 }
+if in_relay_container():
+    WEB_CHECKS["relay"] = check_relay
 
 
 def run_checks(checks: dict[str, Callable[[], None]]) -> tuple[bool, dict[str, Any]]:

@@ -64,6 +64,15 @@ OUTBOX_LAG = Gauge(
     "publishing trails the table. 0 when the relay is idle and caught up.",
     multiprocess_mode="max",
 )
+RELAY_PROGRESS = Gauge(
+    "portal_relay_last_progress_timestamp_seconds",
+    "Unix time the relay of this group last made progress: completed a pass over its stream's "
+    "shards or published a chunk of events (its start until the first). time() minus it is "
+    "how long the relay has been stuck: failing, hung, or reading a stream it cannot use. "
+    "Only relays export it (a series appears once the relay runs).",
+    ["group"],
+    multiprocess_mode="max",
+)
 OUTBOX_BATCH = Histogram(
     "portal_outbox_batch_records",
     "Stream records handled per relay read.",

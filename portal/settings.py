@@ -15,7 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from aws import resources
 from portal.logs import logging_config
-from portal.settings_limits import check_range, env_float, env_int
+from portal.settings_limits import check_range, env_float, env_int, parse_rate
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 STATE_DIR = BASE_DIR / ".state"
@@ -88,6 +88,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "portal.staff_timezone.StaffTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Logs out a staff session idle for ADMIN_IDLE_TIMEOUT_SECONDS (after messages: it says why).
+    "portal.admin_site.AdminIdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -162,6 +164,11 @@ STORAGES = {
 
 #: Requests per integrator (all its keys together), as DRF rates: "<n>/second|minute|hour|day".
 API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="1200/minute")
+parse_rate(API_RATE_LIMIT, "API_RATE_LIMIT")  # a typo stops the start, not every request
+#: Failed API key look-ups per client address within the window (seconds) before the address
+#: gets 429 without another look-up; keys that worked lately still pass. Counted in CACHES.
+API_AUTH_MAX_FAILURES = env_int(env, "API_AUTH_MAX_FAILURES", 20, low=1)
+API_AUTH_FAILURE_WINDOW_SECONDS = env_int(env, "API_AUTH_FAILURE_WINDOW_SECONDS", 300, low=1)
 #: Largest request body accepted, in bytes; larger ones get 413 before they are parsed.
 API_MAX_BODY_BYTES = env_int(env, "API_MAX_BODY_BYTES", 64 * 1024, low=1)
 # Bodies sent without a length (chunked) are cut off at the same size.
@@ -176,7 +183,6 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["integrators.authentication.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["integrators.authentication.IsIntegrator"],
     "DEFAULT_THROTTLE_CLASSES": ["integrators.authentication.IntegratorRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"integrator": API_RATE_LIMIT},
     "UNAUTHENTICATED_USER": None,
     # The client's address for DRF (anonymous throttling) by the same rule as the admin's
     # login throttle: X-Forwarded-For only as far as TRUSTED_PROXY_COUNT proxies wrote it.
@@ -236,9 +242,17 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
-#: Throttle counters. Per process by default; set CACHE_URL (e.g. redis://...) so that every
-#: web process shares one budget per integrator.
+#: Throttle counters (API rate, failed API keys). Per process by default (make run, tests);
+#: production sets CACHE_URL=redis://... or rediss://... (the chart's and the ECS stack's
+#: Redis/Valkey) so that every web process shares them.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # A Redis that stops answering must not hold each request for the OS's TCP timeouts: the
+    # limits give up quickly and let it through (portal/throttle.py). CACHE_URL's query
+    # overrides these (?socket_timeout=2).
+    _redis_options = CACHES["default"].setdefault("OPTIONS", {})
+    _redis_options.setdefault("socket_connect_timeout", 0.5)
+    _redis_options.setdefault("socket_timeout", 0.5)
 
 # --- AWS: DynamoDB, SNS, SQS -------------------------------------------------------------
 #: Unset = real AWS. The embedded default (make run, tests) is the emulator on loopback.
@@ -328,6 +342,19 @@ EVENT_RELAY_GROUPS = env_int(env, "EVENT_RELAY_GROUPS", 1, low=1)
 EVENT_RELAY_GROUP = env_int(
     env, "EVENT_RELAY_GROUP", 0, low=0, high=EVENT_RELAY_GROUPS - 1, why="see EVENT_RELAY_GROUPS"
 )
+#: Longest pause of the relay after a call that timed out (other failures double up to 30 s):
+#: the timeout itself waited already, and a busy endpoint answers again soon.
+EVENT_RELAY_TIMEOUT_BACKOFF_SECONDS = env_float(
+    env, "EVENT_RELAY_TIMEOUT_BACKOFF_SECONDS", 2.0, low=0, high=30, why="the other failures' 30 s"
+)
+#: How often the relay asks the table for its current stream (DescribeTable), and how long a
+#: shard may stay quiet before the relay reads it again from a new iterator to compare.
+EVENT_RELAY_STREAM_CHECK_SECONDS = env_float(env, "EVENT_RELAY_STREAM_CHECK_SECONDS", 5.0, low=0.1)
+#: The relay's readiness (portal.role ready) fails when it has made no progress for this long.
+EVENT_RELAY_STALL_SECONDS = env_float(env, "EVENT_RELAY_STALL_SECONDS", 60.0, low=1)
+#: The file the relay records its progress in for that probe ("" = one per table and relay
+#: group in the temporary directory, /tmp in the image).
+EVENT_RELAY_PROGRESS_FILE = env.str("EVENT_RELAY_PROGRESS_FILE", default="")
 #: How long integrators can replay their event feed (GET /v1/events).
 EVENT_FEED_RETENTION_DAYS = env_float(env, "EVENT_FEED_RETENTION_DAYS", 30, low=0)
 #: The feed shows events once they are this old, so that no cursor skips a batch in flight.
@@ -400,8 +427,12 @@ WEBHOOK_RETRY_SCHEDULE = tuple(
         "WEBHOOK_RETRY_SCHEDULE", cast=int, default=[5, 300, 1800, 7200, 18000, 36000, 36000]
     )
 )
+#: A delivery attempt's limit as a whole: connecting, sending, the answer's headers and body.
 WEBHOOK_TIMEOUT_SECONDS = env_float(env, "WEBHOOK_TIMEOUT_SECONDS", 5.0, low=0.001)
+#: Attempts in flight per dispatcher.
 WEBHOOK_CONCURRENCY = env_int(env, "WEBHOOK_CONCURRENCY", 8, low=1)
+#: At most this many of them for one endpoint (0: all but a quarter, so others always get some).
+WEBHOOK_ENDPOINT_CONCURRENCY = env_int(env, "WEBHOOK_ENDPOINT_CONCURRENCY", 0, low=0)
 #: Pause of the dispatcher when nothing is due.
 WEBHOOK_IDLE_SECONDS = env_float(env, "WEBHOOK_IDLE_SECONDS", 0.5, low=0)
 #: Finished deliveries (and their attempts) are deleted after this many days; 0 keeps them.
@@ -414,6 +445,14 @@ WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=Fals
 #: Failed admin logins (per user name and address) before a lockout of that many seconds.
 ADMIN_LOGIN_MAX_FAILURES = env_int(env, "ADMIN_LOGIN_MAX_FAILURES", 5, low=1)
 ADMIN_LOGIN_LOCKOUT_SECONDS = env_int(env, "ADMIN_LOGIN_LOCKOUT_SECONDS", 900, low=1)
+#: Failed admin logins from one address, whatever the user names, before that address is
+#: locked out for ADMIN_LOGIN_LOCKOUT_SECONDS (one password tried across many user names).
+ADMIN_LOGIN_ADDRESS_MAX_FAILURES = env_int(env, "ADMIN_LOGIN_ADDRESS_MAX_FAILURES", 20, low=1)
+#: A staff session without a request for this long is logged out (8 h); activity extends it.
+ADMIN_IDLE_TIMEOUT_SECONDS = env_int(env, "ADMIN_IDLE_TIMEOUT_SECONDS", 8 * 3600, low=1)
+#: The session cookie and its stored row end with the idle timeout too, not after 14 days (the
+#: last-activity stamp, refreshed once a minute, saves the session and so extends both).
+SESSION_COOKIE_AGE = ADMIN_IDLE_TIMEOUT_SECONDS + 60
 #: The admin's pipeline page counts orders in a status for longer than this as stuck.
 PIPELINE_STUCK_MINUTES = env_int(env, "PIPELINE_STUCK_MINUTES", 30, low=1)
 

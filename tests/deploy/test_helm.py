@@ -307,6 +307,10 @@ def test_probes_and_grace_periods_follow_the_image_contract(values, request):
         (container,) = spec["containers"]
         role = deployment["metadata"]["labels"][hc.COMPONENT]
         assert container["livenessProbe"] and container["readinessProbe"], name
+        if role == "cache":  # the chart's Valkey, not the portal's image
+            for probe in ("livenessProbe", "readinessProbe"):
+                assert container[probe]["exec"]["command"] == ["valkey-cli", "ping"]
+            continue
         if role == "web":
             assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
             assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
@@ -364,7 +368,7 @@ def test_the_relay_checker_notices_a_missing_or_doubled_group(production):
 def test_workers_and_web_are_left_to_their_autoscalers(default):
     for name, deployment in hc.by_kind(default, "Deployment").items():
         role = deployment["metadata"]["labels"][hc.COMPONENT]
-        assert ("replicas" in deployment["spec"]) == (role in ("relay", "webhooks")), name
+        assert ("replicas" in deployment["spec"]) == (role in ("relay", "webhooks", "cache")), name
     (hpa,) = hc.by_kind(default, "HorizontalPodAutoscaler").values()
     assert hpa["spec"]["scaleTargetRef"]["name"] == f"{FULLNAME}-web"
 
@@ -374,12 +378,15 @@ def test_a_config_change_rolls_the_pods(default):
 
     def checksums(manifests):
         return {
-            name: d["spec"]["template"]["metadata"]["annotations"]["checksum/config"]
+            name: d["spec"]["template"]["metadata"].get("annotations", {}).get("checksum/config")
             for name, d in hc.by_kind(manifests, "Deployment").items()
         }
 
     before, after = checksums(default), checksums(changed)
     assert before.keys() == after.keys()
+    # The chart's Valkey is not the portal's configuration: restarting it would only forget
+    # the counts.
+    assert before.pop(f"{FULLNAME}-cache") is after.pop(f"{FULLNAME}-cache") is None
     assert all(before[name] != after[name] for name in before)
 
 
@@ -408,7 +415,8 @@ def test_secrets_come_from_an_existing_secret_unless_the_chart_makes_one(default
         for e in web["containers"][0]["env"]
         if "valueFrom" in e
     }
-    assert refs == dict.fromkeys(["DATABASE_URL", "SECRET_KEY", "CACHE_URL"], "work-order-portal")
+    # CACHE_URL is the chart's Valkey, in the ConfigMap (see the cache tests below).
+    assert refs == dict.fromkeys(["DATABASE_URL", "SECRET_KEY"], "work-order-portal")
     # Chart-made: the release's Secret plus a hook-only copy the migration job can read.
     assert set(hc.by_kind(production, "Secret")) == {FULLNAME, f"{FULLNAME}-hooks"}
 
@@ -572,3 +580,76 @@ def test_the_eks_roles_stack_binds_a_role_to_every_service_account_the_chart_mak
             }
         if resource["Type"] == "AWS::EKS::PodIdentityAssociation":
             assert resource["Condition"] == "UsePodIdentity"  # none with IRSA
+
+
+# --- (e) the API limits' shared store ----------------------------------------------------------
+
+CACHE = f"{FULLNAME}-cache"
+ELASTICACHE = "rediss://portal-limits-1a2b3c4d.serverless.euw1.cache.amazonaws.com:6379/0"
+
+
+def web_env(manifests: list[hc.Manifest]) -> list[dict]:
+    web = hc.by_kind(manifests, "Deployment")[f"{FULLNAME}-web"]
+    return web["spec"]["template"]["spec"]["containers"][0]["env"]
+
+
+def test_by_default_every_web_pod_counts_the_limits_in_the_charts_own_valkey(default):
+    """Per-pod counters would multiply each API limit by the number of pods (and processes)."""
+    assert hc.config_value(default, "CACHE_URL") == f"redis://{CACHE}:6379/0"
+    assert "CACHE_URL" not in {e["name"] for e in web_env(default)}  # the ConfigMap's wins
+    cache = hc.by_kind(default, "Deployment")[CACHE]
+    assert cache["spec"]["replicas"] == 1
+    assert cache["spec"]["strategy"] == {"type": "Recreate"}  # never two stores at once
+    (container,) = cache["spec"]["template"]["spec"]["containers"]
+    assert container["image"] == "docker.io/valkey/valkey:8.1-alpine"
+    assert container["command"][0] == "valkey-server"
+    assert container["command"][container["command"].index("--save") + 1] == ""
+    service = hc.by_kind(default, "Service")[CACHE]
+    assert service["spec"]["selector"] == cache["spec"]["selector"]["matchLabels"]
+    assert [p["port"] for p in service["spec"]["ports"]] == [6379]
+    # Only the web pods reach it.
+    policy = hc.by_kind(default, "NetworkPolicy")[CACHE]["spec"]
+    assert policy["podSelector"]["matchLabels"] == cache["spec"]["selector"]["matchLabels"]
+    web = hc.by_kind(default, "Deployment")[f"{FULLNAME}-web"]
+    (rule,) = policy["ingress"]
+    assert rule["from"] == [
+        {"podSelector": {"matchLabels": web["spec"]["selector"]["matchLabels"]}}
+    ]
+    assert rule["ports"] == [{"port": "redis", "protocol": "TCP"}]
+
+
+def test_without_a_shared_store_the_chart_refuses_to_render():
+    with pytest.raises(tools.ValidationFailed, match="need one store that every web pod shares"):
+        render("cache.redis.enabled=false")
+
+
+def test_an_external_store_replaces_the_charts_own():
+    by_url = render(f"cache.url={ELASTICACHE}")
+    assert hc.config_value(by_url, "CACHE_URL") == ELASTICACHE
+    assert CACHE not in hc.by_kind(by_url, "Deployment")
+    assert CACHE not in hc.by_kind(by_url, "Service")
+    assert hc.validate_kubernetes(by_url) > 0
+
+    from_secret = render("cache.fromSecret=true")
+    assert hc.config_value(from_secret, "CACHE_URL") is None
+    assert CACHE not in hc.by_kind(from_secret, "Deployment")
+    (cache_url,) = [e for e in web_env(from_secret) if e["name"] == "CACHE_URL"]
+    # Required: a pod whose Secret lacks it does not start with per-pod counters.
+    assert cache_url["valueFrom"]["secretKeyRef"] == {
+        "name": "work-order-portal",
+        "key": "CACHE_URL",
+    }
+    assert hc.validate_kubernetes(from_secret) > 0
+
+
+def test_the_chart_made_secret_with_a_cache_url_is_used(production):
+    """ci-values.yaml: the chart makes the Secret, with secrets.cacheUrl."""
+    assert CACHE not in hc.by_kind(production, "Deployment")
+    (cache_url,) = [e for e in web_env(production) if e["name"] == "CACHE_URL"]
+    assert cache_url["valueFrom"]["secretKeyRef"] == {"name": FULLNAME, "key": "CACHE_URL"}
+    assert hc.by_kind(production, "Secret")[FULLNAME]["stringData"]["CACHE_URL"]
+
+
+def test_a_cache_url_with_credentials_belongs_in_the_secret():
+    with pytest.raises(tools.ValidationFailed, match="cache.url holds credentials"):
+        render("cache.url=rediss://default:s3cret@cache.internal:6379/0")

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from portal import metrics
-from portal.container import event_relay
+from portal.container import event_relay, relay_progress_file
 
 
 class Command(BaseCommand):
@@ -23,15 +23,17 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, once: bool = False, **options):
-        relay = event_relay()
         if once:
-            result = relay.poll()
+            result = event_relay().poll()
             self.stdout.write(f"published {result.published} event(s)")
             return
-        metrics.serve()
+        # SIGTERM while the relay is being built or reading still ends it cleanly: the pass
+        # stops after the chunk in hand and the position reached is saved.
         stop = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
+        relay = event_relay(progress_file=relay_progress_file())
+        metrics.serve()
         logging.getLogger(__name__).info(
             "event relay started: group %s of %s, idle pause %ss",
             settings.EVENT_RELAY_GROUP,

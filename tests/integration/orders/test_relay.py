@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import boto3
 import pytest
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from orders.domain.model import Actor
 from orders.domain.rules import OrderInput
@@ -15,7 +23,7 @@ from orders.events.publisher import SnsPublisher
 from orders.repository.dynamodb import RELAY_PREFIX, DynamoCheckpoints, event_from_image
 from orders.services import OrderService, TeamInfo
 from portal import container
-from tests.support import free_port
+from tests.support import event_bodies, free_port, wait_for
 
 
 class AllTeams:
@@ -213,3 +221,182 @@ def test_a_relay_killed_part_way_through_a_read_republishes_at_most_one_chunk(aw
     assert set(killed.published) | set(restarted.published) == set(events)
     republished = len(killed.published) + len(restarted.published) - len(events)
     assert republished <= 100, f"{republished} events published twice"
+
+
+# -- a stream the emulator replaces, a relay's readiness ---------------------------------
+
+
+def add_order(orders) -> str:
+    from tests.integration.factories import new_order
+
+    order, _, message = new_order()
+    orders.add(order, message)
+    return order.id
+
+
+class Published:
+    """What reached the tap queue (every event on the topic, as it was published)."""
+
+    def __init__(self, aws, tap: str, table: str) -> None:
+        self.aws, self.tap, self.table = aws, tap, table
+        self.bodies: list[dict] = []
+
+    def __call__(self, order_id: str) -> bool:
+        """Whether an event of the order was published (reading what arrived meanwhile)."""
+        self.bodies += event_bodies(self.aws.drain(self.tap))
+        return any(body["subject"] == order_id for body in self.bodies)
+
+    def events_of(self, order_id: str) -> list[str]:
+        return [body["id"] for body in self.bodies if body["subject"] == order_id]
+
+
+@pytest.fixture
+def replaceable(aws, settings):
+    """A table of its own (the tests replace its stream), which this process's container wires
+    everything to, and a relay reading it in a thread, publishing to the stack's topic. The
+    relay is stopped at the end (and must stop)."""
+    table = aws.fresh_table("replaced")
+    settings.ORDERS_TABLE_NAME = table  # the container builds everything again, over it
+    settings.EVENT_RELAY_STREAM_CHECK_SECONDS = 0.5
+    published = Published(aws, aws.subscribe_tap(f"relaytap-{uuid.uuid4().hex[:6]}"), table)
+    relay = container.event_relay(checkpoints=DynamoCheckpoints(aws.dynamodb, table))
+    stop = threading.Event()
+    thread = threading.Thread(target=relay.run, args=(stop,), kwargs={"idle_seconds": 0.05})
+    thread.start()
+    try:
+        yield published
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+        assert not thread.is_alive(), "the relay did not stop"
+
+
+def test_orders_written_after_a_failed_transaction_replaced_the_stream_are_published(
+    aws, replaceable, caplog
+):
+    """Outside testing: after any failed transaction on the emulator, every later order stayed
+    `received` for good, with nothing logged. moto answers a failed TransactWriteItems by
+    putting back a deep copy of the table taken before it: same stream ARN and shard id, but
+    a new stream object, while the relay's iterator goes on reading the old one (which also
+    got the transaction's first item, then no more writes)."""
+    orders = container.order_repository()
+    first = add_order(orders)
+    wait_for(lambda: replaceable(first), timeout=20, what="the first order to be published")
+    with pytest.raises(ClientError) as failed:
+        aws.dynamodb.transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": replaceable.table,
+                        "Item": {"pk": {"S": "PROBE#rolled-back"}, "sk": {"S": "-"}},
+                    }
+                },
+                {
+                    "ConditionCheck": {
+                        "TableName": replaceable.table,
+                        "Key": {"pk": {"S": "ORDER#missing"}, "sk": {"S": "ORDER"}},
+                        "ConditionExpression": "attribute_exists(pk)",
+                    }
+                },
+            ]
+        )
+    assert failed.value.response["Error"]["Code"] == "TransactionCanceledException"
+
+    second = add_order(orders)
+
+    wait_for(lambda: replaceable(second), timeout=20, what="the order written after it")
+    assert len(replaceable.events_of(first)) == 1  # nothing published twice on the way
+    assert "stream shard" in caplog.text  # and it says what happened
+
+
+def test_ten_parallel_notes_on_one_order_leave_the_relay_publishing(aws, replaceable, caplog):
+    """The outside testers' recipe: ten notes at once on one order. Their transactions conflict
+    (each failure restores the emulator's table) and are retried; every note and the next
+    order must still be published."""
+    from orders.repository.memory import InMemoryTeamLoads
+
+    service = OrderService(
+        orders=container.order_repository(),
+        teams=AllTeams(),
+        loads=InMemoryTeamLoads(),
+        notifier=Silent(),
+    )
+    order = create(service)
+    wait_for(lambda: replaceable(order.id), timeout=20, what="the order to be published")
+    failures = []
+
+    def count_failures(http_response, **_):
+        if http_response.status_code >= 400:
+            failures.append(http_response.status_code)
+
+    dynamodb = container.client("dynamodb")
+    dynamodb.meta.events.register("after-call.dynamodb.TransactWriteItems", count_failures)
+    barrier = threading.Barrier(10)
+
+    def note(n: int):
+        barrier.wait(timeout=10)
+        return service.add_note(
+            order_id=order.id, text=f"note {n}", actor=Actor.integrator("acme"), author_name="A"
+        )
+
+    try:
+        with ThreadPoolExecutor(10) as pool:
+            notes = list(pool.map(note, range(10)))
+    finally:
+        dynamodb.meta.events.unregister("after-call.dynamodb.TransactWriteItems", count_failures)
+    assert failures, "no transaction failed: the emulator's table was never replaced"
+    later = create(service)
+
+    wait_for(lambda: replaceable(later.id), timeout=20, what="the order after the notes")
+    note_events = service.read.get_order(order.id).version - 1
+    assert note_events == len(notes) == 10
+    assert len(set(replaceable.events_of(order.id))) == 11  # its creation and every note
+
+
+def test_a_relay_s_readiness_fails_until_it_makes_progress_and_when_it_stops(aws, tmp_path):
+    """`portal.role ready` in the relay's container (which sets EVENT_RELAY_GROUP): ready only
+    while its relay recorded progress within EVENT_RELAY_STALL_SECONDS; other roles' probes
+    do not look at it."""
+    from orders.events.relay import MemoryCheckpoints, ProgressFile
+
+    progress = ProgressFile(tmp_path / "relay.json")
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'ready.sqlite3'}",
+        "AWS_ENDPOINT_URL": aws.endpoint,
+        "AWS_REGION": "us-east-1",
+        "ORDERS_RESOURCE_PREFIX": aws.resources.prefix,
+        "EVENT_RELAY_PROGRESS_FILE": str(progress.path),
+        "EVENT_RELAY_STALL_SECONDS": "30",
+        "EVENT_RELAY_GROUP": "0",
+    }
+
+    def ready(**overrides: str) -> tuple[int, dict]:
+        answer = subprocess.run(
+            [sys.executable, "-m", "portal.role", "ready"],
+            env={**env, **overrides},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        return answer.returncode, json.loads(answer.stdout.strip().splitlines()[-1])["checks"]
+
+    code, checks = ready()
+    assert (code, checks["relay"]["ok"]) == (1, False)  # started, not yet read anything
+    assert all(c["ok"] for name, c in checks.items() if name != "relay")
+
+    relay = container.event_relay(
+        checkpoints=MemoryCheckpoints(), start_at="LATEST", progress_file=progress
+    )
+    relay.poll()
+    code, checks = ready()
+    assert (code, checks["relay"]["ok"]) == (0, True)
+
+    progress.write(progress_at=time.time() - 31, stream=relay.stream_arn or "")  # 31 s stuck
+    code, checks = ready()
+    assert (code, checks["relay"]["ok"]) == (1, False)
+
+    env.pop("EVENT_RELAY_GROUP")  # a worker's container: the relay is none of its business
+    code, checks = ready()
+    assert code == 0 and "relay" not in checks
