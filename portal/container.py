@@ -241,6 +241,7 @@ def event_feed() -> DynamoFeed:
         cursor_secret=("feed:" + settings.SECRET_KEY).encode(),
         retention_seconds=int(settings.EVENT_FEED_RETENTION_DAYS * 86400),
         settle_seconds=settings.EVENT_FEED_SETTLE_SECONDS,
+        fan_out=fan_out(),
     )
 
 

@@ -30,6 +30,7 @@ from orders.events.contract import EventMessage, is_internal
 from .base import clamp_page_size
 from .batch import WRITE_BATCH, batch_write, puts
 from .cursor import decode_cursor, encode_cursor
+from .fan_out import SEQUENTIAL, FanOut
 
 PREFIX = "FEED#"
 MARKER_PREFIX = "FEEDEVENT#"
@@ -56,12 +57,15 @@ class DynamoFeed:
         cursor_secret: bytes,
         retention_seconds: int,
         settle_seconds: float = 2.0,
+        fan_out: FanOut = SEQUENTIAL,
     ):
         self._client = client
         self._table = table_name
         self._secret = cursor_secret
         self._retention = retention_seconds
         self._settle = settle_seconds
+        #: Writes a chunk's BatchWriteItem calls at once.
+        self._fan_out = fan_out
         self._last = 0
         self._lock = threading.Lock()
 
@@ -78,10 +82,12 @@ class DynamoFeed:
         expires = str(int(time.time()) + self._retention)
         # Events about internal notes and attachments are for staff: never in a feed.
         fresh = self._not_appended([m for m in messages if not is_internal(m)])
-        for start in range(0, len(fresh), WRITE_BATCH):
-            chunk = fresh[start : start + WRITE_BATCH]
+        for start in range(0, len(fresh), WRITE_BATCH * self._fan_out.workers):
+            # Up to `workers` BatchWriteItem calls at once: one round of calls per chunk, so
+            # a reader's settling time still only has to cover one call's time.
+            chunk = fresh[start : start + WRITE_BATCH * self._fan_out.workers]
             positions = [f"{self._position():020d}" for _ in chunk]
-            self._write(
+            self._write_at_once(
                 {
                     "pk": {"S": PREFIX + message.integrator},
                     "sk": {"S": position},
@@ -93,7 +99,7 @@ class DynamoFeed:
             )
             # Only once the feed items are stored: a crash before this lets an event in
             # twice (the next append does not find its marker) rather than never.
-            self._write(
+            self._write_at_once(
                 {
                     **self._marker_key(message.event_id),
                     "integrator": {"S": message.integrator},
@@ -125,9 +131,12 @@ class DynamoFeed:
                     delay = min(delay * 2, 1.0)
         return [m for m in unique if m.event_id not in found]
 
-    def _write(self, items: Iterable[dict[str, Any]]) -> None:
-        """One BatchWriteItem of at most WRITE_BATCH puts, resubmitting what was left."""
-        batch_write(self._client, self._table, puts(items))
+    def _write_at_once(self, items: Iterable[dict[str, Any]]) -> None:
+        """BatchWriteItem calls of WRITE_BATCH puts each, all at once (resubmitting what was
+        left): the relay waits for one round of calls, not one call per 25 events."""
+        requests = puts(items)
+        batches = [requests[i : i + WRITE_BATCH] for i in range(0, len(requests), WRITE_BATCH)]
+        self._fan_out.map(lambda batch: batch_write(self._client, self._table, batch), batches)
 
     def page(self, integrator: str, *, after: str | None, limit: int) -> FeedPage:
         scope = f"{self._table}/feed/{integrator}"

@@ -161,7 +161,7 @@ def test_two_relays_appending_the_same_event_at_once_still_show_it_once(aws, int
     looked_up = first._not_appended([created]), second._not_appended([created])
     assert looked_up == ([created], [created])  # neither found it
     first.append([created, other, created])  # a repeat within one append is dropped too
-    second._write(  # what the second relay's append then writes
+    second._write_at_once(  # what the second relay's append then writes
         [
             {
                 "pk": {"S": f"FEED#{integrator.slug}"},
