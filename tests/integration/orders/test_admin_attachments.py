@@ -11,9 +11,7 @@ import requests
 from django.contrib.auth.models import User
 from django.test import Client
 
-from orders.models import Team
 from portal.container import order_selector
-from tests.integration.conftest import make_integrator
 
 from .test_admin_order_work import PNG, new_order, said, uploaded_to_s3, url
 from .test_admin_orders import staff_client
@@ -28,21 +26,6 @@ FINISH_FORM = re.compile(
 @pytest.fixture
 def dispatcher(aws, db) -> Client:
     return staff_client("view_workorder", "change_workorder", username="disp")
-
-
-@pytest.fixture
-def acme(db):
-    return make_integrator("Acme")
-
-
-@pytest.fixture
-def crew(db) -> Team:
-    """A team that takes the orders' category, so that they are scheduled."""
-    team, _ = Team.objects.update_or_create(
-        code="hvac-crew",
-        defaults={"name": "HVAC", "categories": ["hvac"], "capacity": 50, "active": True},
-    )
-    return team
 
 
 def hidden(body: str, name: str) -> str:

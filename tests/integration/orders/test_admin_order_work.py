@@ -16,9 +16,8 @@ from django.utils import timezone
 
 from orders.domain.model import Actor, TimeWindow
 from orders.domain.rules import OrderInput
-from orders.models import Team, Technician
 from portal.container import order_selector, order_service
-from tests.integration.conftest import client_for, make_integrator
+from tests.integration.conftest import client_for
 
 from .test_admin_orders import staff_client
 
@@ -46,23 +45,6 @@ def dispatcher(aws, db) -> Client:
 @pytest.fixture
 def viewer(aws, db) -> Client:
     return staff_client("view_workorder", username="viewer")
-
-
-@pytest.fixture
-def acme(db):
-    return make_integrator("Acme")
-
-
-@pytest.fixture
-def crew(db) -> Team:
-    team, _ = Team.objects.update_or_create(
-        code="hvac-crew",
-        defaults={"name": "HVAC", "categories": ["hvac"], "capacity": 50, "active": True},
-    )
-    Technician.objects.update_or_create(
-        code="ana", defaults={"team": team, "name": "Ana García", "active": True}
-    )
-    return team
 
 
 def new_order(acme, *, schedule: bool = True):
