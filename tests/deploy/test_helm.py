@@ -521,6 +521,17 @@ def test_the_alb_checks_the_same_path_as_the_ecs_stack(production):
     assert annotations["alb.ingress.kubernetes.io/healthcheck-path"] == ecs_path == "/healthz"
 
 
+def test_the_readmes_production_values_check_the_same_path():
+    """The production values the chart's README shows, as an operator pastes them: their
+    load balancer checks /healthz too (it said /readyz: a dependency blip would have taken
+    every pod out of the load balancer)."""
+    readme = (tools.ROOT / "deploy" / "helm" / "README.md").read_text()
+    blocks = re.findall(r"```yaml\n(.*?)```", readme, re.S)
+    (values,) = [yaml.safe_load(b) for b in blocks if "className: alb" in b]
+    annotations = values["ingress"]["annotations"]
+    assert annotations.get("alb.ingress.kubernetes.io/healthcheck-path", "/healthz") == "/healthz"
+
+
 def test_alerts_and_the_dashboard_read_only_metrics_the_roles_export(production):
     """A rule or a panel on a metric nobody exports would never fire or draw."""
     from prometheus_client import Counter, Gauge, Histogram

@@ -21,10 +21,12 @@ from tests.conftest import unique_prefix
 from tests.support import AwsStack, Processes, free_port, wait_for, wait_for_port
 
 #: Teams for the end-to-end tests. No team serves "general", so such orders are rejected;
-#: the single plumbing slot lets a test fill it and watch the next plumbing orders wait.
+#: the single plumbing slot lets a test fill it and watch the next plumbing orders wait;
+#: two electrical teams let staff move an order from one to the other.
 E2E_TEAMS = [
     ("hvac-crew", ["hvac"], 50),
     ("electrical-crew", ["electrical"], 50),
+    ("electrical-night", ["electrical"], 50),
     ("plumbing-crew", ["plumbing"], 1),
 ]
 MAX_RECEIVE_COUNT = 3

@@ -81,6 +81,28 @@ def test_a_dispatcher_cancels_two_orders_at_once(page_for, staff_logins, portal)
         assert portal.get_order(order["id"])["status"] == "cancelled"
 
 
+def test_a_dispatcher_assigns_ticked_orders_to_another_team(page_for, staff_logins, portal):
+    """Ticking rows and clicking "Assign team" submits without choosing a move (the move's
+    select is required only for "Apply")."""
+    order = portal.post_order(
+        {**EXAMPLE, "category": "electrical", "external_reference": "BR-ASSIGN-1"}
+    )
+    scheduled = portal.wait_for_status(order["id"], "scheduled")
+    target = next(
+        team
+        for team in ("electrical-crew", "electrical-night")
+        if team != scheduled["assigned_team"]
+    )
+    page = page_for(staff_logins["dispatcher"])
+    page.goto(f"{LIST}?integrator={portal.integrator}&status=scheduled")
+    page.check(f"tr[data-order='{order['id']}'] input[name='selected']")
+    page.select_option("#bulk select[name='team']", target)
+    page.click("button[name='assign']")
+
+    expect(page.locator(".messagelist")).to_contain_text(f"Assigned 1 order(s) to team {target}.")
+    assert portal.get_order(order["id"])["assigned_team"] == target
+
+
 def test_a_dispatcher_redrives_a_dead_letter(page_for, staff_logins, portal):
     dlq = portal.aws.dead_letter_queue("received")
     portal.aws.drain(dlq)
