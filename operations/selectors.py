@@ -14,7 +14,14 @@ from typing import Any
 
 from aws.queues import StatusQueues
 from orders.domain.model import Order
-from orders.domain.workflow import STATUSES, Status, StatusCategory, category_of
+from orders.domain.workflow import (
+    STATUSES,
+    ActorKind,
+    Status,
+    StatusCategory,
+    allowed_moves,
+    category_of,
+)
 from orders.repository.fan_out import SEQUENTIAL, FanOut
 from orders.selectors import OrderSelector
 
@@ -30,7 +37,8 @@ class StatusHealth:
     visible: int
     in_flight: int
     dead_letters: int
-    #: None where being "stuck" means nothing: paused (on hold) and done statuses.
+    #: None where being "stuck" means nothing: statuses people move on (scheduled, started),
+    #: paused (on hold) and done ones.
     stuck: int | None
     stuck_capped: bool
     #: How long the longest-waiting order has been in this status (None: no order).
@@ -94,9 +102,11 @@ class PipelineHealth:
     def _status_health(self, status: Status, *, changed_before: datetime, cap: int) -> StatusHealth:
         orders, capped = self.orders.count_in_status(status, cap=cap)
         moving = category_of(status) is StatusCategory.OPEN
+        # Stuck means a worker should have moved it on by now: not a scheduled order waiting
+        # days for its visit, nor one whose work has started (people move those).
         stuck, stuck_capped = (
             self.orders.count_stuck(status, changed_before=changed_before, cap=cap)
-            if moving
+            if moving and allowed_moves(status, ActorKind.SYSTEM)
             else (None, False)
         )
         visible, in_flight = self.queues.depth(self.resources.queue_name(status))
