@@ -193,9 +193,8 @@ class OrderService:
     ) -> T:
         """``change`` applied to the order as stored now. When another change wins the race
         for the order's version, read it again and retry, while the caller's condition
-        (``expected_version``) still holds: the caller
-        asked for no more than that, so a note or a staff member's internal change landing
-        first is no reason to refuse it."""
+        (``expected_version``) still holds: the caller asked for no more than that, so a note
+        or a staff member's internal change landing first is no reason to refuse it."""
         for attempt in range(1, CHANGE_ATTEMPTS + 1):
             order = self.read.get_order(order_id, integrator=integrator)
             if expected_version is not None:

@@ -113,8 +113,9 @@ class TimelineItem:
 def timeline(order: Order, notes: list[Note], attachments: list[Attachment]) -> list[TimelineItem]:
     """Moves, changes, visits, notes and files together, newest first."""
     files = attachment_service()
+    numbers = order.public_numbers()
     items = [
-        TimelineItem(at=h.at, kind="entry", entry=h, version=order.public_number(h))
+        TimelineItem(at=h.at, kind="entry", entry=h, version=numbers[h.event_id])
         for h in order.history
         if entry_event_type(h) not in SHOWN_AS_ITEMS
     ]

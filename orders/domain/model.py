@@ -208,14 +208,23 @@ class Order:
         """The history entry of the change with this event id, if the order holds it."""
         return next((h for h in self.history if h.event_id == event_id), None)
 
-    def public_number(self, entry: HistoryEntry) -> int:
-        """``entry``'s version as integrators count (see :attr:`public_version`)."""
-        count = 0
+    def public_numbers(self) -> dict[str, int]:
+        """Each history entry's version as integrators count (see :attr:`public_version`), by
+        event id: an internal entry shares the number of the visible change before it."""
+        numbers, count = {}, 0
         for h in self.history:
             count += not h.internal
-            if h.event_id == entry.event_id:
-                return count
-        raise ValueError(f"event {entry.event_id} is not in the history of order {self.id}")
+            numbers[h.event_id] = count
+        return numbers
+
+    def public_number(self, entry: HistoryEntry) -> int:
+        """``entry``'s version as integrators count (see :attr:`public_numbers`)."""
+        try:
+            return self.public_numbers()[entry.event_id]
+        except KeyError:
+            raise ValueError(
+                f"event {entry.event_id} is not in the history of order {self.id}"
+            ) from None
 
     @property
     def visit(self) -> Visit | None:

@@ -260,7 +260,6 @@ class EventRelay:
         self._checkpoints = checkpoints
         self._decode = decode
         self._skip_prefix = skip_key_prefix
-        self._start_at = start_at
         self._batch_limit = batch_limit
         self._refresh_seconds = refresh_seconds
         # How often the table is asked for its current stream, and how long a shard may stay

@@ -1,4 +1,4 @@
-"""Fixtures of the order pages' tests (test_admin_order_work, test_admin_attachments)."""
+"""Fixtures shared by the orders tests: an integrator, and a team with a technician."""
 
 from __future__ import annotations
 

@@ -31,20 +31,6 @@ def create(api) -> dict:
     return response.json()
 
 
-@pytest.fixture
-def team(db):
-    from orders.models import Team, Technician
-
-    crew, _ = Team.objects.update_or_create(
-        code="hvac-crew",
-        defaults={"name": "HVAC", "categories": ["hvac"], "capacity": 50, "active": True},
-    )
-    Technician.objects.update_or_create(
-        code="ana", defaults={"team": crew, "name": "Ana García", "active": True}
-    )
-    return crew
-
-
 def scheduled(api, team) -> dict:
     """An order of the caller's that the workers have scheduled to ``team``."""
     from portal.container import order_service
@@ -130,10 +116,10 @@ def test_a_note_on_a_stale_version_is_412(api, aws):
     assert len(api.get(f"/v1/orders/{order['id']}/notes").json()["results"]) == 1
 
 
-def test_the_order_shows_its_sla_clock_hold_technician_and_visit(api, aws, team):
+def test_the_order_shows_its_sla_clock_hold_technician_and_visit(api, aws, crew):
     from portal.container import order_service
 
-    order = scheduled(api, team)
+    order = scheduled(api, crew)
     assert order["status"] == "scheduled"
     clock = order["sla"]
     assert clock["running"] is True and clock["paused"] is False and clock["breached"] is False
@@ -159,8 +145,8 @@ def test_the_order_shows_its_sla_clock_hold_technician_and_visit(api, aws, team)
     assert seen["visit"]["checked_in_at"] is None
 
 
-def test_integrators_cannot_put_an_order_on_hold(api, aws, team):
-    order = scheduled(api, team)
+def test_integrators_cannot_put_an_order_on_hold(api, aws, crew):
+    order = scheduled(api, crew)
     response = post(
         api, f"/v1/orders/{order['id']}/transitions", {"to": "on_hold", "reason": "parts"}
     )
@@ -169,10 +155,10 @@ def test_integrators_cannot_put_an_order_on_hold(api, aws, team):
     assert api.get(f"/v1/orders/{order['id']}").json()["status"] == "scheduled"
 
 
-def test_only_staff_resume_a_held_order(api, aws, team):
+def test_only_staff_resume_a_held_order(api, aws, crew):
     from portal.container import order_service
 
-    order = scheduled(api, team)
+    order = scheduled(api, crew)
     order_service().transition_order(order_id=order["id"], to="on_hold", actor=STAFF, reason="x")
     response = post(api, f"/v1/orders/{order['id']}/transitions", {"to": "scheduled"})
     assert response.status_code == 409
