@@ -7,18 +7,35 @@ sees at a glance which calls can move an order (HackSoft's services vs selectors
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
 from orders.domain import search
 from orders.domain.errors import OrderNotFound
-from orders.domain.model import Attachment, Note, Order, Visibility, reference_order_id
+from orders.domain.model import (
+    Attachment,
+    Note,
+    Order,
+    Priority,
+    Visibility,
+    reference_order_id,
+)
 from orders.domain.sla import BusinessCalendar, SlaClock, sla_clock
 from orders.domain.workflow import STATUSES, Status
-from orders.repository.base import OrderFilter, OrderRepository, Page, SearchResult
+from orders.repository.base import (
+    MAX_PAGE_SIZE,
+    OrderFilter,
+    OrderRepository,
+    Page,
+    SearchResult,
+)
 from orders.repository.fan_out import SEQUENTIAL, FanOut
 
 #: Waiting orders one assignment pass reads (oldest first); the periodic sweep takes the rest.
 BACKLOG_BATCH = 50
+#: How many orders a sort other than "newest first" puts in order.
+SORT_CAP = 1000
 
 
 class OrderSelector:
@@ -181,3 +198,63 @@ class OrderSelector:
     ) -> list[Order]:
         """Orders waiting for a team (in ``accepted``), oldest first, at most ``limit``."""
         return self.orders.oldest_first(Status.ACCEPTED, limit=limit, categories=categories)
+
+    def sorted_orders(
+        self,
+        *,
+        sort: str,
+        filters: OrderFilter | None = None,
+        integrator: str | None = None,
+        cap: int = SORT_CAP,
+    ) -> SortedOrders:
+        """The newest ``cap`` matching orders in ``sort``'s order (see :data:`SORTS`).
+
+        The table keeps orders newest first per status; other orders are put together here, so
+        a sort covers at most ``cap`` orders and says when more matched (``capped``)."""
+        key, descending = SORTS[sort]
+        found: list[Order] = []
+        cursor = None
+        while len(found) < cap:
+            page = self.list_orders(
+                filters=filters,
+                integrator=integrator,
+                limit=min(cap - len(found), MAX_PAGE_SIZE),
+                cursor=cursor,
+            )
+            found.extend(page.items)
+            cursor = page.next_cursor
+            if not cursor:
+                break
+        found.sort(key=key, reverse=descending)
+        return SortedOrders(items=found, capped=cursor is not None)
+
+
+_FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
+_URGENCY = {str(p): rank for rank, p in enumerate(reversed(list(Priority)))}
+
+
+def _sla_key(order: Order) -> tuple:
+    # Orders without a due time (paused, not yet reviewed, done) after every dated one.
+    return (order.sla_due_at is None, order.sla_due_at or _FAR_FUTURE, order.created_at)
+
+
+#: A listing's orders: name -> (sort key, descending). "created" (newest first) is the
+#: table's own order; the others are sorted by :meth:`OrderSelector.sorted_orders`.
+SORTS: dict[str, tuple[Callable[[Order], Any], bool]] = {
+    "created": (lambda order: order.created_at, True),
+    "-created": (lambda order: order.created_at, False),
+    "sla": (_sla_key, False),
+    "-sla": (
+        lambda order: (order.sla_due_at is not None, order.sla_due_at or _FAR_FUTURE),
+        True,
+    ),
+    "priority": (lambda order: (_URGENCY[str(order.priority)], order.created_at), False),
+    "-priority": (lambda order: (-_URGENCY[str(order.priority)], order.created_at), False),
+}
+
+
+@dataclass(frozen=True)
+class SortedOrders:
+    items: list[Order]
+    #: More orders matched than were sorted (the newest ``SORT_CAP`` were).
+    capped: bool

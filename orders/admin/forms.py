@@ -10,27 +10,50 @@ from django.utils import timezone
 
 from integrators.models import Integrator
 from orders.admin.work_forms import DateTimeLocalInput
-from orders.domain import rules
+from orders.domain import labels, rules
 from orders.domain.model import CATEGORIES, Contact, Priority, TimeWindow
 from orders.domain.rules import OrderInput
 from orders.domain.workflow import STATUSES
 from orders.models import Team, Technician
 from orders.repository.base import OrderFilter
 
-STATUS_CHOICES = [(str(s), str(s).replace("_", " ")) for s in STATUSES]
+STATUS_CHOICES = [(str(s), labels.status_label(s)) for s in STATUSES]
+PRIORITY_CHOICES = [(p.value, labels.priority_label(p)) for p in Priority]
+CATEGORY_CHOICES = [(c, labels.category_label(c)) for c in CATEGORIES]
 SLA_CHOICES = [("", "any"), ("breached", "SLA breached"), ("due_1h", "SLA due within 1 h")]
+#: How many orders a list page may show; 50 unless the person chooses.
+PAGE_SIZES = (10, 25, 50, 100)
+DEFAULT_PAGE_SIZE = 50
+SORT_CHOICES = [
+    ("", "Newest first"),
+    ("-created", "Oldest first"),
+    ("sla", "SLA due, soonest first"),
+    ("-sla", "SLA due, latest first"),
+    ("priority", "Most urgent first"),
+    ("-priority", "Least urgent first"),
+]
 
 
 class OrderListForm(forms.Form):
-    status = forms.MultipleChoiceField(choices=STATUS_CHOICES, required=False)
-    integrator = forms.ChoiceField(required=False)
+    status = forms.MultipleChoiceField(
+        choices=STATUS_CHOICES, required=False, widget=forms.CheckboxSelectMultiple
+    )
     priority = forms.MultipleChoiceField(
-        choices=[(p.value, p.value) for p in Priority], required=False
+        choices=PRIORITY_CHOICES, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    category = forms.MultipleChoiceField(
+        choices=CATEGORY_CHOICES, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    integrator = forms.ChoiceField(required=False)
+    site = forms.CharField(
+        required=False,
+        max_length=rules.SITE_MAX,
+        widget=forms.TextInput(attrs={"placeholder": "as on the order", "size": 16}),
     )
     team = forms.ChoiceField(required=False)
     sla = forms.ChoiceField(choices=SLA_CHOICES, required=False, label="SLA")
     waiting = forms.ChoiceField(
-        choices=[("", "any"), ("unassigned", "unassigned (waiting for a team)")],
+        choices=[("", "any"), ("unassigned", "Waiting for a team")],
         required=False,
         label="Assignment",
     )
@@ -41,17 +64,33 @@ class OrderListForm(forms.Form):
         max_length=100,
         label="Search orders",
         widget=forms.TextInput(
-            attrs={"type": "search", "placeholder": "id, reference or words (harb boil)"}
+            attrs={"type": "search", "placeholder": "Order id, reference, or words", "size": 30}
         ),
         help_text=(
-            "An order id or external reference opens it; words (or their first letters) "
-            "find orders by title, site, reference or id, in any case."
+            "An order id or external reference opens that order; words (or their first "
+            "letters) find orders by title, site, reference or id, in any case."
         ),
     )
+    per_page = forms.TypedChoiceField(
+        choices=[(str(n), f"{n} per page") for n in PAGE_SIZES],
+        coerce=int,
+        required=False,
+        empty_value=None,
+        label="Show",
+    )
+    sort = forms.ChoiceField(choices=SORT_CHOICES, required=False, widget=forms.HiddenInput)
+    page = forms.IntegerField(required=False, min_value=1, max_value=1000, widget=forms.HiddenInput)
     cursor = forms.CharField(required=False, max_length=4000, widget=forms.HiddenInput)
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    #: Filters shown in drop-downs of ticks; the rest are plain selects.
+    TICKED = ("status", "priority", "category")
+
+    def __init__(self, data=None, *args, **kwargs):
+        if data is not None and not data.get("per_page"):
+            # The page size's select shows the size in force (a bound form has no initial).
+            data = data.copy()
+            data["per_page"] = str(DEFAULT_PAGE_SIZE)
+        super().__init__(data, *args, **kwargs)
         self.fields["integrator"].choices = [("", "all")] + list(
             Integrator.objects.values_list("slug", "name")
         )
@@ -59,6 +98,37 @@ class OrderListForm(forms.Form):
         self.fields["technician"].choices = [("", "any")] + list(
             Technician.objects.values_list("code", "name")
         )
+
+    #: What a chip shows before a filter's value, when the value alone would not say.
+    CHIP_PREFIX = {
+        "status": "Status",
+        "priority": "Priority",
+        "category": "Category",
+        "site": "Site",
+        "integrator": "Integrator",
+        "team": "Team",
+        "technician": "Technician",
+    }
+
+    def chips(self) -> list[tuple[str, str, str]]:
+        """The filters in force, each as (what people read, parameter, value): the list shows
+        them as chips that remove themselves. The sort, page and search are not filters."""
+        chips = []
+        for name, field in self.fields.items():
+            if name in ("sort", "page", "cursor", "q", "per_page"):
+                continue
+            value = self.cleaned_data.get(name)
+            if not value:
+                continue
+            if isinstance(field, forms.BooleanField):
+                chips.append((field.label, name, "on"))
+                continue
+            names = dict(getattr(field, "choices", ()))
+            for one in value if isinstance(value, list) else [value]:
+                text = str(names.get(one, one))
+                prefix = self.CHIP_PREFIX.get(name)
+                chips.append((f"{prefix}: {text}" if prefix else text, name, one))
+        return chips
 
     def special_listing(self) -> str | None:
         """The listings that are not a filtered page of all orders (each has an index of
@@ -90,6 +160,8 @@ class OrderListForm(forms.Form):
             priorities=frozenset(data.get("priority") or ()),
             teams=frozenset([data["team"]] if data.get("team") else []),
             sla_due_before=sla_due_before,
+            categories=frozenset(data.get("category") or ()),
+            sites=frozenset([data["site"].strip()] if (data.get("site") or "").strip() else []),
         )
 
 
@@ -163,8 +235,8 @@ class OrderCreateForm(OrderDetailsForm):
         queryset=Integrator.objects.filter(active=True), to_field_name="slug"
     )
     title = forms.CharField(max_length=rules.TITLE_MAX)
-    category = forms.ChoiceField(choices=[(c, c) for c in CATEGORIES])
-    priority = forms.ChoiceField(choices=[(p.value, p.value) for p in Priority], initial="normal")
+    category = forms.ChoiceField(choices=CATEGORY_CHOICES)
+    priority = forms.ChoiceField(choices=PRIORITY_CHOICES, initial="normal")
     site = forms.CharField(max_length=rules.SITE_MAX)
     external_reference = forms.CharField(max_length=rules.REFERENCE_MAX, required=False)
 
@@ -216,7 +288,7 @@ class OrderEditForm(OrderDetailsForm):
     version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
     field_order = ["version", "title", "priority", "site"]
     title = forms.CharField(max_length=rules.TITLE_MAX)
-    priority = forms.ChoiceField(choices=[(p.value, p.value) for p in Priority])
+    priority = forms.ChoiceField(choices=PRIORITY_CHOICES)
     site = forms.CharField(max_length=rules.SITE_MAX)
 
     @classmethod

@@ -37,7 +37,7 @@ from orders.admin.work_forms import (
     VisitForm,
 )
 from orders.attachments import UploadMissing, UploadNotFound, upload_in_key
-from orders.domain import errors, rules
+from orders.domain import errors, labels, rules
 from orders.domain.model import (
     Actor,
     Attachment,
@@ -67,12 +67,15 @@ SIMPLE_ACTIONS: dict[str, tuple[str, str, Callable[[Order], str]]] = {
     "resume": (
         "resume_order",
         "Not resumed",
-        lambda order: f"Resumed: back to {order.status}; the SLA clock runs again.",
+        lambda order: (
+            f"Resumed: back to {labels.status_label(order.status).lower()}; "
+            "the SLA clock runs again."
+        ),
     ),
     "check_in": (
         "check_in",
         "Not checked in",
-        lambda order: f"Checked in; the order is {order.status}.",
+        lambda order: f"Checked in; the order is {labels.status_label(order.status).lower()}.",
     ),
     "check_out": (
         "check_out",
@@ -260,7 +263,7 @@ class WorkActionsMixin:
                 author_name=staff_name(request),
                 expected_version=form.cleaned_data["version"],
             )
-            return f"Note added ({note.visibility})."
+            return f"Note added ({labels.visibility_label(note.visibility)})."
 
         return self._act(
             request,

@@ -19,8 +19,8 @@ HOLD_REASONS = [
     ("other", "Other (say why)"),
 ]
 VISIBILITY_CHOICES = [
-    (Visibility.INTERNAL.value, "internal (staff only)"),
-    (Visibility.PUBLIC.value, "public (the integrator sees it)"),
+    (Visibility.INTERNAL.value, "Staff only"),
+    (Visibility.PUBLIC.value, "Shared with the integrator"),
 ]
 
 

@@ -23,6 +23,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from integrators.models import Integrator
 from operations.admin import PipelinePagesMixin
 from orders.admin.forms import (
+    DEFAULT_PAGE_SIZE,
+    SORT_CHOICES,
     BulkMoveForm,
     MoveForm,
     OrderCreateForm,
@@ -36,6 +38,7 @@ from orders.admin.order_work import (
     storage_origins,
     work_context,
 )
+from orders.domain import labels, rules
 from orders.domain.errors import (
     ConcurrencyConflict,
     DomainError,
@@ -49,19 +52,21 @@ from orders.domain.model import Order
 from orders.domain.workflow import (
     PAUSED_STATUSES,
     REASON_REQUIRED,
+    STATUSES,
     TERMINAL_STATUSES,
     ActorKind,
     Status,
     allowed_moves,
 )
 from orders.models import Team, WorkOrder
+from orders.selectors import SORT_CAP, SORTS
 from portal.container import order_selector, order_service
 from portal.security_middleware import HEADER as CSP_HEADER
 from portal.security_middleware import policy_allowing
 from webhooks.models import WebhookDelivery
 
 MOVE_PERMISSION = "orders.move_workorder"
-PAGE_SIZE = 50
+PAGE_SIZE = DEFAULT_PAGE_SIZE
 COUNT_CAP = 1000
 
 
@@ -116,21 +121,28 @@ class WorkOrderAdmin(WorkActionsMixin, PipelinePagesMixin, admin.ModelAdmin):
         read = order_selector()
         orders: list[Order] = []
         next_cursor = None
-        search_more = False
+        search_more = sort_capped = False
+        data = form.cleaned_data if request.GET and form.is_valid() else {}
+        sort = data.get("sort") or ""
+        page_number = data.get("page") or 1
+        page_size = data.get("per_page") or PAGE_SIZE
         if form.is_valid() or not request.GET:
-            data = form.cleaned_data if request.GET else {}
             special = form.special_listing() if request.GET else None
             found: list[Order] = []
             if data.get("q"):
                 integrators = Integrator.objects.values_list("slug", flat=True)
                 found = read.find_exact(data["q"], integrators=integrators)
-            if found:  # an id or a reference: the order itself
+            if len(found) == 1:  # an id or a reference: that order's page
+                return HttpResponseRedirect(
+                    reverse("admin:orders_workorder_change", args=[found[0].id])
+                )
+            if found:  # one reference used by several integrators: those orders
                 orders = found
             elif data.get("q"):
                 # Words: the search index, newest first, narrowed by the other filters.
                 result = read.search(
                     data["q"],
-                    limit=PAGE_SIZE,
+                    limit=page_size,
                     filters=form.order_filter(),
                     integrator=data.get("integrator") or None,
                 )
@@ -140,30 +152,45 @@ class WorkOrderAdmin(WorkActionsMixin, PipelinePagesMixin, admin.ModelAdmin):
                     orders = [o for o in orders if o.id in listed]
                 search_more = result.more
             elif special:
-                orders = special_listing(special, data)
+                # Its own index; the other filters narrow what it found.
+                narrowing = form.order_filter()
+                orders = [o for o in special_listing(special, data) if narrowing.matches(o)]
+            elif sort:
+                # Another order than the table's: the newest SORT_CAP matching ones, sorted,
+                # a page at a time (the page number rides along with the sort in the links).
+                result = read.sorted_orders(
+                    sort=sort,
+                    filters=form.order_filter() if request.GET else None,
+                    integrator=data.get("integrator") or None,
+                )
+                start = (page_number - 1) * page_size
+                orders = result.items[start : start + page_size]
+                sort_capped = result.capped
+                if start + page_size < len(result.items):
+                    next_cursor = "page"
             else:
                 filters = form.order_filter() if request.GET else None
                 try:
                     page = read.list_orders(
                         filters=filters,
                         integrator=data.get("integrator") or None,
-                        limit=PAGE_SIZE,
+                        limit=page_size,
                         cursor=data.get("cursor") or None,
                     )
                 except InvalidCursor:
                     messages.error(request, "That page link has expired; back to the first page.")
                     return HttpResponseRedirect(reverse("admin:orders_workorder_changelist"))
                 orders, next_cursor = page.items, page.next_cursor
+            if sort and (found or data.get("q") or special):
+                key, descending = SORTS[sort]
+                orders = sorted(orders, key=key, reverse=descending)
         counts = read.status_counts(cap=COUNT_CAP)
-        query = request.GET.copy()
-        query.pop("cursor", None)
-        next_query = None
-        if next_cursor:
-            query["cursor"] = next_cursor
-            next_query = query.urlencode()
         moves = sorted(
-            {str(to) for order in orders for to in allowed_moves(order.status, ActorKind.STAFF)}
+            {str(to) for order in orders for to in allowed_moves(order.status, ActorKind.STAFF)},
+            key=lambda to: list(STATUSES).index(Status(to)),
         )
+        integrators = dict(Integrator.objects.values_list("slug", "name"))
+        team_names = dict(Team.objects.values_list("code", "name"))
         return TemplateResponse(
             request,
             "admin/orders/workorder/list.html",
@@ -171,10 +198,37 @@ class WorkOrderAdmin(WorkActionsMixin, PipelinePagesMixin, admin.ModelAdmin):
                 request,
                 title="Orders",
                 form=form,
-                rows=[{"order": o} for o in orders],
+                ticked=[
+                    (form[name], chosen_text(form.fields[name], request.GET.getlist(name)))
+                    for name in form.TICKED
+                ],
+                plain=[
+                    field
+                    for field in form
+                    if not field.is_hidden and field.name not in (*form.TICKED, "q")
+                ],
+                chips=[
+                    (text, query_without(request, name, value))
+                    for text, name, value in (form.chips() if data else [])
+                ],
+                rows=[
+                    {
+                        "order": o,
+                        "integrator": integrators.get(o.integrator, o.integrator),
+                        "team": team_names.get(o.assigned_team or "", o.assigned_team),
+                    }
+                    for o in orders
+                ],
                 counts=[(status, n, more) for status, (n, more) in counts.items()],
                 count_cap=COUNT_CAP,
-                next_query=next_query,
+                next_query=next_page_query(request, next_cursor, page_number),
+                previous_query=(
+                    page_query(request, page_number - 1) if sort and page_number > 1 else None
+                ),
+                sort=sort,
+                sort_links=sort_links(request, sort),
+                sort_capped=sort_capped,
+                sort_cap=SORT_CAP,
                 search_more=search_more,
                 bulk_moves=moves,
                 final_moves=[str(s) for s in TERMINAL_STATUSES],
@@ -192,6 +246,14 @@ class WorkOrderAdmin(WorkActionsMixin, PipelinePagesMixin, admin.ModelAdmin):
         except OrderNotFound:
             raise Http404("No such order.") from None
         moves = [str(to) for to in staff_moves(order)]
+        integrator_name = (
+            Integrator.objects.filter(slug=order.integrator).values_list("name", flat=True).first()
+            or order.integrator
+        )
+        team_name = (
+            Team.objects.filter(code=order.assigned_team).values_list("name", flat=True).first()
+            or order.assigned_team
+        )
         deliveries = (
             WebhookDelivery.objects.filter(order_id=order.id)
             .select_related("endpoint")
@@ -202,9 +264,12 @@ class WorkOrderAdmin(WorkActionsMixin, PipelinePagesMixin, admin.ModelAdmin):
             "admin/orders/workorder/detail.html",
             self.context(
                 request,
-                title=f"Order {order.title}",
+                title=f"Order {order.external_reference or order.id[:8]}",
                 order=order,
-                fields=detail_fields(order),
+                fields=detail_fields(order, integrator_name=integrator_name, team_name=team_name),
+                integrator_name=integrator_name,
+                team_name=team_name,
+                check_in_far=rules.check_in_far_from_window(order, now=timezone.now()),
                 history=list(reversed(order.history)),
                 moves=moves if self.can_move(request) else [],
                 final_moves=[str(s) for s in TERMINAL_STATUSES],
@@ -256,7 +321,11 @@ class WorkOrderAdmin(WorkActionsMixin, PipelinePagesMixin, admin.ModelAdmin):
         except (IllegalTransition, ValidationError) as exc:
             messages.error(request, f"Not moved: {exc}")
         else:
-            messages.success(request, f"Moved to {order.status} (version {order.public_version}).")
+            messages.success(
+                request,
+                f"{labels.move_verb(order.status)}: done, the order is "
+                f"{labels.status_label(order.status).lower()} (version {order.public_version}).",
+            )
         return HttpResponseRedirect(detail)
 
     def bulk_view(self, request: HttpRequest) -> HttpResponse:
@@ -276,6 +345,7 @@ class WorkOrderAdmin(WorkActionsMixin, PipelinePagesMixin, admin.ModelAdmin):
             return HttpResponseRedirect(back)
         to, reason = form.cleaned_data["to"], form.cleaned_data["reason"]
         team = request.POST.get("team", "")
+        team_names = dict(Team.objects.values_list("code", "name"))
         done, refused = 0, []
         for order_id, version in form.targets():
             try:
@@ -302,9 +372,9 @@ class WorkOrderAdmin(WorkActionsMixin, PipelinePagesMixin, admin.ModelAdmin):
         if done:
             messages.success(
                 request,
-                f"Assigned {done} order(s) to team {team}."
+                f"Assigned {done} order(s) to team {team_names.get(team, team)}."
                 if assigning
-                else f"Moved {done} order(s) to {to}.",
+                else f"Moved {done} order(s) to {labels.status_label(to).lower()}.",
             )
         for reason_text in refused:
             messages.warning(request, f"Not changed — {reason_text}")
@@ -337,8 +407,9 @@ class WorkOrderAdmin(WorkActionsMixin, PipelinePagesMixin, admin.ModelAdmin):
                 form.add_error(
                     None,
                     f"Not saved: this order changed while you edited it (it is now version "
-                    f"{order.public_version}, {order.status}). Your changes are still in the form; "
-                    "check them against the current order and save again.",
+                    f"{order.public_version}, {labels.status_label(order.status).lower()}). "
+                    "Your changes are still in the form; check them against the current order and "
+                    "save again.",
                 )
             except ValidationError as exc:
                 for field, problems in exc.errors.items():
@@ -388,6 +459,72 @@ class WorkOrderAdmin(WorkActionsMixin, PipelinePagesMixin, admin.ModelAdmin):
         )
 
 
+def query_without(request: HttpRequest, name: str, value: str) -> str:
+    """The list's query with one filter value taken off (a chip's link), from the first page."""
+    query = request.GET.copy()
+    for paging in ("cursor", "page"):
+        query.pop(paging, None)
+    query.setlist(name, [v for v in query.getlist(name) if v != value])
+    return f"?{query.urlencode()}"
+
+
+def chosen_text(field, chosen: list[str]) -> str:
+    """What a drop-down of ticks shows closed: the chosen labels, or "any"."""
+    names = dict(field.choices)
+    return ", ".join(str(names[value]) for value in chosen if value in names) or "any"
+
+
+def page_query(request: HttpRequest, number: int) -> str:
+    query = request.GET.copy()
+    query.pop("cursor", None)
+    query["page"] = str(number)
+    return query.urlencode()
+
+
+def next_page_query(request: HttpRequest, next_cursor: str | None, page_number: int) -> str | None:
+    """The next page's link: a sorted list counts pages; the newest-first list carries the
+    table's cursor. Either way the filters and the sort come along."""
+    if not next_cursor:
+        return None
+    if next_cursor == "page":
+        return page_query(request, page_number + 1)
+    query = request.GET.copy()
+    query.pop("page", None)
+    query["cursor"] = next_cursor
+    return query.urlencode()
+
+
+#: The columns a dispatcher sorts by: the first click sorts the way they mostly want it.
+SORTABLE_COLUMNS = {"sla": "sla", "created": "", "priority": "priority"}
+#: Each sort's opposite, for a second click on the same column.
+REVERSED = {"": "-created", "-created": "", "sla": "-sla", "-sla": "sla"}
+REVERSED.update({"priority": "-priority", "-priority": "priority"})
+SORT_NAMES = dict(SORT_CHOICES)
+
+
+def sort_links(request: HttpRequest, sort: str) -> dict[str, dict[str, str]]:
+    """Per sortable column: its link (keeping the filters, back to the first page) and, for the
+    column sorted now, the arrow that says which way."""
+    links = {}
+    for column, first in SORTABLE_COLUMNS.items():
+        current = sort.lstrip("-") == column or (column == "created" and sort in ("", "-created"))
+        target = REVERSED[sort] if current else first
+        query = request.GET.copy()
+        for paging in ("cursor", "page", "sort"):
+            query.pop(paging, None)
+        if target:
+            query["sort"] = target
+        arrow = ""
+        if current:
+            arrow = "▲" if sort in ("sla", "-created", "-priority") else "▼"
+        links[column] = {
+            "url": f"?{query.urlencode()}",
+            "arrow": arrow,
+            "title": f"Sort: {SORT_NAMES[target].lower()}",
+        }
+    return links
+
+
 def special_listing(name: str, data: dict) -> list[Order]:
     """One page of the listings with indexes of their own: a technician's orders (newest
     first) and today's visits (in the staff member's time zone, by start)."""
@@ -398,16 +535,19 @@ def special_listing(name: str, data: dict) -> list[Order]:
     return read.visits_between(start, start + timedelta(days=1), limit=PAGE_SIZE)
 
 
-def detail_fields(order: Order) -> list[tuple[str, object]]:
+def detail_fields(
+    order: Order, *, integrator_name: str, team_name: str | None
+) -> list[tuple[str, object]]:
     """The order's details as labelled values for the page: times stay datetimes (the template
-    shows them in the staff member's zone, to the second), contact and window read as text."""
+    shows them in the staff member's zone, to the second), contact and window read as text.
+    The SLA's due time is not here: the header and the SLA panel say it, the same way."""
     contact = order.contact
     window = order.requested_window
     return [
-        ("Integrator", order.integrator),
+        ("Integrator", integrator_name),
         ("External reference", order.external_reference),
-        ("Category", order.category),
-        ("Priority", str(order.priority)),
+        ("Category", labels.category_label(order.category)),
+        ("Priority", labels.priority_label(order.priority)),
         ("Site", order.site),
         ("Description", order.description or None),
         (
@@ -417,11 +557,10 @@ def detail_fields(order: Order) -> list[tuple[str, object]]:
             else None,
         ),
         ("Requested window", window),
-        ("Team", order.assigned_team),
+        ("Team", team_name),
         ("Created", order.created_at),
         ("Updated", order.updated_at),
         ("In this status since", order.status_changed_at),
-        ("SLA due", order.sla_due_at),
         ("Started", order.started_at),
         ("Completed", order.completed_at),
         ("SLA met", None if order.sla_met is None else ("yes" if order.sla_met else "no")),

@@ -40,8 +40,6 @@ from .workflow import (
     TERMINAL_STATUSES,
     ActorKind,
     Status,
-    StatusCategory,
-    category_of,
     check_move,
 )
 
@@ -339,10 +337,8 @@ def with_sla(order: Order, *, now: datetime, calendar: BusinessCalendar = ALWAYS
     clock = sla_clock(order, now=now, calendar=calendar)
     if clock is None:
         return order.replace(sla_due_at=None)
-    category = category_of(order.status)
-    changes: dict[str, Any] = {
-        "sla_due_at": None if category is StatusCategory.PAUSED else clock.due_at
-    }
+    # The clock's own rule (no due time while paused): stored and computed always agree.
+    changes: dict[str, Any] = {"sla_due_at": clock.due_at}
     if order.status is Status.COMPLETED:
         changes["sla_met"] = not clock.breached
     return order.replace(**changes)
@@ -817,6 +813,19 @@ def open_work(order: Order) -> frozenset[str]:
     if started:
         work.add("check_out")
     return frozenset(work)
+
+
+#: How far from its booked window a check-in is unusual enough to ask "are you sure?" first.
+CHECK_IN_SLACK = timedelta(hours=2)
+
+
+def check_in_far_from_window(order: Order, *, now: datetime) -> bool:
+    """Checking in now would be well before or after the booked window (the wrong order, or
+    a visit nobody moved): pages ask before they record it. The rules still allow it."""
+    visit = order.visit
+    if visit is None or not visit.open or visit.checked_in_at is not None:
+        return False
+    return now < visit.start - CHECK_IN_SLACK or now > visit.end + CHECK_IN_SLACK
 
 
 def _open_visit(order: Order, field_name: str) -> Visit:

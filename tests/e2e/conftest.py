@@ -32,6 +32,12 @@ E2E_TEAMS = [
 MAX_RECEIVE_COUNT = 3
 
 
+def team_name(code: str) -> str:
+    """What staff call an end-to-end team: "hvac-crew" is the "HVAC crew"."""
+    words = code.replace("-", " ")
+    return words.replace("hvac", "HVAC") if words.startswith("hvac") else words.capitalize()
+
+
 def database_url(settings_dict: dict) -> str:
     engine = settings_dict["ENGINE"]
     if engine.endswith("sqlite3"):
@@ -108,7 +114,7 @@ def portal(emulator, django_db_setup, django_db_blocker, static_root) -> Iterato
             Team.objects.update_or_create(
                 code=code,
                 defaults={
-                    "name": code,
+                    "name": team_name(code),
                     "categories": categories,
                     "capacity": capacity,
                     "active": True,

@@ -3,11 +3,10 @@ and a view-only user who sees no action and is refused when posting anyway."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import team_name
 from tests.integration.factories import EXAMPLE
 from tests.support import wait_for
 
@@ -52,14 +51,15 @@ def test_a_dispatcher_runs_an_order_from_creation_to_completion(page_for, staff_
     page.click("input[value='Create order']")
 
     expect(page.locator(".messagelist")).to_contain_text("Created order")
-    reload_until_status(page, "scheduled")  # the workers accepted and scheduled it
-    expect(page.locator("#history")).to_contain_text("worker:accepted")
+    reload_until_status(page, "Scheduled")  # the workers accepted and scheduled it
+    expect(page.locator("#history")).to_contain_text("by the Accepted worker")
+    expect(page.locator("#history")).to_contain_text("Accepted → Scheduled")
 
-    page.click("button[data-move='in_progress']")
-    expect(page.locator("#order-status")).to_have_text("in_progress")
-    page.click("button[data-move='completed']")
-    expect(page.locator("#order-status")).to_have_text("completed")
-    expect(page.locator("#history")).to_contain_text(f"staff {dispatcher.username}")
+    page.click("button:text-is('Start work')")
+    expect(page.locator("#order-status")).to_have_text("In progress")
+    page.click("button:text-is('Complete')")
+    expect(page.locator("#order-status")).to_have_text("Completed")
+    expect(page.locator("#history")).to_contain_text(f"by {dispatcher.username} (staff)")
     expect(page.locator("#moves")).to_have_count(0)  # nothing left to do
 
 
@@ -77,6 +77,7 @@ def test_a_dispatcher_cancels_two_orders_at_once(page_for, staff_logins, portal)
     page.click("button[name='apply']")
 
     expect(page.locator(".messagelist")).to_contain_text("Moved 2 order(s) to cancelled.")
+    assert page.confirmations == ["Move the selected orders to Cancelled? This cannot be undone."]
     for order in (first, second):
         assert portal.get_order(order["id"])["status"] == "cancelled"
 
@@ -99,7 +100,9 @@ def test_a_dispatcher_assigns_ticked_orders_to_another_team(page_for, staff_logi
     page.select_option("#bulk select[name='team']", target)
     page.click("button[name='assign']")
 
-    expect(page.locator(".messagelist")).to_contain_text(f"Assigned 1 order(s) to team {target}.")
+    expect(page.locator(".messagelist")).to_contain_text(
+        f"Assigned 1 order(s) to team {team_name(target)}."  # the team's name, not its code
+    )
     assert portal.get_order(order["id"])["assigned_team"] == target
 
 
@@ -115,13 +118,13 @@ def test_a_dispatcher_redrives_a_dead_letter(page_for, staff_logins, portal):
     page.goto(f"{LIST}pipeline/")
     expect(page.locator("#status-chart")).to_be_visible()
     page.click("tr[data-status='received'] a.dead-letters")
-    expect(page.locator("#dead-letters")).to_contain_text("not a valid order event")
+    expect(page.locator("#dead-letters")).to_contain_text("Not a valid order event")
     page.click("#dead-letters button:has-text('Redrive')")
     expect(page.locator(".messagelist")).to_contain_text("back to the received queue")
     page.goto(f"{LIST}pipeline/")
-    expect(page.locator("body")).to_contain_text(
-        re.compile(f"{staff_logins['dispatcher'].username} redrive")
-    )
+    expect(
+        page.locator("#recent-actions tbody tr", has_text=staff_logins["dispatcher"].username).first
+    ).to_contain_text("sent 1 dead letter back to the received queue")
     portal.aws.drain(dlq)
 
 
@@ -201,12 +204,13 @@ def test_a_dispatcher_works_an_order_from_its_page(page_for, staff_logins, porta
     page.select_option("#hold-form select[name='preset']", "Waiting for parts")
     page.fill("#hold-form input[name='detail']", "filter 20x25")
     page.click("#hold-form button")
-    expect(page.locator("#order-status")).to_have_text("on_hold")
+    expect(page.locator("#order-status")).to_have_text("On hold")
     expect(page.locator("#hold-info")).to_contain_text("Waiting for parts: filter 20x25")
-    expect(page.locator("#sla-clock")).to_have_text("paused")
+    expect(page.locator("#resume-target")).to_have_text("Scheduled")
+    expect(page.locator("#sla-clock")).to_have_text("Paused")
     page.click("#resume-form button")
-    expect(page.locator("#order-status")).to_have_text("scheduled")
-    expect(page.locator("#sla-clock")).to_have_text("running")
+    expect(page.locator("#order-status")).to_have_text("Scheduled")
+    expect(page.locator("#sla-clock")).to_have_text("Running")
 
     # An internal note, on the timeline, never in the integrator's API.
     page.fill("#note-form textarea", "Key is with the caretaker")
@@ -239,12 +243,13 @@ def test_a_dispatcher_works_an_order_from_its_page(page_for, staff_logins, porta
         "img => img.complete && img.naturalWidth === 1", arg=preview.element_handle()
     )
 
-    page.click("#check-in-form button")
-    expect(page.locator("#order-status")).to_have_text("in_progress")
+    page.click("#check-in-form button")  # the visit is in 2030: the page asks first
+    assert page.confirmations[-1].startswith("The visit is booked for 2030-01-15 09:00")
+    expect(page.locator("#order-status")).to_have_text("In progress")
     page.click("#check-out-form button")
     expect(page.locator("#checked-out")).not_to_have_text("—")
     page.click("button[data-move='completed']")
-    expect(page.locator("#order-status")).to_have_text("completed")
+    expect(page.locator("#order-status")).to_have_text("Completed")
 
     seen = portal.get_order(order["id"])
     assert seen["technician"]["name"] == "Ana E2E"

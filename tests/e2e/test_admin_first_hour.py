@@ -1,6 +1,6 @@
 """A staff member's first hour, in a real browser: the dashboard on the index, times in their
 own zone, select-all and a confirmation before a bulk cancel, the full id to copy. The pages
-it passes through are saved as screenshots (docs/screenshots/ holds a set taken this way)."""
+it passes through are saved as screenshots in .state/test-artifacts/screens/first-hour-*.png."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import ARTIFACTS
 from tests.integration.factories import EXAMPLE
-from tests.support import ARTIFACTS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
 LIST = "/admin/orders/workorder/"
@@ -18,8 +18,10 @@ SCREENS = ARTIFACTS / "screens"
 
 
 def shoot(page, name: str) -> None:
+    """The pages of a first hour, for a look; docs/screenshots/ comes from the tests of each
+    page (test_admin_in_words.py, test_admin_operations_browser.py)."""
     SCREENS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(SCREENS / f"first-hour-{name}.png"), full_page=True)
 
 
 def test_a_dispatcher_finds_their_way_and_is_asked_before_cancelling(
@@ -56,6 +58,7 @@ def test_a_dispatcher_finds_their_way_and_is_asked_before_cancelling(
     created = portal.get_order(orders[0]["id"])["created_at"]
     madrid = _local(created, "Europe/Madrid")
     expect(page.locator("#content-main")).to_contain_text(madrid)
+    page.click("#details summary")  # the details are folded away below the work
     expect(page.locator(f"button[data-copy='{orders[0]['id']}']")).to_be_visible()
     shoot(page, "detail")
 
@@ -67,7 +70,7 @@ def test_a_dispatcher_finds_their_way_and_is_asked_before_cancelling(
     page.click("button[name='apply']")
 
     expect(page.locator(".messagelist")).to_contain_text("Moved 2 order(s) to cancelled.")
-    assert page.confirmations == ["Move the selected orders to cancelled? This cannot be undone."]
+    assert page.confirmations == ["Move the selected orders to Cancelled? This cannot be undone."]
 
     page.goto("/admin/orders/workorder/pipeline/")
     shoot(page, "pipeline")

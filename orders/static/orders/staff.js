@@ -25,10 +25,27 @@
         var to = form.querySelector("select[name=to]");
         if (!message && to && form.dataset.confirmStatuses && button && button.name === "apply" &&
             form.dataset.confirmStatuses.split(" ").indexOf(to.value) !== -1) {
-          message = "Move the selected orders to " + to.value + "? This cannot be undone.";
+          message = "Move the selected orders to " + to.options[to.selectedIndex].text +
+            "? This cannot be undone.";
         }
         if (message && !window.confirm(message)) { event.preventDefault(); }
       });
+    });
+    // The list's drop-downs of ticks: one open at a time; a click elsewhere or Escape closes it.
+    var dropdowns = document.querySelectorAll("details.wo-dropdown");
+    dropdowns.forEach(function (dropdown) {
+      dropdown.addEventListener("toggle", function () {
+        if (!dropdown.open) { return; }
+        dropdowns.forEach(function (other) { if (other !== dropdown) { other.open = false; } });
+      });
+    });
+    document.addEventListener("click", function (event) {
+      dropdowns.forEach(function (dropdown) {
+        if (dropdown.open && !dropdown.contains(event.target)) { dropdown.open = false; }
+      });
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") { dropdowns.forEach(function (d) { d.open = false; }); }
     });
     document.querySelectorAll("button[data-copy]").forEach(function (button) {
       button.addEventListener("click", function () {

@@ -82,7 +82,8 @@ def test_a_dispatcher_holds_an_order_with_a_preset_reason_and_resumes_it(dispatc
     assert held.hold.reason == "Waiting for parts: compressor"
     body = page.content.decode()
     assert 'id="hold-info"' in body and "Waiting for parts: compressor" in body
-    assert re.search(r'id="sla-clock">paused<', body)
+    assert re.search(r'id="sla-clock">Paused<', body)
+    assert re.search(r'id="resume-target">Scheduled<', body)  # where Resume takes it, in words
     assert 'id="resume-form"' in body and 'id="hold-form"' not in body
     # No plain "scheduled" button beside Resume: resuming goes back to where it was.
     assert 'data-move="scheduled"' not in body and 'data-move="cancelled"' in body
@@ -90,7 +91,7 @@ def test_a_dispatcher_holds_an_order_with_a_preset_reason_and_resumes_it(dispatc
     resumed = act(dispatcher, "resume", held)
 
     assert order_selector().get_order(order.id).status == "scheduled"
-    assert any("Resumed: back to scheduled" in m for m in said(resumed))
+    assert any("Resumed: back to scheduled" in m for m in said(resumed))  # "scheduled", a word
 
 
 def test_a_hold_needs_a_reason_when_none_of_the_usual_ones_fits(dispatcher, acme, crew):
@@ -119,7 +120,7 @@ def test_internal_notes_stay_in_the_admin_and_public_ones_reach_the_integrator(
 ):
     order = new_order(acme)
     page = act(dispatcher, "note", order, text="Gate code 4411", visibility="internal")
-    assert any("Note added (internal)" in m for m in said(page))
+    assert any("Note added (staff only)" in m for m in said(page))
     order = order_selector().get_order(order.id)
     act(dispatcher, "note", order, text="We come Tuesday morning", visibility="public")
 

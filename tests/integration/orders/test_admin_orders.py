@@ -59,6 +59,11 @@ def acme(db):
     return make_integrator("Acme")
 
 
+@pytest.fixture
+def globex(db):
+    return make_integrator("Globex")
+
+
 def new_order(integrator, **fields):
     data = {"title": "Fix the boiler", "category": "hvac", "site": "12 High St", **fields}
     return order_service().create_order(
@@ -124,24 +129,31 @@ def test_the_list_filters_by_status_and_integrator_and_counts_each_status(dispat
     assert 'data-status="cancelled"' in cancelled
 
 
-def test_search_finds_an_order_by_id_or_external_reference(dispatcher_client, acme):
+def test_searching_an_id_or_a_reference_opens_that_order(dispatcher_client, acme):
     order = new_order(acme, external_reference="SEARCH-ME")
     new_order(acme, external_reference="OTHER")
-    by_reference = dispatcher_client.get(f"{LIST}?q=SEARCH-ME").content.decode()
-    assert order.id in by_reference and "OTHER" not in by_reference
-    by_id = dispatcher_client.get(f"{LIST}?q={order.id}").content.decode()
-    assert f'data-order="{order.id}"' in by_id
+    page = reverse("admin:orders_workorder_change", args=[order.id])
+    for query in ("SEARCH-ME", order.id):
+        found = dispatcher_client.get(f"{LIST}?q={query}")
+        assert found.status_code == 302 and found["Location"] == page
+    opened = dispatcher_client.get(f"{LIST}?q=SEARCH-ME", follow=True).content.decode()
+    assert 'id="order-reference">SEARCH-ME<' in opened and "OTHER" not in opened
 
 
-def test_the_list_pages_with_a_cursor(dispatcher_client, acme, monkeypatch):
-    import orders.admin.work_orders
+def test_a_reference_two_integrators_use_lists_both_orders(dispatcher_client, acme, globex):
+    mine = new_order(acme, external_reference="SHARED-REF")
+    theirs = new_order(globex, external_reference="SHARED-REF")
+    listing = dispatcher_client.get(f"{LIST}?q=SHARED-REF")
+    assert listing.status_code == 200
+    assert sorted(listed(listing)) == sorted([mine.id, theirs.id])
 
-    monkeypatch.setattr(orders.admin.work_orders, "PAGE_SIZE", 2)
-    created = [new_order(acme).id for _ in range(3)]
-    first = dispatcher_client.get(f"{LIST}?integrator={acme.slug}")
-    assert listed(first) == created[::-1][:2]  # newest first
+
+def test_the_list_pages_with_a_cursor(dispatcher_client, acme):
+    created = [new_order(acme).id for _ in range(11)]
+    first = dispatcher_client.get(f"{LIST}?integrator={acme.slug}&per_page=10")
+    assert listed(first) == created[::-1][:10]  # newest first
     next_query = first.context["next_query"]
-    assert next_query
+    assert next_query and "per_page=10" in next_query
     assert listed(dispatcher_client.get(f"{LIST}?{next_query}")) == [created[0]]
 
 
@@ -294,7 +306,7 @@ def test_bulk_assign_moves_scheduled_orders_to_another_team(dispatcher_client, a
         follow=True,
     )
     text = response.content.decode()
-    assert "Assigned 2 order(s) to team hvac-b." in text
+    assert "Assigned 2 order(s) to team HVAC B." in text  # the team's name, not its code
     assert f"Not changed — {received.id[:8]}" in text
     assert [order_selector().get_order(o.id).assigned_team for o in scheduled] == ["hvac-b"] * 2
 
@@ -355,7 +367,8 @@ def test_the_search_box_finds_orders_by_words_of_title_site_reference_or_id(
     assert found(f"wo-{word.lower()}") == {boiler.id}  # the reference's beginning
     assert found(f"{word} {other.id[:8]}") == {other.id}  # the id's first characters
     assert found(f"{word} plumbing") == set()
-    assert found(other.id) == {other.id}  # a whole id opens that order, as before
+    whole_id = viewer_client.get(LIST, {"q": other.id})  # a whole id opens that order
+    assert whole_id.status_code == 302 and other.id in whole_id["Location"]
 
 
 def test_the_order_page_reads_the_order_once_and_its_notes_and_attachments_at_once(
@@ -398,3 +411,62 @@ def test_the_requested_window_is_picked_in_the_staff_members_time_zone(dispatche
         datetime(2026, 7, 2, 7, 30, tzinfo=UTC),
         datetime(2026, 7, 2, 9, 0, tzinfo=UTC),
     )
+
+
+def test_a_sorted_list_keeps_its_sort_and_filters_on_every_page(dispatcher_client, acme):
+    priorities = ["low", "urgent", "normal", "high"] * 3
+    made = [new_order(acme, priority=p) for p in priorities]
+    query = f"integrator={acme.slug}&sort=priority&per_page=10"
+
+    first = dispatcher_client.get(f"{LIST}?{query}")
+    rank = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
+    shown = [row["order"] for row in first.context["rows"]]
+    assert len(shown) == 10 and [rank[o.priority] for o in shown] == sorted(
+        rank[o.priority] for o in shown
+    )
+    next_query = first.context["next_query"]
+    assert "sort=priority" in next_query and "page=2" in next_query
+    assert f"integrator={acme.slug}" in next_query and "per_page=10" in next_query
+    second = dispatcher_client.get(f"{LIST}?{next_query}")
+    rest = [row["order"] for row in second.context["rows"]]
+    assert {o.id for o in shown} | {o.id for o in rest} == {o.id for o in made}
+    assert all(o.priority == "low" for o in rest)
+    assert "sort=priority" in second.context["previous_query"]
+    # The column headers' links keep the filters and say where a click sorts next.
+    links = second.context["sort_links"]
+    assert links["priority"]["arrow"] == "▼" and "sort=-priority" in links["priority"]["url"]
+    assert f"integrator={acme.slug}" in links["sla"]["url"] and "&page=" not in links["sla"]["url"]
+
+
+def test_the_filters_in_force_show_as_chips_that_remove_themselves(dispatcher_client, acme):
+    new_order(acme)
+    page = dispatcher_client.get(
+        f"{LIST}?integrator={acme.slug}&status=scheduled&status=on_hold&priority=urgent&sort=sla"
+    )
+    chips = dict(page.context["chips"])
+    assert set(chips) == {
+        "Integrator: Acme",
+        "Status: Scheduled",
+        "Status: On hold",
+        "Priority: Urgent",
+    }
+    without_hold = chips["Status: On hold"]
+    assert "status=scheduled" in without_hold and "on_hold" not in without_hold
+    assert "sort=sla" in without_hold and "priority=urgent" in without_hold
+    assert 'aria-label="Remove the filter Status: On hold"' in page.content.decode()
+
+
+def test_the_list_filters_by_category_and_site_like_the_api(dispatcher_client, acme):
+    boiler = new_order(acme, category="hvac", site="Harbour Depot")
+    lights = new_order(acme, category="electrical", site="Harbour Depot")
+    elsewhere = new_order(acme, category="electrical", site="Main Street 4")
+
+    def shown(query: str) -> set[str]:
+        return set(listed(dispatcher_client.get(f"{LIST}?integrator={acme.slug}&{query}")))
+
+    assert shown("category=electrical") == {lights.id, elsewhere.id}
+    assert shown("category=electrical&category=hvac") == {boiler.id, lights.id, elsewhere.id}
+    assert shown("site=Harbour+Depot") == {boiler.id, lights.id}
+    assert shown("site=Harbour+Depot&category=electrical") == {lights.id}
+    page = dispatcher_client.get(f"{LIST}?integrator={acme.slug}&site=Harbour+Depot&category=hvac")
+    assert {"Site: Harbour Depot", "Category: HVAC"} <= set(dict(page.context["chips"]))
