@@ -1,9 +1,9 @@
 """The status queues and their dead-letter queues as the system uses them.
 
 Every SQS call made on them goes through ``StatusQueues``: looking up URLs, depth, the age of
-the oldest message (CloudWatch), peeking at dead letters, redriving them and dead-lettering a
-message with why it failed. The dead-letter attributes are written and read here only, so the
-worker that writes them and the pipeline page that reads them cannot disagree.
+the oldest message (CloudWatch), peeking at dead letters, redriving or discarding them and
+dead-lettering a message with why it failed. The dead-letter attributes are written and read
+here only, so the worker that writes them and the pipeline page that reads them cannot disagree.
 ``portal.container.status_queues()`` builds the one instance a process uses.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,7 +23,7 @@ from orders.events.contract import isoformat
 PEEK_BATCHES = 10
 #: How long a peek hides what it has read while it reads on (it shows them again at once).
 PEEK_HIDE_SECONDS = 30
-#: Receive calls "redrive all" makes at most: 10,000 messages per request.
+#: Receive calls "redrive all" (or "discard all") makes at most: 10,000 messages per request.
 REDRIVE_ALL_BATCHES = 1000
 FAILURE_REASON_MAX = 1000
 #: The attributes SNS sets that a redriven message keeps (the rest are the failure's facts).
@@ -187,9 +188,27 @@ class StatusQueues:
         first, then deleted, so a failure in between duplicates a message rather than losing
         it. Callers record who asked (``operations.services.redrive``)."""
         source = self.queue_url(status)
+        return self._take_dead_letters(
+            status,
+            message_id,
+            lambda message: self.sqs.send_message(**self._resend(source, message)),
+        )
+
+    def discard(self, status: str, *, message_id: str | None = None) -> int:
+        """Delete dead letters of the status's queue for good (one, or all); how many went.
+        For a message nobody will ever want again (a forged or long-stale event): a redrive
+        would only fail it again. Callers record who asked (``operations.services.discard``)."""
+        return self._take_dead_letters(status, message_id, lambda message: None)
+
+    def _take_dead_letters(
+        self, status: str, message_id: str | None, keep: Callable[[dict[str, Any]], object]
+    ) -> int:
+        """Receive the dead letters (``message_id`` only, or all), call ``keep`` on each, then
+        delete it from the dead-letter queue; how many were taken. Others seen while looking
+        for one are visible again at once."""
         dead = self.dead_letter_queue_url(status)
-        moved = 0
-        # Bounded: one message is looked for in the first batches; "all" moves at most 10,000.
+        taken = 0
+        # Bounded: one message is looked for in the first batches; "all" takes at most 10,000.
         for _ in range(PEEK_BATCHES if message_id else REDRIVE_ALL_BATCHES):
             response = self.sqs.receive_message(
                 QueueUrl=dead,
@@ -208,12 +227,12 @@ class StatusQueues:
                         QueueUrl=dead, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
                     )
                     continue
-                self.sqs.send_message(**self._resend(source, message))
+                keep(message)
                 self.sqs.delete_message(QueueUrl=dead, ReceiptHandle=message["ReceiptHandle"])
-                moved += 1
-            if message_id and moved:
+                taken += 1
+            if message_id and taken:
                 break
-        return moved
+        return taken
 
     def _resend(self, source: str, message: dict[str, Any]) -> dict[str, Any]:
         attributes = {

@@ -1,6 +1,18 @@
 """What running the portal keeps: staff actions outside the orders' history, failed logins."""
 
+from __future__ import annotations
+
+import re
+
 from django.db import models
+
+#: The stored ``detail`` of a dead-letter action: "3 message(s)" or "1 message(s), message <id>"
+#: (the format entries have had since the first redrive; the page reads the count back).
+_DETAIL = re.compile(r"^(?P<count>\d+) message\(s\)(?:, message (?P<message_id>\S+))?$")
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 class AuditEntry(models.Model):
@@ -12,6 +24,9 @@ class AuditEntry(models.Model):
     target = models.CharField(max_length=300)
     detail = models.TextField(blank=True)
 
+    #: The actions on a status's dead-letter queue (``target`` is the queue's name).
+    REDRIVE, DISCARD = "redrive", "discard"
+
     class Meta:
         db_table = "orders_auditentry"  # kept from when it lived in orders
         ordering = ["-at"]
@@ -19,6 +34,34 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.action} {self.target}"
+
+    @property
+    def count(self) -> int | None:
+        """How many messages a dead-letter action took (None: another kind of entry)."""
+        found = _DETAIL.match(self.detail)
+        return int(found["count"]) if found else None
+
+    @property
+    def message_id(self) -> str:
+        """The one message asked for ("" when all were)."""
+        found = _DETAIL.match(self.detail)
+        return (found["message_id"] or "") if found else ""
+
+    @property
+    def summary(self) -> str:
+        """What was done, as staff would say it: "sent 1 dead letter back", "discarded 3 dead
+        letters" (the audit tables show this, not the action's slug and the stored detail)."""
+        count = self.count
+        if count is None or self.action not in (self.REDRIVE, self.DISCARD):
+            what = self.action.replace("_", " ")
+            return f"{what}: {self.detail}" if self.detail else what
+        if count == 0:
+            asked = "the dead letter" if self.message_id else "dead letters"
+            verb = "send back" if self.action == self.REDRIVE else "discard"
+            return f"asked to {verb} {asked}, found none left"
+        if self.action == self.REDRIVE:
+            return f"sent {plural(count, 'dead letter')} back"
+        return f"discarded {plural(count, 'dead letter')}"
 
 
 class LoginFailure(models.Model):

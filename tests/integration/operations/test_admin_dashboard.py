@@ -58,7 +58,10 @@ def test_the_index_shows_what_needs_attention(quiet_stack):
     assert figure(page, "dashboard-due-soon") == "1"
     assert figure(page, "dashboard-unassigned") == "1"
     assert figure(page, "dashboard-dead-letters") == "1"
-    assert "rejected: 1" in page
+    # In words: the labels staff read elsewhere, each dead-letter count linking to its page.
+    assert re.search(r'\?status=in_progress">In progress</a>', page)
+    assert re.search(r'/rejected/dead-letters/" data-status="rejected">Rejected: 1</a>', page)
+    assert not re.search(r">[^<]*\b(in_progress|on_hold|rejected)\b[^<]*<", page)
     assert "?sla=breached" in page and "?waiting=unassigned" in page
 
 
