@@ -15,9 +15,14 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from orders.domain.workflow import STATUSES
+
+if TYPE_CHECKING:
+    from orders.models import Technician
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE = ROOT / ".state"
@@ -30,6 +35,42 @@ EXAMPLE_ORDER = (
     '{"title": "Replace HVAC filter", "category": "hvac", "priority": "high", '
     f'"site": "Store 12, 5th Ave", "external_reference": "{EXAMPLE_REFERENCE}"}}'
 )
+
+
+#: Who ``make run`` puts in each team, so the order page's technician and visit panels have
+#: someone to offer at once. Made up: the phone numbers are in 555-0100..0199, reserved for
+#: fiction, and the addresses at example.com.
+DEMO_TECHNICIANS = ("Ana Ruiz", "Ben Okafor", "Chloé Martin", "Dev Patel", "Eva Novak")
+#: ``make run``'s step that runs ``seed_technicians`` with Django set up as for every step.
+SEED_TECHNICIANS = "from portal.devstack import seed_technicians; seed_technicians()"
+
+
+def seed_technicians(write: Callable[[str], object] = print) -> list[Technician]:
+    """One active technician for each team that has none, so a second ``make run`` adds
+    nobody and keeps whoever staff added, renamed or deactivated. Returns those created."""
+    from orders.models import Team, Technician
+
+    created = []
+    for number, team in enumerate(Team.objects.order_by("code")):
+        if team.technicians.exists():
+            write(f"kept the technicians of team {team.code}")
+            continue
+        code = f"{team.code[:45]}-tech"
+        if Technician.objects.filter(code=code).exists():
+            write(f"no technician for team {team.code}: the code {code} is taken")
+            continue
+        created.append(
+            Technician.objects.create(
+                team=team,
+                code=code,
+                name=DEMO_TECHNICIANS[number % len(DEMO_TECHNICIANS)],
+                phone=f"+1 555 01{number % 100:02d}",
+                email=f"{code}@example.com",
+                active=True,
+            )
+        )
+        write(f"created technician {code} ({created[-1].name}) in team {team.code}")
+    return created
 
 
 def banner(port: int, emulator: str, key: str, login: list[str]) -> str:
@@ -196,6 +237,10 @@ def main() -> None:
         stack.run_step("collect static files", [*manage, "collectstatic", "--noinput", "-v0"])
         stack.run_step("provision DynamoDB, SNS and SQS", [*manage, "provision"])
         stack.run_step("seed one team per category", [*manage, "seed_teams"])
+        stack.run_step(
+            "seed a technician in each team that has none",
+            [*manage, "shell", "--no-imports", "-c", SEED_TECHNICIANS],
+        )
         issued = stack.run_step(
             "issue an API key for the demo integrator (older demo keys are revoked)",
             [

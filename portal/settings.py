@@ -149,6 +149,8 @@ USE_TZ = True
 FORMAT_MODULE_PATH = ["portal.formats"]
 STATIC_URL = "static/"
 STATIC_ROOT = env.str("STATIC_ROOT", default=str(STATE_DIR / "static"))
+# The site's own files (its icon); the apps' are found in their static/ folders.
+STATICFILES_DIRS = [BASE_DIR / "portal" / "static"]
 # Hashed, compressed, cacheable static files once collectstatic has run (make run, the
 # image); before that (tests, a quick manage.py command) plain names, so pages still render.
 # collectstatic itself must run with the manifest storage, or it never writes the manifest.

@@ -5,12 +5,39 @@ from __future__ import annotations
 
 import logging
 
+from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
 
+from orders.domain.labels import category_label
+from orders.domain.model import CATEGORIES
 from orders.models import Team, Technician
 
 logger = logging.getLogger(__name__)
+
+
+class TeamForm(forms.ModelForm):
+    """Categories as one checkbox each instead of a JSON text area: staff cannot mistype a
+    slug or the brackets, and the team still stores the same JSON list."""
+
+    categories = forms.MultipleChoiceField(
+        choices=[(c, category_label(c)) for c in CATEGORIES],
+        widget=forms.CheckboxSelectMultiple,
+        help_text="The team is offered orders of the categories ticked.",
+        error_messages={
+            "required": "Tick at least one category: a team without one gets no orders."
+        },
+    )
+
+    class Meta:
+        model = Team
+        fields = ("code", "name", "categories", "capacity", "business_hours", "active")
+
+    def clean_categories(self) -> list[str]:
+        """In CATEGORIES' order whatever order the browser sent them in, so a saved team
+        lists them the same way every time."""
+        ticked = set(self.cleaned_data["categories"])
+        return [c for c in CATEGORIES if c in ticked]
 
 
 class TechnicianInline(admin.TabularInline):
@@ -23,10 +50,16 @@ class TechnicianInline(admin.TabularInline):
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "categories", "capacity", "business_hours", "active")
+    form = TeamForm
+    list_display = ("code", "name", "categories_display", "capacity", "business_hours", "active")
     list_filter = ("active",)
     search_fields = ("code", "name")
     inlines = [TechnicianInline]
+
+    @admin.display(description="Categories")
+    def categories_display(self, obj: Team) -> str:
+        """Reads "HVAC, Electrical" rather than the stored ``['hvac', 'electrical']``."""
+        return ", ".join(category_label(str(c)) for c in obj.categories or [])
 
     def save_model(self, request, obj: Team, form, change) -> None:
         super().save_model(request, obj, form, change)
@@ -39,7 +72,7 @@ class TeamAdmin(admin.ModelAdmin):
 
 @admin.register(Technician)
 class TechnicianAdmin(admin.ModelAdmin):
-    list_display = ("name", "code", "team", "active")
+    list_display = ("name", "code", "team", "phone", "active")
     list_filter = ("team", "active")
     search_fields = ("code", "name", "email")
     list_select_related = ("team",)

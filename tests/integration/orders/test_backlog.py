@@ -71,7 +71,7 @@ def team_form(team: Team, **changes) -> dict:
     return {
         "code": team.code,
         "name": team.name,
-        "categories": '["plumbing"]',
+        "categories": ["plumbing"],  # ticked boxes, as a browser posts them
         "capacity": team.capacity,
         "active": "on",
         **NO_TECHNICIANS,
@@ -126,7 +126,7 @@ def test_a_team_added_in_the_admin_takes_waiting_orders(
             {
                 "code": code,
                 "name": "More",
-                "categories": '["plumbing"]',
+                "categories": ["plumbing"],  # ticked boxes, as a browser posts them
                 "capacity": 3,
                 "active": "on",
                 **NO_TECHNICIANS,
