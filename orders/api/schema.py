@@ -237,15 +237,26 @@ class SlaOutSerializer(serializers.Serializer):
 
     due_at = serializers.DateTimeField(
         allow_null=True,
-        help_text="When the budget runs (or ran) out; while paused, if resumed now.",
+        help_text=(
+            "When the budget runs out, or ran out if `breached` (for an order done within "
+            "its budget, when it would have). Null while the clock is paused (on hold), "
+            "breached or not: `remaining_seconds` says what is left. The same value as the "
+            "order's `sla_due_at`."
+        ),
     )
-    budget_seconds = serializers.FloatField()
-    used_seconds = serializers.FloatField()
-    paused_seconds = serializers.FloatField()
-    remaining_seconds = serializers.FloatField()
-    running = serializers.BooleanField()
-    paused = serializers.BooleanField()
-    breached = serializers.BooleanField()
+    budget_seconds = serializers.FloatField(
+        help_text="The priority's budget of working time (4 h urgent … 7 days low)."
+    )
+    used_seconds = serializers.FloatField(help_text="Working time counted so far.")
+    paused_seconds = serializers.FloatField(help_text="Wall time spent on hold so far.")
+    remaining_seconds = serializers.FloatField(
+        help_text="Budget left (0 once breached); it stands still while the clock is paused."
+    )
+    running = serializers.BooleanField(help_text="The clock is counting now (an open status).")
+    paused = serializers.BooleanField(
+        help_text="Stopped for now (on hold): no due time until the order is resumed."
+    )
+    breached = serializers.BooleanField(help_text="More than the budget has been used.")
     calendar = serializers.CharField(help_text="`24/7`, or days, hours and time zone.")
 
     class Meta:
@@ -302,7 +313,9 @@ class OrderSummarySerializer(serializers.Serializer):
         allow_null=True,
         help_text=(
             "Set when the order is accepted, from its priority and its team's working hours; "
-            "null while the order is on hold (the clock is stopped)."
+            "the moment it was breached, if it was; null while the order is on hold (the "
+            "clock is stopped: no due time until it is resumed, later by the time held). The "
+            "same value as `sla.due_at` in `GET /v1/orders/{id}`."
         ),
     )
     assigned_team = serializers.CharField(allow_null=True)
@@ -588,9 +601,11 @@ list_orders = extend_schema(
     summary="List the caller's orders",
     description=(
         "The caller's orders, newest first, a page at a time: follow `next` (or pass "
-        "`next_cursor` as `cursor` with the same filters) until it is null. Filters combine; "
-        "`status` may be repeated or comma-separated. With `external_reference` the page "
-        "holds at most that one order and there is no next page."
+        "`next_cursor` as `cursor` with the same filters) until it is null. Filters combine "
+        "(an order must pass each); `status`, `priority` and `category` may be repeated or "
+        "comma-separated, `site` (free text, commas included) only repeated, and an order "
+        "passes a filter given several values if it has any of them. With "
+        "`external_reference` the page holds at most that one order and there is no next page."
     ),
     tags=["orders"],
     parameters=[OrderListQuerySerializer, WWW_AUTHENTICATE, RETRY_AFTER],

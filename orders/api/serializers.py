@@ -296,9 +296,31 @@ class QuerySerializer(StrictSerializer):
         return super().to_internal_value(data)
 
 
+#: Sites one listing may ask for (each is one term of DynamoDB's ``IN``, which takes 100).
+LIST_SITES_MAX = 20
+
+
 class OrderListQuerySerializer(QuerySerializer):
     status = MultipleChoiceListField(
         child=StrictChoiceField(choices=[str(s) for s in STATUSES]), required=False
+    )
+    priority = MultipleChoiceListField(
+        child=StrictChoiceField(choices=[p.value for p in Priority]), required=False
+    )
+    category = MultipleChoiceListField(
+        child=StrictChoiceField(choices=list(CATEGORIES)), required=False
+    )
+    # Repeated only, never split on commas: a site is free text ("Warehouse 7, Dock Road").
+    # Trimmed in validate(), as sites are stored: "  " is then a site no order has, not a
+    # 400 that no schema could predict (JSON Schema's whitespace is not Python's).
+    site = serializers.ListField(
+        child=StrictCharField(max_length=rules.SITE_MAX, trim_whitespace=False),
+        required=False,
+        max_length=LIST_SITES_MAX,
+        help_text=(
+            "Orders at this site, exactly as it was given (case counts; surrounding spaces "
+            f"are ignored); repeat for several (at most {LIST_SITES_MAX}), not comma-separated."
+        ),
     )
     external_reference = StrictCharField(
         max_length=rules.REFERENCE_MAX, required=False, trim_whitespace=False
@@ -310,12 +332,14 @@ class OrderListQuerySerializer(QuerySerializer):
     )
     cursor = serializers.CharField(max_length=2000, required=False)
 
-    repeatable = ("status",)
+    repeatable = ("status", "priority", "category", "site")
 
     def validate(self, attrs):
         after, before = attrs.get("created_after"), attrs.get("created_before")
         if after and before and before <= after:
             raise serializers.ValidationError({"created_before": ["Must be after created_after."]})
+        if "site" in attrs:
+            attrs["site"] = [site.strip() for site in attrs["site"]]
         return attrs
 
 

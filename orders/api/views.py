@@ -105,6 +105,9 @@ class OrderCollectionView(APIView):
             statuses=frozenset(params.get("status") or ()),
             created_after=params.get("created_after"),
             created_before=params.get("created_before"),
+            priorities=frozenset(params.get("priority") or ()),
+            categories=frozenset(params.get("category") or ()),
+            sites=frozenset(params.get("site") or ()),
         )
         if "external_reference" in params:
             # At most one order has it: no paging, no cursor.

@@ -4,7 +4,8 @@ used, how long it was paused, and when it falls due.
 The clock starts when the order is created and counts only time spent in *open* statuses
 (``StatusCategory.OPEN``) and, with a business calendar, only inside its working hours. Time in
 *paused* statuses (on hold) never counts; a *done* status stops the clock for good. So holding
-an order for two hours moves its due time two (working) hours later.
+an order for two hours moves its due time two (working) hours later. While it is held it has
+no due time at all (:attr:`SlaClock.due_at` is ``None``), only the time it has left.
 """
 
 from __future__ import annotations
@@ -119,7 +120,11 @@ class SlaClock:
     #: Wall time spent in paused statuses.
     paused: timedelta
     #: When the budget runs out: the moment it did if breached; if the order is open, when
-    #: it will; while paused, when it would if resumed now; when done, when it would have.
+    #: it will; when done, when it would have. ``None`` while the clock is paused (on hold),
+    #: breached or not: a time that moved with every second held would promise nothing, so
+    #: a held order has no due time, only :attr:`remaining`. The stored
+    #: ``Order.sla_due_at`` (``rules.with_sla``) follows the same rule, so the API's
+    #: ``sla.due_at``, the order's ``sla_due_at`` and the events always agree.
     due_at: datetime | None
     #: The clock is counting now (an open status).
     running: bool
@@ -172,8 +177,15 @@ def sla_clock(
         status, since = entry.to_status, until
     category = category_of(status)
     running = category is StatusCategory.OPEN and stopped_at is None
+    paused_now = category is StatusCategory.PAUSED and stopped_at is None
     breached = used > budget
-    due_at = breached_at if breached else calendar.advance(stopped_at or now, budget - used)
+    due_at: datetime | None
+    if paused_now:
+        due_at = None  # no due time while held (see SlaClock.due_at)
+    elif breached:
+        due_at = breached_at
+    else:
+        due_at = calendar.advance(stopped_at or now, budget - used)
     return SlaClock(
         budget=budget,
         used=used,
@@ -182,7 +194,7 @@ def sla_clock(
         running=running,
         breached=breached,
         calendar=calendar,
-        paused_now=category is StatusCategory.PAUSED and stopped_at is None,
+        paused_now=paused_now,
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,20 +30,30 @@ class OrderFilter:
     teams: frozenset[str] = frozenset()
     #: Orders whose SLA is due before this time (breached, or due soon).
     sla_due_before: datetime | None = None
+    categories: frozenset[str] = frozenset()
+    #: Exact sites, as stored (trimmed, case as given).
+    sites: frozenset[str] = frozenset()
 
     @property
     def fingerprint(self) -> str:
         """Part of a cursor's scope: a cursor only continues the listing it came from."""
-        return "|".join(
-            [
-                ",".join(sorted(self.statuses)),
-                str(self.created_after),
-                str(self.created_before),
-                ",".join(sorted(self.priorities)),
-                ",".join(sorted(self.teams)),
-                str(self.sla_due_before),
-            ]
-        )
+        parts = [
+            ",".join(sorted(self.statuses)),
+            str(self.created_after),
+            str(self.created_before),
+            ",".join(sorted(self.priorities)),
+            ",".join(sorted(self.teams)),
+            str(self.sla_due_before),
+        ]
+        # Later filters only when set, so the cursors of listings without them stay valid.
+        if self.categories:
+            parts.append("category:" + ",".join(sorted(self.categories)))
+        if self.sites:
+            # A digest: the scope travels in every cursor, and sites are up to 300 characters
+            # of anything (commas and bars included).
+            digest = hashlib.sha256(json.dumps(sorted(self.sites)).encode()).hexdigest()[:32]
+            parts.append("site:" + digest)
+        return "|".join(parts)
 
     def matches(self, order: Order) -> bool:
         return (
@@ -50,6 +62,8 @@ class OrderFilter:
             and (self.created_before is None or order.created_at < self.created_before)
             and (not self.priorities or order.priority in self.priorities)
             and (not self.teams or order.assigned_team in self.teams)
+            and (not self.categories or order.category in self.categories)
+            and (not self.sites or order.site in self.sites)
             and (
                 self.sla_due_before is None
                 or (order.sla_due_at is not None and order.sla_due_at < self.sla_due_before)

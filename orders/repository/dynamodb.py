@@ -773,6 +773,8 @@ class DynamoOrderRepository:
             ("status", filters.statuses if attribute != "status" else ()),
             ("priority", filters.priorities),
             ("assigned_team", filters.teams),
+            ("category", filters.categories),
+            ("site", filters.sites),
         ):
             if chosen:
                 names[f"#{attr}"] = attr

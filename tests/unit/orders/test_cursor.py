@@ -105,3 +105,30 @@ def test_cursor_signed_with_another_secret_is_invalid():
 def test_invalid_cursor_is_a_domain_error():
     # The API maps domain errors to 4xx responses; a bad cursor must be one of them.
     assert issubclass(InvalidCursor, DomainError)
+
+
+# -- a listing's scope: its filters -------------------------------------------------------------
+
+
+def test_a_cursor_issued_before_the_category_and_site_filters_still_continues_its_listing():
+    from orders.repository.base import OrderFilter
+
+    # The scope of an unfiltered and a status-filtered listing, as cursors already carry it.
+    assert OrderFilter().fingerprint == "|None|None|||None"
+    assert OrderFilter(statuses=frozenset({"received"})).fingerprint == "received|None|None|||None"
+
+
+def test_listings_of_other_categories_or_sites_have_other_scopes():
+    from orders.repository.base import OrderFilter
+
+    scopes = {
+        OrderFilter().fingerprint,
+        OrderFilter(categories=frozenset({"hvac"})).fingerprint,
+        OrderFilter(categories=frozenset({"hvac", "plumbing"})).fingerprint,
+        OrderFilter(sites=frozenset({"Dock 7, Springfield"})).fingerprint,
+        # Sites are free text: commas cannot make two sites look like one.
+        OrderFilter(sites=frozenset({"Dock 7", " Springfield"})).fingerprint,
+    }
+    assert len(scopes) == 5
+    long_site = OrderFilter(sites=frozenset({"x" * 300 + str(i) for i in range(20)}))
+    assert len(long_site.fingerprint) < 100  # the scope rides in every cursor, kept short

@@ -128,6 +128,7 @@ def test_a_hold_moves_the_due_time_by_the_time_held():
     clock = sla_clock(held, now=T0 + timedelta(hours=2))
     assert clock.paused_now and not clock.running
     assert clock.used == timedelta(hours=1)
+    assert clock.due_at is None  # like the stored sla_due_at: no due time while held
     resumed, _ = rules.move(held, "scheduled", actor=STAFF, now=T0 + timedelta(hours=3))
     assert resumed.sla_due_at == due + timedelta(hours=2)
     clock = sla_clock(resumed, now=T0 + timedelta(hours=4))
@@ -192,3 +193,87 @@ def test_visits_do_not_change_the_clock():
     window = TimeWindow(T0 + timedelta(hours=2), T0 + timedelta(hours=3))
     visited, _ = rules.schedule_visit(given, window, actor=STAFF, now=T0 + timedelta(minutes=6))
     assert visited.sla_due_at == order.sla_due_at
+
+
+# -- one due time: the clock's and the stored sla_due_at agree in every status ------------------
+
+
+def test_a_held_order_has_no_due_time_and_its_remaining_time_stands_still():
+    order = scheduled_order(priority="urgent")  # 4 hours
+    held, _ = rules.move(order, "on_hold", actor=STAFF, now=T0 + timedelta(hours=1), reason="x")
+    soon, later = (sla_clock(held, now=T0 + timedelta(hours=h)) for h in (2, 30))
+    for clock in (soon, later):
+        assert clock.due_at is None and held.sla_due_at is None
+        assert clock.paused_now and not clock.breached
+        assert clock.remaining == timedelta(hours=3)
+    assert later.paused == timedelta(hours=29)
+
+
+def test_a_breached_order_put_on_hold_has_no_due_time_until_it_resumes():
+    order = scheduled_order(priority="urgent")  # due at T0 + 4 h
+    held, _ = rules.move(order, "on_hold", actor=STAFF, now=T0 + timedelta(hours=6), reason="x")
+    clock = sla_clock(held, now=T0 + timedelta(hours=8))
+    assert clock.breached and clock.paused_now and clock.remaining == timedelta()
+    assert clock.due_at is None and held.sla_due_at is None
+    resumed, _ = rules.move(held, "scheduled", actor=STAFF, now=T0 + timedelta(hours=9))
+    clock = sla_clock(resumed, now=T0 + timedelta(hours=10))
+    # Back to the moment it was breached, stored and computed alike; the hold did not move it.
+    assert clock.due_at == resumed.sla_due_at == T0 + timedelta(hours=4)
+
+
+def test_a_hold_in_working_hours_has_no_due_time_either():
+    order = scheduled_order(priority="urgent", calendar=WEEKDAYS)  # Monday 10:00 -> 14:00
+    held, _ = rules.move(
+        order, "on_hold", actor=STAFF, now=T0 + timedelta(hours=1), reason="x", calendar=WEEKDAYS
+    )
+    clock = sla_clock(held, now=T0 + timedelta(days=2), calendar=WEEKDAYS)
+    assert clock.due_at is None and clock.remaining == timedelta(hours=3)
+    resumed, _ = rules.move(
+        held, "scheduled", actor=STAFF, now=T0 + timedelta(days=2), calendar=WEEKDAYS
+    )
+    # Wednesday 10:00 plus the three working hours left.
+    assert resumed.sla_due_at == T0 + timedelta(days=2, hours=3)
+    assert sla_clock(resumed, now=T0 + timedelta(days=2), calendar=WEEKDAYS).due_at == (
+        resumed.sla_due_at
+    )
+
+
+def _walk(priority: str, steps: list[tuple[str, float]]):
+    """The order after each move of ``steps`` ((status, hours after T0)), from scheduled."""
+    order = scheduled_order(priority=priority)
+    yield order
+    for status, hours in steps:
+        reason = "x" if status in ("on_hold", "cancelled") else None
+        order, _ = rules.move(
+            order, status, actor=STAFF, now=T0 + timedelta(hours=hours), reason=reason
+        )
+        yield order
+
+
+@pytest.mark.parametrize(
+    ("priority", "steps"),
+    [
+        # held and resumed in time, then completed
+        ("high", [("on_hold", 1), ("scheduled", 3), ("in_progress", 4), ("completed", 5)]),
+        # breached while running, held, resumed, held again, cancelled while held
+        (
+            "urgent",
+            [
+                ("in_progress", 1),
+                ("on_hold", 6),
+                ("in_progress", 7),
+                ("on_hold", 8),
+                ("cancelled", 9),
+            ],
+        ),
+        # held for longer than the budget (a held clock never breaches), then late
+        ("urgent", [("on_hold", 1), ("scheduled", 30), ("in_progress", 31), ("completed", 40)]),
+    ],
+)
+def test_the_stored_due_time_is_the_clocks_in_every_status(priority, steps):
+    """What integrators get as ``sla_due_at`` (order, events) and as ``sla.due_at`` (the API's
+    clock) is one value: at each change, and read again any time later."""
+    for order in _walk(priority, steps):
+        for later in (timedelta(), timedelta(minutes=30), timedelta(days=3)):
+            clock = sla_clock(order, now=order.updated_at + later)
+            assert clock.due_at == order.sla_due_at, (order.status, later)
