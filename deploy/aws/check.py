@@ -211,6 +211,38 @@ def structure_problems(
     if extra:
         problems.append(f"subscriptions of no status: {sorted(extra)}")
     problems.extend(table_problems(data_template))
+    problems.extend(day_one_problems(ecs_template))
+    return problems
+
+
+def day_one_problems(ecs_template: dict[str, Any]) -> list[str]:
+    """Day one must run where the services cannot be exec'd into: its own task definition
+    with a task role (bootstrap checks the table, topic and queues), `manage bootstrap`, a
+    read-only root with a writable /tmp, the superuser's password only from a secret."""
+    task = ecs_template.get("Resources", {}).get(ecs.DAY_ONE_TASK)
+    if not task:
+        return [f"no {ecs.DAY_ONE_TASK}: day one cannot run on ECS (docs/deploy.md)"]
+    props = task.get("Properties", {})
+    containers = props.get("ContainerDefinitions", [])
+    problems = []
+    if "Fn::GetAtt" not in props.get("TaskRoleArn", {}):
+        problems.append(f"{ecs.DAY_ONE_TASK} has no task role: bootstrap's AWS checks would fail")
+    if len(containers) != 1 or containers[0].get("Name") != ecs.DAY_ONE_CONTAINER:
+        problems.append(f"{ecs.DAY_ONE_TASK} must have one container, {ecs.DAY_ONE_CONTAINER}")
+        return problems
+    container = containers[0]
+    if container.get("Command") != ecs.DAY_ONE_COMMAND:
+        problems.append(f"{ecs.DAY_ONE_TASK} runs {container.get('Command')}")
+    if container.get("ReadonlyRootFilesystem") is not True or "/tmp" not in repr(
+        container.get("MountPoints")
+    ):
+        problems.append(f"{ecs.DAY_ONE_TASK}: read-only root filesystem with a /tmp volume")
+    if "DJANGO_SUPERUSER_PASSWORD" in repr(container.get("Environment")) or (
+        "DJANGO_SUPERUSER_PASSWORD" not in repr(container.get("Secrets"))
+    ):
+        problems.append(f"{ecs.DAY_ONE_TASK}: DJANGO_SUPERUSER_PASSWORD only from a secret")
+    if "DayOneTaskDefinitionArn" not in ecs_template.get("Outputs", {}):
+        problems.append("no output DayOneTaskDefinitionArn for aws ecs run-task")
     return problems
 
 

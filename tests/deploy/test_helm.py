@@ -19,6 +19,7 @@ from deploy import helm_check as hc
 from deploy import tools
 from deploy.helm_values import WORKFLOW_FILE, render_files
 from deploy.workflow import StatusQueue, status_queues
+from tests.deploy import shell_docs
 
 FULLNAME = f"{hc.RELEASE}-work-order-portal"
 DEFAULT_VALUES = yaml.safe_load((hc.CHART / "values.yaml").read_text())
@@ -179,6 +180,7 @@ def test_a_new_status_gets_a_worker_and_a_scaler_with_no_other_edit(tmp_path):
         "migrate.enabled=false",
         "workers.defaults.podDisruptionBudget.enabled=false",
         "serviceAccounts.worker.perStatus=true",
+        "dayOne.enabled=true",
     ],
 )
 def test_every_switch_renders_valid_objects(toggle):
@@ -664,3 +666,134 @@ def test_the_chart_made_secret_with_a_cache_url_is_used(production):
 def test_a_cache_url_with_credentials_belongs_in_the_secret():
     with pytest.raises(tools.ValidationFailed, match="cache.url holds credentials"):
         render("cache.url=rediss://default:s3cret@cache.internal:6379/0")
+
+
+# --- (f) day one: bootstrap where the portal runs ---------------------------------------------
+
+DAY_ONE = f"{FULLNAME}-day-one"
+DOCS = [tools.ROOT / "docs" / "deploy.md", tools.ROOT / "deploy" / "helm" / "README.md"]
+
+
+def day_one_pod(manifests: list[hc.Manifest]) -> tuple[dict, dict]:
+    """The day-one Job's pod spec and its one container."""
+    spec = hc.by_kind(manifests, "Job")[DAY_ONE]["spec"]["template"]["spec"]
+    (container,) = spec["containers"]
+    return spec, container
+
+
+def test_day_one_is_opt_in(default):
+    assert DAY_ONE not in hc.by_kind(default, "Job")
+
+
+def test_day_one_is_a_web_pod_that_runs_bootstrap_after_install_and_upgrade(production):
+    """ci-values.yaml: dayOne with a superuser Secret and teams. Same account (IAM role: its
+    checks read what the web reads), settings, Secret and hardening as the web pods; after the
+    release's objects exist, so after the migration hook."""
+    job = hc.by_kind(production, "Job")[DAY_ONE]
+    annotations = job["metadata"]["annotations"]
+    assert annotations["helm.sh/hook"] == "post-install,post-upgrade"
+    migrate = hc.by_kind(production, "Job")[f"{FULLNAME}-migrate"]["metadata"]["annotations"]
+    assert migrate["helm.sh/hook"] == "pre-install,pre-upgrade"
+    # Kept after it succeeds, for its log; replaced by the next run.
+    assert annotations["helm.sh/hook-delete-policy"] == "before-hook-creation"
+    assert job["metadata"]["labels"][hc.COMPONENT] == "day-one"  # no Service selects it
+    assert job["spec"]["backoffLimit"] == DEFAULT_VALUES["dayOne"]["backoffLimit"]
+
+    spec, container = day_one_pod(production)
+    web = hc.by_kind(production, "Deployment")[f"{FULLNAME}-web"]["spec"]["template"]["spec"]
+    (web_container,) = web["containers"]
+    assert spec["restartPolicy"] == "Never"
+    assert spec["serviceAccountName"] == web["serviceAccountName"] == f"{FULLNAME}-web"
+    for key in ("automountServiceAccountToken", "securityContext", "volumes"):
+        assert spec[key] == web[key], key
+    for key in ("image", "securityContext", "volumeMounts", "envFrom"):
+        assert container[key] == web_container[key], key
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert {"name": "tmp", "mountPath": "/tmp"} in container["volumeMounts"]
+
+    assert container["args"] == ["manage", "bootstrap", "--teams"]
+    assert shell_docs.role_problems(container["args"]) == []
+    env = {e["name"]: e for e in container["env"]}
+    assert all("value" not in e for e in env.values())  # nothing secret inline
+    assert {e["name"] for e in web_container["env"]} <= set(env)  # DATABASE_URL, SECRET_KEY, ...
+    superuser = {
+        name: e["valueFrom"]["secretKeyRef"]
+        for name, e in env.items()
+        if name.startswith("DJANGO_SUPERUSER_")
+    }
+    secret = ci_values()["dayOne"]["superuserSecret"]
+    assert superuser == {
+        "DJANGO_SUPERUSER_USERNAME": {"name": secret, "key": "DJANGO_SUPERUSER_USERNAME"},
+        "DJANGO_SUPERUSER_PASSWORD": {"name": secret, "key": "DJANGO_SUPERUSER_PASSWORD"},
+        "DJANGO_SUPERUSER_EMAIL": {
+            "name": secret,
+            "key": "DJANGO_SUPERUSER_EMAIL",
+            "optional": True,
+        },
+    }
+
+
+def ci_values() -> dict:
+    return yaml.safe_load(hc.CI_VALUES.read_text())
+
+
+def test_day_one_without_a_superuser_secret_adds_groups_and_checks_only():
+    manifests = render("dayOne.enabled=true")
+    _, container = day_one_pod(manifests)
+    assert container["args"] == ["manage", "bootstrap"]
+    assert not [e for e in container["env"] if e["name"].startswith("DJANGO_SUPERUSER_")]
+    assert hc.validate_kubernetes(manifests) > 0
+
+
+def test_the_docs_kubectl_lines_run_a_program_not_an_assignment():
+    """`kubectl exec … -- NAME=value python …` runs no shell: kubectl would try to execute a
+    program called `NAME=value`. Every kubectl exec line the docs show runs python (directly
+    or through env) with a role and a management command that exist."""
+    execs = [
+        words
+        for path in DOCS
+        for command in shell_docs.commands(path)
+        if (words := shell_docs.split(command))[:1] == ["kubectl"] and "exec" in words
+    ]
+    assert len(execs) >= 4  # day one and integrators in docs/deploy.md, and the chart's README
+    for words in execs:
+        program = shell_docs.exec_program(words)
+        assert program[:3] == ["python", "-m", "portal.role"], words
+        assert shell_docs.role_problems(program) == [], words
+        target = words[words.index("exec") + 1 :]
+        assert f"deploy/{FULLNAME}-web" in target, words  # the Deployment the chart makes
+
+
+def test_the_docs_day_one_commands_fit_the_chart():
+    """As pasted: the Secret the kubectl line creates is the one the helm line names, holds
+    every key the Job requires, and the logs line names the Job the chart makes."""
+    for path in DOCS:
+        words = [shell_docs.split(c) for c in shell_docs.commands(path)]
+        (create,) = [
+            w[w.index("kubectl") :]
+            for w in words
+            if "kubectl" in w
+            and w[w.index("kubectl") :][3:5] == ["create", "secret"]
+            and "--from-literal=DJANGO_SUPERUSER_USERNAME=ops" in w
+        ]
+        keys = {
+            flag.split("=", 2)[1]
+            for flag in create
+            if flag.startswith(("--from-literal=", "--from-file="))
+        }
+        assert "--from-literal=DJANGO_SUPERUSER_PASSWORD" not in " ".join(create)  # piped in
+        assert create[create.index("generic") + 1] == "work-order-portal-superuser"
+        (helm,) = [
+            w
+            for w in words
+            if w[:3] == ["helm", "upgrade", "--install"] and any(v.startswith("dayOne.") for v in w)
+        ]
+        sets = [helm[i + 1] for i, word in enumerate(helm) if word == "--set"]
+        assert "dayOne.enabled=true" in sets
+        _, container = day_one_pod(render(*sets))
+        refs = [e["valueFrom"]["secretKeyRef"] for e in container["env"] if "valueFrom" in e]
+        superuser = [r for r in refs if r["key"].startswith("DJANGO_SUPERUSER_")]
+        assert {r["name"] for r in superuser} == {create[create.index("generic") + 1]}
+        assert {r["key"] for r in superuser if not r.get("optional")} <= keys
+        logs = [w for w in words if w[:1] == ["kubectl"] and "logs" in w]
+        assert [w[-1] for w in logs] == [f"job/{DAY_ONE}"]

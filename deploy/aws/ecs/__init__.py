@@ -9,14 +9,18 @@ One module per concern: ``names`` (logical ids, ports and timeouts the others sh
 ``parameters`` (parameters and conditions), ``containers`` (containers, task definitions, task
 roles), ``services`` (services, scalable targets), ``network`` (security groups, load
 balancer), ``cache`` (the API limits' Valkey), ``shared`` (what the stack has once), ``web``,
-``relay``, ``workers`` (per status) and ``outputs``; ``template`` assembles them.
+``relay``, ``day_one`` (the one-off ``bootstrap`` task), ``workers`` (per status) and
+``outputs``; ``template`` assembles them.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from deploy.aws.ecs.day_one import DAY_ONE_COMMAND, day_one_resources
 from deploy.aws.ecs.names import (
+    DAY_ONE_CONTAINER,
+    DAY_ONE_TASK,
     MAX_RELAY_GROUPS,
     RELAY_SERVICE,
     WORKER_STOP_TIMEOUT,
@@ -39,6 +43,9 @@ from deploy.workflow import StatusQueue
 
 # What deploy/aws/render.py, deploy/aws/check.py and tests/deploy/test_aws.py use.
 __all__ = [
+    "DAY_ONE_COMMAND",
+    "DAY_ONE_CONTAINER",
+    "DAY_ONE_TASK",
     "MAX_RELAY_GROUPS",
     "RELAY_SERVICE",
     "WORKER_STOP_TIMEOUT",
@@ -58,6 +65,7 @@ __all__ = [
 
 def template(queues: list[StatusQueue]) -> dict[str, Any]:
     resources = shared_resources()
+    resources.update(day_one_resources())
     for group in range(MAX_RELAY_GROUPS):
         resources.update(relay_resources(group))
     for queue in queues:
@@ -65,8 +73,8 @@ def template(queues: list[StatusQueue]) -> dict[str, Any]:
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": "Work-order portal on ECS Fargate: web behind a load balancer, one event "
-        "relay, the webhook dispatcher, a migration task and one autoscaled worker service per "
-        f"status ({', '.join(q.status for q in queues)}).",
+        "relay, the webhook dispatcher, migration and day-one tasks and one autoscaled worker "
+        f"service per status ({', '.join(q.status for q in queues)}).",
         "Parameters": parameters(),
         "Conditions": conditions(),
         "Resources": resources,

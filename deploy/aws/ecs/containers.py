@@ -34,9 +34,7 @@ def environment(extra: dict[str, Any], *, cache: bool = False) -> list[Any]:
         )
     )
     if cache:
-        variables.append(
-            if_("CreateCache", {"Name": "CACHE_URL", "Value": cache_url()}, NO_VALUE)
-        )
+        variables.append(if_("CreateCache", {"Name": "CACHE_URL", "Value": cache_url()}, NO_VALUE))
     return variables
 
 
@@ -47,9 +45,9 @@ def setting_arn(variable: str) -> dict[str, Any]:
     )
 
 
-def secrets(*, cache: bool = False) -> list[Any]:
+def secrets(*, cache: bool = False, extra: list[Any] | None = None) -> list[Any]:
     """Secrets Manager secrets, and the queue settings the data stack keeps in SSM (read when
-    the task starts, so they can be tuned without the export lock)."""
+    the task starts, so they can be tuned without the export lock); then the role's own."""
     result: list[Any] = [
         {"Name": "DATABASE_URL", "ValueFrom": ref("DatabaseUrlSecretArn")},
         {"Name": "SECRET_KEY", "ValueFrom": ref("SecretKeySecretArn")},
@@ -66,7 +64,7 @@ def secrets(*, cache: bool = False) -> list[Any]:
                 NO_VALUE,
             )
         )
-    return result
+    return result + list(extra or [])
 
 
 def http_check(port: int, path: str) -> dict[str, Any]:
@@ -93,6 +91,7 @@ def container(
     env: dict[str, Any] | None = None,
     cache: bool = False,
     web: bool = False,
+    extra_secrets: list[Any] | None = None,
 ) -> dict[str, Any]:
     ports = [{"ContainerPort": METRICS_PORT, "Protocol": "tcp", "Name": "metrics"}]
     if web:
@@ -108,7 +107,7 @@ def container(
         "MountPoints": [{"SourceVolume": "tmp", "ContainerPath": "/tmp", "ReadOnly": False}],
         "PortMappings": ports,
         "Environment": environment(env or {}, cache=cache),
-        "Secrets": secrets(cache=cache),
+        "Secrets": secrets(cache=cache, extra=extra_secrets),
         "StopTimeout": stop_timeout,
         "LinuxParameters": {"InitProcessEnabled": True},
         "LogConfiguration": {

@@ -33,6 +33,11 @@ RELAY_SERVICE = "RelayService"
 MAX_RELAY_GROUPS = 4
 WEBHOOKS_SERVICE = "WebhooksService"
 MIGRATE_TASK = "MigrateTaskDefinition"
+#: Day one (``manage bootstrap``), a one-off task like the migration: docs/deploy.md.
+DAY_ONE_TASK = "DayOneTaskDefinition"
+DAY_ONE_CONTAINER = "day-one"
+#: The first superuser's password, generated unless SuperuserPasswordSecretArn names one.
+SUPERUSER_PASSWORD = "SuperuserPasswordSecret"
 
 
 def imported(output_key: str) -> dict[str, Any]:

@@ -6,10 +6,13 @@ from typing import Any
 
 from deploy.aws.cfn import exported, get_att, join, output, ref
 from deploy.aws.ecs.cache import cache_endpoint
+from deploy.aws.ecs.day_one import superuser_password_arn
 from deploy.aws.ecs.names import (
     ALB,
     BACKGROUND_SG,
     CLUSTER,
+    DAY_ONE_CONTAINER,
+    DAY_ONE_TASK,
     LOG_GROUP,
     MIGRATE_TASK,
     RELAY_SERVICE,
@@ -30,6 +33,14 @@ def outputs(queues: list[StatusQueue]) -> dict[str, Any]:
         "LogGroupName": output(ref(LOG_GROUP), "Every container's logs"),
         "MigrateTaskDefinitionArn": output(
             ref(MIGRATE_TASK), "aws ecs run-task this before moving ImageUri (README)"
+        ),
+        "DayOneTaskDefinitionArn": output(
+            ref(DAY_ONE_TASK),
+            f"aws ecs run-task this once the migration has run (container {DAY_ONE_CONTAINER}; "
+            "docs/deploy.md, day one)",
+        ),
+        "SuperuserPasswordArn": output(
+            superuser_password_arn(), "The first superuser's password (day one)"
         ),
         "PrivateSubnetIds": output(
             join(",", ref("PrivateSubnetIds")), "Subnets for aws ecs run-task"

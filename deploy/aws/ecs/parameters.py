@@ -73,6 +73,13 @@ def parameters() -> dict[str, Any]:
             "Redis or Valkey of your own for the API's limits. Empty: the stack creates an "
             "ElastiCache Serverless Valkey cache that only the web tasks reach.",
         },
+        "SuperuserPasswordSecretArn": {
+            "Type": "String",
+            "Default": "",
+            "Description": "Optional secret holding the first superuser's password, read only by "
+            "the day-one task (docs/deploy.md). Empty: the stack generates one "
+            "(output SuperuserPasswordArn).",
+        },
         "SecretsKmsKeyArn": {
             "Type": "String",
             "Default": "",
@@ -178,6 +185,7 @@ def conditions() -> dict[str, Any]:
         "HasCertificate": has("CertificateArn"),
         "HasCacheUrl": has("CacheUrlSecretArn"),
         **cache_conditions(),
+        "CreateSuperuserPassword": equals(ref("SuperuserPasswordSecretArn"), ""),
         "HasSecretsKey": has("SecretsKmsKeyArn"),
         "HasCsrfOrigins": has("CsrfTrustedOrigins"),
         "HasLogKey": has("LogKmsKeyArn"),

@@ -1,5 +1,5 @@
 """The fixed part of the stack: cluster, logs, roles, load balancer, the limits' cache, web,
-webhooks, migration."""
+webhooks, migration (day one is in ``day_one``)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from deploy.aws import data
 from deploy.aws.cfn import NO_VALUE, if_, policy, ref, sub, tags
 from deploy.aws.ecs.cache import cache_resources
 from deploy.aws.ecs.containers import container, http_check, setting_arn, task_definition, task_role
+from deploy.aws.ecs.day_one import superuser_password_arn
 from deploy.aws.ecs.names import (
     BACKGROUND_SG,
     CLUSTER,
@@ -29,6 +30,7 @@ def shared_resources() -> dict[str, Any]:
         ref("DatabaseUrlSecretArn"),
         ref("SecretKeySecretArn"),
         if_("HasCacheUrl", ref("CacheUrlSecretArn"), NO_VALUE),
+        superuser_password_arn(),  # the day-one task's DJANGO_SUPERUSER_PASSWORD
     ]
     return {
         CLUSTER: {
