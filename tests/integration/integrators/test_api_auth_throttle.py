@@ -49,7 +49,10 @@ def test_a_hundred_bad_keys_cost_only_the_allowed_look_ups(throttle):
     assert all(queries == 0 for _, queries in results[5:])  # the throttled ones never did
     limited = results[-1][0]
     assert limited["Content-Type"] == "application/problem+json"
-    assert 0 < int(limited["Retry-After"]) <= 300
+    # The sliding window weighs the previous window's count: five failures early in a window
+    # keep weighing into the next one until its share drops below the limit, so the wait can
+    # reach a window and a fifth (300 + 300/5 s), depending on when in the window they fell.
+    assert 0 < int(limited["Retry-After"]) <= 300 + 300 // 5
     body = limited.json()
     assert body["status"] == 429 and body["type"].endswith(":rate-limited")
     assert "wop_" not in limited.content.decode()  # the key is never echoed
