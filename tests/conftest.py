@@ -10,7 +10,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support import AwsStack, Processes, services_on, start_emulator
+from tests.support import (
+    AwsStack,
+    Emulators,
+    Processes,
+    chosen_dynamodb_engine,
+    emulators,
+    services_on,
+)
 
 # The emulator accepts any credentials; make sure boto3 never looks for real ones.
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
@@ -33,17 +40,26 @@ def unique_prefix(kind: str) -> str:
     return f"{kind}-{uuid.uuid4().hex[:8]}"
 
 
+def pytest_report_header(config) -> str:
+    engine, explicit = chosen_dynamodb_engine()
+    how = "TEST_DYNAMODB" if explicit else "default; TEST_DYNAMODB=local|moto chooses"
+    return f"DynamoDB engine: {engine} ({how}); SNS, SQS, S3: moto"
+
+
 @pytest.fixture(scope="session")
-def emulator() -> Iterator[str]:
+def emulator() -> Iterator[Emulators]:
+    """moto (SNS, SQS, S3) and the session's DynamoDB engine, started once, stopped at the end
+    (``str(emulator)`` is moto's endpoint)."""
     processes = Processes()
     try:
-        yield start_emulator(processes)
+        with emulators(processes) as started:
+            yield started
     finally:
         processes.stop_all()
 
 
 @pytest.fixture(scope="session")
-def aws(emulator: str) -> Iterator[AwsStack]:
+def aws(emulator: Emulators) -> Iterator[AwsStack]:
     """A provisioned standard (non-FIFO) stack, wired into Django's settings so that the
     services, the repository and the API in this process use it."""
     with services_on(AwsStack.provision(emulator, unique_prefix("it"))) as stack:

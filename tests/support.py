@@ -120,6 +120,58 @@ def start_emulator(processes: Processes, name: str = "emulator") -> str:
     return f"http://127.0.0.1:{port}"
 
 
+@dataclass(frozen=True)
+class Emulators:
+    """Where a test session's AWS is: moto for SNS, SQS and S3 (``aws``), and the engine
+    serving DynamoDB and its streams (``dynamodb``: DynamoDB Local's endpoint, or moto's)."""
+
+    aws: str
+    dynamodb: str
+    engine: str
+
+    def __str__(self) -> str:
+        return self.aws
+
+
+#: ``TEST_DYNAMODB``: ``local`` (AWS's DynamoDB Local; fails the session when it cannot run),
+#: ``moto`` (moto's DynamoDB), unset = the default below (local, falling back to moto with the
+#: reason when Java or npm is missing).
+TEST_DYNAMODB_DEFAULT = "local"
+
+
+def chosen_dynamodb_engine() -> tuple[str, bool]:
+    """The engine asked for, and whether it was asked for explicitly."""
+    chosen = os.environ.get("TEST_DYNAMODB", "").strip().lower()
+    if chosen not in ("", "local", "moto"):
+        raise ValueError(f"TEST_DYNAMODB={chosen!r}: expected 'local' or 'moto'")
+    return (chosen or TEST_DYNAMODB_DEFAULT), bool(chosen)
+
+
+@contextmanager
+def emulators(processes: Processes) -> Iterator[Emulators]:
+    """moto, and DynamoDB Local beside it when ``TEST_DYNAMODB`` asks for it (or by default):
+    started once for a session, stopped when it ends."""
+    from aws import dynamodb_local
+
+    aws = start_emulator(processes)
+    engine, explicit = chosen_dynamodb_engine()
+    if engine == "moto":
+        yield Emulators(aws=aws, dynamodb=aws, engine="moto (TEST_DYNAMODB=moto)")
+        return
+    try:
+        local = dynamodb_local.start(free_port(), log=ARTIFACTS / "dynamodb-local.log")
+    except dynamodb_local.Unavailable as reason:
+        if explicit:
+            raise RuntimeError(f"TEST_DYNAMODB=local, but DynamoDB Local cannot run: {reason}")
+        sys.stderr.write(f"\nDynamoDB Local unavailable, tests use moto's DynamoDB: {reason}\n")
+        yield Emulators(aws=aws, dynamodb=aws, engine=f"moto ({reason})")
+        return
+    try:
+        yield Emulators(aws=aws, dynamodb=local.endpoint, engine=local.describe())
+    finally:
+        local.stop()
+
+
 @dataclass
 class AwsStack:
     """One provisioned set of resources (own prefix) in the emulator, with plain clients."""
@@ -130,11 +182,32 @@ class AwsStack:
     sns: Any
     sqs: Any
     max_receive_count: int = 5
+    #: DynamoDB's and its streams' endpoint (DynamoDB Local's, or ``endpoint`` on moto).
+    dynamodb_endpoint: str = ""
+    #: The account SNS and SQS name in their ARNs (asked of STS: not every emulator is moto's).
+    account_id: str = "123456789012"
+
+    def __post_init__(self) -> None:
+        if not self.dynamodb_endpoint:
+            self.dynamodb_endpoint = self.endpoint
+
+    @property
+    def dynamodb_on_moto(self) -> bool:
+        """Whether moto serves DynamoDB (for the few tests of moto's own behaviour)."""
+        return self.dynamodb_endpoint == self.endpoint
+
+    @property
+    def endpoints(self) -> dict[str, str]:
+        """The settings (environment variables) that point a process at this stack."""
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_ENDPOINT_URL_DYNAMODB": self.dynamodb_endpoint,
+        }
 
     @classmethod
     def provision(
         cls,
-        endpoint: str,
+        endpoints: Emulators | str,
         prefix: str,
         *,
         fifo: bool = False,
@@ -143,14 +216,23 @@ class AwsStack:
     ) -> AwsStack:
         config = Config(retries={"mode": "standard", "max_attempts": 3})
         session = boto3.session.Session()
+        if isinstance(endpoints, Emulators):
+            endpoint, dynamodb_endpoint = endpoints.aws, endpoints.dynamodb
+        else:
+            endpoint = dynamodb_endpoint = endpoints
 
         def client(service: str) -> Any:
             return session.client(
-                service, endpoint_url=endpoint, region_name="us-east-1", config=config
+                service,
+                endpoint_url=dynamodb_endpoint if service == "dynamodb" else endpoint,
+                region_name="us-east-1",
+                config=config,
             )
 
         stack = cls(
             endpoint=endpoint,
+            dynamodb_endpoint=dynamodb_endpoint,
+            account_id=client("sts").get_caller_identity()["Account"],
             resources=Resources(
                 prefix=prefix, table=f"{prefix}-orders", topic=f"{prefix}-order-events", fifo=fifo
             ),
@@ -187,7 +269,7 @@ class AwsStack:
 
     @property
     def topic_arn(self) -> str:
-        return f"arn:aws:sns:us-east-1:123456789012:{self.resources.topic_name}"
+        return f"arn:aws:sns:us-east-1:{self.account_id}:{self.resources.topic_name}"
 
     def queue_url(self, name: str) -> str:
         return self.sqs.get_queue_url(QueueName=name)["QueueUrl"]
@@ -257,7 +339,7 @@ class SlowDynamoProxy:
     body); :meth:`drop` ends held requests without sending them on, as when the process that
     made them was killed before they left it."""
 
-    def __init__(self, upstream: str):
+    def __init__(self, upstream: str, dynamodb: str | None = None):
         import http.client
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
         from urllib.parse import urlsplit
@@ -268,6 +350,7 @@ class SlowDynamoProxy:
         self._dropping = False
         self.held = 0  # DynamoDB requests that have waited at the gate
         target = urlsplit(upstream)
+        dynamodb_target = urlsplit(dynamodb or upstream)
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -286,7 +369,9 @@ class SlowDynamoProxy:
                     if proxy._dropping:
                         self.close_connection = True  # never reaches DynamoDB
                         return
-                connection = http.client.HTTPConnection(target.hostname, target.port, timeout=60)
+                # DynamoDB (and its streams) may be served apart from the other services.
+                to = dynamodb_target if target_name.startswith("DynamoDB") else target
+                connection = http.client.HTTPConnection(to.hostname, to.port, timeout=60)
                 headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
                 connection.request("POST", self.path, body=body, headers=headers)
                 response = connection.getresponse()
@@ -387,6 +472,7 @@ def services_on(stack: AwsStack) -> Iterator[AwsStack]:
 
     overrides = {
         "AWS_ENDPOINT_URL": stack.endpoint,
+        "AWS_ENDPOINT_URL_DYNAMODB": stack.dynamodb_endpoint,
         "AWS_REGION": "us-east-1",
         "ORDERS_RESOURCE_PREFIX": stack.resources.prefix,
         "ORDERS_TABLE_NAME": stack.resources.table,
@@ -413,7 +499,7 @@ def web_env(stack: AwsStack, *, database_url: str, port: int, **settings: str) -
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "portal.settings",
         "DATABASE_URL": database_url,
-        "AWS_ENDPOINT_URL": stack.endpoint,
+        **stack.endpoints,
         "AWS_REGION": "us-east-1",
         "ORDERS_RESOURCE_PREFIX": stack.resources.prefix,
         "PORT": str(port),

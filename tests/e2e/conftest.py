@@ -133,7 +133,7 @@ def portal(emulator, django_db_setup, django_db_blocker, static_root) -> Iterato
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "portal.settings",
         "DATABASE_URL": db_url,
-        "AWS_ENDPOINT_URL": emulator,
+        **stack.endpoints,
         "AWS_REGION": "us-east-1",
         "ORDERS_RESOURCE_PREFIX": stack.resources.prefix,
         "ORDERS_DLQ_MAX_RECEIVE_COUNT": str(MAX_RECEIVE_COUNT),

@@ -62,7 +62,7 @@ def web(aws, tmp_path) -> Iterator[tuple]:
     }
     manage(base_env, "migrate", "--noinput")
     key = manage(base_env, "create_integrator", "Lease").strip().splitlines()[-1]
-    proxy = SlowDynamoProxy(aws.endpoint)
+    proxy = SlowDynamoProxy(aws.endpoint, aws.dynamodb_endpoint)
     processes = Processes()
 
     def start() -> tuple[subprocess.Popen, str]:
@@ -72,6 +72,7 @@ def web(aws, tmp_path) -> Iterator[tuple]:
             database_url=base_env["DATABASE_URL"],
             port=port,
             AWS_ENDPOINT_URL=proxy.endpoint,
+            AWS_ENDPOINT_URL_DYNAMODB=proxy.endpoint,
             IDEMPOTENCY_LEASE_SECONDS=str(LEASE_SECONDS),
         )
         process = processes.start(

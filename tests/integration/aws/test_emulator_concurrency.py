@@ -26,7 +26,9 @@ def test_only_one_of_many_concurrent_moves_with_the_same_version_wins(aws):
 
     def attempt(i: int) -> str:
         # Each writer has its own client (own connections) so requests really overlap.
-        client = boto3.client("dynamodb", endpoint_url=aws.endpoint, region_name="us-east-1")
+        client = boto3.client(
+            "dynamodb", endpoint_url=aws.dynamodb_endpoint, region_name="us-east-1"
+        )
         mine = DynamoOrderRepository(client, aws.resources.table, cursor_secret=b"s")
         target = Status.ACCEPTED if i % 2 else Status.REJECTED
         new, _, m = moved(
@@ -57,7 +59,9 @@ def test_concurrent_read_modify_write_loses_no_update(aws):
     conflicts = []
 
     def advance() -> None:
-        client = boto3.client("dynamodb", endpoint_url=aws.endpoint, region_name="us-east-1")
+        client = boto3.client(
+            "dynamodb", endpoint_url=aws.dynamodb_endpoint, region_name="us-east-1"
+        )
         mine = DynamoOrderRepository(client, aws.resources.table, cursor_secret=b"s")
         while True:
             current = mine.get(order.id)

@@ -36,7 +36,8 @@ def test_readyz_is_ready_when_everything_answers(aws, client, db):
 
 
 def test_readyz_says_what_is_unreachable_quickly_and_without_details(aws, client, db, settings):
-    settings.AWS_ENDPOINT_URL = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    nowhere = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    settings.AWS_ENDPOINT_URL = settings.AWS_ENDPOINT_URL_DYNAMODB = nowhere
     started = time.monotonic()
     response = client.get("/readyz")
     assert time.monotonic() - started < 10

@@ -348,7 +348,7 @@ def test_the_merged_list_reads_every_status_at_once(aws):
     from tests.support import CallsInFlight
 
     client = boto3.session.Session().client(
-        "dynamodb", endpoint_url=aws.endpoint, region_name="us-east-1"
+        "dynamodb", endpoint_url=aws.dynamodb_endpoint, region_name="us-east-1"
     )
     table = aws.fresh_table("fanout")
     repo = DynamoOrderRepository(client, table, cursor_secret=b"s", fan_out=FanOut(10))

@@ -194,7 +194,9 @@ def test_a_relay_killed_part_way_through_a_read_republishes_at_most_one_chunk(aw
         order, _, message = new_order()
         orders.add(order, message)
         events.append(message.event_id)
-    streams = boto3.client("dynamodbstreams", endpoint_url=aws.endpoint, region_name="us-east-1")
+    streams = boto3.client(
+        "dynamodbstreams", endpoint_url=aws.dynamodb_endpoint, region_name="us-east-1"
+    )
     arn = aws.dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
     checkpoints = DynamoCheckpoints(aws.dynamodb, table)
 
@@ -274,7 +276,7 @@ def replaceable(aws, settings):
 def test_orders_written_after_a_failed_transaction_replaced_the_stream_are_published(
     aws, replaceable, caplog
 ):
-    """Outside testing: after any failed transaction on the emulator, every later order stayed
+    """Outside testing: after any failed transaction on moto, every later order stayed
     `received` for good, with nothing logged. moto answers a failed TransactWriteItems by
     putting back a deep copy of the table taken before it: same stream ARN and shard id, but
     a new stream object, while the relay's iterator goes on reading the old one (which also
@@ -306,7 +308,8 @@ def test_orders_written_after_a_failed_transaction_replaced_the_stream_are_publi
 
     wait_for(lambda: replaceable(second), timeout=20, what="the order written after it")
     assert len(replaceable.events_of(first)) == 1  # nothing published twice on the way
-    assert "stream shard" in caplog.text  # and it says what happened
+    if aws.dynamodb_on_moto:  # DynamoDB Local, like DynamoDB, keeps the stream it had
+        assert "stream shard" in caplog.text  # and it says what happened
 
 
 def test_ten_parallel_notes_on_one_order_leave_the_relay_publishing(aws, replaceable, caplog):
@@ -364,7 +367,7 @@ def test_a_relay_s_readiness_fails_until_it_makes_progress_and_when_it_stops(aws
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "portal.settings",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'ready.sqlite3'}",
-        "AWS_ENDPOINT_URL": aws.endpoint,
+        **aws.endpoints,
         "AWS_REGION": "us-east-1",
         "ORDERS_RESOURCE_PREFIX": aws.resources.prefix,
         "EVENT_RELAY_PROGRESS_FILE": str(progress.path),

@@ -85,7 +85,7 @@ def test_sigterm_stops_an_idle_worker_promptly_and_cleanly(emulator):
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "portal.settings",
-        "AWS_ENDPOINT_URL": aws.endpoint,
+        **aws.endpoints,
         "AWS_REGION": "us-east-1",
         "ORDERS_RESOURCE_PREFIX": aws.resources.prefix,
         "SQS_WAIT_TIME_SECONDS": "2",
@@ -139,7 +139,7 @@ def slow_worker(emulator, django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         db_url = database_url(connection.settings_dict)
     aws = AwsStack.provision(emulator, unique_prefix("slow"))
-    proxy = SlowDynamoProxy(aws.endpoint)
+    proxy = SlowDynamoProxy(aws.endpoint, aws.dynamodb_endpoint)
     processes = Processes()
     name = f"slow-{uuid.uuid4().hex[:6]}"
 
@@ -149,6 +149,7 @@ def slow_worker(emulator, django_db_setup, django_db_blocker):
             "DJANGO_SETTINGS_MODULE": "portal.settings",
             "DATABASE_URL": db_url,
             "AWS_ENDPOINT_URL": proxy.endpoint,
+            "AWS_ENDPOINT_URL_DYNAMODB": proxy.endpoint,
             "AWS_REGION": "us-east-1",
             "ORDERS_RESOURCE_PREFIX": aws.resources.prefix,
             "SQS_WAIT_TIME_SECONDS": "1",
