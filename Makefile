@@ -35,7 +35,7 @@ test: $(VENV)/.test-deps deploy-tools dynamodb-local
 	$(VENV)/bin/lint-imports --no-cache
 	@echo "==> [3/5] deployment artifacts (one line per check)"
 	$(PY) -m deploy.check
-	@echo "==> [4/5] pytest: unit, integration, deploy, then end-to-end (about 8 minutes)"
+	@echo "==> [4/5] pytest: unit, integration, deploy, then end-to-end (about 10 minutes)"
 	$(PY) -m pytest $(PYTEST_ARGS)
 	@echo "==> [5/5] the repository contract and relay tests again, with moto's DynamoDB (about a minute)"
 	TEST_DYNAMODB=moto $(PY) -m pytest -q -p no:randomly $(MOTO_CONTRACT_TESTS)
