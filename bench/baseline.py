@@ -18,9 +18,10 @@ import boto3
 
 def clients() -> tuple[Any, Any]:
     endpoint = os.environ.get("AWS_ENDPOINT_URL")
+    dynamodb_endpoint = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or endpoint
     region = os.environ.get("AWS_REGION", "us-east-1")
     return (
-        boto3.client("dynamodb", endpoint_url=endpoint, region_name=region),
+        boto3.client("dynamodb", endpoint_url=dynamodb_endpoint, region_name=region),
         boto3.client("sns", endpoint_url=endpoint, region_name=region),
     )
 

@@ -2,14 +2,16 @@
 
     make bench                     # or: .venv/bin/python bench/create.py --orders 200
 
-Everything runs on this machine against one moto server process: the portal's service layer
-and HTTP API, and ``bench/baseline.py`` (one PutItem + one Publish, what the original request
-Lambda did) in the same process and behind the same gunicorn settings. The portal's event
-relay runs in this process too, so its work is counted. Rounds alternate between the two so
-that machine noise hits both alike; medians of the rounds are reported. "Published" figures
-count a round as done only when every order's event has reached its SQS queue. Then real
-Celery workers are started and the time from ``201 Created`` to ``scheduled`` is measured,
-and the resident memory of the web and worker processes is read from /proc.
+Everything runs on this machine against a fresh engine per run: AWS's DynamoDB Local for
+DynamoDB (``BENCH_DYNAMODB=moto`` for moto's) and a moto server for SNS and SQS. The portal's
+service layer and HTTP API, and ``bench/baseline.py`` (one PutItem + one Publish, what the
+original request Lambda did) in the same process and behind the same gunicorn settings. The
+portal's event relay runs in this process too, so its work is counted. Rounds alternate
+between the two so that machine noise hits both alike; medians of the rounds are reported.
+"Published" figures count a round as done only when every order's event has reached its SQS
+queue. Then real Celery workers are started and the time from ``201 Created`` to
+``scheduled`` is measured, and the resident memory of the web and worker processes is read
+from /proc.
 """
 
 from __future__ import annotations
@@ -34,8 +36,8 @@ sys.path.insert(0, str(ROOT))
 from tests.support import (  # noqa: E402 - after the path is set
     AwsStack,
     Processes,
+    emulators,
     free_port,
-    start_emulator,
     wait_for,
     wait_for_port,
 )
@@ -189,16 +191,22 @@ def main() -> None:
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
     processes = Processes()
     relay_stop = threading.Event()
+    engines = None
     try:
-        endpoint = start_emulator(processes, "bench-emulator")
+        # A fresh engine for each run: DynamoDB Local slows as its database grows.
+        os.environ["TEST_DYNAMODB"] = os.environ.get("BENCH_DYNAMODB", "local")
+        engines = emulators(processes)
+        where = engines.__enter__()
+        endpoint = where.aws
         prefix = f"bench-{uuid.uuid4().hex[:6]}"
-        stack = AwsStack.provision(endpoint, prefix)
+        stack = AwsStack.provision(where, prefix)
         state = ROOT / ".state"
         state.mkdir(exist_ok=True)
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "portal.settings",
             "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ENDPOINT_URL_DYNAMODB": where.dynamodb,
             "AWS_REGION": "us-east-1",
             "ORDERS_RESOURCE_PREFIX": prefix,
             "DATABASE_URL": f"sqlite:///{state / prefix}.sqlite3",
@@ -233,7 +241,7 @@ def main() -> None:
                 code=f"{category}-crew",
                 defaults={"name": category, "categories": [category], "capacity": 100_000},
             )
-        print(f"moto server {endpoint}, resources prefixed {prefix}")
+        print(f"DynamoDB: {where.engine}; SNS, SQS: moto {endpoint}; resources prefixed {prefix}")
 
         # The portal's publisher, in this process so that its cost is counted with ours.
         relay_thread = threading.Thread(
@@ -384,6 +392,8 @@ def main() -> None:
     finally:
         relay_stop.set()
         processes.stop_all()
+        if engines is not None:
+            engines.__exit__(None, None, None)  # stops DynamoDB Local
 
 
 if __name__ == "__main__":
