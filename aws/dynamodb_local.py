@@ -121,7 +121,8 @@ def install(home: Path = DEFAULT_HOME, *, timeout: float = INSTALL_TIMEOUT_SECON
     return found
 
 
-def _listening(port: int) -> bool:
+def listening(port: int) -> bool:
+    """Something answers on loopback ``port`` (a taken port, or the engine up)."""
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.5):
             return True
@@ -162,7 +163,7 @@ class DynamoDBLocal:
 
     def start(self, *, timeout: float = START_TIMEOUT_SECONDS) -> DynamoDBLocal:
         """Start it and wait until it listens; :class:`Unavailable` if it does not in time."""
-        if _listening(self.port):
+        if listening(self.port):
             raise Unavailable(f"port {self.port} is taken")
         output: IO[bytes] | int = self.log.open("wb") if self.log else subprocess.DEVNULL
         try:
@@ -179,7 +180,7 @@ class DynamoDBLocal:
             if not isinstance(output, int):
                 output.close()
         deadline = time.monotonic() + timeout
-        while not _listening(self.port):
+        while not listening(self.port):
             if self.process.poll() is not None:
                 code = self.process.returncode
                 self.process = None

