@@ -22,6 +22,10 @@ SERVICE_CONFIG = Config(
 )
 #: Readiness probes answer within a couple of seconds or fail: no retries.
 PROBE_CONFIG = Config(connect_timeout=1, read_timeout=2, retries={"max_attempts": 1})
+#: S3 signs with SigV4, presigned GETs and POST forms included. Unasked, botocore presigns
+#: with SigV2 where a region still lists it (us-east-1 among them), and S3 refuses SigV2 for
+#: every bucket created after 24 June 2020 (ours are).
+S3_CONFIG = Config(signature_version="s3v4")
 
 
 #: The services ``AWS_ENDPOINT_URL_DYNAMODB`` serves: a table and its stream live together.
@@ -40,11 +44,12 @@ def endpoint_for(service: str, *, default: str | None, dynamodb: str | None) -> 
 def _client(service: str, endpoint_url: str | None, region: str, probe: bool) -> Any:
     # boto3.Session is not thread-safe; clients are, so they are built once under a lock.
     with _lock:
+        config = PROBE_CONFIG if probe else SERVICE_CONFIG
         return boto3.session.Session().client(
             service,
             region_name=region,
             endpoint_url=endpoint_url,
-            config=PROBE_CONFIG if probe else SERVICE_CONFIG,
+            config=config.merge(S3_CONFIG) if service == "s3" else config,
         )
 
 

@@ -1,6 +1,6 @@
-"""Shared fixtures. Integration and end-to-end tests talk to a real moto server process over
-HTTP; each provisioned stack has its own resource prefix, so tests never see each other's
-queues."""
+"""Shared fixtures. Integration and end-to-end tests talk to a real moto server process (or
+ministack's, TEST_AWS=ministack) over HTTP; each provisioned stack has its own resource prefix,
+so tests never see each other's queues."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from tests.support import (
     AwsStack,
     Emulators,
     Processes,
+    chosen_aws_engine,
     chosen_dynamodb_engine,
     emulators,
     services_on,
@@ -43,13 +44,14 @@ def unique_prefix(kind: str) -> str:
 def pytest_report_header(config) -> str:
     engine, explicit = chosen_dynamodb_engine()
     how = "TEST_DYNAMODB" if explicit else "default; TEST_DYNAMODB=local|moto chooses"
-    return f"DynamoDB engine: {engine} ({how}); SNS, SQS, S3: moto"
+    services = chosen_aws_engine()
+    return f"DynamoDB engine: {engine} ({how}); SNS, SQS, S3: {services} (TEST_AWS=moto|ministack)"
 
 
 @pytest.fixture(scope="session")
 def emulator() -> Iterator[Emulators]:
-    """moto (SNS, SQS, S3) and the session's DynamoDB engine, started once, stopped at the end
-    (``str(emulator)`` is moto's endpoint)."""
+    """moto or ministack (SNS, SQS, S3: ``TEST_AWS``) and the session's DynamoDB engine,
+    started once, stopped at the end (``str(emulator)`` is the SNS, SQS and S3 endpoint)."""
     processes = Processes()
     try:
         with emulators(processes) as started:
