@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 
 from aws.resources import Resources
 from orders.domain.workflow import STATUSES
-from orders.repository.dynamodb import table_definition
+from orders.repository.dynamodb import side_table_definition, table_definition
 
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600  # the SQS maximum: time for staff to look and redrive
 #: Workers dead-letter a message themselves, with the reason, on its ``max_receive_count``-th
@@ -106,6 +106,25 @@ class Provisioner:
             self.ensure_subscription(topic_arn, queue_arn, status)
 
     def ensure_table(self) -> None:
+        self._ensure_orders_table()
+        self._ensure_side_table()
+
+    def _ensure_side_table(self) -> None:
+        name = self.resources.side_table
+        try:
+            self.dynamodb.describe_table(TableName=name)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+                raise
+            self.dynamodb.create_table(**side_table_definition(name))
+            self.dynamodb.get_waiter("table_exists").wait(
+                TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+            )
+            self.report(f"created table {name}")
+            return
+        self.report(f"table {name} ok")
+
+    def _ensure_orders_table(self) -> None:
         definition = table_definition(self.resources.table)
         try:
             described = self.dynamodb.describe_table(TableName=self.resources.table)["Table"]
@@ -147,21 +166,23 @@ class Provisioner:
         self.report(f"table {self.resources.table} ok")
 
     def ensure_ttl(self) -> None:
-        """Idempotency records and feed items expire by themselves (``expires_at``)."""
-        described = self.dynamodb.describe_time_to_live(TableName=self.resources.table)
+        """Idempotency records, feed items and throughput counts expire by themselves
+        (``expires_at``); they live in the side table."""
+        table = self.resources.side_table
+        described = self.dynamodb.describe_time_to_live(TableName=table)
         ttl = described["TimeToLiveDescription"]
         if ttl.get("TimeToLiveStatus") in ("ENABLED", "ENABLING"):
             if ttl.get("AttributeName") != TTL_ATTRIBUTE:
                 raise RuntimeError(
-                    f"table {self.resources.table} expires items on {ttl.get('AttributeName')!r};"
+                    f"table {table} expires items on {ttl.get('AttributeName')!r};"
                     f" the portal needs {TTL_ATTRIBUTE!r}"
                 )
             return
         self.dynamodb.update_time_to_live(
-            TableName=self.resources.table,
+            TableName=table,
             TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE},
         )
-        self.report(f"enabled expiry on {TTL_ATTRIBUTE} for table {self.resources.table}")
+        self.report(f"enabled expiry on {TTL_ATTRIBUTE} for table {table}")
 
     def ensure_bucket(self) -> None:
         """The attachments bucket: private, encrypted, unfinished uploads expire after a day.

@@ -24,6 +24,11 @@ def table_name(prefix: str) -> str:
     return f"{prefix}-orders"
 
 
+def side_table_name(table: str) -> str:
+    """The default name of the table beside the orders (``ORDERS_SIDE_TABLE_NAME``)."""
+    return f"{table}-side"
+
+
 def topic_name(prefix: str) -> str:
     """The topic's default name, without ".fifo" (``ORDERS_TOPIC_NAME`` overrides it)."""
     return f"{prefix}-order-events"
@@ -52,6 +57,14 @@ class Resources:
     fifo: bool = False
     #: The attachments bucket; empty = derived from the prefix.
     bucket: str = ""
+    #: The table beside the orders (no stream); empty = derived from the orders table's name.
+    side: str = ""
+
+    @property
+    def side_table(self) -> str:
+        """Everything that is not an order's change: notes, attachments, search entries, the
+        feed, idempotency records, team loads, throughput counts, relay checkpoints."""
+        return self.side or side_table_name(self.table)
 
     @property
     def attachments_bucket(self) -> str:

@@ -8,7 +8,7 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol, TypeVar
@@ -45,6 +45,27 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+#: How old a worker's reading of a category's backlog marker may be on the way in (an order
+#: arriving, capacity freed): every order of the category reads it, so this keeps its item
+#: under DynamoDB's per-partition reads at any rate. An order may go ahead of one that began
+#: waiting less than this ago; freed capacity the marker misses is given by the next release
+#: or the backlog sweeper.
+BACKLOG_MARK_MAX_AGE = 1.0
+#: Teams a scheduler weighs for one order: a random few, the least loaded of them taken
+#: ("the power of two choices"), so that no team's load item is read by every order of its
+#: category; every team only when those few are full. 0: every team, always.
+TEAMS_CONSIDERED = 4
+
+
+def considered_teams(order_id: str, codes: Sequence[str]) -> list[str]:
+    """The few teams an order is weighed for first: always the same for one order (seeded by
+    its id), so that a retried attempt finds the reservation an earlier one made."""
+    ordered = sorted(codes)
+    if not TEAMS_CONSIDERED or len(ordered) <= TEAMS_CONSIDERED:
+        return ordered
+    return random.Random(order_id).sample(ordered, TEAMS_CONSIDERED)
+
+
 @dataclass(frozen=True)
 class TeamInfo:
     code: str
@@ -55,9 +76,6 @@ class TeamDirectory(Protocol):
     """The teams staff maintain (reference data), as the assignment rules need them."""
 
     def active_teams(self, category: str) -> list[TeamInfo]: ...
-
-    def team_codes(self, category: str) -> list[str]:
-        """Every team serving the category, active or not (capacity is released from both)."""
 
     def served_categories(self) -> set[str]: ...
 
@@ -584,7 +602,7 @@ class OrderService:
         order = self.current(order_id, status=Status.ACCEPTED, version=version, stored=stored)
         if order is None:
             return None
-        if self.loads.waiting_mark(order.category) is None:
+        if self.loads.waiting_mark(order.category, max_age=BACKLOG_MARK_MAX_AGE) is None:
             placed = self._try_schedule(order, actor)
             if placed is None or placed.status is not Status.ACCEPTED:
                 return placed
@@ -640,6 +658,9 @@ class OrderService:
         once, their orders in the line it reads. ``unmarked``: look even with no marker (the
         periodic pass); ``joining``: an order that joined the line just now, considered even
         if the index does not list it yet."""
+        marked = self.loads.waiting_mark(category, max_age=BACKLOG_MARK_MAX_AGE)
+        if not unmarked and joining is None and marked is None:
+            return []  # nobody waits: no lease to take (and two writes saved)
         owner = uuid.uuid4().hex
         if not self.loads.lead_backlog(category, owner, seconds=BACKLOG_LEAD_SECONDS):
             return []
@@ -705,26 +726,35 @@ class OrderService:
 
     def _reserve_team(self, order: Order) -> str | None:
         teams = {t.code: t for t in self.teams.active_teams(order.category)}
-        holdings = self.loads.holdings(teams)
-        for code, held in holdings.items():
-            if order.id in held:
-                return code  # reserved by an earlier attempt at this same event
-        candidates = [
-            TeamCandidate(id=code, capacity=teams[code].capacity, load=len(held))
-            for code, held in holdings.items()
-        ]
-        for candidate in rules.rank_teams(candidates):
-            if self.loads.reserve(candidate.id, order.id, capacity=candidate.capacity):
-                return candidate.id
+        few = considered_teams(order.id, list(teams))
+        rest = [code for code in teams if code not in few]
+        for considered in (few, rest):
+            if not considered:
+                continue
+            holdings = self.loads.holdings(considered)
+            for code, held in holdings.items():
+                if order.id in held:
+                    return code  # reserved by an earlier attempt at this same event
+            candidates = [
+                TeamCandidate(id=code, capacity=teams[code].capacity, load=len(held))
+                for code, held in holdings.items()
+            ]
+            for candidate in rules.rank_teams(candidates):
+                if self.loads.reserve(candidate.id, order.id, capacity=candidate.capacity):
+                    return candidate.id
         return None
 
     def release_team(self, order: Order) -> list[Order]:
         """Cancelled or completed: free the capacity the order held (idempotent), then give
         it to the orders of the category that have waited longest. Returns those."""
-        codes: Iterable[str] = self.teams.team_codes(order.category)
+        # Its team, and those it was weighed for among the active teams (as when it was
+        # scheduled): where an attempt that died before recording its move can have left a
+        # reservation.
+        active = [t.code for t in self.teams.active_teams(order.category)]
+        codes = considered_teams(order.id, active)
         if order.assigned_team:
-            codes = {*codes, order.assigned_team}
-        for code, held in self.loads.holdings(codes).items():
+            codes = [*codes, order.assigned_team]
+        for code, held in self.loads.holdings(dict.fromkeys(codes)).items():
             if order.id in held:
                 self.loads.release(code, order.id)
         return self.assign_waiting(categories={order.category})

@@ -19,13 +19,6 @@ class DjangoTeamDirectory:
             if category in team.categories
         ]
 
-    def team_codes(self, category: str) -> list[str]:
-        return [
-            code
-            for code, categories in Team.objects.values_list("code", "categories")
-            if category in categories
-        ]
-
     def served_categories(self) -> set[str]:
         served: set[str] = set()
         for categories in Team.objects.filter(active=True).values_list("categories", flat=True):

@@ -86,7 +86,13 @@ def resources() -> Resources:
         topic=settings.ORDERS_TOPIC_NAME,
         fifo=settings.ORDERS_FIFO,
         bucket=settings.ORDERS_ATTACHMENTS_BUCKET,
+        side=settings.ORDERS_SIDE_TABLE_NAME,
     )
+
+
+def side_table() -> str:
+    """The table beside the orders (notes, search entries, feed, idempotency, loads...)."""
+    return resources().side_table
 
 
 @built_once
@@ -146,6 +152,7 @@ def order_repository() -> DynamoOrderRepository:
     return DynamoOrderRepository(
         client("dynamodb"),
         settings.ORDERS_TABLE_NAME,
+        side_table=side_table(),
         cursor_secret=("cursor:" + settings.SECRET_KEY).encode(),
         region=settings.AWS_REGION,
         fan_out=fan_out(),
@@ -166,7 +173,7 @@ def order_service() -> OrderService:
     return OrderService(
         orders=order_repository(),
         teams=DjangoTeamDirectory(),
-        loads=DynamoTeamLoads(client("dynamodb"), settings.ORDERS_TABLE_NAME),
+        loads=DynamoTeamLoads(client("dynamodb"), side_table()),
         notifier=WebhookNotifier(),
         fan_out=fan_out(),
     )
@@ -191,7 +198,7 @@ def attachment_service() -> AttachmentService:
 def idempotency_store() -> DynamoIdempotencyStore:
     return DynamoIdempotencyStore(
         client("dynamodb"),
-        settings.ORDERS_TABLE_NAME,
+        side_table(),
         ttl_seconds=settings.IDEMPOTENCY_TTL_SECONDS,
         lease_seconds=settings.IDEMPOTENCY_LEASE_SECONDS,
     )
@@ -212,7 +219,7 @@ def event_relay(
             concurrency=settings.EVENT_RELAY_PUBLISH_CONCURRENCY,
         ),
         checkpoints=checkpoints
-        or DynamoCheckpoints(client("dynamodb"), settings.ORDERS_TABLE_NAME),
+        or DynamoCheckpoints(client("dynamodb"), side_table()),
         decode=event_from_image,
         skip_key_prefix=RELAY_PREFIX,
         start_at=start_at,
@@ -239,13 +246,13 @@ def relay_progress_file() -> ProgressFile:
 
 
 def throughput() -> DynamoThroughput:
-    return DynamoThroughput(client("dynamodb"), settings.ORDERS_TABLE_NAME)
+    return DynamoThroughput(client("dynamodb"), side_table())
 
 
 def event_feed() -> DynamoFeed:
     return DynamoFeed(
         client("dynamodb"),
-        settings.ORDERS_TABLE_NAME,
+        side_table(),
         cursor_secret=("feed:" + settings.SECRET_KEY).encode(),
         retention_seconds=int(settings.EVENT_FEED_RETENTION_DAYS * 86400),
         settle_seconds=settings.EVENT_FEED_SETTLE_SECONDS,

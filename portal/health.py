@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 
-from portal.container import probe_client, relay_progress_file, topic_arn_for
+from portal.container import probe_client, relay_progress_file, resources, topic_arn_for
 
 
 def check_database() -> None:
@@ -30,7 +30,9 @@ def check_database() -> None:
 
 
 def check_table() -> None:
+    """Both tables: the orders and the one beside them."""
     probe_client("dynamodb").describe_table(TableName=settings.ORDERS_TABLE_NAME)
+    probe_client("dynamodb").describe_table(TableName=resources().side_table)
 
 
 def check_topic() -> None:

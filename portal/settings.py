@@ -272,6 +272,9 @@ ORDERS_RESOURCE_PREFIX = env.str("ORDERS_RESOURCE_PREFIX", default="workorders-d
 ORDERS_TABLE_NAME = env.str(
     "ORDERS_TABLE_NAME", default=resources.table_name(ORDERS_RESOURCE_PREFIX)
 )
+#: The table beside the orders (no stream: the orders table's stream carries only orders'
+#: changes). Empty = "<ORDERS_TABLE_NAME>-side" (aws.resources.Resources.side_table).
+ORDERS_SIDE_TABLE_NAME = env.str("ORDERS_SIDE_TABLE_NAME", default="")
 ORDERS_TOPIC_NAME = env.str(
     "ORDERS_TOPIC_NAME", default=resources.topic_name(ORDERS_RESOURCE_PREFIX)
 )

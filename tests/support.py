@@ -120,14 +120,47 @@ def start_emulator(processes: Processes, name: str = "emulator") -> str:
     return f"http://127.0.0.1:{port}"
 
 
+#: ministack's own virtualenv (it pins a botocore of its own): ``make test-ministack`` makes it
+#: from tests/requirements-ministack.txt.
+MINISTACK_PYTHON = ROOT / ".venv-ministack" / "bin" / "python"
+
+
+def start_ministack(processes: Processes, name: str = "ministack") -> str:
+    """ministack serving SNS, SQS, S3 (and STS) on a free loopback port, state in memory only."""
+    if not MINISTACK_PYTHON.exists():
+        raise RuntimeError(
+            f"TEST_AWS=ministack, but {MINISTACK_PYTHON} is missing: make test-ministack"
+        )
+    port = free_port()
+    env = {
+        **os.environ,
+        "GATEWAY_PORT": str(port),
+        "BIND_HOST": "127.0.0.1",
+        "SERVICES": "sns,sqs,s3,sts",
+        # In memory: nothing saved at exit, nothing loaded at start (its defaults, made sure of).
+        "PERSIST_STATE": "0",
+        "S3_PERSIST": "0",
+        "LOCALSTACK_PERSISTENCE": "0",
+        # No listeners beside the HTTP port (Transfer's SFTP, IoT's MQTT on 8883).
+        "SFTP_ENABLED": "0",
+        "IOT_MTLS_ENABLED": "0",
+        "TMPDIR": str(ARTIFACTS),  # its ministack-<port>.pid file
+    }
+    process = processes.start(name, [str(MINISTACK_PYTHON), "-m", "ministack"], env)
+    wait_for_port(port, timeout=60, process=process)
+    return f"http://127.0.0.1:{port}"
+
+
 @dataclass(frozen=True)
 class Emulators:
-    """Where a test session's AWS is: moto for SNS, SQS and S3 (``aws``), and the engine
-    serving DynamoDB and its streams (``dynamodb``: DynamoDB Local's endpoint, or moto's)."""
+    """Where a test session's AWS is: SNS, SQS and S3 (``aws``, served by ``services``: moto
+    or ministack), and the engine serving DynamoDB and its streams (``dynamodb``: DynamoDB
+    Local's endpoint, or moto's)."""
 
     aws: str
     dynamodb: str
     engine: str
+    services: str = "moto"
 
     def __str__(self) -> str:
         return self.aws
@@ -147,16 +180,31 @@ def chosen_dynamodb_engine() -> tuple[str, bool]:
     return (chosen or TEST_DYNAMODB_DEFAULT), bool(chosen)
 
 
+def chosen_aws_engine() -> str:
+    """``TEST_AWS``: who serves SNS, SQS and S3, ``moto`` (unset) or ``ministack``."""
+    chosen = os.environ.get("TEST_AWS", "").strip().lower() or "moto"
+    if chosen not in ("moto", "ministack"):
+        raise ValueError(f"TEST_AWS={chosen!r}: expected 'moto' or 'ministack'")
+    return chosen
+
+
 @contextmanager
 def emulators(processes: Processes) -> Iterator[Emulators]:
-    """moto, and DynamoDB Local beside it when ``TEST_DYNAMODB`` asks for it (or by default):
-    started once for a session, stopped when it ends."""
+    """SNS, SQS and S3 on moto or ministack (``TEST_AWS``), and DynamoDB on DynamoDB Local
+    when ``TEST_DYNAMODB`` asks for it (or by default), else on moto: started once for a
+    session, stopped when it ends."""
     from aws import dynamodb_local
 
-    aws = start_emulator(processes)
+    services = chosen_aws_engine()
+    aws = start_ministack(processes) if services == "ministack" else start_emulator(processes)
+
+    def on_moto(why: str) -> Emulators:
+        moto = aws if services == "moto" else start_emulator(processes)
+        return Emulators(aws=aws, dynamodb=moto, engine=f"moto ({why})", services=services)
+
     engine, explicit = chosen_dynamodb_engine()
     if engine == "moto":
-        yield Emulators(aws=aws, dynamodb=aws, engine="moto (TEST_DYNAMODB=moto)")
+        yield on_moto("TEST_DYNAMODB=moto")
         return
     try:
         local = dynamodb_local.start(free_port(), log=ARTIFACTS / "dynamodb-local.log")
@@ -164,10 +212,12 @@ def emulators(processes: Processes) -> Iterator[Emulators]:
         if explicit:
             raise RuntimeError(f"TEST_DYNAMODB=local, but DynamoDB Local cannot run: {reason}")
         sys.stderr.write(f"\nDynamoDB Local unavailable, tests use moto's DynamoDB: {reason}\n")
-        yield Emulators(aws=aws, dynamodb=aws, engine=f"moto ({reason})")
+        yield on_moto(str(reason))
         return
     try:
-        yield Emulators(aws=aws, dynamodb=local.endpoint, engine=local.describe())
+        yield Emulators(
+            aws=aws, dynamodb=local.endpoint, engine=local.describe(), services=services
+        )
     finally:
         local.stop()
 
@@ -186,6 +236,8 @@ class AwsStack:
     dynamodb_endpoint: str = ""
     #: The account SNS and SQS name in their ARNs (asked of STS: not every emulator is moto's).
     account_id: str = "123456789012"
+    #: Who serves DynamoDB (``Emulators.engine``), when known.
+    dynamodb_engine: str = ""
 
     def __post_init__(self) -> None:
         if not self.dynamodb_endpoint:
@@ -194,6 +246,8 @@ class AwsStack:
     @property
     def dynamodb_on_moto(self) -> bool:
         """Whether moto serves DynamoDB (for the few tests of moto's own behaviour)."""
+        if self.dynamodb_engine:
+            return self.dynamodb_engine.startswith("moto")
         return self.dynamodb_endpoint == self.endpoint
 
     @property
@@ -216,8 +270,10 @@ class AwsStack:
     ) -> AwsStack:
         config = Config(retries={"mode": "standard", "max_attempts": 3})
         session = boto3.session.Session()
+        engine = ""
         if isinstance(endpoints, Emulators):
             endpoint, dynamodb_endpoint = endpoints.aws, endpoints.dynamodb
+            engine = endpoints.engine
         else:
             endpoint = dynamodb_endpoint = endpoints
 
@@ -232,6 +288,7 @@ class AwsStack:
         stack = cls(
             endpoint=endpoint,
             dynamodb_endpoint=dynamodb_endpoint,
+            dynamodb_engine=engine,
             account_id=client("sts").get_caller_identity()["Account"],
             resources=Resources(
                 prefix=prefix, table=f"{prefix}-orders", topic=f"{prefix}-order-events", fifo=fifo

@@ -35,7 +35,7 @@ from deploy.aws.cfn import (
     tags,
 )
 from deploy.workflow import StatusQueue
-from orders.repository.dynamodb import table_definition
+from orders.repository.dynamodb import side_table_definition, table_definition
 
 #: The ORDERS_DLQ_MAX_RECEIVE_COUNT values the template accepts.
 MAX_RECEIVE_COUNTS = range(1, 21)
@@ -45,9 +45,11 @@ QUEUE_RETENTION_SECONDS = 4 * 24 * 3600
 SQS_NAME_MAX = 80
 TABLE_NAME = resources.table_name("${Prefix}")  # ORDERS_TABLE_NAME's default
 TOPIC_NAME = resources.topic_name("${Prefix}")  # ORDERS_TOPIC_NAME's default
+SIDE_TABLE_NAME = resources.side_table_name(TABLE_NAME)  # ORDERS_SIDE_TABLE_NAME's default
 
 # Logical ids of the fixed resources (the per-status ones are built from StatusQueue.logical_id).
 TABLE = "OrdersTable"
+SIDE_TABLE = "OrdersSideTable"
 TOPIC = "OrderEventsTopic"
 BUCKET = "AttachmentsBucket"
 BUCKET_POLICY = "AttachmentsBucketPolicy"
@@ -62,6 +64,9 @@ TABLE_INDEXES_ARN = sub(
     "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/"
     + TABLE_NAME
     + "/index/*"
+)
+SIDE_TABLE_ARN = sub(
+    "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/" + SIDE_TABLE_NAME
 )
 #: The table's streams: their label is only known once the table exists (and differs between
 #: the replicas of a global table), the table name is enough to keep the grant to this table.
@@ -226,10 +231,8 @@ def conditions() -> dict[str, Any]:
     }
 
 
-def table() -> dict[str, Any]:
-    """The orders table as a global table (single-region unless ReplicaRegion is set), with
-    exactly the keys, indexes and stream of ``table_definition`` (what provision creates)."""
-    definition = table_definition("unused")
+def _replicas() -> list[Any]:
+    """This region's replica and, with ReplicaRegion, the other region's."""
     replica_common = {
         "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
         "DeletionProtectionEnabled": True,
@@ -246,6 +249,13 @@ def table() -> dict[str, Any]:
         "SSESpecification": if_("HasKmsKey", {"KMSMasterKeyId": ref("ReplicaKmsKeyArn")}, NO_VALUE),
         **replica_common,
     }
+    return [local, if_("HasReplica", replica, NO_VALUE)]
+
+
+def table() -> dict[str, Any]:
+    """The orders table as a global table (single-region unless ReplicaRegion is set), with
+    exactly the keys, indexes and stream of ``table_definition`` (what provision creates)."""
+    definition = table_definition("unused")
     return {
         "Type": "AWS::DynamoDB::GlobalTable",
         "Condition": "CreateTable",
@@ -266,7 +276,32 @@ def table() -> dict[str, Any]:
             # KMS encryption: the AWS managed key (aws/dynamodb) unless each replica names a
             # customer managed key (SSESpecification of the replicas).
             "SSESpecification": {"SSEEnabled": True, "SSEType": "KMS"},
-            "Replicas": [local, if_("HasReplica", replica, NO_VALUE)],
+            "Replicas": _replicas(),
+        },
+    }
+
+
+def side_table() -> dict[str, Any]:
+    """The table beside the orders (``side_table_definition``): notes, attachments, search
+    entries, the feed, idempotency records, team loads, relay checkpoints. Nobody reads its
+    stream; a global table with a replica needs one to replicate."""
+    definition = side_table_definition("unused")
+    return {
+        "Type": "AWS::DynamoDB::GlobalTable",
+        "Condition": "CreateTable",
+        "DeletionPolicy": "Retain",
+        "UpdateReplacePolicy": "Retain",
+        "Properties": {
+            "TableName": sub(SIDE_TABLE_NAME),
+            "BillingMode": definition["BillingMode"],
+            "AttributeDefinitions": definition["AttributeDefinitions"],
+            "KeySchema": definition["KeySchema"],
+            "StreamSpecification": if_(
+                "HasReplica", {"StreamViewType": "NEW_AND_OLD_IMAGES"}, NO_VALUE
+            ),
+            "TimeToLiveSpecification": {"AttributeName": TTL_ATTRIBUTE, "Enabled": True},
+            "SSESpecification": {"SSEEnabled": True, "SSEType": "KMS"},
+            "Replicas": _replicas(),
         },
     }
 
@@ -570,7 +605,7 @@ def _readiness() -> list[dict[str, Any]]:
             "Sid": "ReadinessTable",
             "Effect": "Allow",
             "Action": ["dynamodb:DescribeTable"],
-            "Resource": [TABLE_ARN],
+            "Resource": [TABLE_ARN, SIDE_TABLE_ARN],
         },
         {
             "Sid": "ReadinessTopic",
@@ -622,7 +657,7 @@ def worker_policy(queue: StatusQueue) -> dict[str, Any]:
                 "dynamodb:BatchGetItem",
                 "dynamodb:DescribeTable",
             ],
-            "Resource": [TABLE_ARN, TABLE_INDEXES_ARN],
+            "Resource": [TABLE_ARN, TABLE_INDEXES_ARN, SIDE_TABLE_ARN],
         },
         {
             "Sid": "ReadinessTopic",
@@ -652,7 +687,7 @@ def web_policy(queues: list[StatusQueue]) -> dict[str, Any]:
                 "dynamodb:BatchWriteItem",
                 "dynamodb:DescribeTable",
             ],
-            "Resource": [TABLE_ARN, TABLE_INDEXES_ARN],
+            "Resource": [TABLE_ARN, TABLE_INDEXES_ARN, SIDE_TABLE_ARN],
         },
         {
             "Sid": "ReadinessTopic",
@@ -720,9 +755,10 @@ def relay_policy() -> dict[str, Any]:
                 "dynamodb:PutItem",
                 "dynamodb:UpdateItem",
                 "dynamodb:Query",
+                "dynamodb:BatchGetItem",
                 "dynamodb:BatchWriteItem",
             ],
-            "Resource": [TABLE_ARN],
+            "Resource": [TABLE_ARN, SIDE_TABLE_ARN],
         },
         {
             "Sid": "ReadStream",
@@ -762,6 +798,9 @@ def outputs(queues: list[StatusQueue]) -> dict[str, Any]:
             export=False,
         ),
         "TableName": output(sub(TABLE_NAME), "The orders table (ORDERS_TABLE_NAME)"),
+        "SideTableName": output(
+            sub(SIDE_TABLE_NAME), "The table beside the orders (ORDERS_SIDE_TABLE_NAME)"
+        ),
         "TableArn": output(TABLE_ARN, "The orders table in this region"),
         "TableStreamArn": output(
             get_att(TABLE, "StreamArn"),
@@ -821,6 +860,7 @@ def settings() -> dict[str, Any]:
 def template(queues: list[StatusQueue]) -> dict[str, Any]:
     resources: dict[str, Any] = {
         TABLE: table(),
+        SIDE_TABLE: side_table(),
         TOPIC: topic(),
         BUCKET: bucket(),
         BUCKET_POLICY: bucket_policy(),

@@ -383,6 +383,12 @@ class EventRelay:
         self._next_checkpoint = monotonic() + self._checkpoint_seconds
 
     def _save(self, shard: ShardState) -> None:
+        # What projections hold back (counts) is stored before the position that covers it:
+        # a crash in between counts those events again, never loses them.
+        for projection in self._projections:
+            flush = getattr(projection, "flush", None)
+            if flush is not None:
+                flush()
         self._checkpoints.save(
             self.stream, shard.shard_id, sequence_number=shard.position, finished=shard.finished
         )

@@ -205,8 +205,9 @@ class TeamLoads(Protocol):
     # The category's backlog marker: whether orders wait for one of its teams, so that an
     # arriving order and freed capacity know in one read whether to look for waiting ones.
 
-    def waiting_mark(self, category: str) -> int | None:
-        """The marker's count of joins, or ``None`` when nobody is marked waiting."""
+    def waiting_mark(self, category: str, *, max_age: float = 0.0) -> int | None:
+        """The marker's count of joins, or ``None`` when nobody is marked waiting; with
+        ``max_age``, an answer this process read at most that many seconds ago will do."""
 
     def join_waiting(self, category: str) -> None:
         """Mark that an order waits (each join bumps the count)."""

@@ -1,11 +1,13 @@
 """The order repository over DynamoDB (boto3's low-level client).
 
-Single-table design, written down in ``docs/dynamodb.md``. Every change of an order is one
-conditional write of its item, which carries its history and the event of the change
-(``last_event``); only a note or an attachment adds a second item, in one transaction.
-The table's stream is the outbox: every committed write reaches the event relay
-(``orders.events.relay``), which publishes the event to SNS.
-No ``Scan`` anywhere: each listing is a ``Query`` on a global secondary index.
+Two tables, written down in ``docs/dynamodb.md``: the orders, and beside them (the side
+table) everything else. Every change of an order is one conditional write of its item, which
+carries its history and the event of the change (``last_event``); only a note or an
+attachment adds a second item (in the side table), in one transaction. The orders table's
+stream is the outbox: every committed write of an order reaches the event relay
+(``orders.events.relay``), which publishes the event to SNS, and nothing else is on it.
+No ``Scan`` anywhere: each listing is a ``Query`` on a global secondary index, its keys
+write-sharded (``orders.repository.sharding``).
 """
 
 from __future__ import annotations
@@ -13,14 +15,22 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import threading
+import time
 from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from aws.resources import side_table_name
 from orders.domain import search
-from orders.domain.errors import ConcurrencyConflict, OrderAlreadyExists, OrderNotFound
+from orders.domain.errors import (
+    ConcurrencyConflict,
+    InvalidCursor,
+    OrderAlreadyExists,
+    OrderNotFound,
+)
 from orders.domain.model import (
     Actor,
     Attachment,
@@ -36,13 +46,22 @@ from orders.domain.model import (
     Visit,
     entry_event_type,
 )
-from orders.domain.workflow import STATUSES, ActorKind, Status
+from orders.domain.workflow import ActorKind, Status
 from orders.events.contract import EventMessage, isoformat
 
 from .base import OrderFilter, Page, SearchResult, clamp_page_size
 from .batch import Unwritten, batch_write, puts
 from .cursor import decode_cursor, encode_cursor
 from .fan_out import SEQUENTIAL, FanOut
+from .packing import packed, unpacked
+from .sharding import (
+    CREATED_SHARDS,
+    INDEX_SHARDS,
+    SEARCH_SHARDS,
+    every_shard,
+    merge,
+    sharded,
+)
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +76,12 @@ RELAY_PREFIX = "RELAY#"
 #: Queries one list page may make when a filter leaves pages sparse.
 MAX_READS_PER_PAGE = 5
 
-BY_STATUS = "by-status"
-BY_INTEGRATOR = "by-integrator"
+#: Newest first per status and per integrator, each key write-sharded (``sharding``): the
+#: attributes ``status_shard`` ("received#07") and ``integrator_shard``.
+BY_STATUS = "by-status-shard"
+BY_INTEGRATOR = "by-integrator-shard"
+#: Keys only, written once per order: every order newest first (``created_shard`` "#03").
+BY_CREATED = "by-created-shard"
 #: Sparse, keys only: the orders given to each technician, newest first.
 BY_TECHNICIAN = "by-technician"
 #: Sparse, keys only: orders by the UTC day their latest visit starts, then its start.
@@ -76,7 +99,19 @@ SEARCH_CHECKED_MAX = 300
 SEARCH_STALE_AFTER = timedelta(minutes=15)
 
 #: Attributes a move or an edit never changes (keys and what identifies the order).
-_IMMUTABLE = frozenset({"pk", "sk", "id", "integrator", "created_at", "created_key", "history"})
+_IMMUTABLE = frozenset(
+    {
+        "pk",
+        "sk",
+        "id",
+        "integrator",
+        "integrator_shard",
+        "created_at",
+        "created_key",
+        "created_shard",
+        "history",
+    }
+)
 #: Attributes that are absent when the order has no value for them.
 _OPTIONAL = (
     "external_reference",
@@ -112,8 +147,9 @@ def table_definition(table_name: str) -> dict[str, Any]:
             for name in (
                 "pk",
                 "sk",
-                "status",
-                "integrator",
+                "status_shard",
+                "integrator_shard",
+                "created_shard",
                 "created_key",
                 "technician_id",
                 "visit_day",
@@ -125,13 +161,32 @@ def table_definition(table_name: str) -> dict[str, Any]:
             {"AttributeName": "sk", "KeyType": "RANGE"},
         ],
         "GlobalSecondaryIndexes": [
-            gsi(BY_STATUS, "status", "created_key", listing("status", "created_key")),
-            gsi(BY_INTEGRATOR, "integrator", "created_key", listing("integrator", "created_key")),
+            gsi(BY_STATUS, "status_shard", "created_key", listing("status_shard", "created_key")),
+            gsi(BY_INTEGRATOR, "integrator_shard", "created_key", {"ProjectionType": "KEYS_ONLY"}),
+            gsi(BY_CREATED, "created_shard", "created_key", {"ProjectionType": "KEYS_ONLY"}),
             gsi(BY_TECHNICIAN, "technician_id", "created_key", {"ProjectionType": "KEYS_ONLY"}),
             gsi(BY_VISIT_DAY, "visit_day", "visit_start_key", {"ProjectionType": "KEYS_ONLY"}),
         ],
         # The stream is the outbox: the event relay publishes what each write committed.
         "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    }
+
+
+def side_table_definition(table_name: str) -> dict[str, Any]:
+    """``CreateTable`` arguments of the table beside the orders: the same keys, no index and
+    no stream, so that the orders table's stream carries one record per change of an order
+    and nothing else."""
+    return {
+        "TableName": table_name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        "KeySchema": [
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
     }
 
 
@@ -158,8 +213,16 @@ LISTED_ATTRIBUTES = (
 )
 
 
+#: What a list reads of each order when its index projects keys only.
+LISTED_READ = (*LISTED_ATTRIBUTES, "revision", "changed_at")
+
+
+#: A shard key carries the value it shards: an index on it need not project that too.
+_SHARDED = {"status_shard": "status", "integrator_shard": "integrator"}
+
+
 def listing(*index_keys: str) -> dict[str, Any]:
-    keys = {"pk", "sk", *index_keys}
+    keys = {"pk", "sk", *index_keys, *(_SHARDED[k] for k in index_keys if k in _SHARDED)}
     projected = [name for name in LISTED_ATTRIBUTES if name not in keys]
     if len(projected) > MAX_PROJECTED_ATTRIBUTES:
         raise ValueError(
@@ -315,7 +378,7 @@ def item_to_attachment(item: dict[str, Any]) -> Attachment:
 def _event_entry(message: EventMessage, region: str = "") -> dict[str, Any]:
     entry = {
         "id": _s(message.event_id),
-        "body": _s(message.body),
+        "body": packed(message.body),
         "attributes": {"M": {k: _s(v) for k, v in message.attributes.items()}},
         "created_at": _s(message.created_at),
     }
@@ -347,6 +410,10 @@ def order_to_item(order: Order) -> dict[str, Any]:
         "revision": {"N": str(order.version)},
         "created_at": _s(created_at),
         "created_key": _s(f"{created_at}#{order.id}"),
+        # Index keys, write-sharded by the order's id (orders.repository.sharding).
+        "status_shard": _s(sharded(order.status, order.id, INDEX_SHARDS)),
+        "integrator_shard": _s(sharded(order.integrator, order.id, INDEX_SHARDS)),
+        "created_shard": _s(sharded("", order.id, CREATED_SHARDS)),
         "updated_at": _s(isoformat(order.public_updated_at)),
         "changed_at": _s(isoformat(order.updated_at)),
         "status_changed_at": _s(isoformat(order.status_changed_at)),
@@ -408,12 +475,12 @@ def item_to_order(item: dict[str, Any]) -> Order:
     created_at, _, order_id = item["created_key"]["S"].partition("#")
     return Order(
         id=order_id,
-        integrator=item["integrator"]["S"],
+        integrator=_unsharded(item, "integrator"),
         title=item["title"]["S"],
         category=item["category"]["S"],
         priority=Priority(item["priority"]["S"]),
         site=item["site"]["S"],
-        status=Status(item["status"]["S"]),
+        status=Status(_unsharded(item, "status")),
         # An index item has neither (nor the history): the integrators' count and time.
         version=_revision(item),
         created_at=_dt(created_at),
@@ -443,7 +510,7 @@ def search_items(order: Order, *, written_at: datetime) -> list[dict[str, Any]]:
     created = isoformat(order.created_at)
     return [
         {
-            "pk": _s(SEARCH_PREFIX + search.bucket(token)),
+            "pk": _s(sharded(SEARCH_PREFIX + search.bucket(token), order.id, SEARCH_SHARDS)),
             "sk": _s(f"{token}#{created}#{order.id}"),
             "order_id": _s(order.id),
             "written_at": _s(isoformat(written_at)),
@@ -456,6 +523,21 @@ def _search_entry(item: dict[str, Any]) -> tuple[str, str, str]:
     """(token, created, order id) of an index item's sort key."""
     token, created, order_id = item["sk"]["S"].rsplit("#", 2)
     return token, created, order_id
+
+
+def _unsharded(item: dict[str, Any], name: str) -> str:
+    """An attribute, or (an index entry that does not project it) its shard key's value."""
+    if name in item:
+        return item[name]["S"]
+    return item[f"{name}_shard"]["S"].rpartition("#")[0]
+
+
+def _created_key(item: dict[str, Any]) -> str:
+    return item["created_key"]["S"]
+
+
+def _created_key_of(order: Order) -> str:
+    return f"{isoformat(order.created_at)}#{order.id}"
 
 
 def _revision(item: dict[str, Any]) -> int:
@@ -485,11 +567,14 @@ class DynamoOrderRepository:
         table_name: str,
         *,
         cursor_secret: bytes,
+        side_table: str = "",
         region: str = "",
         fan_out: FanOut = SEQUENTIAL,
     ):
         self._client = client
         self._table = table_name
+        #: Notes, attachments and search entries: beside the orders, off their stream.
+        self._side = side_table or side_table_name(table_name)
         self._secret = cursor_secret
         #: Runs the per-status queries of a merged list at once.
         self._fan_out = fan_out
@@ -545,7 +630,7 @@ class DynamoOrderRepository:
                         *(
                             {
                                 "Put": {
-                                    "TableName": self._table,
+                                    "TableName": self._side,
                                     "Item": child_to_item(child),
                                     "ConditionExpression": "attribute_not_exists(pk)",
                                 }
@@ -632,7 +717,7 @@ class DynamoOrderRepository:
 
     def _children(self, order_id: str, prefix: str) -> list[dict[str, Any]]:
         kwargs: dict[str, Any] = {
-            "TableName": self._table,
+            "TableName": self._side,
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
             "ExpressionAttributeValues": {
                 ":pk": _s(ORDER_PREFIX + order_id),
@@ -659,7 +744,7 @@ class DynamoOrderRepository:
 
     def attachment(self, order_id: str, attachment_id: str) -> Attachment | None:
         item = self._client.get_item(
-            TableName=self._table, Key=attachment_key(order_id, attachment_id), ConsistentRead=True
+            TableName=self._side, Key=attachment_key(order_id, attachment_id), ConsistentRead=True
         ).get("Item")
         return item_to_attachment(item) if item else None
 
@@ -736,7 +821,7 @@ class DynamoOrderRepository:
     def list_by_status(
         self, status: str, *, limit: int = 50, cursor: str | None = None
     ) -> Page[Order]:
-        return self._page(BY_STATUS, "status", status, limit, cursor)
+        return self._page(BY_STATUS, "status_shard", status, INDEX_SHARDS, limit, cursor)
 
     def list_by_integrator(
         self,
@@ -746,18 +831,45 @@ class DynamoOrderRepository:
         limit: int = 50,
         cursor: str | None = None,
     ) -> Page[Order]:
-        return self._page(BY_INTEGRATOR, "integrator", integrator, limit, cursor, filters)
+        """The integrator's orders, newest first, from the keys-only ``by-integrator-shard``
+        (written when an order is created, never again: an index that projected what changes
+        would be written on every change); filtered once read."""
+        filters = filters or OrderFilter()
+        scope = f"{self._table}/{BY_INTEGRATOR}/{integrator}/{filters.fingerprint}"
+        partitions = [
+            (BY_INTEGRATOR, "integrator_shard", key)
+            for key in every_shard(integrator, INDEX_SHARDS)
+        ]
+        matched, next_key = self._keys_only_page(
+            partitions, filters, clamp_page_size(limit), self._cursor_key(cursor, scope)
+        )
+        return Page(matched, self._cursor(next_key, scope))
 
     def _query_kwargs(
-        self, index: str, attribute: str, value: str, filters: OrderFilter
+        self,
+        index: str,
+        attribute: str,
+        value: str,
+        filters: OrderFilter,
+        *,
+        below: str | None = None,
+        above: str | None = None,
+        newest_first: bool = True,
     ) -> dict[str, Any]:
-        """A Query for one partition of an index, narrowed by ``filters``."""
+        """A Query for one partition (one shard) of an index, narrowed by ``filters`` and, for
+        a merged page, to sort keys below (or above) where the page goes on from."""
         condition = "#k = :v"
         names = {"#k": attribute}
         values: dict[str, Any] = {":v": _s(value)}
-        # Creation time bounds are key conditions (the sort key starts with it): no wasted reads.
+        # Creation time bounds are key conditions (the sort key starts with it): no wasted
+        # reads. The bound a page goes on from is inclusive here; the entry on it is dropped
+        # after the read (one key condition per sort key).
         low = isoformat(filters.created_after) if filters.created_after else None
         high = isoformat(filters.created_before) if filters.created_before else None
+        if below is not None and (high is None or below < high):
+            high = below
+        if above is not None and (low is None or above > low):
+            low = above
         if low and high:
             condition += " AND created_key BETWEEN :low AND :high"
             values.update({":low": _s(low), ":high": _s(high)})
@@ -765,12 +877,12 @@ class DynamoOrderRepository:
             condition += " AND created_key >= :low"
             values[":low"] = _s(low)
         elif high:
-            condition += " AND created_key < :high"
+            condition += " AND created_key <= :high" if below else " AND created_key < :high"
             values[":high"] = _s(high)
         # The rest is filtered after the read (DynamoDB still reads what it filters out).
         clauses = []
         for attr, chosen in (
-            ("status", filters.statuses if attribute != "status" else ()),
+            ("status", filters.statuses if attribute != "status_shard" else ()),
             ("priority", filters.priorities),
             ("assigned_team", filters.teams),
             ("category", filters.categories),
@@ -791,7 +903,7 @@ class DynamoOrderRepository:
             "TableName": self._table,
             "IndexName": index,
             "KeyConditionExpression": condition,
-            "ScanIndexForward": False,
+            "ScanIndexForward": not newest_first,
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": values,
         }
@@ -800,108 +912,132 @@ class DynamoOrderRepository:
         return kwargs
 
     def _fill(
-        self, kwargs: dict[str, Any], start: dict[str, Any] | None, size: int
-    ) -> tuple[list[Order], dict[str, Any] | None]:
-        """Up to ``size`` orders from ``start`` on, in at most MAX_READS_PER_PAGE reads (a
-        filter can leave reads sparse); also where to go on from."""
-        items: list[Order] = []
-        last = start
+        self, kwargs: dict[str, Any], size: int, *, beyond: str | None = None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """Up to ``size`` index entries of one shard (``beyond``, the key a page goes on from,
+        left out), in at most MAX_READS_PER_PAGE reads (a filter can leave reads sparse); and,
+        if it stopped before the end, the sort key of the last entry it looked at."""
+        items: list[dict[str, Any]] = []
+        last = None
         for _ in range(MAX_READS_PER_PAGE):
-            query = dict(kwargs, Limit=size - len(items))
+            query = dict(kwargs, Limit=size - len(items) + (1 if beyond else 0))
             if last:
                 query["ExclusiveStartKey"] = last
             response = self._client.query(**query)
-            items.extend(item_to_order(i) for i in response.get("Items", []))
+            items.extend(i for i in response.get("Items", []) if i["created_key"]["S"] != beyond)
             last = response.get("LastEvaluatedKey")
             if not last or len(items) >= size:
                 break
-        return items, last
+        return items, (last["created_key"]["S"] if last else None)
+
+    def _merged(
+        self,
+        partitions: Sequence[tuple[str, str, str]],
+        filters: OrderFilter,
+        size: int,
+        *,
+        beyond: str | None = None,
+        newest_first: bool = True,
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """A page merged from every ``(index, key attribute, shard key)`` (read at once), and
+        the sort key the next page goes on from (``orders.repository.sharding.merge``)."""
+
+        def read(partition: tuple[str, str, str]) -> tuple[list[dict[str, Any]], str | None]:
+            index, attribute, value = partition
+            bound = {"below": beyond} if newest_first else {"above": beyond}
+            kwargs = self._query_kwargs(
+                index, attribute, value, filters, newest_first=newest_first, **bound
+            )
+            return self._fill(kwargs, size, beyond=beyond)
+
+        fetched = self._fan_out.map(read, list(partitions))
+        return merge(fetched, _created_key, size, newest_first=newest_first)
 
     def _page(
         self,
         index: str,
         attribute: str,
         value: str,
+        shards: int,
         limit: int,
         cursor: str | None,
         filters: OrderFilter | None = None,
     ) -> Page[Order]:
+        """Newest first, merged from the key's shards; the cursor is the sort key to go on
+        below (one key, however many shards)."""
         filters = filters or OrderFilter()
         scope = f"{self._table}/{index}/{value}/{filters.fingerprint}"
-        start = decode_cursor(cursor, scope=scope, secret=self._secret) if cursor else None
-        items, last = self._fill(
-            self._query_kwargs(index, attribute, value, filters), start, clamp_page_size(limit)
-        )
+        beyond = self._cursor_key(cursor, scope)
+        partitions = [(index, attribute, key) for key in every_shard(value, shards)]
+        items, next_key = self._merged(partitions, filters, clamp_page_size(limit), beyond=beyond)
         return Page(
-            items=items,
-            next_cursor=encode_cursor(last, scope=scope, secret=self._secret) if last else None,
+            items=[item_to_order(i) for i in items],
+            next_cursor=self._cursor(next_key, scope),
         )
+
+    def _cursor_key(self, cursor: str | None, scope: str) -> str | None:
+        if not cursor:
+            return None
+        payload = decode_cursor(cursor, scope=scope, secret=self._secret)
+        if not isinstance(payload.get("k"), str):
+            raise InvalidCursor("This cursor is from another version; list again from the start.")
+        return payload["k"]
+
+    def _cursor(self, key: str | None, scope: str) -> str | None:
+        return encode_cursor({"k": key}, scope=scope, secret=self._secret) if key else None
 
     def list_recent(
         self, *, filters: OrderFilter | None = None, limit: int = 50, cursor: str | None = None
     ) -> Page[Order]:
-        """Every order, newest first, merged from the status partitions of ``by-status``:
-        bounded reads per status and page, never a scan. The cursor keeps, per status, where
-        to go on from (after the last order taken from it), or that it is done."""
+        """Every order, newest first. With statuses chosen: merged from those statuses' shards
+        of ``by-status-shard`` (filtered as they are read). Otherwise from the keys-only
+        ``by-created-shard`` (one small entry per order, written once), whose orders are read
+        whole and filtered; a page a filter leaves sparse is shorter, its cursor goes on.
+        Bounded reads per page, never a scan."""
         filters = filters or OrderFilter()
         scope = f"{self._table}/recent/{filters.fingerprint}"
         size = clamp_page_size(limit)
-        statuses = sorted(filters.statuses) or [str(s) for s in STATUSES]
-        positions: dict[str, Any] = (
-            decode_cursor(cursor, scope=scope, secret=self._secret)
-            if cursor
-            else dict.fromkeys(statuses)
-        )
-        reading = [status for status in statuses if positions.get(status) != "done"]
-        fetched: dict[str, tuple[list[Order], dict[str, Any] | None]] = dict(
-            zip(
-                reading,
-                self._fan_out.map(
-                    lambda status: self._fill(
-                        self._query_kwargs(BY_STATUS, "status", status, filters),
-                        positions.get(status),
-                        size,
-                    ),
-                    reading,
-                ),
-                strict=True,
-            )
-        )
-        candidates = sorted(
-            ((order, status) for status, (orders, _) in fetched.items() for order in orders),
-            key=lambda c: (c[0].created_at, c[0].id),
-            reverse=True,
-        )
-        page = candidates[:size]
-        for status, (orders, last) in fetched.items():
-            taken = [order for order, s in page if s == status]
-            if taken and len(taken) == len(orders) and last is None:
-                positions[status] = "done"  # everything it had is on this page
-            elif taken:
-                positions[status] = self._index_key(taken[-1], BY_STATUS)
-            elif not orders:
-                # Nothing matched in what was read: move on past it, or finish.
-                positions[status] = last if last is not None else "done"
-            # else: its orders are all older than this page; read them again next time.
-        more = any(position != "done" for position in positions.values())
-        return Page(
-            items=[order for order, _ in page],
-            next_cursor=encode_cursor(positions, scope=scope, secret=self._secret)
-            if more
-            else None,
-        )
+        beyond = self._cursor_key(cursor, scope)
+        if filters.statuses:
+            partitions = [
+                (BY_STATUS, "status_shard", key)
+                for status in sorted(filters.statuses)
+                for key in every_shard(status, INDEX_SHARDS)
+            ]
+            items, next_key = self._merged(partitions, filters, size, beyond=beyond)
+            return Page([item_to_order(i) for i in items], self._cursor(next_key, scope))
+        partitions = [(BY_CREATED, "created_shard", key) for key in every_shard("", CREATED_SHARDS)]
+        matched, next_key = self._keys_only_page(partitions, filters, size, beyond)
+        return Page(matched, self._cursor(next_key, scope))
 
-    @staticmethod
-    def _index_key(order: Order, index: str) -> dict[str, Any]:
-        key = {
-            **order_key(order.id),
-            "created_key": _s(f"{isoformat(order.created_at)}#{order.id}"),
-        }
-        if index == BY_STATUS:
-            key["status"] = _s(order.status)
-        else:
-            key["integrator"] = _s(order.integrator)
-        return key
+    def _keys_only_page(
+        self,
+        partitions: Sequence[tuple[str, str, str]],
+        filters: OrderFilter,
+        size: int,
+        beyond: str | None,
+    ) -> tuple[list[Order], str | None]:
+        """A page from a keys-only index: its entries merged from the shards, the orders read
+        (what a list shows) and filtered, in up to MAX_READS_PER_PAGE rounds; and the sort key
+        the next page goes on from."""
+        # The index holds keys only: only the creation time narrows what is read.
+        keys_only = OrderFilter(
+            created_after=filters.created_after, created_before=filters.created_before
+        )
+        matched: list[Order] = []
+        for _ in range(MAX_READS_PER_PAGE):
+            entries, beyond = self._merged(partitions, keys_only, size, beyond=beyond)
+            ids = [e["pk"]["S"].removeprefix(ORDER_PREFIX) for e in entries]
+            # Consistent: an entry in the index is of an order whose write has committed.
+            found = {o.id: o for o in self.get_many(ids, listed=True)}
+            matched += [found[i] for i in ids if i in found and filters.matches(found[i])]
+            if beyond is None or len(matched) >= size:
+                break
+        if len(matched) > size:
+            # Only when a sparse round ran over: go on from the last order kept.
+            matched = matched[:size]
+            beyond = _created_key_of(matched[-1])
+        return matched, beyond
 
     def count_by_status(self, status: str, *, cap: int = 1000) -> tuple[int, bool]:
         """How many orders are in ``status``, reading at most ``cap`` index entries; the flag
@@ -923,39 +1059,38 @@ class DynamoOrderRepository:
     def _count(
         self, status: str, *, cap: int, where: tuple[str, datetime] | None = None
     ) -> tuple[int, bool]:
-        """One COUNT query of the status's index entries, oldest first, at most ``cap`` read;
-        ``where``: only those whose time attribute is before the given time."""
-        kwargs: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": BY_STATUS,
-            "KeyConditionExpression": "#s = :s",
-            "ExpressionAttributeNames": {"#s": "status"},
-            "ExpressionAttributeValues": {":s": _s(status)},
-            "ScanIndexForward": True,
-            "Select": "COUNT",
-            "Limit": cap,
-        }
-        if where is not None:
-            attribute, before = where
-            kwargs["FilterExpression"] = "#t < :before"
-            kwargs["ExpressionAttributeNames"]["#t"] = attribute
-            kwargs["ExpressionAttributeValues"][":before"] = _s(isoformat(before))
-        response = self._client.query(**kwargs)
-        return response.get("Count", 0), "LastEvaluatedKey" in response
+        """COUNT queries of the status's shards (at once), each reading at most its share of
+        ``cap`` entries; ``where``: only those whose time attribute is before the given
+        time. Capped when any shard had more (shards fill alike: hashes spread evenly)."""
+        share = max(1, -(-cap // INDEX_SHARDS))
+
+        def count(key: str) -> tuple[int, bool]:
+            kwargs: dict[str, Any] = {
+                "TableName": self._table,
+                "IndexName": BY_STATUS,
+                "KeyConditionExpression": "#s = :s",
+                "ExpressionAttributeNames": {"#s": "status_shard"},
+                "ExpressionAttributeValues": {":s": _s(key)},
+                "Select": "COUNT",
+                "Limit": share,
+            }
+            if where is not None:
+                attribute, before = where
+                kwargs["FilterExpression"] = "#t < :before"
+                kwargs["ExpressionAttributeNames"]["#t"] = attribute
+                kwargs["ExpressionAttributeValues"][":before"] = _s(isoformat(before))
+            response = self._client.query(**kwargs)
+            return response.get("Count", 0), "LastEvaluatedKey" in response
+
+        counted = self._fan_out.map(count, every_shard(status, INDEX_SHARDS))
+        total = sum(n for n, _ in counted)
+        capped = any(more for _, more in counted) or total > cap
+        return min(total, cap), capped
 
     def oldest_in_status(self, status: str) -> Order | None:
-        """The earliest created order still in ``status`` (one read)."""
-        response = self._client.query(
-            TableName=self._table,
-            IndexName=BY_STATUS,
-            KeyConditionExpression="#s = :s",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={":s": _s(status)},
-            ScanIndexForward=True,
-            Limit=1,
-        )
-        items = response.get("Items", [])
-        return item_to_order(items[0]) if items else None
+        """The earliest created order still in ``status`` (one read per shard, at once)."""
+        found = self.oldest_first(status, limit=1)
+        return found[0] if found else None
 
     def oldest_first(
         self,
@@ -965,31 +1100,21 @@ class DynamoOrderRepository:
         categories: Collection[str] = (),
         before: Order | None = None,
     ) -> list[Order]:
-        """Up to ``limit`` orders in ``status`` from the ``by-status`` index, earliest created
-        first (its sort key). ``before`` bounds the key range, so only older entries are read;
-        ``categories`` is a filter, so at most MAX_READS_PER_PAGE reads of ``limit`` entries."""
-        condition = "#s = :s"
-        names = {"#s": "status"}
-        values: dict[str, Any] = {":s": _s(status)}
+        """Up to ``limit`` orders in ``status`` from the ``by-status-shard`` index, earliest
+        created first (its sort key), merged from the status's shards. ``before`` bounds the
+        key range, so only older entries are read; ``categories`` is a filter, so at most
+        MAX_READS_PER_PAGE reads of ``limit`` entries per shard."""
+        filters = OrderFilter(
+            categories=frozenset(categories),
+            # Inclusive of orders created in the same microsecond; the key decides below.
+            created_before=before.created_at + timedelta(microseconds=1) if before else None,
+        )
+        partitions = [(BY_STATUS, "status_shard", k) for k in every_shard(status, INDEX_SHARDS)]
+        items, _ = self._merged(partitions, filters, clamp_page_size(limit), newest_first=False)
+        found = [item_to_order(i) for i in items]
         if before is not None:
-            condition += " AND created_key < :before"
-            values[":before"] = _s(f"{isoformat(before.created_at)}#{before.id}")
-        kwargs: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": BY_STATUS,
-            "KeyConditionExpression": condition,
-            "ScanIndexForward": True,
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": values,
-        }
-        if categories:
-            names["#category"] = "category"
-            placeholders = []
-            for i, category in enumerate(sorted(categories)):
-                values[f":c{i}"] = _s(category)
-                placeholders.append(f":c{i}")
-            kwargs["FilterExpression"] = f"#category IN ({', '.join(placeholders)})"
-        found, _ = self._fill(kwargs, None, clamp_page_size(limit))
+            bound = _created_key_of(before)
+            found = [o for o in found if _created_key_of(o) < bound]
         return found
 
     # -- search ---------------------------------------------------------------------------
@@ -1002,29 +1127,34 @@ class DynamoOrderRepository:
 
     def _write_items(self, items: list[dict[str, Any]]) -> None:
         """The search entries, resent while throttled, giving up after 8 calls per batch."""
-        batch_write(self._client, self._table, puts(items), attempts=8)
+        batch_write(self._client, self._side, puts(items), attempts=8)
 
     def _term_entries(self, term: str) -> tuple[list[dict[str, Any]], bool]:
         """The index items of the tokens ``term`` begins (or is, when short), newest first
-        within a token: at most SEARCH_READS_MAX; the flag says there were more."""
+        within a token, from every shard of its bucket (at once): at most SEARCH_READS_MAX;
+        the flag says there were more."""
         begins = term if len(term) >= search.PREFIX_MIN else f"{term}#"
-        kwargs: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :begins)",
-            "ExpressionAttributeValues": {
-                ":pk": _s(SEARCH_PREFIX + search.bucket(term)),
-                ":begins": _s(begins),
-            },
-            "ScanIndexForward": False,
-        }
-        items: list[dict[str, Any]] = []
-        while len(items) < SEARCH_READS_MAX:
-            response = self._client.query(**kwargs, Limit=SEARCH_READS_MAX - len(items))
-            items.extend(response.get("Items", []))
-            if "LastEvaluatedKey" not in response:
-                return items, False
-            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-        return items, True
+        share = -(-SEARCH_READS_MAX // SEARCH_SHARDS)
+
+        def read(partition: str) -> tuple[list[dict[str, Any]], bool]:
+            kwargs: dict[str, Any] = {
+                "TableName": self._side,
+                "KeyConditionExpression": "pk = :pk AND begins_with(sk, :begins)",
+                "ExpressionAttributeValues": {":pk": _s(partition), ":begins": _s(begins)},
+                "ScanIndexForward": False,
+            }
+            items: list[dict[str, Any]] = []
+            while len(items) < share:
+                response = self._client.query(**kwargs, Limit=share - len(items))
+                items.extend(response.get("Items", []))
+                if "LastEvaluatedKey" not in response:
+                    return items, False
+                kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+            return items, True
+
+        shards = every_shard(SEARCH_PREFIX + search.bucket(term), SEARCH_SHARDS)
+        read_all = self._fan_out.map(read, shards)
+        return [i for items, _ in read_all for i in items], any(more for _, more in read_all)
 
     def search(self, terms: Sequence[str], *, limit: int = 50) -> SearchResult:
         """One Query per term (at once); the orders every term found, newest first, read a
@@ -1073,19 +1203,27 @@ class DynamoOrderRepository:
         # Only tidying: what is not deleted now, the next search that meets it tries again.
         with contextlib.suppress(ClientError, Unwritten):
             deletes = [{"DeleteRequest": {"Key": key}} for key in keys]
-            batch_write(self._client, self._table, deletes, attempts=1)
+            batch_write(self._client, self._side, deletes, attempts=1)
 
-    def get_many(self, order_ids: Iterable[str]) -> list[Order]:
-        """The orders that exist among ``order_ids`` (BatchGetItem, 100 at a time)."""
+    def get_many(
+        self, order_ids: Iterable[str], *, consistent: bool = True, listed: bool = False
+    ) -> list[Order]:
+        """The orders that exist among ``order_ids`` (BatchGetItem, 100 at a time);
+        ``listed``: only what a list shows (as a listing index projects it), not the history
+        and visits."""
         ids = list(dict.fromkeys(order_ids))
         found: list[Order] = []
         for start in range(0, len(ids), 100):
-            request = {
+            request: dict[str, Any] = {
                 self._table: {
                     "Keys": [order_key(i) for i in ids[start : start + 100]],
-                    "ConsistentRead": True,
+                    "ConsistentRead": consistent,
                 }
             }
+            if listed:
+                names = {f"#a{i}": name for i, name in enumerate(LISTED_READ)}
+                request[self._table]["ProjectionExpression"] = ", ".join(names)
+                request[self._table]["ExpressionAttributeNames"] = names
             while request:
                 response = self._client.batch_get_item(RequestItems=request)
                 found.extend(item_to_order(i) for i in response["Responses"].get(self._table, []))
@@ -1100,6 +1238,9 @@ class DynamoTeamLoads:
     def __init__(self, client: Any, table_name: str):
         self._client = client
         self._table = table_name
+        #: category -> (backlog marker, when read): see waiting_mark.
+        self._marks: dict[str, tuple[int | None, float]] = {}
+        self._marks_lock = threading.Lock()
 
     @staticmethod
     def _key(team_id: str) -> dict[str, Any]:
@@ -1164,16 +1305,33 @@ class DynamoTeamLoads:
                 return False
             raise
 
-    def waiting_mark(self, category: str) -> int | None:
+    def waiting_mark(self, category: str, *, max_age: float = 0.0) -> int | None:
+        """The marker, read again unless ``max_age`` allows this process's last reading: every
+        order of a category reads it, so a worker reads it once a second at most, not 3,000
+        times (bench/hot_keys.py)."""
+        now = time.monotonic()
+        if max_age > 0:
+            with self._marks_lock:
+                known = self._marks.get(category)
+            if known is not None and now - known[1] <= max_age:
+                return known[0]
         item = self._client.get_item(
             TableName=self._table,
             Key=self._backlog_key(category),
             ProjectionExpression="waiting",
             ConsistentRead=True,
         ).get("Item", {})
-        return int(item["waiting"]["N"]) if "waiting" in item else None
+        mark = int(item["waiting"]["N"]) if "waiting" in item else None
+        with self._marks_lock:
+            self._marks[category] = (mark, now)
+        return mark
+
+    def _forget_mark(self, category: str) -> None:
+        with self._marks_lock:
+            self._marks.pop(category, None)
 
     def join_waiting(self, category: str) -> None:
+        self._forget_mark(category)
         self._client.update_item(
             TableName=self._table,
             Key=self._backlog_key(category),
@@ -1182,6 +1340,7 @@ class DynamoTeamLoads:
         )
 
     def clear_waiting(self, category: str, seen: int) -> bool:
+        self._forget_mark(category)
         return self._conditional(
             Key=self._backlog_key(category),
             UpdateExpression="REMOVE waiting",
@@ -1221,7 +1380,7 @@ def event_from_image(image: dict[str, Any] | None) -> EventMessage | None:
     return EventMessage(
         event_id=m["id"]["S"],
         order_id=image["id"]["S"],
-        body=m["body"]["S"],
+        body=unpacked(m["body"]),
         attributes={k: v["S"] for k, v in m["attributes"]["M"].items()},
         created_at=m["created_at"]["S"],
         integrator=image["integrator"]["S"],
@@ -1230,7 +1389,7 @@ def event_from_image(image: dict[str, Any] | None) -> EventMessage | None:
 
 
 class DynamoCheckpoints:
-    """How far the event relay got in each stream shard, kept in the orders table."""
+    """How far the event relay got in each stream shard, kept in the side table."""
 
     def __init__(self, client: Any, table_name: str):
         self._client = client

@@ -31,6 +31,8 @@ from .base import clamp_page_size
 from .batch import WRITE_BATCH, batch_write, puts
 from .cursor import decode_cursor, encode_cursor
 from .fan_out import SEQUENTIAL, FanOut
+from .packing import packed, unpacked
+from .sharding import FEED_SHARDS, every_shard, merge, sharded
 
 PREFIX = "FEED#"
 MARKER_PREFIX = "FEEDEVENT#"
@@ -39,6 +41,29 @@ MARKER_SK = "FEEDEVENT"
 #: Keys read in one BatchGetItem call.
 READ_BATCH = 100
 T = TypeVar("T")
+
+
+def feed_partition(message: EventMessage) -> str:
+    """The partition key of an event's feed item: the integrator's feed, write-sharded by the
+    event (one integrator's events can be a quarter of everything the relay publishes)."""
+    return sharded(PREFIX + message.integrator, message.event_id, FEED_SHARDS)
+
+
+def feed_sort_key(position: int, message: EventMessage) -> str:
+    """Position first (time order), then the event: unique even when two relays write at
+    the same microsecond."""
+    return f"{position:020d}#{message.event_id}"
+
+
+def feed_item(message: EventMessage, position: int, expires: str) -> dict[str, Any]:
+    """The item an event is in the feed as."""
+    return {
+        "pk": {"S": feed_partition(message)},
+        "sk": {"S": feed_sort_key(position, message)},
+        "event_id": {"S": message.event_id},
+        "body": packed(message.body),
+        "expires_at": {"N": expires},
+    }
 
 
 @dataclass(frozen=True)
@@ -86,15 +111,9 @@ class DynamoFeed:
             # Up to `workers` BatchWriteItem calls at once: one round of calls per chunk, so
             # a reader's settling time still only has to cover one call's time.
             chunk = fresh[start : start + WRITE_BATCH * self._fan_out.workers]
-            positions = [f"{self._position():020d}" for _ in chunk]
+            positions = [self._position() for _ in chunk]
             self._write_at_once(
-                {
-                    "pk": {"S": PREFIX + message.integrator},
-                    "sk": {"S": position},
-                    "event_id": {"S": message.event_id},
-                    "body": {"S": message.body},
-                    "expires_at": {"N": expires},
-                }
+                feed_item(message, position, expires)
                 for message, position in zip(chunk, positions, strict=True)
             )
             # Only once the feed items are stored: a crash before this lets an event in
@@ -103,7 +122,7 @@ class DynamoFeed:
                 {
                     **self._marker_key(message.event_id),
                     "integrator": {"S": message.integrator},
-                    "position": {"S": position},
+                    "position": {"S": feed_sort_key(position, message)},
                     "expires_at": {"N": expires},
                 }
                 for message, position in zip(chunk, positions, strict=True)
@@ -139,34 +158,45 @@ class DynamoFeed:
         self._fan_out.map(lambda batch: batch_write(self._client, self._table, batch), batches)
 
     def page(self, integrator: str, *, after: str | None, limit: int) -> FeedPage:
+        """The integrator's events after the cursor, oldest first, merged from the feed's
+        shards (read at once); only items older than the settling time."""
         scope = f"{self._table}/feed/{integrator}"
         position = decode_cursor(after, scope=scope, secret=self._secret)["p"] if after else ""
         settled = f"{int((time.time() - self._settle) * 1_000_000):020d}"
-        response = self._client.query(
-            TableName=self._table,
-            KeyConditionExpression="pk = :pk AND sk BETWEEN :low AND :high",
-            # Expired items linger until DynamoDB's TTL deletes them (up to a few days).
-            FilterExpression="expires_at > :now",
-            ExpressionAttributeValues={
-                ":now": {"N": str(int(time.time()))},
-                ":pk": {"S": PREFIX + integrator},
-                # BETWEEN is inclusive; "<position>!" sorts right after the position itself.
-                ":low": {"S": f"{position}!" if position else "0"},
-                ":high": {"S": settled},
-            },
-            ConsistentRead=True,
-            Limit=clamp_page_size(limit),
-        )
-        items = response.get("Items", [])
+        size = clamp_page_size(limit)
+
+        def read(partition: str) -> tuple[list[dict[str, Any]], str | None]:
+            response = self._client.query(
+                TableName=self._table,
+                KeyConditionExpression="pk = :pk AND sk BETWEEN :low AND :high",
+                # Expired items linger until DynamoDB's TTL deletes them (up to a few days).
+                FilterExpression="expires_at > :now",
+                ExpressionAttributeValues={
+                    ":now": {"N": str(int(time.time()))},
+                    ":pk": {"S": partition},
+                    # Inclusive: the item at the cursor itself is dropped below.
+                    ":low": {"S": position or "0"},
+                    ":high": {"S": settled},
+                },
+                ConsistentRead=True,
+                Limit=size + 1,
+            )
+            items = [i for i in response.get("Items", []) if i["sk"]["S"] != position]
+            last = response.get("LastEvaluatedKey")
+            return items, (last["sk"]["S"] if last else None)
+
+        fetched = self._fan_out.map(read, every_shard(PREFIX + integrator, FEED_SHARDS))
+        items, next_key = merge(fetched, lambda i: i["sk"]["S"], size, newest_first=False)
         # Past the last item read, even one the expiry filter dropped, or a page of expired
         # items would be read again and again.
-        last_read = response.get("LastEvaluatedKey") or (items[-1] if items else None)
-        if last_read:
-            position = last_read["sk"]["S"]
+        if next_key is not None:
+            position = next_key
+        elif items:
+            position = items[-1]["sk"]["S"]
         # Each event once, should two relays have appended it at the same moment.
         unique = _first_of_each(items, lambda i: i["event_id"]["S"])
         return FeedPage(
-            events=[json.loads(i["body"]["S"]) for i in unique],
+            events=[json.loads(unpacked(i["body"])) for i in unique],
             cursor=encode_cursor({"p": position}, scope=scope, secret=self._secret),
         )
 

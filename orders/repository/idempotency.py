@@ -28,6 +28,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from .packing import packed, unpacked
+
 log = logging.getLogger(__name__)
 
 PREFIX = "IDEMPOTENCY#"
@@ -112,7 +114,7 @@ class DynamoIdempotencyStore:
         if old.get("fingerprint", {}).get("S") != fingerprint:
             return Claim("mismatch")
         if old.get("state", {}).get("S") == COMPLETED:
-            stored = json.loads(old["response"]["S"])
+            stored = json.loads(unpacked(old["response"]))
             return Claim(
                 "replay", StoredResponse(stored["status"], stored["body"], stored["headers"])
             )
@@ -181,15 +183,16 @@ class DynamoIdempotencyStore:
                 ExpressionAttributeValues={
                     ":token": {"S": token},
                     ":completed": {"S": COMPLETED},
-                    ":response": {
-                        "S": json.dumps(
+                    # Compressed: a created order's answer is over a kilobyte, two write units.
+                    ":response": packed(
+                        json.dumps(
                             {
                                 "status": response.status,
                                 "body": response.body,
                                 "headers": response.headers,
                             }
                         )
-                    },
+                    ),
                 },
             )
             return True

@@ -239,7 +239,7 @@ class InMemoryTeamLoads:
         with self._lock:
             self._held.get(team_id, set()).discard(order_id)
 
-    def waiting_mark(self, category: str) -> int | None:
+    def waiting_mark(self, category: str, *, max_age: float = 0.0) -> int | None:
         return self._waiting.get(category)
 
     def join_waiting(self, category: str) -> None:

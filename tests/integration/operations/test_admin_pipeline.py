@@ -153,6 +153,7 @@ def test_the_pipeline_page_charts_the_last_hours_moves(aws, relay, viewer, db):
         )
     order_service().transition_order(order_id=order.id, to="cancelled", actor=Actor.staff("s"))
     relay.poll()
+    relay.checkpoint()  # the relay writes its counts when it saves its place
 
     chart = viewer.get(PIPELINE).context["throughput"]
     assert len(chart["bars"]) == 60

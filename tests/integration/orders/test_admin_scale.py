@@ -11,11 +11,12 @@ from orders.domain.model import Actor
 from orders.domain.rules import OrderInput
 from orders.domain.sla import ALWAYS
 from orders.repository.dynamodb import MAX_READS_PER_PAGE, DynamoOrderRepository, order_to_item
+from orders.repository.sharding import CREATED_SHARDS, INDEX_SHARDS
 from orders.selectors import OrderSelector
 from orders.services import utcnow
 
 ORDERS = 2000
-STATUS_COUNT = 7
+STATUS_COUNT = 8  # every status is counted
 
 
 def test_a_list_page_over_thousands_of_orders_makes_a_bounded_number_of_reads(aws):
@@ -47,8 +48,10 @@ def test_a_list_page_over_thousands_of_orders_makes_a_bounded_number_of_reads(aw
 
     assert [o.title for o in first.items][:2] == [f"Order {ORDERS - 1}", f"Order {ORDERS - 2}"]
     assert second.items[0].title == f"Order {ORDERS - 51}"
-    # Two pages: at most one bounded query series per status each, whatever the table holds.
-    assert calls["Query"] <= 2 * STATUS_COUNT * MAX_READS_PER_PAGE + STATUS_COUNT
+    # Two pages: at most one bounded query series per shard each, and one count per shard of
+    # each status, whatever the table holds.
+    assert calls["Query"] <= 2 * CREATED_SHARDS * MAX_READS_PER_PAGE + STATUS_COUNT * INDEX_SHARDS
+    assert calls["BatchGetItem"] <= 2 * MAX_READS_PER_PAGE
     assert "Scan" not in calls
     assert counts["received"] == (1000, True)  # shown as "1000+": never counts the whole table
     assert counts["completed"] == (0, False)

@@ -32,7 +32,7 @@ def clock() -> Clock:
 @pytest.fixture
 def records(aws, clock) -> DynamoIdempotencyStore:
     return DynamoIdempotencyStore(
-        aws.dynamodb, aws.resources.table, ttl_seconds=TTL, lease_seconds=LEASE, clock=clock
+        aws.dynamodb, aws.resources.side_table, ttl_seconds=TTL, lease_seconds=LEASE, clock=clock
     )
 
 
@@ -122,7 +122,7 @@ def test_a_claim_written_before_leases_existed_is_taken_over_once_its_lease_woul
     """Records from before the upgrade have no lease or token; the stuck ones free up."""
     scope, name = key
     aws.dynamodb.put_item(
-        TableName=aws.resources.table,
+        TableName=aws.resources.side_table,
         Item={
             "pk": {"S": f"IDEMPOTENCY#{scope}#{name}"},
             "sk": {"S": "IDEMPOTENCY"},

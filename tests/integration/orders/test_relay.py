@@ -30,9 +30,6 @@ class AllTeams:
     def active_teams(self, category):
         return [TeamInfo("crew", 5)]
 
-    def team_codes(self, category):
-        return ["crew"]
-
     def served_categories(self):
         return {"hvac", "electrical", "plumbing", "general"}
 
@@ -114,7 +111,7 @@ def test_events_stored_while_sns_is_down_or_the_relay_is_dead_are_published_late
     """Writes succeed whatever happens to publishing; a relay that starts later (a new
     process, reading its checkpoint from the table) publishes everything it missed."""
     aws.drain(aws.status_queue("received"))
-    checkpoints = DynamoCheckpoints(aws.dynamodb, aws.resources.table)
+    checkpoints = DynamoCheckpoints(aws.dynamodb, aws.resources.side_table)
     failing = container.event_relay(checkpoints=checkpoints)
     failing._publisher = SnsPublisher(unreachable_sns, container.topic_arn, fifo=False)
 
@@ -133,12 +130,12 @@ def test_events_stored_while_sns_is_down_or_the_relay_is_dead_are_published_late
     assert order.id not in subjects(aws, "received"), "published again after a checkpoint"
 
 
-def test_relay_checkpoints_live_in_the_table_and_are_not_events(aws, service):
-    checkpoints = DynamoCheckpoints(aws.dynamodb, aws.resources.table)
+def test_relay_checkpoints_live_beside_the_orders_and_are_not_events(aws, service):
+    checkpoints = DynamoCheckpoints(aws.dynamodb, aws.resources.side_table)
     relay = container.event_relay(checkpoints=checkpoints)
     relay.poll()
     items = aws.dynamodb.query(
-        TableName=aws.resources.table,
+        TableName=aws.resources.side_table,
         KeyConditionExpression="pk = :pk",
         ExpressionAttributeValues={":pk": {"S": RELAY_PREFIX + relay.stream}},
     )["Items"]

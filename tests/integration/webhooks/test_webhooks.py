@@ -97,16 +97,19 @@ def test_a_replayed_create_never_shows_the_secret_again(aws, integrator, receive
     assert secret.startswith("whsec_") and "Idempotent-Redacted" not in first
 
     stored = aws.dynamodb.get_item(
-        TableName=aws.resources.table,
+        TableName=aws.resources.side_table,
         Key={
             "pk": {"S": f"{IDEMPOTENCY_PREFIX}{integrator.slug}#{key}"},
             "sk": {"S": IDEMPOTENCY_SK},
         },
         ConsistentRead=True,
     )["Item"]
+    from orders.repository.packing import unpacked
+
     assert stored["state"]["S"] == "completed"
-    assert secret not in json.dumps(stored)
-    assert json.loads(stored["response"]["S"])["body"]["secret"] is None
+    response = unpacked(stored["response"])  # stored compressed
+    assert secret not in json.dumps({**stored, "response": response})
+    assert json.loads(response)["body"]["secret"] is None
 
     for _ in ("while it exists", "once it is deleted"):
         replay = create()

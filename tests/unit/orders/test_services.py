@@ -54,9 +54,6 @@ class FakeTeamDirectory:
             if category in categories
         ]
 
-    def team_codes(self, category: str) -> list[str]:
-        return [t.code for t in self.active_teams(category)]
-
     def served_categories(self) -> set[str]:
         return {c for _, categories in self.teams.values() for c in categories}
 
