@@ -1,36 +1,71 @@
-"""Admin page speed at 1k and 100k orders: server time of the pages staff open first, with
-the page's independent reads issued one at a time and at once (``AWS_CONCURRENT_READS``).
+"""Admin page speed at 1,000 and 100,000 orders on AWS's DynamoDB Local: the server time of the
+pages staff open first, and the DynamoDB calls behind each.
 
-    .venv/bin/python bench/admin_pages.py                      # 1,000 and 100,000 orders
-    .venv/bin/python bench/admin_pages.py --sizes 1000 --rounds 20 --latency-ms 10
+    .venv/bin/python bench/admin_pages.py                      # or: make bench-admin
+    .venv/bin/python bench/admin_pages.py --sizes 1000 --rounds 5
+    .venv/bin/python bench/admin_pages.py --sizes 100000 --reads-at-once 1,10
+    BENCH_DYNAMODB=moto .venv/bin/python bench/admin_pages.py --sizes 1000
 
-One moto server process on this machine holds a table of N orders spread over the statuses
-(loaded with BatchWriteItem, as the list reads them from the status index). Each page is
-rendered by Django in this process (the test client: no network, so the figure is the
-server's own time, AWS calls to the emulator included). Side by side, in the same rounds,
-each page is read in both modes, and the baseline is the bare repository call behind the
-list's first page (``list_recent(limit=50)``): what the page costs beyond it is the admin's
-own. Printed per page and mode: median and 95th percentile of the wall time, the median CPU
-time of this process (what the page costs apart from waiting on AWS), the DynamoDB and all
-AWS calls, and how many of them ran one after another (round trips deep). The emulator
-applies DynamoDB requests one at a time and its Query reads every item of the table, so its
-wall times say little about DynamoDB; ``--latency-ms`` adds a network round trip to every
-request, on the thread that sends it, to see what issuing reads at once saves.
+Each size gets fresh engines (DynamoDB Local slows as its database grows): AWS's DynamoDB
+Local serves DynamoDB (``BENCH_DYNAMODB=moto``: moto's, whose Query reads the whole table,
+so pages take seconds at 1,000 orders; small sizes only), a moto server SQS, SNS and
+CloudWatch, provisioned as deployed (orders table and its indexes, side table, topic,
+queues). The engines run on this machine: their CPU and the pages' share its cores, so the
+load averages before and after are printed (run again when other work disturbed them).
+
+The orders are written straight to the orders table, the items ``order_to_item`` makes (every
+index key as the repository writes it: ``by-status-shard``, ``by-integrator-shard``,
+``by-created-shard``), 25 per BatchWriteItem with ``--load-threads`` calls in flight (100,000
+take two to four minutes). Each order is made by the domain's rules (created, then moved
+along the workflow to its status, so its history, SLA due time, team and times are what the
+workers and staff would leave), created at random over the past ``--days`` (seeded: the
+same population every run): eight integrators (one sends 40 %), four categories, priorities
+mostly normal (8 % urgent), the status by age (minutes old: received, accepted, scheduled;
+up to two days: scheduled, started, completed; older: mostly completed). No search entries,
+notes, feed or technicians: no page measured reads them.
+
+Each page is rendered by Django in this process (the test client: no network, so the figure
+is the server's own time, the AWS calls to the engines included), logged in as a superuser:
+the order list's first page (newest first, no filter: the keys-only ``by-created-shard``
+index, then BatchGetItem of the page's orders; the per-status counts above the list), the
+list filtered by one status (``scheduled``: its ``by-status-shard`` shards), the list
+filtered by one priority (``urgent``, no status: ``by-created-shard`` again, the orders read
+and filtered), the pipeline page and the admin index with its dashboard. The baseline, in
+the same rounds, is the bare repository call behind the list's first page
+(``list_recent(limit=50)``): what a page costs beyond it is the page's own. ``--warm-up``
+rounds first (the JVM compiles as it goes), then ``--rounds`` rounds, each page in turn.
+
+Printed per page: median and 95th percentile of the wall time, the median CPU time of this
+process (Django, boto3: what the page costs apart from waiting on the engines), the DynamoDB
+calls and all AWS calls per render, how many ran one after another (round trips deep, the
+median render's) and the orders the list shows. Then per page the calls by kind (operation,
+index, COUNT), with each kind's median and 95th percentile call time as this process sees it
+(signing and sending, the engine's work and waiting for it, parsing). ``--reads-at-once``
+compares widths of the pages' fan-out (``AWS_CONCURRENT_READS``, 10 as deployed; 1 = one
+call at a time) side by side in the same rounds; ``--latency-ms`` adds a network round trip
+to every AWS request, on the thread that sends it.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import random
 import statistics
 import sys
 import tempfile
 import threading
 import time
 import uuid
-from dataclasses import replace
+import warnings
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -41,8 +76,16 @@ os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
+import boto3  # noqa: E402
 import django  # noqa: E402
 from botocore.config import Config  # noqa: E402
+
+from aws import clients  # noqa: E402
+
+# moto's DynamoDB (BENCH_DYNAMODB=moto) applies requests one at a time and reads the whole
+# table for each Query: at 100,000 orders the reads issued at once queue for longer than the
+# service timeout (10 s). The bench waits for them rather than time out.
+clients.SERVICE_CONFIG = clients.SERVICE_CONFIG.merge(Config(read_timeout=300))
 
 django.setup()
 
@@ -51,114 +94,302 @@ from django.contrib.auth.models import User  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.test import Client  # noqa: E402
 
-from aws import clients  # noqa: E402
+from integrators.models import Integrator  # noqa: E402
 from orders.domain import rules  # noqa: E402
-from orders.domain.model import Actor  # noqa: E402
+from orders.domain.model import CATEGORIES, Actor, Order, Priority  # noqa: E402
 from orders.domain.rules import OrderInput  # noqa: E402
-from orders.domain.workflow import STATUSES  # noqa: E402
+from orders.domain.workflow import STATUSES, Status  # noqa: E402
+from orders.models import Team  # noqa: E402
+from orders.repository.batch import WRITE_BATCH, batch_write, puts  # noqa: E402
 from orders.repository.dynamodb import order_to_item  # noqa: E402
 from portal import container  # noqa: E402
-from tests.support import AwsStack, Processes, services_on, start_emulator  # noqa: E402
-
-# The emulator applies DynamoDB requests one at a time and scans the table for each, so ten
-# reads issued at once on a big table queue for longer than the service timeout (10 s): on
-# DynamoDB they run side by side. The bench waits for them rather than time out.
-clients.SERVICE_CONFIG = clients.SERVICE_CONFIG.merge(Config(read_timeout=300))
+from tests.support import AwsStack, Emulators, Processes, emulators, services_on  # noqa: E402
 
 BASELINE = "baseline: list_recent(50)"
 PAGES = {
     "list, first page": "/admin/orders/workorder/",
     "list, one status": "/admin/orders/workorder/?status=scheduled",
-    "list, SLA breached": "/admin/orders/workorder/?sla=breached",
-    "order detail": None,  # filled in with a stored order
+    "list, one priority": "/admin/orders/workorder/?priority=urgent",
     "pipeline": "/admin/orders/workorder/pipeline/",
     "index with dashboard": "/admin/",
 }
+LISTS = ("list, first page", "list, one status", "list, one priority")
+
+# -- the orders ---------------------------------------------------------------------------
+
+#: (slug, share of the orders in %): one large integrator, a long tail.
+INTEGRATORS = (
+    ("acme-facilities", 40),
+    ("northwind", 20),
+    ("globex", 12),
+    ("initech", 9),
+    ("umbrella", 7),
+    ("hooli", 5),
+    ("stark-retail", 4),
+    ("wayne-stores", 3),
+)
+CATEGORY_SHARES = {"hvac": 35, "electrical": 25, "plumbing": 25, "general": 15}
+PRIORITY_SHARES = {
+    Priority.LOW: 15,
+    Priority.NORMAL: 55,
+    Priority.HIGH: 22,
+    Priority.URGENT: 8,
+}
+#: Where an order of an age stands (shares in %): up to the age, from the youngest.
+STATUS_BY_AGE: tuple[tuple[timedelta, dict[Status, float]], ...] = (
+    (
+        timedelta(minutes=10),
+        {
+            Status.RECEIVED: 25,
+            Status.ACCEPTED: 15,
+            Status.SCHEDULED: 50,
+            Status.REJECTED: 5,
+            Status.CANCELLED: 5,
+        },
+    ),
+    (
+        timedelta(days=2),
+        {
+            Status.ACCEPTED: 2,
+            Status.SCHEDULED: 38,
+            Status.IN_PROGRESS: 22,
+            Status.ON_HOLD: 4,
+            Status.COMPLETED: 28,
+            Status.CANCELLED: 4,
+            Status.REJECTED: 2,
+        },
+    ),
+    (
+        timedelta(days=7),
+        {
+            Status.SCHEDULED: 6,
+            Status.IN_PROGRESS: 6,
+            Status.ON_HOLD: 3,
+            Status.COMPLETED: 76,
+            Status.CANCELLED: 6,
+            Status.REJECTED: 3,
+        },
+    ),
+    (
+        timedelta.max,
+        {
+            Status.IN_PROGRESS: 0.5,
+            Status.ON_HOLD: 1,
+            Status.COMPLETED: 88.5,
+            Status.CANCELLED: 7,
+            Status.REJECTED: 3,
+        },
+    ),
+)
+#: The moves that lead to each status from received (who makes them comes below).
+PATHS: dict[Status, tuple[Status, ...]] = {
+    Status.RECEIVED: (),
+    Status.REJECTED: (Status.REJECTED,),
+    Status.ACCEPTED: (Status.ACCEPTED,),
+    Status.SCHEDULED: (Status.ACCEPTED, Status.SCHEDULED),
+    Status.IN_PROGRESS: (Status.ACCEPTED, Status.SCHEDULED, Status.IN_PROGRESS),
+    Status.ON_HOLD: (Status.ACCEPTED, Status.SCHEDULED, Status.ON_HOLD),
+    Status.COMPLETED: (Status.ACCEPTED, Status.SCHEDULED, Status.IN_PROGRESS, Status.COMPLETED),
+    Status.CANCELLED: (Status.ACCEPTED, Status.SCHEDULED, Status.CANCELLED),
+}
+REASONS = {
+    Status.REJECTED: "Site outside the service area",
+    Status.ON_HOLD: "Waiting for parts",
+    Status.CANCELLED: "Customer withdrew the request",
+}
+TITLES = {
+    "hvac": ("Replace HVAC filter", "AC not cooling", "Thermostat unresponsive"),
+    "electrical": ("Lights flickering", "Replace breaker", "Install outlet"),
+    "plumbing": ("Leaking tap", "Blocked drain", "Water heater check"),
+    "general": ("Door does not close", "Repaint wall", "Replace ceiling tile"),
+}
 
 
-def load(stack: AwsStack, table: str, count: int) -> str:
-    """``count`` orders over every status, created a second apart; returns one order's id."""
-    start = datetime.now(UTC) - timedelta(seconds=count)
-    statuses = list(STATUSES)
-    batch, some_id = [], ""
+def _pick(rnd: random.Random, shares: dict) -> Any:
+    return rnd.choices(list(shares), weights=list(shares.values()))[0]
+
+
+def population(count: int, *, days: float, seed: int, now: datetime) -> Iterator[Order]:
+    """``count`` orders as the portal would have stored them, each created at random over the
+    past ``days``, then moved by the rules (system, staff, integrator as the workflow says)
+    to the status its age makes likely."""
+    rnd = random.Random(seed)
+    integrators = {slug: share for slug, share in INTEGRATORS}
+    span = timedelta(days=days).total_seconds()
+    system, staff = Actor.system("bench-worker"), Actor.staff("bench-dispatcher")
     for n in range(count):
+        integrator = _pick(rnd, integrators)
+        category = _pick(rnd, CATEGORY_SHARES)
+        created = now - timedelta(seconds=rnd.random() * span)
         order, _ = rules.create_order(
-            OrderInput(title=f"Order {n}", category="hvac", site=f"Store {n % 500}"),
-            order_id=str(uuid.uuid4()),
-            integrator="bench",
-            actor=Actor.integrator("bench"),
-            now=start + timedelta(seconds=n),
+            OrderInput(
+                title=rnd.choice(TITLES[category]),
+                category=category,
+                priority=str(_pick(rnd, PRIORITY_SHARES)),
+                site=f"Store {rnd.randrange(1, 2000)}",
+                external_reference=f"{integrator[:3].upper()}-{n:07d}",
+                description="Reported by the store manager; access through the loading bay.",
+            ),
+            order_id=str(uuid.UUID(int=rnd.getrandbits(128), version=4)),
+            integrator=integrator,
+            actor=Actor.integrator(integrator),
+            now=created,
         )
-        status = statuses[n % len(statuses)]
-        order = replace(
-            order,
-            status=status,
-            sla_due_at=order.created_at + timedelta(hours=4) if status != "received" else None,
+        age = now - created
+        status = _pick(rnd, next(shares for upto, shares in STATUS_BY_AGE if age <= upto))
+        # The workers move an order on within seconds; people over the hours that follow.
+        at = created
+        for to in PATHS[status]:
+            if to in (Status.ACCEPTED, Status.SCHEDULED) or (
+                to is Status.REJECTED and status is Status.REJECTED
+            ):
+                at = min(now, at + timedelta(seconds=rnd.uniform(0.5, 3)))
+                actor = system
+            else:
+                room = min(now - at, timedelta(days=1)).total_seconds()
+                at += timedelta(seconds=rnd.uniform(0.1, 0.9) * room)
+                actor = Actor.integrator(integrator) if to is Status.CANCELLED else staff
+            order, _ = rules.move(
+                order,
+                to,
+                actor=actor,
+                now=at,
+                reason=REASONS.get(to),
+                team=f"{category}-crew",
+            )
+        yield order
+
+
+def load(stack: AwsStack, count: int, *, threads: int, days: float) -> Counter:
+    """Write ``count`` orders to the stack's orders table, ``threads`` BatchWriteItem calls in
+    flight while the next ones are made; returns the orders per status."""
+    client = boto3.session.Session().client(
+        "dynamodb",
+        endpoint_url=stack.dynamodb_endpoint,
+        region_name="us-east-1",
+        config=Config(
+            max_pool_connections=threads,
+            read_timeout=300,
+            retries={"mode": "standard", "max_attempts": 10},
+        ),
+    )
+    table = stack.resources.table
+    statuses: Counter = Counter()
+    in_flight: set[Future] = set()
+    batch: list[dict] = []
+
+    def send(items: list[dict]) -> None:
+        nonlocal in_flight
+        while len(in_flight) >= 4 * threads:
+            done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+            for future in done:
+                future.result()
+        in_flight.add(pool.submit(batch_write, client, table, puts(items)))
+
+    with ThreadPoolExecutor(threads, thread_name_prefix="load") as pool:
+        for order in population(count, days=days, seed=count, now=datetime.now(UTC)):
+            statuses[str(order.status)] += 1
+            batch.append(order_to_item(order))
+            if len(batch) == WRITE_BATCH:
+                send(batch)
+                batch = []
+        if batch:
+            send(batch)
+        for future in in_flight:
+            future.result()
+    return statuses
+
+
+def directory() -> None:
+    """The integrators and teams the list and the pipeline name (Django's tables)."""
+    for slug, _ in INTEGRATORS:
+        Integrator.objects.get_or_create(slug=slug, defaults={"name": slug.title()})
+    for category in CATEGORIES:
+        Team.objects.update_or_create(
+            code=f"{category}-crew",
+            defaults={"name": f"{category.title()} crew", "categories": [category]},
         )
-        some_id = order.id
-        batch.append({"PutRequest": {"Item": order_to_item(order)}})
-        if len(batch) == 25:
-            stack.dynamodb.batch_write_item(RequestItems={table: batch})
-            batch = []
-    if batch:
-        stack.dynamodb.batch_write_item(RequestItems={table: batch})
-    return some_id
+
+
+# -- what a render calls ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Call:
+    service: str
+    kind: str  # operation, and for a Query its index and whether it only counts
+    start: float
+    end: float
+
+    @property
+    def ms(self) -> float:
+        return (self.end - self.start) * 1000
 
 
 def aws_clients() -> list:
     return [container.client(name) for name in ("dynamodb", "sqs", "cloudwatch")]
 
 
-class CallLog:
-    """Every AWS request's service and its (start, end) on the caller's side, from botocore's
-    events on the shared clients."""
+class Recorder:
+    """Every AWS request of a render: its kind and its (start, end) on the caller's side, from
+    botocore's events on the portal's shared clients (fan-out threads included)."""
 
     def __init__(self) -> None:
-        self.calls: list[tuple[str, float, float]] = []
-        self._started = threading.local()
+        self.renders: dict[tuple[str, str], list[list[Call]]] = defaultdict(list)
+        self._calls: list[Call] | None = None
         self._lock = threading.Lock()
 
-    def _before(self, event_name: str, **_) -> None:
-        self._started.at = time.perf_counter()
-
-    def _after(self, event_name: str, **_) -> None:
-        with self._lock:
-            self.calls.append((event_name.split(".")[1], self._started.at, time.perf_counter()))
-
-    def watch(self, call) -> CallLog:
-        hooks = []
+    def attach(self) -> None:
         for client in aws_clients():
             service = client.meta.service_model.service_id.hyphenize()
-            for event, hook in (("before-call", self._before), ("after-call", self._after)):
-                client.meta.events.register(f"{event}.{service}", hook)
-                hooks.append((client, f"{event}.{service}", hook))
+            events = client.meta.events
+            events.register(f"provide-client-params.{service}", self._params)
+            events.register(f"before-call.{service}", self._before)
+            events.register(f"after-call.{service}", self._after)
+
+    @contextmanager
+    def render(self, page: str, mode: str) -> Iterator[None]:
+        self._calls = []
         try:
-            call()
+            yield
         finally:
-            for client, event, hook in hooks:
-                client.meta.events.unregister(event, hook)
-        return self
+            self.renders[(page, mode)].append(self._calls)
+            self._calls = None
 
-    @property
-    def dynamodb(self) -> int:
-        return sum(1 for service, _, _ in self.calls if service == "dynamodb")
+    def _params(self, params: dict, model: Any, context: dict, **_: Any) -> None:
+        kind = model.name
+        if "IndexName" in params:
+            kind += f" {params['IndexName']}"
+        if params.get("Select") == "COUNT":
+            kind += " COUNT"
+        context["bench_kind"] = kind
 
-    @property
-    def round_trips(self) -> int:
-        """The most requests that ran strictly one after another (requests in flight together
-        count once): how many round trips deep the page is, at most. The emulator applies
-        DynamoDB requests one at a time, which staggers requests sent together, so a short
-        request of one thread can fit between two of another's and count too."""
-        chain, free_at = 0, float("-inf")
-        for _, start, end in sorted(self.calls, key=lambda c: c[2]):
-            if start >= free_at:
-                chain, free_at = chain + 1, end
-        return chain
+    def _before(self, context: dict, **_: Any) -> None:
+        context["bench_started"] = time.perf_counter()
+
+    def _after(self, model: Any, context: dict, **_: Any) -> None:
+        end = time.perf_counter()
+        if self._calls is None or "bench_started" not in context:
+            return
+        service = model.service_model.service_name
+        call = Call(service, context.get("bench_kind", model.name), context["bench_started"], end)
+        with self._lock:
+            self._calls.append(call)
+
+
+def round_trips(calls: list[Call]) -> int:
+    """The most requests that ran strictly one after another (requests in flight together
+    count once): how many round trips deep the render was, at most."""
+    chain, free_at = 0, float("-inf")
+    for call in sorted(calls, key=lambda c: c.end):
+        if call.start >= free_at:
+            chain, free_at = chain + 1, call.end
+    return chain
 
 
 def add_latency(milliseconds: float) -> None:
     """Every AWS request waits this long before it is sent, on the thread that sends it, as a
-    network round trip would (the emulator answers from loopback in well under that)."""
+    network round trip would (the emulators answer from loopback)."""
     if milliseconds <= 0:
         return
     for client in aws_clients():
@@ -167,109 +398,189 @@ def add_latency(milliseconds: float) -> None:
         )
 
 
-def timed(call) -> tuple[float, float]:
-    """Wall time, and CPU time of this process (Django, boto3; not the emulator's), in ms."""
+def timed(call: Callable[[], Any]) -> tuple[float, float, Any]:
+    """Wall time and CPU time of this process (Django, boto3; not the engines') in ms, and
+    what the call returned."""
     started, cpu = time.perf_counter(), time.process_time()
-    call()
-    return (time.perf_counter() - started) * 1000, (time.process_time() - cpu) * 1000
+    result = call()
+    return (time.perf_counter() - started) * 1000, (time.process_time() - cpu) * 1000, result
 
 
-def summary(samples: list[float]) -> str:
-    ordered = sorted(samples)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return f"{statistics.median(ordered):7.1f} {p95:7.1f}"
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
 
 
-MODES = {"one at a time": 1, "at once": 10}  # AWS_CONCURRENT_READS
-
-
-def use_table(table: str) -> None:
-    settings.ORDERS_TABLE_NAME = table
-    container.reset()  # new clients, without the latency hooks
-
-
-def use_mode(reads_at_once: int) -> None:
-    """The shared fan-out's width: the same clients, caches and URLs in both modes."""
+def use_width(reads_at_once: int) -> None:
+    """The shared fan-out's width (AWS_CONCURRENT_READS): the same clients, caches and queue
+    URLs in every mode."""
     container.fan_out().workers = reads_at_once
 
 
-def main() -> None:
+def mode_name(width: int) -> str:
+    return "one at a time" if width == 1 else f"{width} at once"
+
+
+def rows_shown(response) -> int:
+    """Orders on a list page (one row each)."""
+    return response.content.count(b'data-order="')
+
+
+def _widths(text: str) -> list[int]:
+    return [int(w) for w in text.split(",")]
+
+
+def load_average() -> str:
+    return " ".join(f"{n:.1f}" for n in os.getloadavg())
+
+
+# -- one size -----------------------------------------------------------------------------
+
+
+def run_size(size: int, client: Client, args: argparse.Namespace) -> None:
+    processes = Processes()
+    try:
+        with emulators(processes) as where:
+            stack = AwsStack.provision(where, f"bench-{uuid.uuid4().hex[:6]}")
+            with services_on(stack):
+                measure(size, stack, where, client, args)
+    finally:
+        processes.stop_all()
+
+
+def measure(size: int, stack: AwsStack, where: Emulators, client: Client, args) -> None:
+    print(
+        f"\n{size:,} orders; DynamoDB: {where.engine}; SQS, SNS, CloudWatch: {where.services} "
+        f"{where.aws}",
+        flush=True,
+    )
+    loaded_at, load_before = time.perf_counter(), load_average()
+    statuses = load(stack, size, threads=args.load_threads, days=args.days)
+    loaded = time.perf_counter() - loaded_at
+    stored = stack.dynamodb.describe_table(TableName=stack.resources.table)["Table"]["ItemCount"]
+    print(
+        f"  loaded in {loaded:.0f} s ({size / loaded:,.0f} orders/s, {args.load_threads} "
+        f"threads; load average {load_before} -> {load_average()}); the table holds "
+        f"{stored:,} items; by status: " + ", ".join(f"{s} {statuses[str(s)]:,}" for s in STATUSES),
+        flush=True,
+    )
+    widths = _widths(args.reads_at_once)
+    repo = container.order_repository()
+    recorder = Recorder()
+    recorder.attach()
+    add_latency(args.latency_ms)
+    renders: dict[str, Callable[[], Any]] = {
+        BASELINE: lambda: repo.list_recent(limit=50),
+        **{name: (lambda url=url: _ok(client.get(url), url)) for name, url in PAGES.items()},
+    }
+    samples: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
+    rows: dict[str, int] = {}
+    measuring_at = load_average()
+    for round_number in range(args.warm_up + args.rounds):
+        counted = round_number >= args.warm_up
+        # Side by side: every mode in every round, so noise hits them alike.
+        for width in widths:
+            use_width(width)
+            mode = mode_name(width)
+            for name, render in renders.items():
+                if not counted:
+                    render()
+                    continue
+                with recorder.render(name, mode):
+                    wall, cpu, result = timed(render)
+                samples[(name, mode)].append((wall, cpu))
+                if name in LISTS:
+                    rows[name] = rows_shown(result)
+    print(
+        f"  {args.rounds} rounds after {args.warm_up} warm-up rounds, "
+        f"{args.latency_ms:g} ms added per AWS request; load average {measuring_at} -> "
+        f"{load_average()} ({os.cpu_count()} CPUs); ms:"
+    )
+    print(
+        f"  {'page':26} {'reads':13} {'median':>7} {'p95':>7} {'CPU':>6} {'DynamoDB':>8} "
+        f"{'AWS':>5} {'deep':>5} {'rows':>5}"
+    )
+    for name in renders:
+        for width in widths:
+            mode = mode_name(width)
+            wall = [w for w, _ in samples[(name, mode)]]
+            cpu = statistics.median(c for _, c in samples[(name, mode)])
+            seen = recorder.renders[(name, mode)]
+            dynamodb = sorted(sum(c.service == "dynamodb" for c in calls) for calls in seen)
+            every = sorted(len(calls) for calls in seen)
+            deep = statistics.median(round_trips(calls) for calls in seen)
+            shown = str(rows[name]) if name in rows else ""
+            print(
+                f"  {name:26} {mode:13} {statistics.median(wall):7.1f} "
+                f"{percentile(wall, 95):7.1f} {cpu:6.1f} {_spread(dynamodb):>8} "
+                f"{_spread(every):>5} {deep:5.0f} {shown:>5}"
+            )
+    print("  calls per render by kind: count x median / p95 ms each, as this process sees them")
+    for name in renders:
+        for width in widths:
+            mode = mode_name(width)
+            seen = recorder.renders[(name, mode)]
+            by_kind: dict[str, list[float]] = defaultdict(list)
+            for calls in seen:
+                for call in calls:
+                    by_kind[call.kind].append(call.ms)
+            kinds = "; ".join(
+                f"{kind} {len(times) / len(seen):g} x {statistics.median(times):.1f} / "
+                f"{percentile(times, 95):.1f}"
+                for kind, times in sorted(by_kind.items(), key=lambda k: -len(k[1]))
+            )
+            print(f"  {name:26} {mode:13} {kinds}")
+
+
+def _spread(values: list[int]) -> str:
+    return str(values[0]) if values[0] == values[-1] else f"{values[0]}-{values[-1]}"
+
+
+def _ok(response, url: str):
+    if response.status_code != 200:
+        raise SystemExit(f"{url}: {response.status_code}")
+    return response
+
+
+def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="1000,100000")
+    parser.add_argument("--sizes", default="1000,100000", help="orders; fresh engines for each")
     parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--warm-up", type=int, default=3, help="rounds run first, not counted")
+    parser.add_argument(
+        "--load-threads", type=int, default=8, help="BatchWriteItem calls in flight"
+    )
+    parser.add_argument("--days", type=float, default=30, help="orders created over this many days")
+    parser.add_argument(
+        "--reads-at-once",
+        default="10",  # AWS_CONCURRENT_READS as deployed
+        help="AWS_CONCURRENT_READS widths compared side by side, e.g. 1,10",
+    )
     parser.add_argument(
         "--latency-ms",
         type=float,
         default=0,
         help="added to every AWS request, as a round trip to DynamoDB/SQS in the region is",
     )
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main(args: argparse.Namespace) -> None:
+    # Static files are not collected for a bench; WhiteNoise says so once per client.
+    warnings.filterwarnings("ignore", message="No directory at")
+    os.environ["TEST_DYNAMODB"] = os.environ.get("BENCH_DYNAMODB", "local")
+    # The fan-out is made (at services_on's reset) with slots for the widest width; each
+    # mode narrows its pools.
+    settings.AWS_CONCURRENT_READS = max(_widths(args.reads_at_once))
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     call_command("migrate", verbosity=0)
+    directory()
     staff = User.objects.create_superuser("bench", password="bench-not-used")
     client = Client()
     client.force_login(staff)
-    processes = Processes()
-    try:
-        endpoint = start_emulator(processes)
-        stack = AwsStack.provision(endpoint, f"bench-{uuid.uuid4().hex[:6]}")
-        with services_on(stack):
-            for size in (int(s) for s in args.sizes.split(",")):
-                table = stack.fresh_table(f"admin{size}")
-                started = time.perf_counter()
-                order_id = load(stack, table, size)
-                loaded = time.perf_counter() - started
-                pages = {**PAGES, "order detail": f"/admin/orders/workorder/{order_id}/"}
-                samples: dict[tuple[str, str], list[tuple[float, float]]] = {}
-                logs: dict[tuple[str, str], CallLog] = {}
-                use_table(table)
-                for mode, reads_at_once in MODES.items():  # AWS calls per page, seen once
-                    use_mode(reads_at_once)
-                    for name, url in pages.items():
-                        logs[(name, mode)] = CallLog().watch(
-                            lambda url=url: _ok(client.get(url), url)
-                        )
-                    logs[(BASELINE, mode)] = CallLog().watch(
-                        lambda: container.order_repository().list_recent(limit=50)
-                    )
-                add_latency(args.latency_ms)
-                for _ in range(args.rounds):
-                    # Side by side: both modes in every round, so noise hits them alike.
-                    for mode, reads_at_once in MODES.items():
-                        use_mode(reads_at_once)
-                        repo = container.order_repository()
-                        samples.setdefault((BASELINE, mode), []).append(
-                            timed(lambda repo=repo: repo.list_recent(limit=50))
-                        )
-                        for name, url in pages.items():
-                            samples.setdefault((name, mode), []).append(
-                                timed(lambda url=url: _ok(client.get(url), url))
-                            )
-                print(
-                    f"\n{size:,} orders (loaded in {loaded:.0f} s), {args.rounds} rounds, "
-                    f"{args.latency_ms:g} ms added per AWS request; median and p95, ms:"
-                )
-                print(
-                    f"  {'page':28} {'mode':13} {'median':>7} {'p95':>7} {'CPU':>6} "
-                    f"{'DynamoDB':>9} {'AWS calls':>9} {'one after another':>18}"
-                )
-                for name in [BASELINE, *pages]:
-                    for mode in MODES:
-                        log = logs[(name, mode)]
-                        wall = [w for w, _ in samples[(name, mode)]]
-                        cpu = statistics.median(c for _, c in samples[(name, mode)])
-                        print(
-                            f"  {name:28} {mode:13} {summary(wall)} {cpu:6.1f} "
-                            f"{log.dynamodb:9} {len(log.calls):9} {log.round_trips:18}"
-                        )
-    finally:
-        processes.stop_all()
-
-
-def _ok(response, url: str) -> None:
-    if response.status_code != 200:
-        raise SystemExit(f"{url}: {response.status_code}")
+    for size in (int(s) for s in args.sizes.split(",")):
+        run_size(size, client, args)
 
 
 if __name__ == "__main__":
-    main()
+    main(arguments())

@@ -44,7 +44,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.create import EXAMPLE  # noqa: E402
+from bench.create import EXAMPLE, stack_environment  # noqa: E402
 from tests.support import AwsStack, Processes, emulators, wait_for  # noqa: E402
 
 #: Item kinds, by the start of the partition key (and, in an order's partition, the sort key).
@@ -253,21 +253,14 @@ def main() -> None:
         where = engines.__enter__()
         prefix = f"cost-{uuid.uuid4().hex[:6]}"
         AwsStack.provision(where, prefix)
-        state = ROOT / ".state"
-        state.mkdir(exist_ok=True)
         os.environ.update(
-            {
-                "DJANGO_SETTINGS_MODULE": "portal.settings",
-                "AWS_ENDPOINT_URL": where.aws,
-                "AWS_ENDPOINT_URL_DYNAMODB": where.dynamodb,
-                "AWS_REGION": "us-east-1",
-                "ORDERS_RESOURCE_PREFIX": prefix,
-                "DATABASE_URL": f"sqlite:///{state / prefix}.sqlite3",
-                "API_RATE_LIMIT": "1000000/minute",
-                "WEBHOOK_ALLOW_PRIVATE_URLS": "true",
+            stack_environment(
+                where,
+                prefix,
+                WEBHOOK_ALLOW_PRIVATE_URLS="true",
                 # One checkpoint per second per shard, as deployed; not per order.
-                "EVENT_RELAY_CHECKPOINT_SECONDS": "1",
-            }
+                EVENT_RELAY_CHECKPOINT_SECONDS="1",
+            )
         )
         import boto3
         import django

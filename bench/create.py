@@ -51,6 +51,26 @@ EXAMPLE = {
 WARM_UP = 20
 
 
+def stack_environment(where, prefix: str, **extra: str) -> dict[str, str]:
+    """The environment that points the portal's processes at a bench's engines (``where``,
+    from ``tests.support.emulators``) and its resources, with a SQLite database of its own.
+    API throttling is off: it is not what the benchmarks measure."""
+    state = ROOT / ".state"
+    state.mkdir(exist_ok=True)
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "AWS_ENDPOINT_URL": where.aws,
+        "AWS_ENDPOINT_URL_DYNAMODB": where.dynamodb,
+        "AWS_REGION": "us-east-1",
+        "ORDERS_RESOURCE_PREFIX": prefix,
+        "DATABASE_URL": f"sqlite:///{state / prefix}.sqlite3",
+        "PYTHONUNBUFFERED": "1",
+        "API_RATE_LIMIT": "1000000/minute",
+        **extra,
+    }
+
+
 def percentile(values: list[float], pct: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
@@ -200,22 +220,12 @@ def main() -> None:
         endpoint = where.aws
         prefix = f"bench-{uuid.uuid4().hex[:6]}"
         stack = AwsStack.provision(where, prefix)
-        state = ROOT / ".state"
-        state.mkdir(exist_ok=True)
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "portal.settings",
-            "AWS_ENDPOINT_URL": endpoint,
-            "AWS_ENDPOINT_URL_DYNAMODB": where.dynamodb,
-            "AWS_REGION": "us-east-1",
-            "ORDERS_RESOURCE_PREFIX": prefix,
-            "DATABASE_URL": f"sqlite:///{state / prefix}.sqlite3",
-            "BASELINE_TABLE": stack.resources.table,
-            "BASELINE_TOPIC_ARN": stack.topic_arn,
-            "PYTHONUNBUFFERED": "1",
-            # Throttling is not what is measured here.
-            "API_RATE_LIMIT": "1000000/minute",
-        }
+        env = stack_environment(
+            where,
+            prefix,
+            BASELINE_TABLE=stack.resources.table,
+            BASELINE_TOPIC_ARN=stack.topic_arn,
+        )
         os.environ.update(env)
 
         import django

@@ -218,8 +218,7 @@ def event_relay(
             fifo=settings.ORDERS_FIFO,
             concurrency=settings.EVENT_RELAY_PUBLISH_CONCURRENCY,
         ),
-        checkpoints=checkpoints
-        or DynamoCheckpoints(client("dynamodb"), side_table()),
+        checkpoints=checkpoints or DynamoCheckpoints(client("dynamodb"), side_table()),
         decode=event_from_image,
         skip_key_prefix=RELAY_PREFIX,
         start_at=start_at,

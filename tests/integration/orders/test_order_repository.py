@@ -395,9 +395,7 @@ def test_search_removes_entries_that_lead_nowhere_once_they_are_old(aws):
         ]
     ]
     for start in range(0, len(requests), 25):
-        aws.dynamodb.batch_write_item(
-            RequestItems={f"{table}-side": requests[start : start + 25]}
-        )
+        aws.dynamodb.batch_write_item(RequestItems={f"{table}-side": requests[start : start + 25]})
 
     assert repo.search(["boiler"]).items == []
 
