@@ -406,11 +406,10 @@ def report(
         )
     print(f"  {'whole life':<36}{wcu_total:>8.1f}{rcu_total:>8.1f}")
 
-    kinds = Counter()
-    reads = Counter()
-    for name in steps:
-        kinds.update(meter.wcu[name])
-        reads.update(meter.rcu[name])
+    def whole_life(ledger: dict[str, Counter]) -> Counter:
+        return sum((ledger[name] for name in steps), Counter())
+
+    kinds, reads = whole_life(meter.wcu), whole_life(meter.rcu)
     print("\nPer order, by item kind")
     print(f"  {'kind':<22}{'WCU':>8}{'RCU':>8}{'items':>8}{'bytes':>9}{'stream':>8}")
     for kind in sorted(kinds.keys() | reads.keys() | stored["items"].keys() | records.keys()):
@@ -419,15 +418,10 @@ def report(
             f"{stored['items'][kind] / orders:>8.1f}{stored['bytes'][kind] / orders:>9.0f}"
             f"{records[kind] / orders:>8.1f}"
         )
-    where = Counter()
-    for name in steps:
-        where.update(meter.where[name])
     print("\nWCU per order, by table and index")
-    for place, units in sorted(where.items()):
+    for place, units in sorted(whole_life(meter.where).items()):
         print(f"  {place:<48}{units / orders:>8.1f}")
-    calls = Counter()
-    for name in steps:
-        calls.update(meter.calls[name])
+    calls = whole_life(meter.calls)
     print("\nAWS calls per order")
     for op, n in sorted(calls.items()):
         print(f"  {op:<48}{n / orders:>8.1f}")

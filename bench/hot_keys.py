@@ -82,19 +82,25 @@ class HotKeys:
 
     @property
     def hottest_write(self) -> str:
-        return " ".join(self.writes.most_common(1)[0][0])
+        return _busiest(self.writes)[0]
 
     @property
     def hottest_wcu(self) -> float:
-        return self.writes.most_common(1)[0][1]
+        return _busiest(self.writes)[1]
 
     @property
     def hottest_read(self) -> str:
-        return " ".join(self.reads.most_common(1)[0][0])
+        return _busiest(self.reads)[0]
 
     @property
     def hottest_rcu(self) -> float:
-        return self.reads.most_common(1)[0][1]
+        return _busiest(self.reads)[1]
+
+
+def _busiest(units: Counter) -> tuple[str, float]:
+    """The key with the most units ("<table or index> <key>") and its units."""
+    (where, key), most = units.most_common(1)[0]
+    return f"{where} {key}", most
 
 
 def _units(size: int, per: int) -> int:
@@ -106,11 +112,10 @@ def simulate(orders_per_second: int = 10_000, *, seed: int = 20) -> HotKeys:
     from bench.cost import item_size
     from orders.domain import rules
     from orders.domain.model import Actor
-    from orders.domain.rules import OrderInput
+    from orders.domain.rules import OrderInput, considered_teams
     from orders.domain.workflow import Status
     from orders.events.contract import to_message
     from orders.repository import dynamodb, feed, stats
-    from orders.services import considered_teams
 
     rng = random.Random(seed)
     definition = dynamodb.table_definition("orders")

@@ -8,7 +8,7 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol, TypeVar
@@ -51,21 +51,6 @@ T = TypeVar("T")
 #: waiting less than this ago; freed capacity the marker misses is given by the next release
 #: or the backlog sweeper.
 BACKLOG_MARK_MAX_AGE = 1.0
-#: Teams a scheduler weighs for one order: a random few, the least loaded of them taken
-#: ("the power of two choices"), so that no team's load item is read by every order of its
-#: category; every team only when those few are full. 0: every team, always.
-TEAMS_CONSIDERED = 4
-
-
-def considered_teams(order_id: str, codes: Sequence[str]) -> list[str]:
-    """The few teams an order is weighed for first: always the same for one order (seeded by
-    its id), so that a retried attempt finds the reservation an earlier one made."""
-    ordered = sorted(codes)
-    if not TEAMS_CONSIDERED or len(ordered) <= TEAMS_CONSIDERED:
-        return ordered
-    return random.Random(order_id).sample(ordered, TEAMS_CONSIDERED)
-
-
 @dataclass(frozen=True)
 class TeamInfo:
     code: str
@@ -726,7 +711,7 @@ class OrderService:
 
     def _reserve_team(self, order: Order) -> str | None:
         teams = {t.code: t for t in self.teams.active_teams(order.category)}
-        few = considered_teams(order.id, list(teams))
+        few = rules.considered_teams(order.id, list(teams))
         rest = [code for code in teams if code not in few]
         for considered in (few, rest):
             if not considered:
@@ -751,7 +736,7 @@ class OrderService:
         # scheduled): where an attempt that died before recording its move can have left a
         # reservation.
         active = [t.code for t in self.teams.active_teams(order.category)]
-        codes = considered_teams(order.id, active)
+        codes = rules.considered_teams(order.id, active)
         if order.assigned_team:
             codes = [*codes, order.assigned_team]
         for code, held in self.loads.holdings(dict.fromkeys(codes)).items():

@@ -252,26 +252,20 @@ def _replicas() -> list[Any]:
     return [local, if_("HasReplica", replica, NO_VALUE)]
 
 
-def table() -> dict[str, Any]:
-    """The orders table as a global table (single-region unless ReplicaRegion is set), with
-    exactly the keys, indexes and stream of ``table_definition`` (what provision creates)."""
-    definition = table_definition("unused")
+def _global_table(name: str, definition: dict[str, Any], **properties: Any) -> dict[str, Any]:
+    """A table of ``definition`` (what provision creates) as a global table, single-region
+    unless ReplicaRegion is set; kept whatever a stack operation does."""
     return {
         "Type": "AWS::DynamoDB::GlobalTable",
         "Condition": "CreateTable",
-        # The orders live here: never deleted or replaced by a stack operation.
         "DeletionPolicy": "Retain",
         "UpdateReplacePolicy": "Retain",
         "Properties": {
-            "TableName": sub(TABLE_NAME),
+            "TableName": sub(name),
             "BillingMode": definition["BillingMode"],
             "AttributeDefinitions": definition["AttributeDefinitions"],
             "KeySchema": definition["KeySchema"],
-            "GlobalSecondaryIndexes": definition["GlobalSecondaryIndexes"],
-            # GlobalTable takes the view type only; the stream is always on (the outbox).
-            "StreamSpecification": {
-                "StreamViewType": definition["StreamSpecification"]["StreamViewType"]
-            },
+            **properties,
             "TimeToLiveSpecification": {"AttributeName": TTL_ATTRIBUTE, "Enabled": True},
             # KMS encryption: the AWS managed key (aws/dynamodb) unless each replica names a
             # customer managed key (SSESpecification of the replicas).
@@ -281,29 +275,27 @@ def table() -> dict[str, Any]:
     }
 
 
+def table() -> dict[str, Any]:
+    """The orders table, with exactly the keys, indexes and stream of ``table_definition``."""
+    definition = table_definition("unused")
+    return _global_table(
+        TABLE_NAME,
+        definition,
+        GlobalSecondaryIndexes=definition["GlobalSecondaryIndexes"],
+        # GlobalTable takes the view type only; the stream is always on (the outbox).
+        StreamSpecification={"StreamViewType": definition["StreamSpecification"]["StreamViewType"]},
+    )
+
+
 def side_table() -> dict[str, Any]:
     """The table beside the orders (``side_table_definition``): notes, attachments, search
     entries, the feed, idempotency records, team loads, relay checkpoints. Nobody reads its
     stream; a global table with a replica needs one to replicate."""
-    definition = side_table_definition("unused")
-    return {
-        "Type": "AWS::DynamoDB::GlobalTable",
-        "Condition": "CreateTable",
-        "DeletionPolicy": "Retain",
-        "UpdateReplacePolicy": "Retain",
-        "Properties": {
-            "TableName": sub(SIDE_TABLE_NAME),
-            "BillingMode": definition["BillingMode"],
-            "AttributeDefinitions": definition["AttributeDefinitions"],
-            "KeySchema": definition["KeySchema"],
-            "StreamSpecification": if_(
-                "HasReplica", {"StreamViewType": "NEW_AND_OLD_IMAGES"}, NO_VALUE
-            ),
-            "TimeToLiveSpecification": {"AttributeName": TTL_ATTRIBUTE, "Enabled": True},
-            "SSESpecification": {"SSEEnabled": True, "SSEType": "KMS"},
-            "Replicas": _replicas(),
-        },
-    }
+    return _global_table(
+        SIDE_TABLE_NAME,
+        side_table_definition("unused"),
+        StreamSpecification=if_("HasReplica", {"StreamViewType": "NEW_AND_OLD_IMAGES"}, NO_VALUE),
+    )
 
 
 def topic() -> dict[str, Any]:

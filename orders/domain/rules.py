@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import random
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -854,6 +855,21 @@ class TeamCandidate:
     id: str
     capacity: int
     load: int
+
+
+#: Teams a scheduler weighs for one order: a random few, the least loaded of them taken
+#: ("the power of two choices"), so that no team's load item is read by every order of its
+#: category; every team only when those few are full. 0: every team, always.
+TEAMS_CONSIDERED = 4
+
+
+def considered_teams(order_id: str, codes: Sequence[str]) -> list[str]:
+    """The few teams an order is weighed for first: always the same for one order (seeded by
+    its id), so that a retried attempt finds the reservation an earlier one made."""
+    ordered = sorted(codes)
+    if not TEAMS_CONSIDERED or len(ordered) <= TEAMS_CONSIDERED:
+        return ordered
+    return random.Random(order_id).sample(ordered, TEAMS_CONSIDERED)
 
 
 def rank_teams(candidates: Sequence[TeamCandidate]) -> list[TeamCandidate]:
