@@ -417,8 +417,15 @@ def use_width(reads_at_once: int) -> None:
     container.fan_out().workers = reads_at_once
 
 
-def mode_name(width: int) -> str:
-    return "one at a time" if width == 1 else f"{width} at once"
+def use_figures(mode: str) -> None:
+    """``kept``: the figures the relay counted (kept fresh, as deployed with a relay);
+    ``counted``: none recent enough, so the page counts them (no relay running)."""
+    settings.ADMIN_FIGURES_MAX_AGE_SECONDS = 10**9 if mode == "kept" else 0
+
+
+def mode_name(width: int, figures: str) -> str:
+    reads = "one at a time" if width == 1 else f"{width} at once"
+    return f"{reads}, {figures}"
 
 
 def rows_shown(response) -> int:
@@ -465,7 +472,18 @@ def measure(size: int, stack: AwsStack, where: Emulators, client: Client, args) 
         flush=True,
     )
     widths = _widths(args.reads_at_once)
+    figure_modes = [m.strip() for m in args.figures.split(",") if m.strip()]
     repo = container.order_repository()
+    # The staff's figures as the relay keeps them (orders.figures): one count, timed here,
+    # is what the relay of group 0 does every few seconds while orders change.
+    settings.EVENT_RELAY_GROUP = 0
+    refresher = container.figures_refresher()
+    count_ms, count_cpu, _ = timed(lambda: refresher.refresh(time.monotonic()))
+    print(
+        f"  the relay's count of the staff's figures: {count_ms:.0f} ms "
+        f"({count_cpu:.0f} ms CPU), kept in one item",
+        flush=True,
+    )
     recorder = Recorder()
     recorder.attach()
     add_latency(args.latency_ms)
@@ -479,9 +497,10 @@ def measure(size: int, stack: AwsStack, where: Emulators, client: Client, args) 
     for round_number in range(args.warm_up + args.rounds):
         counted = round_number >= args.warm_up
         # Side by side: every mode in every round, so noise hits them alike.
-        for width in widths:
+        for width, figures in ((w, f) for w in widths for f in figure_modes):
             use_width(width)
-            mode = mode_name(width)
+            use_figures(figures)
+            mode = mode_name(width, figures)
             for name, render in renders.items():
                 if not counted:
                     render()
@@ -497,12 +516,12 @@ def measure(size: int, stack: AwsStack, where: Emulators, client: Client, args) 
         f"{load_average()} ({os.cpu_count()} CPUs); ms:"
     )
     print(
-        f"  {'page':26} {'reads':13} {'median':>7} {'p95':>7} {'CPU':>6} {'DynamoDB':>8} "
+        f"  {'page':26} {'reads, figures':22} {'median':>7} {'p95':>7} {'CPU':>6} {'DynamoDB':>8} "
         f"{'AWS':>5} {'deep':>5} {'rows':>5}"
     )
+    modes = [mode_name(w, f) for w in widths for f in figure_modes]
     for name in renders:
-        for width in widths:
-            mode = mode_name(width)
+        for mode in modes:
             wall = [w for w, _ in samples[(name, mode)]]
             cpu = statistics.median(c for _, c in samples[(name, mode)])
             seen = recorder.renders[(name, mode)]
@@ -511,14 +530,13 @@ def measure(size: int, stack: AwsStack, where: Emulators, client: Client, args) 
             deep = statistics.median(round_trips(calls) for calls in seen)
             shown = str(rows[name]) if name in rows else ""
             print(
-                f"  {name:26} {mode:13} {statistics.median(wall):7.1f} "
+                f"  {name:26} {mode:22} {statistics.median(wall):7.1f} "
                 f"{percentile(wall, 95):7.1f} {cpu:6.1f} {_spread(dynamodb):>8} "
                 f"{_spread(every):>5} {deep:5.0f} {shown:>5}"
             )
     print("  calls per render by kind: count x median / p95 ms each, as this process sees them")
     for name in renders:
-        for width in widths:
-            mode = mode_name(width)
+        for mode in modes:
             seen = recorder.renders[(name, mode)]
             by_kind: dict[str, list[float]] = defaultdict(list)
             for calls in seen:
@@ -529,7 +547,7 @@ def measure(size: int, stack: AwsStack, where: Emulators, client: Client, args) 
                 f"{percentile(times, 95):.1f}"
                 for kind, times in sorted(by_kind.items(), key=lambda k: -len(k[1]))
             )
-            print(f"  {name:26} {mode:13} {kinds}")
+            print(f"  {name:26} {mode:22} {kinds}")
 
 
 def _spread(values: list[int]) -> str:
@@ -555,6 +573,11 @@ def arguments() -> argparse.Namespace:
         "--reads-at-once",
         default="10",  # AWS_CONCURRENT_READS as deployed
         help="AWS_CONCURRENT_READS widths compared side by side, e.g. 1,10",
+    )
+    parser.add_argument(
+        "--figures",
+        default="kept,counted",
+        help="kept: the figures the relay counted; counted: counted by the page (no relay)",
     )
     parser.add_argument(
         "--latency-ms",

@@ -50,7 +50,6 @@ from tests.support import AwsStack, Processes, emulators, wait_for  # noqa: E402
 #: Item kinds, by the start of the partition key (and, in an order's partition, the sort key).
 KINDS = (
     ("IDEMPOTENCY#", "idempotency record"),
-    ("FEEDEVENT#", "feed marker"),
     ("FEED#", "feed item"),
     ("SEARCH#", "search entry"),
     ("STATS#", "throughput count"),

@@ -12,9 +12,9 @@ throughput, team and backlog keys from their modules — and adds up the units p
   rest; categories 35 % HVAC, 25 % electrical, 25 % plumbing, 15 % general; the usual life
   after that (95 % accepted and scheduled, half get a note, 93 % started, 90 % completed);
 - each change is one event: a write of the order (and of each index whose key it carries: an
-  index key that changes is a delete under the old key and a put under the new), a feed item
-  and its marker; the relay's throughput counts, written once a second per stream shard;
-- the reads each change makes: the worker's read of the order, the feed's marker lookup, the
+  index key that changes is a delete under the old key and a put under the new) and a feed
+  item; the relay's throughput counts, written once a second per stream shard;
+- the reads each change makes: the worker's read of the order, the
   team loads the scheduler weighs (``considered_teams`` of ``TEAMS_PER_CATEGORY``) and the
   release reads; each worker process's reading of the backlog markers (once a second).
 
@@ -155,7 +155,6 @@ def simulate(orders_per_second: int = 10_000, *, seed: int = 20) -> HotKeys:
         events += 1
         item = feed.feed_item(message, position=10**15 + events, expires="1800000000")
         writes[("table", item["pk"]["S"])] += _units(item_size(item), 1024)
-        reads[("table", feed.MARKER_PREFIX + message.event_id)] += 1  # the marker lookup
 
     def change(order: Any, to: str) -> Any:
         before = dynamodb.order_to_item(order)

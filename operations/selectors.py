@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from aws.queues import StatusQueues
 from orders.domain.model import Order
@@ -22,6 +21,7 @@ from orders.domain.workflow import (
     allowed_moves,
     category_of,
 )
+from orders.figures import FiguresReader
 from orders.repository.fan_out import SEQUENTIAL, FanOut
 from orders.selectors import OrderSelector
 
@@ -57,10 +57,6 @@ class StatusHealth:
         return self.backlog is not None and self.orders > len(self.backlog)
 
 
-#: "Due soon" on the dashboard: the SLA ends within this (the list's "due within 1 h" filter).
-DUE_SOON = timedelta(hours=1)
-
-
 @dataclass(frozen=True)
 class Dashboard:
     #: (status, orders, capped) in workflow order.
@@ -72,6 +68,9 @@ class Dashboard:
     unassigned: tuple[int, bool]
     #: Dead letters per status, only statuses that have some.
     dead_letters: dict[str, int]
+    #: When the orders were counted: by the relay a few seconds ago, or for this page (live).
+    counted_at: datetime | None = None
+    counted_live: bool = False
 
     @property
     def dead_letters_total(self) -> int:
@@ -83,11 +82,18 @@ class PipelineHealth:
     depths (SQS attributes); the dead letters are read through ``StatusQueues``."""
 
     def __init__(
-        self, *, queues: StatusQueues, orders: OrderSelector, fan_out: FanOut = SEQUENTIAL
+        self,
+        *,
+        queues: StatusQueues,
+        orders: OrderSelector,
+        figures: FiguresReader,
+        fan_out: FanOut = SEQUENTIAL,
     ):
         self.queues = queues
         self.resources = queues.resources
         self.orders = orders
+        #: The dashboard's counts of orders.
+        self.figures = figures
         #: The statuses' rows (and the dashboard's counts) are read at once.
         self.fan_out = fan_out
 
@@ -136,41 +142,22 @@ class PipelineHealth:
             ),
         )
 
-    def dashboard(self, *, due_soon: timedelta = DUE_SOON, cap: int = 1000) -> Dashboard:
-        """The admin index's figures: bounded counts (each reads at most ``cap`` entries of
-        one status) and one attribute read per dead-letter queue."""
-        now = datetime.now(UTC)
-        moving = [s for s in STATUSES if category_of(s) is StatusCategory.OPEN]
-
-        def count(status: Status) -> Callable[[], tuple[int, bool]]:
-            return lambda: self.orders.count_in_status(status, cap=cap)
-
-        def count_due(status: Status, before: datetime) -> Callable[[], tuple[int, bool]]:
-            return lambda: self.orders.count_due(status, due_before=before, cap=cap)
+    def dashboard(self) -> Dashboard:
+        """The admin index's figures: the orders as counted by the relay a few seconds ago
+        (or now, if it has not: ``orders.figures``), and one attribute read per dead-letter
+        queue, at once."""
 
         def dead_letters(status: Status) -> Callable[[], tuple[int, int]]:
             return lambda: self.queues.depth(self.resources.dead_letter_queue_name(status))
 
-        # Every figure is its own read: all of them at once.
-        reads: list[Callable[[], tuple[int, Any]]] = [
-            *(count(s) for s in STATUSES),
-            *(count_due(s, now) for s in moving),
-            *(count_due(s, now + due_soon) for s in moving),
-            *(dead_letters(s) for s in STATUSES),
-        ]
-        results = iter(self.fan_out(reads))
-        counts = {str(s): next(results) for s in STATUSES}
-
-        def total(found: list[tuple[int, bool]]) -> tuple[int, bool]:
-            return sum(n for n, _ in found), any(more for _, more in found)
-
-        breached = total([next(results) for _ in moving])
-        due_soon_found = total([next(results) for _ in moving])
-        dead = {str(s): next(results)[0] for s in STATUSES}
+        figures, depths = self.figures.figures_with([dead_letters(s) for s in STATUSES])
+        dead = {str(s): found[0] for s, found in zip(STATUSES, depths, strict=True)}
         return Dashboard(
-            by_status=[(status, *counts[status]) for status in counts],
-            breached=breached,
-            due_soon=due_soon_found,
-            unassigned=counts[str(Status.ACCEPTED)],
+            by_status=[(status, *count) for status, count in figures.by_status.items()],
+            breached=figures.breached,
+            due_soon=figures.due_soon,
+            unassigned=figures.by_status[str(Status.ACCEPTED)],
             dead_letters={status: n for status, n in dead.items() if n},
+            counted_at=figures.counted_at,
+            counted_live=figures.live,
         )

@@ -19,10 +19,11 @@ from orders.domain.model import (
     Order,
     Priority,
     Visibility,
+    recorded,
     reference_order_id,
 )
 from orders.domain.sla import BusinessCalendar, SlaClock, sla_clock
-from orders.domain.workflow import STATUSES, Status
+from orders.domain.workflow import Status
 from orders.repository.base import (
     MAX_PAGE_SIZE,
     OrderFilter,
@@ -107,11 +108,6 @@ class OrderSelector:
         """The order waiting longest in ``status``."""
         return self.orders.oldest_in_status(Status(status))
 
-    def status_counts(self, *, cap: int = 1000) -> dict[str, tuple[int, bool]]:
-        """Orders per status, each count reading at most ``cap`` entries (all at once)."""
-        counts = self.fan_out.map(lambda s: self.orders.count_by_status(s, cap=cap), STATUSES)
-        return {str(s): count for s, count in zip(STATUSES, counts, strict=True)}
-
     def search(
         self,
         text: str,
@@ -156,8 +152,8 @@ class OrderSelector:
     def notes(self, order_id: str, *, integrator: str | None = None) -> list[Note]:
         """The order's notes, oldest first: for an integrator (its own order only), the
         public ones; for staff, all."""
-        self.get_order(order_id, integrator=integrator)
-        found = self.orders.notes(order_id)
+        order = self.get_order(order_id, integrator=integrator)
+        found = recorded(order, self.orders.notes(order_id))
         if integrator is not None:
             found = [n for n in found if n.visibility is Visibility.PUBLIC]
         return found
@@ -168,12 +164,12 @@ class OrderSelector:
         notes, attachments = self.fan_out(
             [lambda: self.orders.notes(order.id), lambda: self.orders.attachments(order.id)]
         )
-        return notes, attachments
+        return recorded(order, notes), recorded(order, attachments)
 
     def attachments(self, order_id: str, *, integrator: str | None = None) -> list[Attachment]:
         """The order's attachments, oldest first (an integrator sees the public ones)."""
-        self.get_order(order_id, integrator=integrator)
-        found = self.orders.attachments(order_id)
+        order = self.get_order(order_id, integrator=integrator)
+        found = recorded(order, self.orders.attachments(order_id))
         if integrator is not None:
             found = [a for a in found if a.visibility is Visibility.PUBLIC]
         return found
@@ -181,9 +177,13 @@ class OrderSelector:
     def attachment(
         self, order_id: str, attachment_id: str, *, integrator: str | None = None
     ) -> Attachment | None:
-        self.get_order(order_id, integrator=integrator)
+        order = self.get_order(order_id, integrator=integrator)
         found = self.orders.attachment(order_id, attachment_id)
-        if found is None or (integrator is not None and found.visibility is not Visibility.PUBLIC):
+        if (
+            found is None
+            or not recorded(order, [found])
+            or (integrator is not None and found.visibility is not Visibility.PUBLIC)
+        ):
             return None
         return found
 

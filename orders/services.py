@@ -30,6 +30,7 @@ from orders.domain.model import (
     TechnicianRef,
     TimeWindow,
     new_order_id,
+    recorded,
     reference_order_id,
 )
 from orders.domain.rules import OrderInput, TeamCandidate
@@ -51,6 +52,8 @@ T = TypeVar("T")
 #: waiting less than this ago; freed capacity the marker misses is given by the next release
 #: or the backlog sweeper.
 BACKLOG_MARK_MAX_AGE = 1.0
+
+
 @dataclass(frozen=True)
 class TeamInfo:
     code: str
@@ -396,7 +399,7 @@ class OrderService:
 
         def record(order: Order) -> Attachment:
             existing = self.orders.attachment(order.id, attachment.id)
-            if existing is not None:
+            if existing is not None and recorded(order, [existing]):
                 return existing
             changed, event = rules.add_attachment(
                 order, attachment, now=self.clock(), calendar=self._calendar(order)

@@ -19,15 +19,16 @@ from aws.queues import StatusQueues
 from aws.resources import Resources
 from orders.events.publisher import SnsPublisher
 from orders.events.relay import EventRelay, ProgressFile
+from orders.figures import FiguresReader, FiguresRefresher, count_figures
 from orders.repository.dynamodb import (
     RELAY_PREFIX,
     DynamoCheckpoints,
     DynamoOrderRepository,
     DynamoTeamLoads,
-    event_from_image,
 )
 from orders.repository.fan_out import FanOut
 from orders.repository.feed import DynamoFeed
+from orders.repository.figures import DynamoFigures
 from orders.repository.idempotency import DynamoIdempotencyStore
 from orders.repository.stats import DynamoThroughput
 from orders.selectors import OrderSelector
@@ -205,10 +206,14 @@ def idempotency_store() -> DynamoIdempotencyStore:
 
 
 def event_relay(
-    *, checkpoints=None, start_at: str = "TRIM_HORIZON", progress_file: ProgressFile | None = None
+    *,
+    checkpoints=None,
+    start_at: str = "TRIM_HORIZON",
+    progress_file: ProgressFile | None = None,
+    figures: FiguresRefresher | None = None,
 ) -> EventRelay:
     """The relay over the table's stream; ``relay_events`` passes ``relay_progress_file()``,
-    which its readiness probe reads."""
+    which its readiness probe reads, and ``figures_refresher()``, told of every change."""
     return EventRelay(
         streams=client("dynamodbstreams"),
         stream_arn=stream_arn,
@@ -219,7 +224,7 @@ def event_relay(
             concurrency=settings.EVENT_RELAY_PUBLISH_CONCURRENCY,
         ),
         checkpoints=checkpoints or DynamoCheckpoints(client("dynamodb"), side_table()),
-        decode=event_from_image,
+        decode=order_repository().event_from_image,
         skip_key_prefix=RELAY_PREFIX,
         start_at=start_at,
         home_region=settings.AWS_REGION,
@@ -229,7 +234,7 @@ def event_relay(
         stream_check_seconds=settings.EVENT_RELAY_STREAM_CHECK_SECONDS,
         timeout_backoff_seconds=settings.EVENT_RELAY_TIMEOUT_BACKOFF_SECONDS,
         feed=event_feed(),
-        projections=[throughput()],
+        projections=[throughput(), *([figures] if figures else [])],
         progress_file=progress_file,
     )
 
@@ -246,6 +251,28 @@ def relay_progress_file() -> ProgressFile:
 
 def throughput() -> DynamoThroughput:
     return DynamoThroughput(client("dynamodb"), side_table())
+
+
+def order_figures() -> FiguresReader:
+    """The staff's figures as pages read them: the relay's, or counted for the page."""
+    return FiguresReader(
+        order_selector(),
+        DynamoFigures(client("dynamodb"), side_table()),
+        max_age=timedelta(seconds=settings.ADMIN_FIGURES_MAX_AGE_SECONDS),
+    )
+
+
+def figures_refresher() -> FiguresRefresher | None:
+    """What keeps the staff's figures: the relay of group 0 runs it (None: switched off)."""
+    if not settings.ADMIN_FIGURES_REFRESH_SECONDS or settings.EVENT_RELAY_GROUP != 0:
+        return None
+    selector = order_selector()
+    return FiguresRefresher(
+        lambda: count_figures(selector),
+        DynamoFigures(client("dynamodb"), side_table()),
+        every=settings.ADMIN_FIGURES_REFRESH_SECONDS,
+        heartbeat=settings.ADMIN_FIGURES_HEARTBEAT_SECONDS,
+    )
 
 
 def event_feed() -> DynamoFeed:
@@ -265,7 +292,9 @@ def event_feed() -> DynamoFeed:
 def pipeline_health() -> PipelineHealth:
     from operations.selectors import PipelineHealth
 
-    return PipelineHealth(queues=status_queues(), orders=order_selector(), fan_out=fan_out())
+    return PipelineHealth(
+        queues=status_queues(), orders=order_selector(), figures=order_figures(), fan_out=fan_out()
+    )
 
 
 def webhook_dispatcher() -> Dispatcher:

@@ -64,6 +64,13 @@ OUTBOX_LAG = Gauge(
     "publishing trails the table. 0 when the relay is idle and caught up.",
     multiprocess_mode="max",
 )
+FIGURES_COUNTED = Gauge(
+    "portal_staff_figures_counted_timestamp_seconds",
+    "Unix time the relay of group 0 last counted the staff's figures (orders per status, SLA "
+    "breached and due soon: orders.figures). time() minus it past ADMIN_FIGURES_MAX_AGE_SECONDS "
+    "means pages count for themselves again (slower): the count is failing.",
+    multiprocess_mode="max",
+)
 RELAY_PROGRESS = Gauge(
     "portal_relay_last_progress_timestamp_seconds",
     "Unix time the relay of this group last made progress: completed a pass over its stream's "

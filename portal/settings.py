@@ -337,6 +337,13 @@ except ValueError as _exc:
 #: Pause of the event relay after a read of the table's stream found nothing. DynamoDB
 #: Streams allow 5 reads a second per shard; the emulator has no such limit (make run: 0.02).
 EVENT_RELAY_IDLE_SECONDS = env_float(env, "EVENT_RELAY_IDLE_SECONDS", 0.25, low=0)
+#: The staff's figures (orders per status, SLA breached and due soon: orders.figures) are
+#: counted by the relay of group 0 every this many seconds while orders change (0: never,
+#: and pages count for themselves), at least every ADMIN_FIGURES_HEARTBEAT_SECONDS; a page
+#: uses them while younger than ADMIN_FIGURES_MAX_AGE_SECONDS.
+ADMIN_FIGURES_REFRESH_SECONDS = env_float(env, "ADMIN_FIGURES_REFRESH_SECONDS", 5.0, low=0)
+ADMIN_FIGURES_HEARTBEAT_SECONDS = env_float(env, "ADMIN_FIGURES_HEARTBEAT_SECONDS", 30.0, low=1)
+ADMIN_FIGURES_MAX_AGE_SECONDS = env_float(env, "ADMIN_FIGURES_MAX_AGE_SECONDS", 60.0, low=1)
 #: Stream records read per call (DynamoDB's maximum is 1000).
 EVENT_RELAY_BATCH = env_int(
     env, "EVENT_RELAY_BATCH", 1000, low=1, high=1000, why="DynamoDB Streams GetRecords Limit"

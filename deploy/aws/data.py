@@ -753,6 +753,14 @@ def relay_policy() -> dict[str, Any]:
             "Resource": [TABLE_ARN, SIDE_TABLE_ARN],
         },
         {
+            # The staff's figures (orders.figures): the relay of group 0 counts orders per
+            # status and SLA deadline in the by-status-shard index.
+            "Sid": "CountStaffFigures",
+            "Effect": "Allow",
+            "Action": ["dynamodb:Query"],
+            "Resource": [TABLE_INDEXES_ARN],
+        },
+        {
             "Sid": "ReadStream",
             "Effect": "Allow",
             "Action": [

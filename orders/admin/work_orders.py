@@ -58,16 +58,17 @@ from orders.domain.workflow import (
     Status,
     allowed_moves,
 )
+from orders.figures import CAP as FIGURES_CAP
 from orders.models import Team, WorkOrder
 from orders.selectors import SORT_CAP, SORTS
-from portal.container import order_selector, order_service
+from portal.container import order_figures, order_selector, order_service
 from portal.security_middleware import HEADER as CSP_HEADER
 from portal.security_middleware import policy_allowing
 from webhooks.models import WebhookDelivery
 
 MOVE_PERMISSION = "orders.move_workorder"
 PAGE_SIZE = DEFAULT_PAGE_SIZE
-COUNT_CAP = 1000
+COUNT_CAP = FIGURES_CAP
 
 
 def same_site_or(request: HttpRequest, url: str | None, fallback: str) -> str:
@@ -184,7 +185,7 @@ class WorkOrderAdmin(WorkActionsMixin, PipelinePagesMixin, admin.ModelAdmin):
             if sort and (found or data.get("q") or special):
                 key, descending = SORTS[sort]
                 orders = sorted(orders, key=key, reverse=descending)
-        counts = read.status_counts(cap=COUNT_CAP)
+        counts = order_figures().by_status()
         moves = sorted(
             {str(to) for order in orders for to in allowed_moves(order.status, ActorKind.STAFF)},
             key=lambda to: list(STATUSES).index(Status(to)),

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from .workflow import ActorKind, Status
 
@@ -135,6 +135,8 @@ class Note:
     #: How the author is shown: the integrator's or staff member's name.
     author_name: str
     at: datetime
+    #: The change that recorded it (its event id), stamped when stored: see :func:`recorded`.
+    event_id: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -151,6 +153,8 @@ class Attachment:
     author: Actor
     author_name: str
     at: datetime
+    #: The change that recorded it (its event id), stamped when stored: see :func:`recorded`.
+    event_id: str = field(default="", compare=False)
 
     @property
     def is_image(self) -> bool:
@@ -314,6 +318,17 @@ class OrderEvent:
             event_type=str(self.type),
             internal=self.internal,
         )
+
+
+Child = TypeVar("Child", Note, Attachment)
+
+
+def recorded(order: Order, children: Iterable[Child]) -> list[Child]:
+    """The notes or attachments the order holds: those whose change is in its history. One
+    stored for a change that was then refused or never made (a crash between the two
+    writes) is not the order's; those stored before changes were stamped all are."""
+    changes = {entry.event_id for entry in order.history}
+    return [child for child in children if not child.event_id or child.event_id in changes]
 
 
 def new_event_id() -> str:

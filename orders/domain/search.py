@@ -44,11 +44,19 @@ def _chunks(text: str) -> list[str]:
 
 
 def order_tokens(order: Order) -> frozenset[str]:
-    """Everything the order can be found by (at most TOKENS_MAX tokens)."""
+    """Everything the order can be found by (at most TOKENS_MAX tokens). A token another
+    one begins with is left out when a term matches from its start ("wo-1001" is found by
+    "wo-1", and "cafe" by "cafe"'s "cafe"): each token is an index item to write."""
     tokens = dict.fromkeys([order.id.lower()])
     for text in (order.title, order.site, order.external_reference or ""):
         tokens.update(dict.fromkeys(t[:TOKEN_CHARS_MAX] for t in _chunks(text)))
-    return frozenset(list(tokens)[:TOKENS_MAX])
+    kept = [
+        token
+        for token in tokens
+        if len(token) < PREFIX_MIN
+        or not any(other != token and other.startswith(token) for other in tokens)
+    ]
+    return frozenset(kept[:TOKENS_MAX])
 
 
 def query_terms(text: str) -> list[str]:

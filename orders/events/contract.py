@@ -16,6 +16,7 @@ from orders.domain.model import (
     Actor,
     Attachment,
     EventType,
+    HistoryEntry,
     Note,
     Order,
     OrderEvent,
@@ -204,27 +205,34 @@ def subject_to_json(event: OrderEvent) -> dict[str, Any]:
 
 
 def to_cloudevent(event: OrderEvent) -> dict[str, Any]:
+    return cloudevent_of(event.order, event.history_entry, subject_to_json(event))
+
+
+def cloudevent_of(order: Order, entry: HistoryEntry, subject: dict[str, Any]) -> dict[str, Any]:
+    """The event of one change, from the order it left, the change's history entry and what
+    the event is about besides the order (``subject_to_json``): all an event carries, so
+    that a stored change can be published again without keeping its body."""
     return {
         "specversion": SPEC_VERSION,
-        "id": event.id,
+        "id": entry.event_id,
         "source": EVENT_SOURCE,
-        "type": str(event.type),
-        "subject": event.order.id,
-        "time": isoformat(event.occurred_at),
+        "type": str(entry_event_type(entry)),
+        "subject": order.id,
+        "time": isoformat(entry.at),
         "datacontenttype": "application/json",
         "dataschema": DATA_SCHEMA,
         "eventversion": EVENT_VERSION,
-        "visibility": str(visibility_of(event)),
+        "visibility": str(Visibility.INTERNAL if entry.internal else Visibility.PUBLIC),
         "data": {
-            "order": order_to_json(event.order),
+            "order": order_to_json(order),
             "transition": {
-                "from": str(event.from_status) if event.from_status else None,
-                "to": str(event.to_status),
-                "actor": event.actor.as_dict(),
-                "reason": event.reason,
-                "at": isoformat(event.occurred_at),
+                "from": str(entry.from_status) if entry.from_status else None,
+                "to": str(entry.to_status),
+                "actor": entry.actor.as_dict(),
+                "reason": entry.reason,
+                "at": isoformat(entry.at),
             },
-            **subject_to_json(event),
+            **subject,
         },
     }
 
@@ -239,19 +247,32 @@ def is_internal(message: EventMessage) -> bool:
 
 
 def to_message(event: OrderEvent) -> EventMessage:
-    body = json.dumps(to_cloudevent(event), separators=(",", ":"), sort_keys=True)
+    return message_of(event.order, event.history_entry, subject_to_json(event))
+
+
+def message_of(order: Order, entry: HistoryEntry, subject: dict[str, Any]) -> EventMessage:
+    """The message of one change (:func:`cloudevent_of`), byte for byte the same whether
+    built when the change is made or again from the stored order by the relay."""
+    document = cloudevent_of(order, entry, subject)
     return EventMessage(
-        event_id=event.id,
-        order_id=event.order.id,
-        body=body,
+        event_id=entry.event_id,
+        order_id=order.id,
+        body=json.dumps(document, separators=(",", ":"), sort_keys=True),
         attributes={
-            "status": str(event.to_status),
-            "event_type": str(event.type),
-            "visibility": str(visibility_of(event)),
+            "status": str(entry.to_status),
+            "event_type": document["type"],
+            "visibility": document["visibility"],
         },
-        created_at=isoformat(event.occurred_at) or "",
-        integrator=event.order.integrator,
+        created_at=isoformat(entry.at) or "",
+        integrator=order.integrator,
     )
+
+
+def subject_of(message: EventMessage) -> dict[str, Any]:
+    """What a message's event is about besides the order and its move (``{}``, or a note,
+    an attachment or a visit): the part of an event a stored order does not hold."""
+    data = json.loads(message.body)["data"]
+    return {k: v for k, v in data.items() if k not in ("order", "transition")}
 
 
 def parse_event(body: str | bytes) -> ReceivedEvent:

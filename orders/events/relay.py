@@ -9,7 +9,7 @@ published and added to the feed, and the position is saved before the next chunk
 whenever ``checkpoint_events`` (100) events have been published since the last checkpoint or
 ``checkpoint_seconds`` (1 s) have passed since it, whichever comes first. A chunk is as large
 as ``checkpoint_events`` allows: every chunk costs a few calls in a row whatever its size (a
-round of ``PublishBatch``, the feed's read, the checkpoint). But when ``progress_file`` says
+round of ``PublishBatch``, the feed's writes, the checkpoint). But when ``progress_file`` says
 the last two relays before this one both ended before they saved any checkpoint (killed
 during their first chunk, each publishing the same events), the first chunk holds ten events
 (one ``PublishBatch`` call) and each next one four times as many, up to

@@ -111,8 +111,10 @@ class OrderRepository(Protocol):
     ) -> None:
         """Store ``order`` (whose last history entry is new) if the stored one still has
         ``expected_status`` and ``expected_version``; else :class:`ConcurrencyConflict`.
-        ``adds``: notes or attachments stored with the change, all or nothing (an attachment
-        id already stored is a :class:`ConcurrencyConflict` too)."""
+        ``adds``: notes or attachments stored with the change, stamped with its event id (an
+        attachment id already stored is a :class:`ConcurrencyConflict` too). Should the change
+        not be stored, they may be (a crash between two writes): readers show only those
+        whose change the order holds (``orders.domain.model.recorded``)."""
 
     def notes(self, order_id: str) -> list[Note]:
         """The order's notes, oldest first."""

@@ -17,7 +17,9 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Collection, Iterable, Sequence
+import zlib
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -47,7 +49,14 @@ from orders.domain.model import (
     entry_event_type,
 )
 from orders.domain.workflow import ActorKind, Status
-from orders.events.contract import EventMessage, isoformat
+from orders.events.contract import (
+    EventMessage,
+    attachment_to_json,
+    isoformat,
+    message_of,
+    note_to_json,
+    subject_of,
+)
 
 from .base import OrderFilter, Page, SearchResult, clamp_page_size
 from .batch import Unwritten, batch_write, puts
@@ -94,6 +103,9 @@ SEARCH_PREFIX = "SEARCH#"
 SEARCH_READS_MAX = 1000
 #: Matching orders one search reads and checks at most.
 SEARCH_CHECKED_MAX = 300
+#: A note or an attachment whose change never reached the order (``recorded``) gives its
+#: id up to a new one after this long: younger, its change may still be in progress.
+CHILD_STALE_AFTER = timedelta(minutes=5)
 #: An index entry whose order is gone or no longer has that word is removed when a search
 #: meets it, once older than this: younger ones may belong to a write still in progress.
 SEARCH_STALE_AFTER = timedelta(minutes=15)
@@ -109,7 +121,6 @@ _IMMUTABLE = frozenset(
         "created_at",
         "created_key",
         "created_shard",
-        "history",
     }
 )
 #: Attributes that are absent when the order has no value for them.
@@ -127,7 +138,14 @@ _OPTIONAL = (
 )
 #: Optional too, but in no listing index: the visits grow, and the index keys of the sparse
 #: technician and visit-day indexes.
-_UNLISTED_OPTIONAL = ("technician", "visits", "technician_id", "visit_day", "visit_start_key")
+_UNLISTED_OPTIONAL = (
+    "technician",
+    "visits",
+    "technician_id",
+    "visit_day",
+    "visit_start_key",
+    "changed_at",
+)
 
 
 def table_definition(table_name: str) -> dict[str, Any]:
@@ -240,23 +258,6 @@ def _s(value: str) -> dict[str, str]:
     return {"S": value}
 
 
-def _history_to_item(entry: HistoryEntry) -> dict[str, Any]:
-    return {
-        "M": {
-            "event_id": _s(entry.event_id),
-            "version": {"N": str(entry.version)},
-            "from": _s(entry.from_status) if entry.from_status else {"NULL": True},
-            "to": _s(entry.to_status),
-            "actor_kind": _s(entry.actor.kind),
-            "actor_id": _s(entry.actor.id),
-            "reason": _s(entry.reason) if entry.reason else {"NULL": True},
-            "at": _s(isoformat(entry.at)),
-            **({"type": _s(entry.event_type)} if entry.event_type else {}),
-            **({"internal": {"BOOL": True}} if entry.internal else {}),
-        }
-    }
-
-
 def _history_from_item(value: dict[str, Any]) -> HistoryEntry:
     m = value["M"]
     return HistoryEntry(
@@ -270,6 +271,66 @@ def _history_from_item(value: dict[str, Any]) -> HistoryEntry:
         event_type=m["type"]["S"] if "type" in m else None,
         internal=m.get("internal", {}).get("BOOL", False),
     )
+
+
+#: History times are kept as microseconds: the first since the epoch, each next one since
+#: the one before (a few digits, where an ISO time is 27 characters that barely compress).
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _history_row(entry: HistoryEntry, previous: datetime) -> list[Any]:
+    return [
+        entry.event_id,
+        entry.version,
+        entry.from_status,
+        entry.to_status,
+        entry.actor.kind,
+        entry.actor.id,
+        entry.reason,
+        (entry.at - previous) // _MICROSECOND,
+        entry.event_type,
+        int(entry.internal),
+    ]
+
+
+def _history_from_row(row: list[Any], previous: datetime) -> HistoryEntry:
+    event_id, version, from_status, to_status, kind, actor_id, reason, delta, type_, internal = row
+    return HistoryEntry(
+        event_id=event_id,
+        version=version,
+        from_status=Status(from_status) if from_status else None,
+        to_status=Status(to_status),
+        actor=Actor(ActorKind(kind), actor_id),
+        reason=reason,
+        at=previous + delta * _MICROSECOND,
+        event_type=type_,
+        internal=bool(internal),
+    )
+
+
+def packed_history(history: Sequence[HistoryEntry]) -> dict[str, Any]:
+    """The history as one compressed attribute: it is rewritten with every change, and an
+    order item under a kilobyte costs one write unit per change (docs/capacity.md)."""
+    rows, previous = [], _EPOCH
+    for entry in history:
+        rows.append(_history_row(entry, previous))
+        previous = entry.at
+    return {"B": zlib.compress(json.dumps(rows, separators=(",", ":")).encode(), 9)}
+
+
+def history_of(item: dict[str, Any]) -> list[HistoryEntry]:
+    """The history an order item holds: packed, or (items written before) a list of maps."""
+    value = item.get("history")
+    if value is None:
+        return []
+    if "B" in value:
+        entries, previous = [], _EPOCH
+        for row in json.loads(zlib.decompress(value["B"])):
+            entries.append(_history_from_row(row, previous))
+            previous = entries[-1].at
+        return entries
+    return [_history_from_item(h) for h in value.get("L", [])]
 
 
 def _technician_to_item(technician: TechnicianRef) -> dict[str, Any]:
@@ -331,11 +392,13 @@ def _author_attributes(actor: Actor, name: str, at: datetime, visibility: Visibi
     }
 
 
-def child_to_item(child: Note | Attachment) -> dict[str, Any]:
-    """A note or an attachment: its own item in the order's partition, with none of the
-    index keys (so in no listing) and no ``last_event`` (so the relay publishes nothing
-    for it: the order's item, written in the same transaction, carries the event)."""
+def child_to_item(child: Note | Attachment, *, event_id: str = "") -> dict[str, Any]:
+    """A note or an attachment: its own item in the order's partition (side table), stamped
+    with the event id of the change that adds it, which the order's item carries."""
     common = _author_attributes(child.author, child.author_name, child.at, child.visibility)
+    if event_id:
+        common["event_id"] = _s(event_id)
+        common["written_at"] = _s(isoformat(datetime.now(UTC)))
     if isinstance(child, Note):
         return {**note_key(child), "id": _s(child.id), "text": _s(child.text), **common}
     return {
@@ -355,6 +418,7 @@ def _author(item: dict[str, Any]) -> dict[str, Any]:
         "author_name": item["author_name"]["S"],
         "at": _dt(item["at"]["S"]),
         "visibility": Visibility(item["visibility"]["S"]),
+        "event_id": item["event_id"]["S"] if "event_id" in item else "",
     }
 
 
@@ -375,16 +439,35 @@ def item_to_attachment(item: dict[str, Any]) -> Attachment:
     )
 
 
-def _event_entry(message: EventMessage, region: str = "") -> dict[str, Any]:
-    entry = {
-        "id": _s(message.event_id),
-        "body": packed(message.body),
-        "attributes": {"M": {k: _s(v) for k, v in message.attributes.items()}},
-        "created_at": _s(message.created_at),
-    }
+def _event_entry(
+    message: EventMessage, region: str = "", child: Note | Attachment | None = None
+) -> dict[str, Any]:
+    """What an order item keeps of its change's event: its id, and what the event is about
+    besides the order, if anything: the sort key of the note or attachment the change adds
+    (stored first, in the side table), else the subject itself (a visit). The rest of the
+    event is the order and its last history entry: the relay builds the body from the
+    stream's new image (:func:`event_from_image`), so that no change writes it twice."""
+    entry: dict[str, Any] = {"id": _s(message.event_id)}
+    if child is not None:
+        entry["child"] = _child_key(child)["sk"]
+    elif subject := subject_of(message):
+        entry["subject"] = packed(json.dumps(subject, separators=(",", ":"), sort_keys=True))
     if region:
         entry["region"] = _s(region)
     return {"M": entry}
+
+
+def _child_key(child: Note | Attachment) -> dict[str, Any]:
+    if isinstance(child, Note):
+        return note_key(child)
+    return attachment_key(child.order_id, child.id)
+
+
+def _subject_of_child(item: dict[str, Any]) -> dict[str, Any]:
+    """An event's subject, from the note or attachment item it is about."""
+    if item["sk"]["S"].startswith(NOTE_PREFIX):
+        return {"note": note_to_json(item_to_note(item))}
+    return {"attachment": attachment_to_json(item_to_attachment(item))}
 
 
 def _dt(text: str) -> datetime:
@@ -394,9 +477,10 @@ def _dt(text: str) -> datetime:
 def order_to_item(order: Order) -> dict[str, Any]:
     """The one mapping from an order to its DynamoDB item (its last event excluded)."""
     created_at = isoformat(order.created_at)
+    # No ``id`` nor ``created_at`` of its own: the key and ``created_key`` hold both (an
+    # order item is rewritten with every change, and under a kilobyte costs one unit).
     item: dict[str, Any] = {
         **order_key(order.id),
-        "id": _s(order.id),
         "integrator": _s(order.integrator),
         "title": _s(order.title),
         "description": _s(order.description),
@@ -408,18 +492,19 @@ def order_to_item(order: Order) -> dict[str, Any]:
         # `revision` counts every change and is what a write is conditional on.
         "version": {"N": str(order.public_version)},
         "revision": {"N": str(order.version)},
-        "created_at": _s(created_at),
         "created_key": _s(f"{created_at}#{order.id}"),
         # Index keys, write-sharded by the order's id (orders.repository.sharding).
         "status_shard": _s(sharded(order.status, order.id, INDEX_SHARDS)),
         "integrator_shard": _s(sharded(order.integrator, order.id, INDEX_SHARDS)),
         "created_shard": _s(sharded("", order.id, CREATED_SHARDS)),
         "updated_at": _s(isoformat(order.public_updated_at)),
-        "changed_at": _s(isoformat(order.updated_at)),
         "status_changed_at": _s(isoformat(order.status_changed_at)),
         "metadata": _s(json.dumps(dict(order.metadata), separators=(",", ":"), sort_keys=True)),
-        "history": {"L": [_history_to_item(h) for h in order.history]},
+        "history": packed_history(order.history),
     }
+    if order.updated_at != order.public_updated_at:
+        # Changed since by staff only (an internal note): ``updated_at`` is what integrators see.
+        item["changed_at"] = _s(isoformat(order.updated_at))
     if order.external_reference:
         item["external_reference"] = _s(order.external_reference)
     if order.contact:
@@ -498,7 +583,7 @@ def item_to_order(item: dict[str, Any]) -> Order:
         completed_at=opt_dt("completed_at"),
         sla_met=item["sla_met"]["BOOL"] if "sla_met" in item else None,
         metadata=json.loads(item["metadata"]["S"]),
-        history=tuple(_history_from_item(h) for h in item.get("history", {}).get("L", [])),
+        history=tuple(history_of(item)),
         technician=_technician_from_item(item["technician"]) if "technician" in item else None,
         visits=tuple(_visit_from_item(v) for v in item.get("visits", {}).get("L", [])),
     )
@@ -551,9 +636,17 @@ def _committed(item: dict[str, Any] | None, event_id: str) -> bool:
     the write's own token, so a retry that meets it knows its first try was stored."""
     if not item:
         return False
-    return any(
-        entry["M"]["event_id"]["S"] == event_id for entry in item.get("history", {}).get("L", [])
-    )
+    return any(entry.event_id == event_id for entry in history_of(item))
+
+
+def _history_values(order: Order) -> dict[str, Any]:
+    """The event ids of the order's last changes, as values of a condition (at most 99: an
+    ``IN`` list holds 100; older changes' children are not stale orphans anyway)."""
+    return {f":h{i}": _s(entry.event_id) for i, entry in enumerate(order.history[-99:])}
+
+
+def _placeholders(order: Order) -> str:
+    return ", ".join(_history_values(order))
 
 
 def _is_condition_failure(exc: ClientError) -> bool:
@@ -616,49 +709,93 @@ class DynamoOrderRepository:
         expected_version: int,
         adds: Sequence[Note | Attachment] = (),
     ) -> None:
-        update = self._move_update(order, message, expected_status, expected_version)
+        # A change adds one note or attachment at most: the event is about it.
+        subject = adds[0] if len(adds) == 1 else None
+        update = self._move_update(order, message, expected_status, expected_version, subject)
         if entry_event_type(order.history[-1]) == EventType.UPDATED:
             # Details may have changed: the new words are findable before they are stored
             # (entries of words gone are removed when a search meets them).
             self._write_items(search_items(order, written_at=datetime.now(UTC)))
+        # The notes and attachments first, then the order: two single writes rather than a
+        # transaction (which costs twice the write units of each). Should the order's write
+        # be refused, they are deleted again; should the process die in between, readers
+        # leave them out, as their event is not in the order's history (``recorded``).
+        for child in adds:
+            self._put_child(child, message.event_id, order, expected_status, expected_version)
         try:
-            if adds:
-                # The order's change (with its event) and the new items, all or nothing.
-                self._client.transact_write_items(
-                    TransactItems=[
-                        {"Update": update},
-                        *(
-                            {
-                                "Put": {
-                                    "TableName": self._side,
-                                    "Item": child_to_item(child),
-                                    "ConditionExpression": "attribute_not_exists(pk)",
-                                }
-                            }
-                            for child in adds
-                        ),
-                    ]
-                )
-            else:
-                self._client.update_item(**update, ReturnValuesOnConditionCheckFailure="ALL_OLD")
+            self._client.update_item(**update, ReturnValuesOnConditionCheckFailure="ALL_OLD")
         except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code")
-            if code != "TransactionCanceledException" and not _is_condition_failure(exc):
+            if not _is_condition_failure(exc):
                 raise
             current = self._current(exc, order.id)
-            if not current:
-                raise OrderNotFound(order.id) from None
-            if _committed(current, message.event_id):
+            if current and _committed(current, message.event_id):
                 # Our own first try, stored, whose answer the SDK lost and retried.
                 log.info("order %s: a retried change found its own first try", order.id)
                 return
-            raise ConcurrencyConflict(
-                order_id=order.id,
-                expected_status=expected_status,
-                expected_version=expected_version,
-                actual_status=current["status"]["S"],
-                actual_version=_revision(current),
-            ) from None
+            self._remove_children(adds, message.event_id)
+            if not current:
+                raise OrderNotFound(order.id) from None
+            raise self._conflict(order.id, expected_status, expected_version, current) from None
+
+    @staticmethod
+    def _conflict(
+        order_id: str, expected_status: str, expected_version: int, current: dict[str, Any]
+    ) -> ConcurrencyConflict:
+        return ConcurrencyConflict(
+            order_id=order_id,
+            expected_status=expected_status,
+            expected_version=expected_version,
+            actual_status=current["status"]["S"],
+            actual_version=_revision(current),
+        )
+
+    def _put_child(
+        self,
+        child: Note | Attachment,
+        event_id: str,
+        order: Order,
+        expected_status: str,
+        expected_version: int,
+    ) -> None:
+        """Store a note or an attachment for the change ``event_id``: refused (a conflict)
+        if its id is taken, unless by this very change (a retry) or by one that never
+        made it into the order, long enough ago that it is not still being made."""
+        stale = isoformat(datetime.now(UTC) - CHILD_STALE_AFTER)
+        try:
+            self._client.put_item(
+                TableName=self._side,
+                Item=child_to_item(child, event_id=event_id),
+                ConditionExpression=(
+                    "attribute_not_exists(pk) OR event_id = :event OR "
+                    "(written_at < :stale AND NOT event_id IN (" + _placeholders(order) + "))"
+                ),
+                ExpressionAttributeValues={
+                    ":event": _s(event_id),
+                    ":stale": _s(stale),
+                    **_history_values(order),
+                },
+            )
+        except ClientError as exc:
+            if not _is_condition_failure(exc):
+                raise
+            current = self._client.get_item(
+                TableName=self._table, Key=order_key(order.id), ConsistentRead=True
+            ).get("Item")
+            if not current:
+                raise OrderNotFound(order.id) from None
+            raise self._conflict(order.id, expected_status, expected_version, current) from None
+
+    def _remove_children(self, children: Sequence[Note | Attachment], event_id: str) -> None:
+        """Delete what :meth:`_put_child` stored for a change that was refused."""
+        for child in children:
+            key = _child_key(child)
+            with contextlib.suppress(ClientError):  # not ours (any more): left alone
+                self._client.delete_item(
+                    TableName=self._side,
+                    Key=key,
+                    ConditionExpression="event_id = :event",
+                    ExpressionAttributeValues={":event": _s(event_id)},
+                )
 
     def _current(self, exc: ClientError, order_id: str) -> dict[str, Any] | None:
         """The item a refused write met: returned with the refusal when DynamoDB can (a single
@@ -670,7 +807,12 @@ class DynamoOrderRepository:
         ).get("Item")
 
     def _move_update(
-        self, order: Order, message: EventMessage, expected_status: str, expected_version: int
+        self,
+        order: Order,
+        message: EventMessage,
+        expected_status: str,
+        expected_version: int,
+        child: Note | Attachment | None = None,
     ) -> dict[str, Any]:
         """The conditional ``UpdateItem`` of a change: every attribute set, the new history
         entry appended, the event stored, the absent optional attributes removed."""
@@ -679,16 +821,14 @@ class DynamoOrderRepository:
             "#status": "status",
             "#version": "version",
             "#revision": "revision",
-            "#history": "history",
             "#last_event": "last_event",
         }
         values: dict[str, Any] = {
             ":expected_status": _s(expected_status),
             ":expected_version": {"N": str(expected_version)},
-            ":entry": {"L": [_history_to_item(order.history[-1])]},
-            ":message": _event_entry(message, self._region),
+            ":message": _event_entry(message, self._region, child),
         }
-        sets = ["#history = list_append(#history, :entry)", "#last_event = :message"]
+        sets = ["#last_event = :message"]
         for index, (name, value) in enumerate(sorted(item.items())):
             if name in _IMMUTABLE:
                 continue
@@ -796,6 +936,22 @@ class DynamoOrderRepository:
 
     # -- reads ----------------------------------------------------------------------------
 
+    def event_from_image(self, image: dict[str, Any] | None) -> EventMessage | None:
+        """The event a stream record carries (:func:`event_from_image`), the note or
+        attachment it is about read from the side table: what the relay publishes."""
+        return event_from_image(image, read_child=self._child_item)
+
+    def _child_item(self, order_id: str, sort_key: str) -> dict[str, Any]:
+        item = self._client.get_item(
+            TableName=self._side,
+            Key={"pk": _s(ORDER_PREFIX + order_id), "sk": _s(sort_key)},
+            ConsistentRead=True,
+        ).get("Item")
+        if item is None:
+            # Written before the order's change, never deleted: the table was tampered with.
+            raise LookupError(f"order {order_id}: its event's {sort_key} is not stored")
+        return item
+
     def get(self, order_id: str) -> Order:
         response = self._client.get_item(
             TableName=self._table, Key=order_key(order_id), ConsistentRead=True
@@ -816,7 +972,7 @@ class DynamoOrderRepository:
         item = response.get("Item")
         if not item:
             raise OrderNotFound(order_id)
-        return [_history_from_item(h) for h in item.get("history", {}).get("L", [])]
+        return history_of(item)
 
     def list_by_status(
         self, status: str, *, limit: int = 50, cursor: str | None = None
@@ -1372,20 +1528,39 @@ class DynamoTeamLoads:
         )
 
 
-def event_from_image(image: dict[str, Any] | None) -> EventMessage | None:
-    """The event a stream record's image carries, if it is an order's (the one mapping back)."""
+def event_from_image(
+    image: dict[str, Any] | None,
+    read_child: Callable[[str, str], dict[str, Any]] | None = None,
+) -> EventMessage | None:
+    """The event a stream record's image carries, if it is an order's (the one mapping back):
+    rebuilt from the order and the history entry of its change, byte for byte the message
+    the writer made (``contract.message_of``). ``read_child(order id, sort key)`` reads the
+    note or attachment an event is about (``DynamoOrderRepository.event_from_image``)."""
     if not image or "last_event" not in image:
         return None
     m = image["last_event"]["M"]
-    return EventMessage(
-        event_id=m["id"]["S"],
-        order_id=image["id"]["S"],
-        body=unpacked(m["body"]),
-        attributes={k: v["S"] for k, v in m["attributes"]["M"].items()},
-        created_at=m["created_at"]["S"],
-        integrator=image["integrator"]["S"],
-        region=m["region"]["S"] if "region" in m else "",
-    )
+    region = m["region"]["S"] if "region" in m else ""
+    if "body" in m:
+        # Written before bodies were rebuilt (a table upgraded in place): the body is stored.
+        return EventMessage(
+            event_id=m["id"]["S"],
+            order_id=image["id"]["S"],
+            body=unpacked(m["body"]),
+            attributes={k: v["S"] for k, v in m["attributes"]["M"].items()},
+            created_at=m["created_at"]["S"],
+            integrator=image["integrator"]["S"],
+            region=region,
+        )
+    order = item_to_order(image)
+    event_id = m["id"]["S"]
+    entry = next(e for e in reversed(order.history) if e.event_id == event_id)
+    if "child" in m:
+        if read_child is None:
+            raise ValueError("this event is about a note or an attachment: pass read_child")
+        subject = _subject_of_child(read_child(order.id, m["child"]["S"]))
+    else:
+        subject = json.loads(unpacked(m["subject"])) if "subject" in m else {}
+    return replace(message_of(order, entry, subject), region=region)
 
 
 class DynamoCheckpoints:

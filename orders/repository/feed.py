@@ -7,22 +7,31 @@ where the position is the relay's clock when it wrote the batch, strictly increa
 reader only gets items older than a short settling time, so that a batch still being written
 can never be skipped by a cursor that moved past part of it.
 
-Each event is in the feed once, although the relay publishes at least once (a restart
-repeats the chunk in flight, a relay may replay its stream from the start): every appended
-event also gets a marker item ``FEEDEVENT#<event id>`` (same expiry as the feed item), and
-the relay looks the markers up (``BatchGetItem``) before appending, skipping events already
-there. The marker is written only after its feed item, so a crash in between can at worst
-let an event in twice, never drop it; a page drops an event id it already holds, for that
-case and for two relays appending the same event at the same moment.
+Each event is in the feed once, although the relay publishes at least once, without a
+write per event to say so. A relay re-reads what it already appended in two ways: within one
+process (a failed publish reads the chunk again from the last checkpoint, a replaced stream
+is read again from its start), which the feed's memory of the event ids it appended lately
+covers; and after a restart (the chunk in flight when the last relay died, a lost
+checkpoint), when only events written before this feed object started can be in the feed
+already. For those, and only those, the feed reads the event ids its partitions got from a
+little before the oldest such event was written up to its own start (a ``Query`` per
+partition, keys and event ids only, read once and remembered), and skips what is there. A
+relay that was down for long reads more of the feed once when it starts (every event
+appended to the same partitions meanwhile by other relay groups); nothing is written for
+it. Two relays appending the same event at the same moment (a rebalancing) can still both
+append it: a page drops an event id it already holds.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 
 from orders.events.contract import EventMessage, is_internal
@@ -35,11 +44,11 @@ from .packing import packed, unpacked
 from .sharding import FEED_SHARDS, every_shard, merge, sharded
 
 PREFIX = "FEED#"
-MARKER_PREFIX = "FEEDEVENT#"
-MARKER_SK = "FEEDEVENT"
-#: Items written in one BatchWriteItem call.
-#: Keys read in one BatchGetItem call.
-READ_BATCH = 100
+#: How far the clocks of the process that wrote an order and of the relay may disagree: the
+#: window an earlier relay's feed item is looked for in is this much wider on each side.
+CLOCK_MARGIN_SECONDS = 5.0
+#: Event ids a feed object remembers having appended (a chunk read again in the same process).
+RECENT_EVENTS = 100_000
 T = TypeVar("T")
 
 
@@ -53,6 +62,17 @@ def feed_sort_key(position: int, message: EventMessage) -> str:
     """Position first (time order), then the event: unique even when two relays write at
     the same microsecond."""
     return f"{position:020d}#{message.event_id}"
+
+
+def _position_key(seconds: float) -> str:
+    return f"{max(0, int(seconds * 1_000_000)):020d}"
+
+
+def _written_at(message: EventMessage) -> float:
+    """When the order's change was stored, by its writer's clock (0 if unknown)."""
+    if not message.created_at:
+        return 0.0
+    return datetime.fromisoformat(message.created_at.replace("Z", "+00:00")).timestamp()
 
 
 def feed_item(message: EventMessage, position: int, expires: str) -> dict[str, Any]:
@@ -93,6 +113,12 @@ class DynamoFeed:
         self._fan_out = fan_out
         self._last = 0
         self._lock = threading.Lock()
+        #: Only events written before this moment can have been appended by an earlier relay.
+        self._started = time.time()
+        #: Event ids this object appended lately, oldest first (a bounded set).
+        self._recent: OrderedDict[str, None] = OrderedDict()
+        #: partition -> (the earliest position read up to the start, event ids found there).
+        self._earlier: dict[str, tuple[str, set[str]]] = {}
 
     def _position(self) -> int:
         """Microseconds since the epoch, strictly increasing within this process."""
@@ -116,39 +142,64 @@ class DynamoFeed:
                 feed_item(message, position, expires)
                 for message, position in zip(chunk, positions, strict=True)
             )
-            # Only once the feed items are stored: a crash before this lets an event in
-            # twice (the next append does not find its marker) rather than never.
-            self._write_at_once(
-                {
-                    **self._marker_key(message.event_id),
-                    "integrator": {"S": message.integrator},
-                    "position": {"S": feed_sort_key(position, message)},
-                    "expires_at": {"N": expires},
-                }
-                for message, position in zip(chunk, positions, strict=True)
-            )
+            self._remember(m.event_id for m in chunk)
 
-    @staticmethod
-    def _marker_key(event_id: str) -> dict[str, Any]:
-        return {"pk": {"S": MARKER_PREFIX + event_id}, "sk": {"S": MARKER_SK}}
+    def _remember(self, event_ids: Iterable[str]) -> None:
+        with self._lock:
+            for event_id in event_ids:
+                self._recent[event_id] = None
+            while len(self._recent) > RECENT_EVENTS:
+                self._recent.popitem(last=False)
 
     def _not_appended(self, messages: Sequence[EventMessage]) -> list[EventMessage]:
         """The messages whose event is not in the feed yet (nor earlier in ``messages``)."""
         unique = _first_of_each(messages, lambda m: m.event_id)
-        found: set[str] = set()
-        for start in range(0, len(unique), READ_BATCH):
-            keys = [self._marker_key(m.event_id) for m in unique[start : start + READ_BATCH]]
-            request = {self._table: {"Keys": keys, "ConsistentRead": True}}
-            delay = 0.05
-            while request:
-                response = self._client.batch_get_item(RequestItems=request)
-                for item in response.get("Responses", {}).get(self._table, []):
-                    found.add(item["pk"]["S"].removeprefix(MARKER_PREFIX))
-                request = response.get("UnprocessedKeys") or None
-                if request:
-                    time.sleep(delay)  # throttled: back off before reading the rest
-                    delay = min(delay * 2, 1.0)
-        return [m for m in unique if m.event_id not in found]
+        with self._lock:
+            unique = [m for m in unique if m.event_id not in self._recent]
+        earlier = [m for m in unique if _written_at(m) <= self._started + CLOCK_MARGIN_SECONDS]
+        if not earlier:
+            return unique
+        since: dict[str, float] = {}
+        for message in earlier:
+            partition = feed_partition(message)
+            since[partition] = min(since.get(partition, math.inf), _written_at(message))
+        self._fan_out.map(lambda item: self._read_earlier(*item), list(since.items()))
+        return [
+            m
+            for m in unique
+            if m.event_id not in self._earlier.get(feed_partition(m), ("", set()))[1]
+        ]
+
+    def _read_earlier(self, partition: str, written_at: float) -> None:
+        """Remember the event ids an earlier relay may have appended to ``partition`` for an
+        event written at ``written_at``: from then (less the clock margin) to this feed's
+        start (plus it). Each stretch of a partition is read once."""
+        low = _position_key(written_at - CLOCK_MARGIN_SECONDS)
+        read_from, found = self._earlier.get(partition, (None, set()))
+        if read_from is not None and low >= read_from:
+            return
+        # Up to where a stretch already read begins, or (the first time) this feed's start.
+        high = read_from or _position_key(self._started + CLOCK_MARGIN_SECONDS) + "~"
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :low AND :high",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": partition},
+                ":low": {"S": low},
+                ":high": {"S": high},
+            },
+            "ProjectionExpression": "event_id",
+            "ConsistentRead": True,
+        }
+        ids = set(found)
+        while True:
+            response = self._client.query(**kwargs)
+            ids.update(item["event_id"]["S"] for item in response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                break
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        with self._lock:
+            self._earlier[partition] = (low, ids)
 
     def _write_at_once(self, items: Iterable[dict[str, Any]]) -> None:
         """BatchWriteItem calls of WRITE_BATCH puts each, all at once (resubmitting what was

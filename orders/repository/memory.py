@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Collection, Iterable
+from dataclasses import replace
 
 from orders.domain import search
 from orders.domain.errors import ConcurrencyConflict, OrderAlreadyExists, OrderNotFound
@@ -70,6 +71,7 @@ class InMemoryOrderRepository:
                 )
             self._orders[order.id] = order
             for child in adds:
+                child = replace(child, event_id=message.event_id)
                 if isinstance(child, Note):
                     self._notes.setdefault(child.order_id, []).append(child)
                 else:

@@ -1,12 +1,13 @@
 import logging
 import signal
 import threading
+import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from portal import metrics
-from portal.container import event_relay, relay_progress_file
+from portal.container import event_relay, figures_refresher, relay_progress_file
 
 
 class Command(BaseCommand):
@@ -32,7 +33,11 @@ class Command(BaseCommand):
         stop = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
-        relay = event_relay(progress_file=relay_progress_file())
+        figures = figures_refresher()
+        relay = event_relay(progress_file=relay_progress_file(), figures=figures)
+        if figures is not None:
+            # The staff's figures, counted on a thread of their own (orders.figures).
+            figures.start(stop, clock=time.monotonic)
         metrics.serve()
         logging.getLogger(__name__).info(
             "event relay started: group %s of %s, idle pause %ss",

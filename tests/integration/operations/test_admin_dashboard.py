@@ -83,3 +83,50 @@ def test_no_menu_filter_box_that_looks_like_the_order_search(quiet_stack):
 
     assert 'id="nav-filter"' not in page
     assert "Search orders" in page
+
+
+@pytest.mark.django_db
+def test_the_figures_the_relay_counted_are_shown_without_counting_again(quiet_stack, settings):
+    """What the relay of group 0 keeps (orders.figures): a page reads one item, not 512
+    counts, and says when the orders were counted; once too old, the page counts itself."""
+    from portal import container
+
+    settings.EVENT_RELAY_GROUP = 0
+    late = new_order(created_at=datetime.now(UTC) - timedelta(days=10), priority="urgent")
+    store(late, moved(late[0], "accepted"))
+    refresher = container.figures_refresher()
+    assert refresher is not None and refresher.refresh(0.0)
+    store(new_order())  # after the count: not in the kept figures yet
+    viewer = staff_client("view_workorder", username="viewer")
+    client = container.client("dynamodb")
+    queries: list[str] = []
+
+    def count(model, **_):
+        queries.append(model.name)
+
+    client.meta.events.register("before-call.dynamodb.Query", count, unique_id="dash-q")
+    try:
+        page = viewer.get("/admin/").content.decode()
+    finally:
+        client.meta.events.unregister("before-call.dynamodb.Query", unique_id="dash-q")
+
+    counts = dict(re.findall(r'data-status="([a-z_]+)">(\d+)<', page))
+    assert counts["accepted"] == "1" and counts["received"] == "0"  # as counted
+    assert figure(page, "dashboard-breached") == "1"
+    assert queries == []
+    assert re.search(r"Orders counted at \d\d:\d\d:\d\d \w+; counted again every few seconds", page)
+
+    settings.ADMIN_FIGURES_MAX_AGE_SECONDS = 0  # kept figures too old: counted for the page
+    page = viewer.get("/admin/").content.decode()
+    counts = dict(re.findall(r'data-status="([a-z_]+)">(\d+)<', page))
+    assert counts["received"] == "1" and "counted again every few seconds" not in page
+    assert re.search(r"Orders counted at \d\d:\d\d:\d\d \w+\.<", page)
+
+
+def test_only_the_relay_of_group_zero_counts_the_figures(settings):
+    from portal import container
+
+    settings.EVENT_RELAY_GROUP = 1
+    assert container.figures_refresher() is None
+    settings.EVENT_RELAY_GROUP, settings.ADMIN_FIGURES_REFRESH_SECONDS = 0, 0
+    assert container.figures_refresher() is None

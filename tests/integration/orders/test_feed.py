@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from orders.repository.feed import CLOCK_MARGIN_SECONDS
 from tests.integration.conftest import client_for, make_integrator
 from tests.integration.factories import EXAMPLE
 
@@ -176,3 +178,44 @@ def test_two_relays_appending_the_same_event_at_once_still_show_it_once(aws, int
     events, _ = read_all(client_for(integrator), limit=10)
 
     assert [e["id"] for e in events] == [created.event_id, other.event_id]
+
+
+def test_a_restarted_relay_adds_what_its_predecessor_appended_once(aws, integrator):
+    """The chunk in flight when a relay died is appended again by the next one: the feed
+    finds those events among what its partitions got since they were written."""
+    from portal import container
+    from tests.integration.factories import new_order
+
+    messages = [new_order(integrator=integrator.slug)[2] for _ in range(5)]
+    container.event_feed().append(messages[:3])  # the relay that died
+    restarted = container.event_feed()
+    restarted.append(messages)  # the replayed chunk, and two events never appended
+
+    events, _ = read_all(client_for(integrator), limit=2)
+    assert sorted(e["id"] for e in events) == sorted(m.event_id for m in messages)
+
+
+def test_events_written_after_the_relay_started_cost_no_read(aws, integrator):
+    """Steady state: nothing is read or written to keep the feed free of repeats."""
+    from portal import container
+    from tests.integration.factories import new_order
+
+    feed = container.event_feed()
+    client = feed._client
+    calls: list[str] = []
+    # Written after the feed started, past the margin allowed for the writers' clocks.
+    later = datetime.now(UTC) + timedelta(seconds=CLOCK_MARGIN_SECONDS + 5)
+
+    def count(model, **_):
+        calls.append(model.name)
+
+    client.meta.events.register("before-call.dynamodb.*", count, unique_id="feed-calls")
+    try:
+        messages = [new_order(integrator=integrator.slug, created_at=later)[2] for _ in range(3)]
+        feed.append(messages)
+        feed.append(messages)  # read again by the same relay: remembered
+    finally:
+        client.meta.events.unregister("before-call.dynamodb.*", unique_id="feed-calls")
+    assert calls == ["BatchWriteItem"]
+    events, _ = read_all(client_for(integrator))
+    assert [e["id"] for e in events] == [m.event_id for m in messages]

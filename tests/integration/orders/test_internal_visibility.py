@@ -37,9 +37,9 @@ def last_event(aws, order_id: str):
         TableName=aws.resources.table,
         Key={"pk": {"S": f"ORDER#{order_id}"}, "sk": {"S": "ORDER"}},
     )["Item"]
-    from orders.repository.dynamodb import event_from_image
+    from portal import container
 
-    return parse_event(event_from_image(item).body)
+    return parse_event(container.order_repository().event_from_image(item).body)
 
 
 def test_internal_notes_never_reach_the_integrator(api, aws, relay, integrator):

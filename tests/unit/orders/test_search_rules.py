@@ -26,8 +26,23 @@ def test_tokens_are_folded_words_and_pieces_of_title_site_and_reference_and_the_
     tokens = search.order_tokens(
         order(title="Café's HVAC", site="St-Denis (rear)", external_reference="WO-1001")
     )
-    assert {"cafe's", "cafe", "s", "hvac", "st-denis", "st", "denis", "rear"} <= tokens
+    assert {"cafe's", "s", "hvac", "st-denis", "st", "denis", "rear"} <= tokens
     assert {"wo-1001", "wo", "1001", "3f2a9c1e-0000-4000-8000-000000000001"} <= tokens
+    assert "cafe" not in tokens  # "cafe's" begins with it: a term "caf" finds both
+
+
+def test_leaving_out_tokens_another_begins_with_finds_the_same_orders():
+    """A token left out is the start of one kept, and only terms of PREFIX_MIN or more
+    letters match by their start: every term finds the order as before."""
+    found = order(title="Café's café HVAC-unit hvac", site="Depot-3 depot", external_reference="ab")
+    words = ["cafe", "cafe's", "caf", "hvac", "hvac-unit", "hva", "unit", "depot", "depot-3"]
+    kept = search.order_tokens(found)
+    for term in [*words, "3", "ab", "s"]:
+        assert search.matches(found, [term]), term
+        assert any(search.term_matches(token, term) for token in kept), term
+    for term in ("dep0", "ca", "de"):  # not a word's start; short terms match whole words
+        assert not search.matches(found, [term]), term
+        assert not any(search.term_matches(token, term) for token in kept), term
 
 
 def test_terms_are_the_folded_pieces_of_what_was_typed_at_most_five():
