@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 
 from aws.resources import Resources
 from orders.domain.workflow import STATUSES
-from orders.repository.dynamodb import side_table_definition, table_definition
+from orders.repository.table_design import side_table_definition, table_definition
 
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600  # the SQS maximum: time for staff to look and redrive
 #: Workers dead-letter a message themselves, with the reason, on its ``max_receive_count``-th

@@ -101,7 +101,7 @@ from orders.domain.rules import OrderInput  # noqa: E402
 from orders.domain.workflow import STATUSES, Status  # noqa: E402
 from orders.models import Team  # noqa: E402
 from orders.repository.batch import WRITE_BATCH, batch_write, puts  # noqa: E402
-from orders.repository.dynamodb import order_to_item  # noqa: E402
+from orders.repository.items import order_to_item  # noqa: E402
 from portal import container  # noqa: E402
 from tests.support import AwsStack, Emulators, Processes, emulators, services_on  # noqa: E402
 

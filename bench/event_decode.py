@@ -21,8 +21,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
-from orders.repository.dynamodb import _event_entry, event_from_image, order_to_item  # noqa: E402
+from orders.repository.items import event_entry, order_to_item
 from orders.repository.packing import packed  # noqa: E402
+from orders.repository.stream_images import event_from_image
 from tests.unit.orders.test_services import STAFF, World  # noqa: E402
 
 
@@ -33,7 +34,7 @@ def images() -> tuple[dict, dict, object]:
     order = world.service.transition_order(order_id=order.id, to="in_progress", actor=STAFF)
     message = world.published[-1]
     now = order_to_item(order)
-    now["last_event"] = _event_entry(message)
+    now["last_event"] = event_entry(message)
     before = {**order_to_item(order), "id": {"S": order.id}}
     before["last_event"] = {
         "M": {

@@ -115,10 +115,10 @@ def simulate(orders_per_second: int = 10_000, *, seed: int = 20) -> HotKeys:
     from orders.domain.rules import OrderInput, considered_teams
     from orders.domain.workflow import Status
     from orders.events.contract import to_message
-    from orders.repository import dynamodb, feed, stats
+    from orders.repository import feed, items, search_index, stats, table_design
 
     rng = random.Random(seed)
-    definition = dynamodb.table_definition("orders")
+    definition = table_design.table_definition("orders")
     indexes = [
         (
             index["IndexName"],
@@ -157,7 +157,7 @@ def simulate(orders_per_second: int = 10_000, *, seed: int = 20) -> HotKeys:
         writes[("table", item["pk"]["S"])] += _units(item_size(item), 1024)
 
     def change(order: Any, to: str) -> Any:
-        before = dynamodb.order_to_item(order)
+        before = items.order_to_item(order)
         team = rng.choice(considered_teams(order.id, _teams(order.category)))
         moved, event = rules.move(
             order,
@@ -166,8 +166,8 @@ def simulate(orders_per_second: int = 10_000, *, seed: int = 20) -> HotKeys:
             now=now,
             team=team if to == "scheduled" else None,
         )
-        write_order(before, dynamodb.order_to_item(moved))
-        reads[("table", dynamodb.ORDER_PREFIX + order.id)] += 1
+        write_order(before, items.order_to_item(moved))
+        reads[("table", table_design.ORDER_PREFIX + order.id)] += 1
         publish(to_message(event))
         return moved
 
@@ -194,8 +194,8 @@ def simulate(orders_per_second: int = 10_000, *, seed: int = 20) -> HotKeys:
             actor=Actor.integrator(integrator),
             now=now - timedelta(microseconds=n),
         )
-        write_order(None, dynamodb.order_to_item(order))
-        for item in dynamodb.search_items(order, written_at=now):
+        write_order(None, items.order_to_item(order))
+        for item in search_index.search_items(order, written_at=now):
             writes[("table", item["pk"]["S"])] += _units(item_size(item), 1024)
         publish(to_message(event))
         for step, share in LIFE:
@@ -210,10 +210,10 @@ def simulate(orders_per_second: int = 10_000, *, seed: int = 20) -> HotKeys:
                 # The scheduler weighs a few teams (its category's backlog marker is read
                 # once a second per worker process, below).
                 for team in considered_teams(order.id, _teams(category)):
-                    reads[("table", dynamodb.TEAM_PREFIX + team)] += 1
+                    reads[("table", table_design.TEAM_PREFIX + team)] += 1
                 order = change(order, "scheduled")
                 if rng.random() < 0.5:
-                    before = dynamodb.order_to_item(order)
+                    before = items.order_to_item(order)
                     order, event, _ = rules.add_note(
                         order,
                         "Gate code 4411",
@@ -221,7 +221,7 @@ def simulate(orders_per_second: int = 10_000, *, seed: int = 20) -> HotKeys:
                         author_name=integrator,
                         now=now,
                     )
-                    write_order(before, dynamodb.order_to_item(order))
+                    write_order(before, items.order_to_item(order))
                     publish(to_message(event))
                 continue
             order = change(order, Status(step))
@@ -229,11 +229,11 @@ def simulate(orders_per_second: int = 10_000, *, seed: int = 20) -> HotKeys:
                 # The release reads the order's team and those it was weighed for.
                 released = {*considered_teams(order.id, _teams(category)), order.assigned_team}
                 for team in released:
-                    reads[("table", dynamodb.TEAM_PREFIX + team)] += 1
+                    reads[("table", table_design.TEAM_PREFIX + team)] += 1
     # Each worker process reads each category's backlog marker once a second at most, on
     # the way in (accepted) and when capacity is freed (completed).
     for category in CATEGORIES:
-        reads[("table", dynamodb.BACKLOG_PREFIX + category)] += 2 * WORKER_PROCESSES
+        reads[("table", table_design.BACKLOG_PREFIX + category)] += 2 * WORKER_PROCESSES
     # The relay writes its counts when it saves its place: once a second per stream shard (a
     # stream has about a shard per table partition, each taking up to 1,000 WCU/s).
     order_wcu = sum(units for (where, key), units in writes.items() if key.startswith("ORDER#"))

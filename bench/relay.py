@@ -92,7 +92,7 @@ def relay_child() -> None:
     from django.core.management import call_command
 
     from orders.events.publisher import SnsPublisher
-    from orders.repository.dynamodb import DynamoCheckpoints
+    from orders.repository.checkpoints import DynamoCheckpoints
     from portal import container
 
     def report(what: str) -> None:
@@ -133,7 +133,7 @@ def orders_checkpointed(stack: AwsStack) -> int:
     keeps; what it published past it is published again)."""
     import boto3
 
-    from orders.repository.dynamodb import DynamoCheckpoints
+    from orders.repository.checkpoints import DynamoCheckpoints
 
     streams = boto3.client(
         "dynamodbstreams", endpoint_url=stack.dynamodb_endpoint, region_name="us-east-1"
@@ -299,7 +299,8 @@ def main() -> None:
     from orders.events.contract import to_message
     from orders.events.publisher import SnsPublisher
     from orders.events.relay import EventRelay, MemoryCheckpoints
-    from orders.repository.dynamodb import DynamoOrderRepository, event_from_image
+    from orders.repository.dynamodb import DynamoOrderRepository
+    from orders.repository.stream_images import event_from_image
 
     processes = Processes()
     try:

@@ -20,17 +20,15 @@ from aws.resources import Resources
 from orders.events.publisher import SnsPublisher
 from orders.events.relay import EventRelay, ProgressFile
 from orders.figures import FiguresReader, FiguresRefresher, count_figures
-from orders.repository.dynamodb import (
-    RELAY_PREFIX,
-    DynamoCheckpoints,
-    DynamoOrderRepository,
-    DynamoTeamLoads,
-)
+from orders.repository.checkpoints import DynamoCheckpoints
+from orders.repository.dynamodb import DynamoOrderRepository
 from orders.repository.fan_out import FanOut
 from orders.repository.feed import DynamoFeed
 from orders.repository.figures import DynamoFigures
 from orders.repository.idempotency import DynamoIdempotencyStore
 from orders.repository.stats import DynamoThroughput
+from orders.repository.table_design import RELAY_PREFIX
+from orders.repository.team_loads import DynamoTeamLoads
 from orders.selectors import OrderSelector
 from orders.services import OrderService
 

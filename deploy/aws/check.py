@@ -260,7 +260,7 @@ def table_problems(data_template: dict[str, Any]) -> list[str]:
                 f"index {index['IndexName']} projects {len(attributes)} non-key attributes; "
                 f"DynamoDB allows {MAX_NON_KEY_ATTRIBUTES_PER_INDEX} per index, so CreateTable "
                 "fails on AWS (provision and CloudFormation alike): change listing() in "
-                "orders/repository/dynamodb.py"
+                "orders/repository/table_design.py"
             )
     if total > MAX_NON_KEY_ATTRIBUTES_PER_TABLE:
         problems.append(

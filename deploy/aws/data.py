@@ -35,7 +35,7 @@ from deploy.aws.cfn import (
     tags,
 )
 from deploy.workflow import StatusQueue
-from orders.repository.dynamodb import side_table_definition, table_definition
+from orders.repository.table_design import side_table_definition, table_definition
 
 #: The ORDERS_DLQ_MAX_RECEIVE_COUNT values the template accepts.
 MAX_RECEIVE_COUNTS = range(1, 21)

@@ -2,7 +2,7 @@
 its id, folded (any case, accents ignored), matched from the start of a word.
 
 Both repositories match by these rules; the DynamoDB one keeps an index item per token
-(``orders.repository.dynamodb``), so a search reads only the tokens it asks for.
+(``orders.repository.search_index``), so a search reads only the tokens it asks for.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from deploy.aws import check, data, ecs
 from deploy.aws.render import DATA_TEMPLATE, ECS_TEMPLATE, render_files
 from deploy.tools import ROOT
 from deploy.workflow import StatusQueue, status_queues
-from orders.repository.dynamodb import table_definition
+from orders.repository.table_design import table_definition
 from tests.deploy import shell_docs
 
 INSPECTED = StatusQueue("inspected", "Checked by an inspector.", False)

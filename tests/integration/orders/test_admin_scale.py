@@ -11,7 +11,9 @@ from orders.domain.model import Actor
 from orders.domain.rules import OrderInput
 from orders.domain.sla import ALWAYS
 from orders.domain.workflow import STATUSES
-from orders.repository.dynamodb import MAX_READS_PER_PAGE, DynamoOrderRepository, order_to_item
+from orders.repository.dynamodb import DynamoOrderRepository
+from orders.repository.items import order_to_item
+from orders.repository.order_queries import MAX_READS_PER_PAGE
 from orders.repository.sharding import CREATED_SHARDS, INDEX_SHARDS
 from orders.selectors import OrderSelector
 from orders.services import utcnow

@@ -20,7 +20,8 @@ from orders.domain.model import Actor
 from orders.domain.rules import OrderInput
 from orders.domain.workflow import Status
 from orders.events.contract import to_message
-from orders.repository.dynamodb import DynamoOrderRepository, DynamoTeamLoads
+from orders.repository.dynamodb import DynamoOrderRepository
+from orders.repository.team_loads import DynamoTeamLoads
 from orders.services import OrderService
 from tests.unit.orders.test_services import FakeNotifier, FakeTeamDirectory
 

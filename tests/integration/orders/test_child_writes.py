@@ -14,7 +14,8 @@ from orders.domain.errors import ConcurrencyConflict
 from orders.domain.model import Actor, Attachment, Visibility, recorded
 from orders.domain.sla import ALWAYS
 from orders.events.contract import to_message
-from orders.repository.dynamodb import DynamoOrderRepository, child_to_item
+from orders.repository.dynamodb import DynamoOrderRepository
+from orders.repository.items import child_to_item
 from orders.selectors import OrderSelector
 from tests.integration.factories import new_order
 

@@ -21,8 +21,9 @@ from orders.domain.model import Actor
 from orders.domain.workflow import Status
 from orders.events.contract import to_message
 from orders.repository.base import OrderFilter
-from orders.repository.dynamodb import DynamoOrderRepository, DynamoTeamLoads
+from orders.repository.dynamodb import DynamoOrderRepository
 from orders.repository.memory import InMemoryOrderRepository
+from orders.repository.team_loads import DynamoTeamLoads
 from tests.integration.factories import moved, new_order
 
 
@@ -272,7 +273,8 @@ def test_list_recent_merges_every_status_newest_first_across_pages(own_repo):
 def test_each_change_records_the_region_that_wrote_it(aws):
     """A global table replicates writes to every region's stream; the region stamped on the
     change is what lets each region's relay publish only its own."""
-    from orders.repository.dynamodb import event_from_image, order_key
+    from orders.repository.items import order_key
+    from orders.repository.stream_images import event_from_image
 
     repo = DynamoOrderRepository(
         aws.dynamodb, aws.resources.table, cursor_secret=b"s", region="eu-west-1"
@@ -364,7 +366,8 @@ def test_the_merged_list_reads_its_shards_at_once(aws):
 # DynamoDB only: the search index's items.
 def search_entries(aws, table: str, order) -> list[dict]:
     """The index items stored for ``order`` (read from every bucket its tokens go to)."""
-    from orders.repository.dynamodb import SEARCH_PREFIX, search_items
+    from orders.repository.search_index import search_items
+    from orders.repository.table_design import SEARCH_PREFIX
 
     buckets = {item["pk"]["S"] for item in search_items(order, written_at=datetime.now(UTC))}
     found = []
@@ -380,7 +383,7 @@ def search_entries(aws, table: str, order) -> list[dict]:
 
 
 def test_search_removes_entries_that_lead_nowhere_once_they_are_old(aws):
-    from orders.repository.dynamodb import search_items
+    from orders.repository.search_index import search_items
 
     table = aws.fresh_table("stale")
     repo = DynamoOrderRepository(aws.dynamodb, table, cursor_secret=b"s")
@@ -429,7 +432,7 @@ def test_search_reads_only_the_index_and_the_orders_it_found(aws):
 def test_the_backfill_command_makes_orders_stored_before_search_findable(emulator, db):
     from django.core.management import call_command
 
-    from orders.repository.dynamodb import order_to_item
+    from orders.repository.items import order_to_item
     from tests.conftest import unique_prefix
     from tests.support import AwsStack, services_on
 

@@ -20,7 +20,9 @@ from orders.domain.model import Actor
 from orders.domain.rules import OrderInput
 from orders.domain.sla import ALWAYS
 from orders.events.publisher import SnsPublisher
-from orders.repository.dynamodb import RELAY_PREFIX, DynamoCheckpoints, event_from_image
+from orders.repository.checkpoints import DynamoCheckpoints
+from orders.repository.stream_images import event_from_image
+from orders.repository.table_design import RELAY_PREFIX
 from orders.services import OrderService, TeamInfo
 from portal import container
 from tests.support import event_bodies, free_port, wait_for

@@ -13,8 +13,9 @@ from orders.domain.errors import ConcurrencyConflict
 from orders.domain.model import Actor, Attachment, TechnicianRef, TimeWindow, Visibility
 from orders.domain.workflow import Status
 from orders.events.contract import to_message
-from orders.repository.dynamodb import DynamoOrderRepository, event_from_image
+from orders.repository.dynamodb import DynamoOrderRepository
 from orders.repository.memory import InMemoryOrderRepository
+from orders.repository.stream_images import event_from_image
 from tests.integration.factories import moved, new_order
 
 STAFF = Actor.staff("alice")
@@ -175,6 +176,6 @@ def test_a_note_item_carries_no_event_for_the_relay():
     changed, _, note = rules.add_note(
         order, "hi", actor=STAFF, author_name="A", now=order.created_at
     )
-    from orders.repository.dynamodb import child_to_item
+    from orders.repository.items import child_to_item
 
     assert event_from_image(child_to_item(note)) is None

@@ -183,7 +183,7 @@ def _stored_order(aws) -> tuple[str, str]:
 
 
 def _status(aws, order_id: str) -> str:
-    from orders.repository.dynamodb import order_key
+    from orders.repository.items import order_key
 
     item = aws.dynamodb.get_item(
         TableName=aws.resources.table, Key=order_key(order_id), ConsistentRead=True

@@ -36,12 +36,12 @@ def test_the_keys_a_status_or_an_integrator_shares_are_spread(ten_thousand_a_sec
 def test_one_shard_per_key_would_not_hold(monkeypatch):
     """The simulation can fail: with every shard count at one, the big integrator's feed and
     each status are one partition each, far over the limit, at a fifth of the rate."""
-    from orders.repository import dynamodb, feed
+    from orders.repository import feed, items, search_index
 
     for module, name in (
-        (dynamodb, "INDEX_SHARDS"),
-        (dynamodb, "SEARCH_SHARDS"),
-        (dynamodb, "CREATED_SHARDS"),
+        (items, "INDEX_SHARDS"),
+        (search_index, "SEARCH_SHARDS"),
+        (items, "CREATED_SHARDS"),
         (feed, "FEED_SHARDS"),
     ):
         monkeypatch.setattr(module, name, 1)

@@ -16,7 +16,8 @@ from botocore.exceptions import ClientError, ReadTimeoutError
 from prometheus_client import REGISTRY
 
 from orders.events.relay import EventRelay, MemoryCheckpoints
-from orders.repository.dynamodb import RELAY_PREFIX, event_from_image
+from orders.repository.stream_images import event_from_image
+from orders.repository.table_design import RELAY_PREFIX
 
 ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/orders/stream/2026-11-26T00:00:00.000"
 

@@ -8,14 +8,14 @@ from datetime import timedelta
 
 from orders.domain.model import Attachment, Note, TimeWindow, Visibility
 from orders.events.contract import EventMessage
-from orders.repository.dynamodb import (
-    _event_entry,
+from orders.repository.items import (
     child_to_item,
-    event_from_image,
+    event_entry,
     history_of,
     order_to_item,
     packed_history,
 )
+from orders.repository.stream_images import event_from_image
 from tests.unit.orders.test_services import STAFF, FakeTeamDirectory, World
 
 
@@ -40,7 +40,7 @@ class Recorder:
 
 def stored_image(order, message: EventMessage, child, region: str = "") -> dict:
     item = order_to_item(order)
-    item["last_event"] = _event_entry(message, region, child)
+    item["last_event"] = event_entry(message, region, child)
     return item
 
 
