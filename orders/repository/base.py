@@ -86,8 +86,9 @@ class SearchResult:
     more: bool
 
 
-class OrderRepository(Protocol):
-    """Orders with their history and their not-yet-published events.
+class OrderStore(Protocol):
+    """One order at a time, with its history and its not-yet-published event: what the
+    services write and read back.
 
     Every write is a single conditional write of one order: the order, its new history entry
     and the event to publish are stored together or not at all. Publishing is the event
@@ -116,6 +117,8 @@ class OrderRepository(Protocol):
         not be stored, they may be (a crash between two writes): readers show only those
         whose change the order holds (``orders.domain.model.recorded``)."""
 
+    def history(self, order_id: str) -> list[HistoryEntry]: ...
+
     def notes(self, order_id: str) -> list[Note]:
         """The order's notes, oldest first."""
 
@@ -124,13 +127,13 @@ class OrderRepository(Protocol):
 
     def attachment(self, order_id: str, attachment_id: str) -> Attachment | None: ...
 
-    def list_by_technician(self, technician_id: str, *, limit: int = 50) -> list[Order]:
-        """The orders given to a technician, newest first."""
 
-    def visits_between(self, start: datetime, end: datetime, *, limit: int = 200) -> list[Order]:
-        """Orders whose latest visit starts in ``[start, end)``, earliest first."""
+class OrderQueries(Protocol):
+    """Many orders at a time: the lists and counts the API, the admin and the backlog read
+    (from indexes, so a little behind the orders; bounded reads, never a scan)."""
 
-    def history(self, order_id: str) -> list[HistoryEntry]: ...
+    def get_many(self, order_ids: Iterable[str]) -> list[Order]:
+        """The orders that exist among these ids."""
 
     def list_by_status(
         self, status: str, *, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
@@ -156,18 +159,22 @@ class OrderRepository(Protocol):
     ) -> Page[Order]:
         """Every order, newest first."""
 
+    def list_by_technician(self, technician_id: str, *, limit: int = 50) -> list[Order]:
+        """The orders given to a technician, newest first."""
+
+    def visits_between(self, start: datetime, end: datetime, *, limit: int = 200) -> list[Order]:
+        """Orders whose latest visit starts in ``[start, end)``, earliest first."""
+
     def count_by_status(self, status: str, *, cap: int = 1000) -> tuple[int, bool]:
         """The number of orders in ``status`` (at most ``cap``; the flag: maybe more)."""
 
-    def search(self, terms: Sequence[str], *, limit: int = DEFAULT_PAGE_SIZE) -> SearchResult:
-        """Orders every term starts a word of (``orders.domain.search``), newest first."""
+    def count_stuck(
+        self, status: str, *, changed_before: datetime, cap: int = 1000
+    ) -> tuple[int, bool]:
+        """Orders in ``status`` since before ``changed_before`` (at most ``cap``)."""
 
-    def index_for_search(self, orders: Iterable[Order]) -> int:
-        """Make these orders findable (again): for orders stored before search existed, or
-        whose index entries were lost. Idempotent; returns how many entries it wrote."""
-
-    def get_many(self, order_ids: Iterable[str]) -> list[Order]:
-        """The orders that exist among these ids."""
+    def count_due(self, status: str, *, due_before: datetime, cap: int = 1000) -> tuple[int, bool]:
+        """Orders in ``status`` whose SLA is due before ``due_before`` (at most ``cap``)."""
 
     def oldest_in_status(self, status: str) -> Order | None:
         """The earliest created order still in ``status``."""
@@ -184,13 +191,21 @@ class OrderRepository(Protocol):
         ``categories`` (if any) and created before ``before`` (if given). Bounded reads;
         entries may lag the orders a little (an index): read an order again to act on it."""
 
-    def count_stuck(
-        self, status: str, *, changed_before: datetime, cap: int = 1000
-    ) -> tuple[int, bool]:
-        """Orders in ``status`` since before ``changed_before`` (at most ``cap``)."""
 
-    def count_due(self, status: str, *, due_before: datetime, cap: int = 1000) -> tuple[int, bool]:
-        """Orders in ``status`` whose SLA is due before ``due_before`` (at most ``cap``)."""
+class OrderSearch(Protocol):
+    """Finding orders by the words of their title, site and reference, or their id; and
+    making orders stored before search existed findable (``manage.py index_search``)."""
+
+    def search(self, terms: Sequence[str], *, limit: int = DEFAULT_PAGE_SIZE) -> SearchResult:
+        """Orders every term starts a word of (``orders.domain.search``), newest first."""
+
+    def index_for_search(self, orders: Iterable[Order]) -> int:
+        """Make these orders findable (again): for orders stored before search existed, or
+        whose index entries were lost. Idempotent; returns how many entries it wrote."""
+
+
+class OrderRepository(OrderStore, OrderQueries, OrderSearch, Protocol):
+    """The whole repository (``DynamoOrderRepository``, ``InMemoryOrderRepository``)."""
 
 
 class TeamLoads(Protocol):

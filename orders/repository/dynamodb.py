@@ -18,10 +18,11 @@ decoding); beside them ``team_loads``, ``checkpoints``, ``feed``, ``stats``, ``f
 
 from __future__ import annotations
 
-from .order_queries import OrderQueries
-from .order_store import OrderStore
-from .search_index import SearchIndex
+from .order_queries import DynamoOrderQueries
+from .order_store import DynamoOrderStore
+from .search_index import DynamoSearchIndex
 
 
-class DynamoOrderRepository(OrderStore, OrderQueries, SearchIndex):
-    """The ``OrderRepository`` of ``orders.repository.base`` over DynamoDB."""
+class DynamoOrderRepository(DynamoOrderStore, DynamoOrderQueries, DynamoSearchIndex):
+    """The ``OrderRepository`` of ``orders.repository.base`` over DynamoDB: its
+    ``OrderStore``, ``OrderQueries`` and ``OrderSearch`` parts, one module each."""

@@ -41,7 +41,7 @@ from .table_design import (
 MAX_READS_PER_PAGE = 5
 
 
-class OrderQueries:
+class DynamoOrderQueries:
     """The reads of many orders (a part of ``DynamoOrderRepository``)."""
 
     def _keys_only(self, kwargs: dict[str, Any], limit: int) -> list[str]:

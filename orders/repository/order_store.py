@@ -68,7 +68,7 @@ log = logging.getLogger(__name__)
 CHILD_STALE_AFTER = timedelta(minutes=5)
 
 
-class OrderStore:
+class DynamoOrderStore:
     """One order at a time (a part of ``DynamoOrderRepository``)."""
 
     def __init__(

@@ -63,7 +63,7 @@ def _search_entry(item: dict[str, Any]) -> tuple[str, str, str]:
     return token, created, order_id
 
 
-class SearchIndex:
+class DynamoSearchIndex:
     """The search side of the order repository (a part of ``DynamoOrderRepository``)."""
 
     def index_for_search(self, orders: Iterable[Order]) -> int:
