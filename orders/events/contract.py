@@ -8,7 +8,7 @@ the subscriptions' filter policies route on (``status``) plus ``event_type``.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -58,6 +58,10 @@ class EventMessage:
     #: The AWS region whose table took the write ("" if unknown). With a global table each
     #: region's relay publishes only its own region's writes (docs/deploy.md, multi-region).
     region: str = ""
+    #: What the event is about besides the order (``subject_to_json``: ``{}``, a note, an
+    #: attachment or a visit), as ``message_of`` put it in the body: what a stored order does
+    #: not hold, so the repository keeps it without reading the body again. Part of the body.
+    subject: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def group_id(self) -> str:
@@ -265,14 +269,8 @@ def message_of(order: Order, entry: HistoryEntry, subject: dict[str, Any]) -> Ev
         },
         created_at=isoformat(entry.at) or "",
         integrator=order.integrator,
+        subject=subject,
     )
-
-
-def subject_of(message: EventMessage) -> dict[str, Any]:
-    """What a message's event is about besides the order and its move (``{}``, or a note,
-    an attachment or a visit): the part of an event a stored order does not hold."""
-    data = json.loads(message.body)["data"]
-    return {k: v for k, v in data.items() if k not in ("order", "transition")}
 
 
 def parse_event(body: str | bytes) -> ReceivedEvent:

@@ -31,7 +31,6 @@ from orders.events.contract import (
     attachment_to_json,
     isoformat,
     note_to_json,
-    subject_of,
 )
 
 from .packing import packed
@@ -251,7 +250,7 @@ def event_entry(
     entry: dict[str, Any] = {"id": string_value(message.event_id)}
     if child is not None:
         entry["child"] = child_key(child)["sk"]
-    elif subject := subject_of(message):
+    elif subject := message.subject:
         entry["subject"] = packed(json.dumps(subject, separators=(",", ":"), sort_keys=True))
     if region:
         entry["region"] = string_value(region)
@@ -425,10 +424,6 @@ def history_values(order: Order) -> dict[str, Any]:
     """The event ids of the order's last changes, as values of a condition (at most 99: an
     ``IN`` list holds 100; older changes' children are not stale orphans anyway)."""
     return {f":h{i}": string_value(entry.event_id) for i, entry in enumerate(order.history[-99:])}
-
-
-def history_placeholders(order: Order) -> str:
-    return ", ".join(history_values(order))
 
 
 def is_condition_failure(exc: ClientError) -> bool:

@@ -39,7 +39,6 @@ from .items import (
     committed,
     event_entry,
     history_of,
-    history_placeholders,
     history_values,
     is_condition_failure,
     item_to_attachment,
@@ -178,28 +177,25 @@ class DynamoOrderStore:
         if its id is taken, unless by this very change (a retry) or by one that never
         made it into the order, long enough ago that it is not still being made."""
         stale = isoformat(datetime.now(UTC) - CHILD_STALE_AFTER)
+        changes = history_values(order)
         try:
             self._client.put_item(
                 TableName=self._side,
                 Item=child_to_item(child, event_id=event_id),
                 ConditionExpression=(
                     "attribute_not_exists(pk) OR event_id = :event OR "
-                    "(written_at < :stale AND NOT event_id IN ("
-                    + history_placeholders(order)
-                    + "))"
+                    f"(written_at < :stale AND NOT event_id IN ({', '.join(changes)}))"
                 ),
                 ExpressionAttributeValues={
                     ":event": string_value(event_id),
                     ":stale": string_value(stale),
-                    **history_values(order),
+                    **changes,
                 },
             )
         except ClientError as exc:
             if not is_condition_failure(exc):
                 raise
-            current = self._client.get_item(
-                TableName=self._table, Key=order_key(order.id), ConsistentRead=True
-            ).get("Item")
+            current = self._current(exc, order.id)  # the order, read again
             if not current:
                 raise OrderNotFound(order.id) from None
             raise self._conflict(order.id, expected_status, expected_version, current) from None
@@ -217,8 +213,8 @@ class DynamoOrderStore:
                 )
 
     def _current(self, exc: ClientError, order_id: str) -> dict[str, Any] | None:
-        """The item a refused write met: returned with the refusal when DynamoDB can (a single
-        conditional write), else read again (a cancelled transaction)."""
+        """The order a refused write met: returned with the refusal when the write was the
+        order's own, else read again (a note's or an attachment's put was refused)."""
         if "Item" in exc.response:
             return exc.response["Item"]
         return self._client.get_item(

@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from orders.domain import rules
-from orders.domain.model import Actor, Order, OrderEvent
+from orders.domain.model import Actor, Attachment, Order, OrderEvent, Visibility
 from orders.domain.rules import OrderInput
 from orders.events.contract import EventMessage, to_message
 
@@ -39,3 +39,20 @@ def moved(order: Order, to: str, *, actor: Actor | None = None, minutes: int = 1
         order, to, actor=actor or Actor.system("worker:test"), now=now, **kwargs
     )
     return new, event, to_message(event)
+
+
+def attachment_for(order: Order, attachment_id: str | None = None) -> Attachment:
+    """A public photo an integrator attached a minute after the order's last change."""
+    attachment_id = attachment_id or str(uuid.uuid4())
+    return Attachment(
+        id=attachment_id,
+        order_id=order.id,
+        key=f"attachments/{order.id}/{attachment_id}/meter.png",
+        filename="meter.png",
+        content_type="image/png",
+        size=1234,
+        visibility=Visibility.PUBLIC,
+        author=Actor.integrator("acme"),
+        author_name="Acme",
+        at=order.updated_at + timedelta(minutes=1),
+    )

@@ -11,13 +11,13 @@ import pytest
 
 from orders.domain import rules
 from orders.domain.errors import ConcurrencyConflict
-from orders.domain.model import Actor, Attachment, Visibility, recorded
+from orders.domain.model import Actor, recorded
 from orders.domain.sla import ALWAYS
 from orders.events.contract import to_message
 from orders.repository.dynamodb import DynamoOrderRepository
 from orders.repository.items import child_to_item
 from orders.selectors import OrderSelector
-from tests.integration.factories import new_order
+from tests.integration.factories import attachment_for, new_order
 
 ACME = Actor.integrator("acme")
 
@@ -76,18 +76,7 @@ def test_a_note_left_by_a_change_that_never_reached_the_order_is_not_shown(repo,
 
 def test_an_attachment_id_a_dead_change_left_is_taken_over_once_stale(repo, aws):
     order = stored(repo)
-    attachment = Attachment(
-        id="upload-1",
-        order_id=order.id,
-        key=f"orders/{order.id}/upload-1",
-        filename="a.pdf",
-        content_type="application/pdf",
-        size=10,
-        visibility=Visibility.PUBLIC,
-        author=ACME,
-        author_name="Acme",
-        at=order.updated_at,
-    )
+    attachment = attachment_for(order, "upload-1")
     changed, event = rules.add_attachment(order, attachment, now=order.updated_at)
     orphan = child_to_item(attachment, event_id="a-change-that-died")
     aws.dynamodb.put_item(TableName=aws.resources.side_table, Item=orphan)

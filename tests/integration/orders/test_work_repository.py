@@ -3,20 +3,19 @@ repository (moto over HTTP) and the in-memory one the unit tests use."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from orders.domain import rules
 from orders.domain.errors import ConcurrencyConflict
-from orders.domain.model import Actor, Attachment, TechnicianRef, TimeWindow, Visibility
+from orders.domain.model import Actor, TechnicianRef, TimeWindow
 from orders.domain.workflow import Status
 from orders.events.contract import to_message
 from orders.repository.dynamodb import DynamoOrderRepository
 from orders.repository.memory import InMemoryOrderRepository
 from orders.repository.stream_images import event_from_image
-from tests.integration.factories import moved, new_order
+from tests.integration.factories import attachment_for, moved, new_order
 
 STAFF = Actor.staff("alice")
 TECH = TechnicianRef("tech-ana", "Ana García")
@@ -104,22 +103,6 @@ def test_notes_come_back_oldest_first(repo):
         order, note = add_note(repo, order, f"note {minute}")
         texts.append(note.text)
     assert [n.text for n in repo.notes(order.id)] == texts
-
-
-def attachment_for(order, attachment_id: str | None = None) -> Attachment:
-    attachment_id = attachment_id or str(uuid.uuid4())
-    return Attachment(
-        id=attachment_id,
-        order_id=order.id,
-        key=f"attachments/{order.id}/{attachment_id}/meter.png",
-        filename="meter.png",
-        content_type="image/png",
-        size=1234,
-        visibility=Visibility.PUBLIC,
-        author=Actor.integrator("acme"),
-        author_name="Acme",
-        at=order.updated_at + timedelta(minutes=1),
-    )
 
 
 def test_an_attachment_is_recorded_once(repo):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from orders.domain.model import Attachment, Note, TimeWindow, Visibility
+from orders.domain.model import Attachment, Note, TimeWindow
 from orders.events.contract import EventMessage
 from orders.repository.items import (
     child_to_item,
@@ -16,6 +16,7 @@ from orders.repository.items import (
     packed_history,
 )
 from orders.repository.stream_images import event_from_image
+from tests.integration.factories import attachment_for
 from tests.unit.orders.test_services import STAFF, FakeTeamDirectory, World
 
 
@@ -61,20 +62,7 @@ def test_every_kind_of_change_is_published_as_the_writer_made_it():
         author_name="Alice",
         visibility="internal",
     )
-    service.record_attachment(
-        Attachment(
-            id="att-1",
-            order_id=order.id,
-            key=f"orders/{order.id}/att-1",
-            filename="roof.jpg",
-            content_type="image/jpeg",
-            size=2048,
-            visibility=Visibility.PUBLIC,
-            author=STAFF,
-            author_name="Alice",
-            at=clock(),
-        )
-    )
+    service.record_attachment(attachment_for(service.orders.get(order.id), "att-1"))
     service.update_order(
         order_id=order.id,
         changes={"title": "Fix the roof unit"},
