@@ -200,7 +200,6 @@ class FiguresRefresher:
         self._changed = threading.Event()
         self._changed.set()
         self._last = 0.0
-        self._thread: threading.Thread | None = None
 
     def append(self, messages: Sequence[EventMessage]) -> None:
         if messages:
@@ -228,8 +227,8 @@ class FiguresRefresher:
             stop.wait(self._every)
 
     def start(self, stop: threading.Event, *, clock: Callable[[], float]) -> threading.Thread:
-        self._thread = threading.Thread(
+        thread = threading.Thread(
             target=self.run, args=(stop,), kwargs={"clock": clock}, name="figures", daemon=True
         )
-        self._thread.start()
-        return self._thread
+        thread.start()
+        return thread
