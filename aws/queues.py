@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aws.resources import Resources
-from orders.events.contract import isoformat
+from kernel.clock import isoformat
 
 #: Receive calls a targeted redrive makes at most (10 messages each).
 PEEK_BATCHES = 10

@@ -103,7 +103,7 @@ PAGES = {
     "list, first page": "/admin/orders/workorder/",
     "list, one status": "/admin/orders/workorder/?status=scheduled",
     "list, one priority": "/admin/orders/workorder/?priority=urgent",
-    "pipeline": "/admin/orders/workorder/pipeline/",
+    "pipeline": "/admin/operations/pipeline/",
     "index with dashboard": "/admin/",
 }
 LISTS = ("list, first page", "list, one status", "list, one priority")

@@ -130,7 +130,7 @@ def main() -> None:
             settings.ORDERS_TABLE_NAME = stack.resources.table
             settings.ORDERS_TOPIC_NAME = stack.resources.topic
             container.reset()
-            return stack, container.order_service()
+            return stack, container.order_services()
 
         def one_round(who: str, events: int) -> float:
             stack, service = use_stack(who)
@@ -145,7 +145,7 @@ def main() -> None:
                     now=datetime.now(UTC),
                 )
                 message = to_message(event)  # what SNS delivers, byte for byte
-                service.orders.add(order, message)
+                service.changes.store.add(order, message)
                 ids.append(order.id)
                 bodies.append(message.body)
             queue = stack.status_queue("received")
@@ -162,7 +162,7 @@ def main() -> None:
             def reviewed() -> bool:
                 if stack.depth(queue) != (0, 0):
                     return False
-                return all(o.status != "received" for o in service.orders.get_many(ids))
+                return all(o.status != "received" for o in service.changes.store.get_many(ids))
 
             wait_for(reviewed, timeout=300, interval=0.1, what=f"{who} to review {events}")
             return events / (time.perf_counter() - started)

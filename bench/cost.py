@@ -292,7 +292,7 @@ def main() -> None:
         for service in ("dynamodb", "dynamodbstreams", "sns", "sqs"):
             meter.watch(container.client(service))
         relay = container.event_relay()
-        service = container.order_service()
+        service = container.order_services()
         api = Client(SERVER_NAME="localhost", headers={"Authorization": f"Bearer {api_key}"})
         staff = Actor.staff("cost-bench")
         print(f"DynamoDB: {where.engine}; SNS, SQS: moto {where.aws}; prefix {prefix}\n")
@@ -343,7 +343,7 @@ def main() -> None:
 
             # created, then the received and accepted workers move it on by themselves
             order_id = step("1 create -> accepted -> scheduled", create, events=3)
-            wait_for(lambda: service.orders.get(order_id).status == "scheduled", timeout=10)
+            wait_for(lambda: service.changes.store.get(order_id).status == "scheduled", timeout=10)
 
             def note() -> None:
                 response = api.post(
@@ -360,7 +360,9 @@ def main() -> None:
             ):
                 step(
                     name,
-                    lambda to=to: service.transition_order(order_id=order_id, to=to, actor=staff),
+                    lambda to=to: service.intake.transition_order(
+                        order_id=order_id, to=to, actor=staff
+                    ),
                     events=1,
                 )
             return order_id
@@ -373,7 +375,7 @@ def main() -> None:
         meter.step = "read back"
         stored = stored_items(container.client("dynamodb"), tables())
         records = stream_records(container.client("dynamodbstreams"), container.stream_arn())
-        changes = sum(len(service.orders.history(order_id)) for order_id in orders)
+        changes = sum(len(service.changes.store.history(order_id)) for order_id in orders)
         report(meter, stored, records, changes=changes, orders=len(orders))
     finally:
         processes.stop_all()

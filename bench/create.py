@@ -239,7 +239,7 @@ def main() -> None:
         from orders.domain.rules import OrderInput
         from orders.models import Team
         from portal import container
-        from portal.container import event_relay, order_service
+        from portal.container import event_relay, order_services
 
         call_command("migrate", verbosity=0)
         from integrators.services import create_integrator, issue_key
@@ -261,7 +261,7 @@ def main() -> None:
             daemon=True,
         )
         relay_thread.start()
-        service = order_service()
+        service = order_services()
         actor = Actor.integrator("bench")
         base_dynamodb, base_sns = baseline.clients()
         ours_calls = count_calls(
@@ -273,7 +273,7 @@ def main() -> None:
         )
 
         def ours_service(i: int) -> None:
-            service.create_order(data=OrderInput(**EXAMPLE), integrator="bench", actor=actor)
+            service.intake.create_order(data=OrderInput(**EXAMPLE), integrator="bench", actor=actor)
 
         def baseline_service(i: int) -> None:
             baseline.create(
@@ -354,7 +354,7 @@ def main() -> None:
             for status in ("received", "accepted", "scheduled")
         }
         processes.wait_until_ready([f"bench-worker-{status}" for status in workers])
-        repo = service.orders
+        repo = service.changes.store
         latencies: list[float] = []
         hops: dict[str, list[float]] = {"received->accepted": [], "accepted->scheduled": []}
         for i in range(args.pipeline_orders + 3):

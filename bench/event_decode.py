@@ -24,14 +24,14 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 from orders.repository.items import event_entry, order_to_item
 from orders.repository.packing import packed  # noqa: E402
 from orders.repository.stream_images import event_from_image
-from tests.unit.orders.test_services import STAFF, World  # noqa: E402
+from tests.unit.orders.services_world import STAFF, World  # noqa: E402
 
 
 def images() -> tuple[dict, dict, object]:
     """The same change as stored now and as stored before (with its body)."""
     world = World()
     order = world.scheduled(external_reference="WO-1001", description="Roof unit, gate code 44")
-    order = world.service.transition_order(order_id=order.id, to="in_progress", actor=STAFF)
+    order = world.service.intake.transition_order(order_id=order.id, to="in_progress", actor=STAFF)
     message = world.published[-1]
     now = order_to_item(order)
     now["last_event"] = event_entry(message)

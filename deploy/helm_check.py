@@ -10,7 +10,7 @@ with ``deploy/helm/ci-values.yaml`` (every option on), and checks each render:
   scaling its own Deployment on its own status's queue; exactly one event relay,
 - checkov's Kubernetes policies, with the skips in ``deploy/helm/.checkov.yaml``.
 
-The helpers are reused by ``tests/deploy/test_helm.py``.
+The helpers are reused by the Helm tests (``tests/deploy/test_helm_*.py``).
 """
 
 from __future__ import annotations
@@ -164,7 +164,7 @@ def check_service_monitors(manifests: Sequence[Manifest]) -> int:
 
 def check_prometheus_rules(manifests: Iterable[Manifest]) -> int:
     """Every alert has an expression, a severity Alertmanager can route on and a summary;
-    returns how many. (tests/deploy/test_helm.py checks the metrics they read exist.)"""
+    returns how many. (tests/deploy/test_helm_operations.py checks the metrics they read exist.)"""
     problems, count = [], 0
     for rule_set in (obj for obj in manifests if custom(obj) == "prometheus-rules"):
         for group in rule_set.get("spec", {}).get("groups", []):

@@ -116,3 +116,12 @@ def authenticate(key: str) -> Caller | None:
         key_prefix=api_key.prefix,
         name=api_key.integrator.name,
     )
+
+
+def integrator_names(*, active_only: bool = False) -> dict[str, str]:
+    """Integrators by slug, with their names, for pages that show or choose the integrator of
+    an order (the orders' admin reaches this through ``portal.container``)."""
+    found = Integrator.objects.all()
+    if active_only:
+        found = found.filter(active=True)
+    return dict(found.values_list("slug", "name"))

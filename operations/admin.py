@@ -1,9 +1,9 @@
 """The pipeline page and the dead letters in the admin.
 
-They hang under the orders' section (``WorkOrderAdmin`` mixes this in), so the orders'
-permissions govern them: viewing orders shows the pipeline, moving orders allows a redrive or
-a discard. Both pages speak as staff do: status labels, times in the staff member's zone
-(``portal.staff_timezone``), a failure's reason and an audit entry in words.
+Operations registers them with the staff site itself (``PortalAdminSite.register_pages``);
+the orders' permissions govern them: viewing orders shows the pipeline, moving orders allows
+a redrive or a discard. Both pages speak as staff do: status labels, times in the staff
+member's zone (``portal.staff_timezone``), a failure's reason and an audit entry in words.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.contrib import messages
+from django.contrib import admin, messages
+from django.contrib.admin import AdminSite
 from django.core.exceptions import PermissionDenied
 from django.http import (
     Http404,
@@ -25,7 +26,7 @@ from django.http import (
     HttpResponseRedirect,
 )
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 
 from aws.queues import SQS_MOVED_IT, DeadLetter
@@ -45,19 +46,41 @@ DEAD_LETTERS_SHOWN = (50, 200, 500)
 DEAD_LETTER_ACTIONS = {AuditEntry.REDRIVE: redrive, AuditEntry.DISCARD: discard}
 
 
-class PipelinePagesMixin:
-    """For a ModelAdmin with ``context()``, ``can_move()`` and the view permission."""
+#: Staff who may see orders see the pipeline; staff who may move orders act on dead letters.
+VIEW_PERMISSION = "orders.view_workorder"
+ACT_PERMISSION = "orders.move_workorder"
 
-    def pipeline_urls(self):
+
+class PipelinePages:
+    """The pipeline page and each status's dead letters, as pages of the staff site."""
+
+    def __init__(self, site: AdminSite):
+        self.admin_site = site
+
+    def urls(self) -> list[URLPattern]:
         wrap = self.admin_site.admin_view
         return [
-            path("pipeline/", wrap(self.health_view), name="orders_workorder_pipeline"),
+            path("operations/pipeline/", wrap(self.health_view), name="operations_pipeline"),
             path(
-                "pipeline/<str:status>/dead-letters/",
+                "operations/pipeline/<str:status>/dead-letters/",
                 wrap(self.dead_letters_view),
-                name="orders_workorder_dead_letters",
+                name="operations_dead_letters",
             ),
         ]
+
+    def has_view_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(VIEW_PERMISSION)
+
+    def can_move(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(ACT_PERMISSION)
+
+    def context(self, request: HttpRequest, **extra: object) -> dict:
+        return {
+            **self.admin_site.each_context(request),
+            "has_view_permission": self.has_view_permission(request),
+            "can_move": self.can_move(request),
+            **extra,
+        }
 
     def health_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_view_permission(request):
@@ -134,7 +157,7 @@ class PipelinePagesMixin:
             messages.success(
                 request, f"Discarded {plural(done, 'dead letter')} from {queue}, for good."
             )
-        return HttpResponseRedirect(reverse("admin:orders_workorder_dead_letters", args=[status]))
+        return HttpResponseRedirect(reverse("admin:operations_dead_letters", args=[status]))
 
 
 # -- what the pages show ------------------------------------------------------------------
@@ -340,3 +363,6 @@ def throughput_chart(series: list[tuple[str, dict[str, int]]]) -> dict:
         "ticks": ticks,
         "zone": bars[-1]["at"].tzname() if bars else "",
     }
+
+
+admin.site.register_pages(lambda site: PipelinePages(site).urls())

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from aws.queues import StatusQueues
+from kernel.fan_out import SEQUENTIAL, FanOut
 from orders.domain.model import Order
 from orders.domain.workflow import (
     STATUSES,
@@ -22,7 +23,6 @@ from orders.domain.workflow import (
     category_of,
 )
 from orders.figures import FiguresReader
-from orders.repository.fan_out import SEQUENTIAL, FanOut
 from orders.selectors import OrderSelector
 
 #: Waiting orders the pipeline page lists.

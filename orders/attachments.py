@@ -17,7 +17,7 @@ INTERFACE (filled in by the attachments work; the API and the admin call only th
 - ``AttachmentService.finish_upload(*, order_id, upload_id, actor, integrator=None)
   -> Attachment``: finds the uploaded object and checks it against its signed form (its key,
   the announced size and type, stored before the form expired), copies it from ``uploads/``
-  to ``attachments/`` (server-side copy), records it through ``OrderService.record_attachment``
+  to ``attachments/`` (server-side copy), records it through ``OrderTimeline.record_attachment``
   and deletes the upload; the same upload finished twice returns the one attachment.
   ``UploadMissing`` if nothing was uploaded (yet); ``UploadNotFound`` (a 404) for an upload an
   integrator did not make itself; ``ValidationError`` on ``upload_id`` for a malformed id, or
@@ -45,6 +45,8 @@ from botocore.exceptions import ClientError
 from orders.domain.errors import DomainError, ValidationError
 from orders.domain.model import Actor, ActorKind, Attachment, Visibility
 from orders.domain.rules import clean_filename, visibility_for
+from orders.selectors import OrderSelector
+from orders.services.timeline import OrderTimeline
 
 #: Upload ids are the attachment ids: 32 hex digits (uuid4().hex), nothing a prefix can abuse.
 UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -136,14 +138,15 @@ def content_disposition(filename: str, *, inline: bool) -> str:
 
 
 class AttachmentService:
-    """Presigned S3 uploads and downloads; records attachments through ``OrderService``."""
+    """Presigned S3 uploads and downloads; records attachments on the order's timeline."""
 
     def __init__(
         self,
         *,
         s3: Any,
         bucket: str,
-        orders: Any,
+        timeline: OrderTimeline,
+        read: OrderSelector,
         max_bytes: int,
         content_types: list[str],
         upload_expires: int,
@@ -151,7 +154,8 @@ class AttachmentService:
         signing_key: str | bytes,
         clock: Any = lambda: datetime.now(UTC),
     ):
-        self.s3, self.bucket, self.orders = s3, bucket, orders
+        self.s3, self.bucket = s3, bucket
+        self.timeline, self.read = timeline, read
         self.max_bytes = max_bytes
         self.content_types = list(content_types)
         self.upload_expires, self.download_expires = upload_expires, download_expires
@@ -176,7 +180,7 @@ class AttachmentService:
     ) -> UploadTicket:
         """A form that lets the client POST one file, of exactly the announced size and type,
         straight to S3 under a fixed key."""
-        order = self.orders.read.get_order(order_id, integrator=integrator)
+        order = self.read.get_order(order_id, integrator=integrator)
         name = clean_filename(filename)
         if content_type not in self.content_types:
             raise ValidationError(
@@ -230,7 +234,7 @@ class AttachmentService:
     ) -> Attachment:
         """Check the uploaded object against its form, copy it to ``attachments/`` and record
         it (once). The upload is deleted only once recorded, so a retry finds it again."""
-        order = self.orders.read.get_order(order_id, integrator=integrator)
+        order = self.read.get_order(order_id, integrator=integrator)
         if not isinstance(upload_id, str) or not UPLOAD_ID.match(upload_id):
             raise ValidationError({"upload_id": ["Give the upload_id of an upload form."]})
         existing = self._recorded(order.id, upload_id, actor)
@@ -257,12 +261,12 @@ class AttachmentService:
             if not _missing(exc):
                 raise
             return self._recorded_or_missing(order.id, upload_id, actor)
-        recorded = self.orders.record_attachment(attachment, integrator=integrator)
+        recorded = self.timeline.record_attachment(attachment, integrator=integrator)
         self.s3.delete_object(Bucket=self.bucket, Key=key)
         return recorded
 
     def _recorded(self, order_id: str, upload_id: str, actor: Actor) -> Attachment | None:
-        existing = self.orders.read.attachment(order_id, upload_id)
+        existing = self.read.attachment(order_id, upload_id)
         if existing is not None:
             self._check_author(existing.author, actor, upload_id)
         return existing

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
+from kernel import metrics
 from orders.domain.workflow import STATUSES, Status, StatusCategory, category_of
 from orders.events.contract import EventMessage
-from portal import metrics
 
 log = logging.getLogger(__name__)
 

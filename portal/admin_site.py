@@ -15,7 +15,7 @@ from django.contrib.auth import SESSION_KEY, logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import URLPattern, reverse
 
 from portal import login_throttle
 from portal.client_address import client_address
@@ -39,6 +39,18 @@ class PortalAdminSite(admin.AdminSite):
     #: (it only filters the menu); the breadcrumbs and the index lead everywhere.
     enable_nav_sidebar = False
     index_template = "admin/portal_index.html"
+
+    def __init__(self, name: str = "admin"):
+        super().__init__(name)
+        self._pages: list[Callable[[admin.AdminSite], list[URLPattern]]] = []
+
+    def register_pages(self, pages: Callable[[admin.AdminSite], list[URLPattern]]) -> None:
+        """An app's own pages beside its models' (``operations.admin`` registers the
+        pipeline's): each app registers what it shows; the site only composes them."""
+        self._pages.append(pages)
+
+    def get_urls(self) -> list[URLPattern]:
+        return [url for pages in self._pages for url in pages(self)] + super().get_urls()
 
     def index(self, request, extra_context=None):
         """Django's index with the dashboard on top, for staff who may view orders."""

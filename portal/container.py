@@ -7,7 +7,7 @@ Each builder is decorated with ``@built_once``, which also registers it for ``re
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -17,12 +17,13 @@ from django.conf import settings
 from aws import clients
 from aws.queues import StatusQueues
 from aws.resources import Resources
+from kernel.clock import utcnow
+from kernel.fan_out import FanOut
 from orders.events.publisher import SnsPublisher
 from orders.events.relay import EventRelay, ProgressFile
 from orders.figures import FiguresReader, FiguresRefresher, count_figures
 from orders.repository.checkpoints import DynamoCheckpoints
 from orders.repository.dynamodb import DynamoOrderRepository
-from orders.repository.fan_out import FanOut
 from orders.repository.feed import DynamoFeed
 from orders.repository.figures import DynamoFigures
 from orders.repository.idempotency import DynamoIdempotencyStore
@@ -30,7 +31,8 @@ from orders.repository.stats import DynamoThroughput
 from orders.repository.table_design import RELAY_PREFIX
 from orders.repository.team_loads import DynamoTeamLoads
 from orders.selectors import OrderSelector
-from orders.services import OrderService
+from orders.services import OrderServices
+from orders.services import order_services as build_order_services
 
 if TYPE_CHECKING:
     from aws.provisioning import Provisioner
@@ -160,22 +162,44 @@ def order_repository() -> DynamoOrderRepository:
 
 @built_once
 def order_selector() -> OrderSelector:
-    """The reads (``orders.selectors``); the writes are ``order_service()``."""
-    return order_service().read
+    """The reads (``orders.selectors``), everyone's: the use cases', the API's, the admin's."""
+    from orders.team_directory import DjangoTeamDirectory
+
+    return OrderSelector(
+        orders=order_repository(),
+        calendar=DjangoTeamDirectory().calendar,
+        clock=utcnow,
+        fan_out=fan_out(),
+    )
 
 
 @built_once
-def order_service() -> OrderService:
+def order_services() -> OrderServices:
+    """The use cases that change orders (``orders.services``), over the selector above."""
     from orders.team_directory import DjangoTeamDirectory
     from webhooks.recording import WebhookNotifier
 
-    return OrderService(
+    return build_order_services(
         orders=order_repository(),
+        read=order_selector(),
         teams=DjangoTeamDirectory(),
         loads=DynamoTeamLoads(client("dynamodb"), side_table()),
         notifier=WebhookNotifier(),
-        fan_out=fan_out(),
     )
+
+
+def integrator_names(*, active_only: bool = False) -> dict[str, str]:
+    """Integrators by slug and name, for the orders' admin (``integrators.services``)."""
+    from integrators.services import integrator_names as names
+
+    return names(active_only=active_only)
+
+
+def order_deliveries(order_id: str) -> Sequence[Any]:
+    """The webhook deliveries recorded for an order, for its admin page (``webhooks.history``)."""
+    from webhooks.history import deliveries_for_order
+
+    return deliveries_for_order(order_id)
 
 
 def attachment_service() -> AttachmentService:
@@ -185,7 +209,8 @@ def attachment_service() -> AttachmentService:
     return AttachmentService(
         s3=client("s3"),
         bucket=resources().attachments_bucket,
-        orders=order_service(),
+        timeline=order_services().timeline,
+        read=order_selector(),
         max_bytes=settings.ATTACHMENT_MAX_BYTES,
         content_types=settings.ATTACHMENT_CONTENT_TYPES,
         upload_expires=settings.ATTACHMENT_UPLOAD_EXPIRES_SECONDS,

@@ -56,7 +56,7 @@ logconfig_dict = _config
 def when_ready(server: Any) -> None:
     port = int(os.environ.get("METRICS_PORT", "0"))
     if port:
-        from portal import metrics
+        from kernel import metrics
 
         metrics.serve(port, registry=metrics.multiprocess_registry())
         server.log.info("serving metrics for all workers on port %s", port)

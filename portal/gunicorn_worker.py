@@ -76,7 +76,7 @@ class ProblemThreadWorker(ThreadWorker):
 
 def problem_response(status: int, reason: str, detail: str) -> bytes:
     """A complete HTTP/1.1 response carrying a problem document; the connection closes."""
-    from orders.api.errors import PROBLEM_TYPE_BASE  # Django is set up once the app is loaded
+    from apikit.problems import PROBLEM_TYPE_BASE  # Django is set up once the app is loaded
 
     reason = reason or "Internal Server Error"
     body = json.dumps(

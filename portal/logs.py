@@ -2,7 +2,7 @@
 
 ``LOG_FORMAT=json`` writes one JSON object per line with ``timestamp``, ``level``, ``logger``,
 ``message`` and whatever of ``request_id``/``order_id``/``event_id``/``queue`` is bound
-(``portal.log_context``). Every format passes through :class:`RedactSecrets`, so an API key,
+(``kernel.log_context``). Every format passes through :class:`RedactSecrets`, so an API key,
 bearer token, password or signing secret that reaches a message or its arguments is masked.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
 
-from portal import log_context
+from kernel import log_context
 
 #: Integrator API keys, bearer tokens, webhook signing secrets, and key=value / "key": "value"
 #: pairs whose key says it is a secret.

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 
-from portal import log_context, metrics
+from kernel import log_context, metrics
 
 log = logging.getLogger("portal.request")
 

@@ -82,7 +82,7 @@ MIDDLEWARE = [
     # Serves the admin's static files from the same process: one image, no separate server.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "orders.api.limits.BodySizeLimitMiddleware",
+    "apikit.limits.BodySizeLimitMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -190,14 +190,15 @@ REST_FRAMEWORK = {
     # login throttle: X-Forwarded-For only as far as TRUSTED_PROXY_COUNT proxies wrote it.
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    # UTF-8 only, bounded nesting, storable text: orders/api/parsers.py.
-    "DEFAULT_PARSER_CLASSES": ["orders.api.parsers.StrictJSONParser"],
-    "EXCEPTION_HANDLER": "orders.api.errors.exception_handler",
+    # UTF-8 only, bounded nesting, storable text: apikit/parsers.py.
+    "DEFAULT_PARSER_CLASSES": ["apikit.parsers.StrictJSONParser"],
+    # Problem documents, errors mapped by kind (kernel.errors) and by what each API registers.
+    "EXCEPTION_HANDLER": "apikit.problems.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 
 #: The OpenAPI contract (/v1/schema, /v1/docs; checked-in copy: docs/openapi.yaml, `make schema`).
-#: The Bearer security scheme comes from orders/api/schema.py (ApiKeyAuthentication's extension).
+#: The Bearer security scheme comes from orders/api/openapi.py (ApiKeyAuthentication's extension).
 SPECTACULAR_SETTINGS = {
     "TITLE": "Work-order portal API",
     "VERSION": "1",
@@ -229,18 +230,18 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
     "ENUM_NAME_OVERRIDES": {
-        "OrderStatus": "orders.api.schema.STATUS_CHOICES",
-        "Category": "orders.api.schema.CATEGORY_CHOICES",
-        "Priority": "orders.api.schema.PRIORITY_CHOICES",
-        "ActorKind": "orders.api.schema.ACTOR_KIND_CHOICES",
-        "Visibility": "orders.api.schema.VISIBILITY_CHOICES",
-        "EventVisibility": "orders.api.schema.EVENT_VISIBILITY_CHOICES",
-        "EventType": "webhooks.api.serializers.EVENT_TYPE_CHOICES",
+        "OrderStatus": "orders.api.choices.STATUS_CHOICES",
+        "Category": "orders.api.choices.CATEGORY_CHOICES",
+        "Priority": "orders.api.choices.PRIORITY_CHOICES",
+        "ActorKind": "orders.api.choices.ACTOR_KIND_CHOICES",
+        "Visibility": "orders.api.choices.VISIBILITY_CHOICES",
+        "EventVisibility": "orders.api.choices.EVENT_VISIBILITY_CHOICES",
+        "EventType": "orders.api.choices.EVENT_TYPE_CHOICES",
     },
     # After the enum components: what the API refuses in strings (NUL; webhook URL shape).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "orders.api.schema.describe_accepted_text",
+        "apikit.openapi.describe_accepted_text",
     ],
 }
 

@@ -23,5 +23,5 @@ urlpatterns = [
     path("favicon.ico", favicon, name="favicon"),
 ]
 
-handler404 = "orders.api.errors.not_found_view"
-handler500 = "orders.api.errors.server_error_view"
+handler404 = "apikit.problems.not_found_view"
+handler500 = "apikit.problems.server_error_view"

@@ -47,8 +47,8 @@ class ChunkedBodyBuffer:
 
 
 def too_large(start_response: Callable[..., Any], limit: int) -> list[bytes]:
-    """The API's 413 (orders/api/limits.py says the same for a declared length)."""
-    from orders.api.errors import PROBLEM_TYPE_BASE
+    """The API's 413 (apikit/limits.py says the same for a declared length)."""
+    from apikit.problems import PROBLEM_TYPE_BASE
 
     body = json.dumps(
         {

@@ -13,7 +13,7 @@ from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
-from orders.domain.errors import ValidationError as DomainValidationError
+from kernel.errors import ValidationError as DomainValidationError
 from orders.domain.labels import event_label, status_label
 from orders.domain.model import EventType
 from orders.domain.workflow import STATUSES

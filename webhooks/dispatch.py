@@ -28,7 +28,7 @@ import urllib3
 from django.db import close_old_connections, transaction
 from django.utils import timezone
 
-from portal import metrics
+from kernel import metrics
 from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 from . import sending, signing

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import transaction
 
 from integrators.models import Integrator
-from orders.domain.errors import ValidationError
+from kernel.errors import ValidationError
 from orders.domain.model import EventType
 from orders.domain.workflow import STATUSES
 from webhooks.models import WebhookDelivery, WebhookEndpoint

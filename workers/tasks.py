@@ -1,5 +1,7 @@
 """One Celery task per status queue. The transport turns each SQS message into a call of its
-queue's task with the raw body; this module decides what happens to the message."""
+queue's task with the raw body; this module decides what happens to the message: parsed and
+routed here, handled by the workers' pipeline (``orders.services.pipeline``), retried or
+dead-lettered here."""
 
 from __future__ import annotations
 
@@ -11,15 +13,14 @@ from celery.exceptions import Reject
 from celery.signals import worker_init, worker_ready, worker_shutdown
 from django.conf import settings
 
+from kernel import log_context, metrics
 from orders.domain.errors import OrderNotFound
-from orders.domain.workflow import Status
+from orders.domain.workflow import STATUSES, Status
 from orders.events.contract import EventMismatch, MalformedEvent, parse_event
-from portal import log_context, metrics
 from portal.celery import app
-from portal.container import order_service, status_queues
+from portal.container import order_services, status_queues
 from workers.backlog import BacklogSweeper, serves_accepted
 from workers.dead_letters import dead_letter
-from workers.handlers import HANDLERS
 from workers.queues import task_name
 
 log = logging.getLogger(__name__)
@@ -57,17 +58,12 @@ def _handle(status: str, body: str, delivery: dict[str, Any]) -> str:
         log_context.set_field("order_id", event.order_id)
         if event.status != status:
             raise PermanentFailure(f"event for status {event.status!r} on the {status!r} queue")
-        service = order_service()
         try:
-            # The stored order decides, never the body: whose it is, and that it committed
-            # this very event. Anything else is forged or altered and can never succeed.
-            order = service.verified_order(event)
-            HANDLERS[Status(status)](service, event, order)
+            order_services().pipeline.handle(event)
         except OrderNotFound as exc:
             raise PermanentFailure(str(exc)) from None
         except EventMismatch as exc:
             raise PermanentFailure(f"event does not match the stored order: {exc}") from None
-        service.notify(event, order)
         return "handled"
     except PermanentFailure as exc:
         dead_letter(status, body, delivery, reason=str(exc), event_type=event_type)
@@ -106,20 +102,20 @@ def _register(status: Status) -> None:
     app.task(name=task_name(status), acks_late=True, ignore_result=True)(run)
 
 
-for _status in HANDLERS:
+for _status in STATUSES:
     _register(_status)
 
 
 @worker_init.connect
 def serve_metrics(**_: Any) -> None:
     """/metrics on METRICS_PORT for this worker (its threads share one registry)."""
-    metrics.serve()
+    metrics.serve(settings.METRICS_PORT)
 
 
 @worker_ready.connect
 def warm_up(**_: Any) -> None:
     """Build the AWS clients before the first message, not while it waits (threads share them)."""
-    order_service()
+    order_services()
     status_queues()
 
 
@@ -133,7 +129,9 @@ def start_backlog_sweeper(**_: Any) -> None:
     if interval <= 0 or not serves_accepted(settings.ORDERS_WORKER_STATUS or None):
         return
     _sweepers.append(
-        BacklogSweeper(lambda: order_service().assign_waiting(), interval=interval).start()
+        BacklogSweeper(
+            lambda: order_services().assignment.assign_waiting(), interval=interval
+        ).start()
     )
 
 

@@ -21,7 +21,8 @@ from typing import Any
 import yaml
 
 from deploy import tools
-from deploy.aws import data, ecs
+from deploy.aws import ecs
+from deploy.aws.data import names as data
 from deploy.aws.render import DATA_TEMPLATE, ECS_TEMPLATE, EKS_TEMPLATE
 from deploy.workflow import StatusQueue, status_queues
 

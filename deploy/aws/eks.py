@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from deploy.aws import data
 from deploy.aws.cfn import (
     NO_VALUE,
     condition,
@@ -29,6 +28,7 @@ from deploy.aws.cfn import (
     sub,
     tags,
 )
+from deploy.aws.data import names as data
 from deploy.workflow import StatusQueue
 
 #: The chart's names: ``<release>-work-order-portal-<role>`` (templates/_helpers.tpl).

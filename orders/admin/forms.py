@@ -8,7 +8,6 @@ from datetime import timedelta
 from django import forms
 from django.utils import timezone
 
-from integrators.models import Integrator
 from orders.admin.work_forms import DateTimeLocalInput
 from orders.domain import labels, rules
 from orders.domain.model import CATEGORIES, Contact, Priority, TimeWindow
@@ -16,6 +15,7 @@ from orders.domain.rules import OrderInput
 from orders.domain.workflow import STATUSES
 from orders.models import Team, Technician
 from orders.repository.base import OrderFilter
+from portal.container import integrator_names
 
 STATUS_CHOICES = [(str(s), labels.status_label(s)) for s in STATUSES]
 PRIORITY_CHOICES = [(p.value, labels.priority_label(p)) for p in Priority]
@@ -91,9 +91,7 @@ class OrderListForm(forms.Form):
             data = data.copy()
             data["per_page"] = str(DEFAULT_PAGE_SIZE)
         super().__init__(data, *args, **kwargs)
-        self.fields["integrator"].choices = [("", "all")] + list(
-            Integrator.objects.values_list("slug", "name")
-        )
+        self.fields["integrator"].choices = [("", "all"), *integrator_names().items()]
         self.fields["team"].choices = [("", "any")] + list(Team.objects.values_list("code", "name"))
         self.fields["technician"].choices = [("", "any")] + list(
             Technician.objects.values_list("code", "name")
@@ -231,9 +229,7 @@ class OrderDetailsForm(forms.Form):
 
 
 class OrderCreateForm(OrderDetailsForm):
-    integrator = forms.ModelChoiceField(
-        queryset=Integrator.objects.filter(active=True), to_field_name="slug"
-    )
+    integrator = forms.ChoiceField()
     title = forms.CharField(max_length=rules.TITLE_MAX)
     category = forms.ChoiceField(choices=CATEGORY_CHOICES)
     priority = forms.ChoiceField(choices=PRIORITY_CHOICES, initial="normal")
@@ -241,6 +237,14 @@ class OrderCreateForm(OrderDetailsForm):
     external_reference = forms.CharField(max_length=rules.REFERENCE_MAX, required=False)
 
     field_order = ["integrator", "title", "category", "priority", "site", "external_reference"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Active integrators only, chosen by name; the order stores the slug.
+        self.fields["integrator"].choices = [
+            ("", "---------"),
+            *integrator_names(active_only=True).items(),
+        ]
 
     def to_input(self) -> OrderInput:
         data = self.cleaned_data

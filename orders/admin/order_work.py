@@ -49,7 +49,7 @@ from orders.domain.model import (
 )
 from orders.domain.workflow import Status
 from orders.models import Technician
-from portal.container import attachment_service, order_selector, order_service
+from portal.container import attachment_service, order_selector, order_services
 
 MOVE_PERMISSION = "orders.move_workorder"
 #: History entries the timeline shows through the note or file itself.
@@ -61,11 +61,11 @@ CHANGED_SINCE_OPENED = (
 )
 #: The work on an order the page offers, as ``rules.open_work`` names it.
 WORK_ACTIONS = ("hold", "resume", "technician", "visit", "check_in", "check_out")
-#: The actions with nothing to fill in: the service's method, what a refusal starts with, and
-#: what success says.
-SIMPLE_ACTIONS: dict[str, tuple[str, str, Callable[[Order], str]]] = {
+#: The actions with nothing to fill in: the use case (its family in ``OrderServices`` and its
+#: method), what a refusal starts with, and what success says.
+SIMPLE_ACTIONS: dict[str, tuple[tuple[str, str], str, Callable[[Order], str]]] = {
     "resume": (
-        "resume_order",
+        ("intake", "resume_order"),
         "Not resumed",
         lambda order: (
             f"Resumed: back to {labels.status_label(order.status).lower()}; "
@@ -73,12 +73,12 @@ SIMPLE_ACTIONS: dict[str, tuple[str, str, Callable[[Order], str]]] = {
         ),
     ),
     "check_in": (
-        "check_in",
+        ("field_work", "check_in"),
         "Not checked in",
         lambda order: f"Checked in; the order is {labels.status_label(order.status).lower()}.",
     ),
     "check_out": (
-        "check_out",
+        ("field_work", "check_out"),
         "Not checked out",
         lambda order: "Checked out: the visit is recorded.",
     ),
@@ -255,7 +255,7 @@ class WorkActionsMixin:
 
     def note_view(self, request: HttpRequest, order_id: str) -> HttpResponse:
         def act(form, actor) -> str:
-            note = order_service().add_note(
+            note = order_services().timeline.add_note(
                 order_id=order_id,
                 text=form.cleaned_data["text"],
                 visibility=form.cleaned_data["visibility"],
@@ -276,7 +276,7 @@ class WorkActionsMixin:
 
     def hold_view(self, request: HttpRequest, order_id: str) -> HttpResponse:
         def act(form, actor) -> str:
-            order_service().transition_order(
+            order_services().intake.transition_order(
                 order_id=order_id,
                 to=Status.ON_HOLD,
                 reason=form.cleaned_data["reason"],
@@ -304,7 +304,7 @@ class WorkActionsMixin:
             raise Http404("No such order.") from None
 
         def act(form, actor) -> str:
-            changed = order_service().assign_technician(
+            changed = order_services().field_work.assign_technician(
                 order_id=order_id,
                 technician_id=form.cleaned_data["technician"],
                 actor=actor,
@@ -324,7 +324,7 @@ class WorkActionsMixin:
 
     def visit_view(self, request: HttpRequest, order_id: str) -> HttpResponse:
         def act(form, actor) -> str:
-            _, moved = order_service().plan_visit(
+            _, moved = order_services().field_work.plan_visit(
                 order_id=order_id,
                 window=form.window(),
                 actor=actor,
@@ -350,10 +350,10 @@ class WorkActionsMixin:
 
     def _simple(self, request: HttpRequest, order_id: str, name: str) -> HttpResponse:
         """An action with nothing to fill in but the page's version."""
-        method, failed, done = SIMPLE_ACTIONS[name]
+        (family, method), failed, done = SIMPLE_ACTIONS[name]
 
         def act(form, actor) -> str:
-            order = getattr(order_service(), method)(
+            order = getattr(getattr(order_services(), family), method)(
                 order_id=order_id, actor=actor, expected_version=form.cleaned_data["version"]
             )
             return done(order)

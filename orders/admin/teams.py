@@ -80,10 +80,10 @@ class TechnicianAdmin(admin.ModelAdmin):
 
 def assign_waiting(request, categories: list[str]) -> None:
     """Give the capacity a team change added to the orders that have waited longest."""
-    from portal.container import order_service
+    from portal.container import order_services
 
     try:
-        assigned = order_service().assign_waiting(categories=categories)
+        assigned = order_services().assignment.assign_waiting(categories=categories)
     except Exception as exc:  # noqa: BLE001 - the team is saved; the periodic pass follows
         logger.warning("could not assign waiting orders after a team change", exc_info=True)
         messages.warning(

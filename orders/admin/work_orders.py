@@ -20,8 +20,6 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from integrators.models import Integrator
-from operations.admin import PipelinePagesMixin
 from orders.admin.forms import (
     DEFAULT_PAGE_SIZE,
     SORT_CHOICES,
@@ -61,10 +59,15 @@ from orders.domain.workflow import (
 from orders.figures import CAP as FIGURES_CAP
 from orders.models import Team, WorkOrder
 from orders.selectors import SORT_CAP, SORTS
-from portal.container import order_figures, order_selector, order_service
+from portal.container import (
+    integrator_names,
+    order_deliveries,
+    order_figures,
+    order_selector,
+    order_services,
+)
 from portal.security_middleware import HEADER as CSP_HEADER
 from portal.security_middleware import policy_allowing
-from webhooks.models import WebhookDelivery
 
 MOVE_PERMISSION = "orders.move_workorder"
 PAGE_SIZE = DEFAULT_PAGE_SIZE
@@ -82,7 +85,7 @@ def same_site_or(request: HttpRequest, url: str | None, fallback: str) -> str:
 
 
 @admin.register(WorkOrder)
-class WorkOrderAdmin(WorkActionsMixin, PipelinePagesMixin, admin.ModelAdmin):
+class WorkOrderAdmin(WorkActionsMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # orders are cancelled, never deleted
 
@@ -95,7 +98,6 @@ class WorkOrderAdmin(WorkActionsMixin, PipelinePagesMixin, admin.ModelAdmin):
             path("", wrap(self.list_view), name="orders_workorder_changelist"),
             path("add/", wrap(self.create_view), name="orders_workorder_add"),
             path("bulk/", wrap(self.bulk_view), name="orders_workorder_bulk"),
-            *self.pipeline_urls(),
             path("<str:order_id>/", wrap(self.detail_view), name="orders_workorder_change"),
             path("<str:order_id>/move/", wrap(self.move_view), name="orders_workorder_move"),
             path("<str:order_id>/edit/", wrap(self.edit_view), name="orders_workorder_edit"),
@@ -131,7 +133,7 @@ class WorkOrderAdmin(WorkActionsMixin, PipelinePagesMixin, admin.ModelAdmin):
             special = form.special_listing() if request.GET else None
             found: list[Order] = []
             if data.get("q"):
-                integrators = Integrator.objects.values_list("slug", flat=True)
+                integrators = list(integrator_names())
                 found = read.find_exact(data["q"], integrators=integrators)
             if len(found) == 1:  # an id or a reference: that order's page
                 return HttpResponseRedirect(
@@ -190,7 +192,7 @@ class WorkOrderAdmin(WorkActionsMixin, PipelinePagesMixin, admin.ModelAdmin):
             {str(to) for order in orders for to in allowed_moves(order.status, ActorKind.STAFF)},
             key=lambda to: list(STATUSES).index(Status(to)),
         )
-        integrators = dict(Integrator.objects.values_list("slug", "name"))
+        integrators = integrator_names()
         team_names = dict(Team.objects.values_list("code", "name"))
         return TemplateResponse(
             request,
@@ -247,19 +249,12 @@ class WorkOrderAdmin(WorkActionsMixin, PipelinePagesMixin, admin.ModelAdmin):
         except OrderNotFound:
             raise Http404("No such order.") from None
         moves = [str(to) for to in staff_moves(order)]
-        integrator_name = (
-            Integrator.objects.filter(slug=order.integrator).values_list("name", flat=True).first()
-            or order.integrator
-        )
+        integrator_name = integrator_names().get(order.integrator) or order.integrator
         team_name = (
             Team.objects.filter(code=order.assigned_team).values_list("name", flat=True).first()
             or order.assigned_team
         )
-        deliveries = (
-            WebhookDelivery.objects.filter(order_id=order.id)
-            .select_related("endpoint")
-            .prefetch_related("attempts")[:50]
-        )
+        deliveries = order_deliveries(order.id)
         response = TemplateResponse(
             request,
             "admin/orders/workorder/detail.html",
@@ -305,7 +300,7 @@ class WorkOrderAdmin(WorkActionsMixin, PipelinePagesMixin, admin.ModelAdmin):
             messages.error(request, f"Not moved: {form.errors.as_text()}")
             return HttpResponseRedirect(detail)
         try:
-            order = order_service().transition_order(
+            order = order_services().intake.transition_order(
                 order_id=order_id,
                 to=form.cleaned_data["to"],
                 reason=form.cleaned_data["reason"],
@@ -351,14 +346,14 @@ class WorkOrderAdmin(WorkActionsMixin, PipelinePagesMixin, admin.ModelAdmin):
         for order_id, version in form.targets():
             try:
                 if assigning:
-                    order_service().assign_team(
+                    order_services().assignment.assign_team(
                         order_id=order_id,
                         team=team,
                         expected_version=version,
                         actor=staff_actor(request),
                     )
                 else:
-                    order_service().transition_order(
+                    order_services().intake.transition_order(
                         order_id=order_id,
                         to=to,
                         reason=reason,
@@ -393,7 +388,7 @@ class WorkOrderAdmin(WorkActionsMixin, PipelinePagesMixin, admin.ModelAdmin):
         form = OrderEditForm(request.POST or None, initial=OrderEditForm.initial_for(order))
         if request.method == "POST" and form.is_valid():
             try:
-                edited = order_service().update_order(
+                edited = order_services().intake.update_order(
                     order_id=order.id,
                     changes=form.changes(),
                     expected_version=form.cleaned_data["version"],
@@ -436,9 +431,9 @@ class WorkOrderAdmin(WorkActionsMixin, PipelinePagesMixin, admin.ModelAdmin):
         form = OrderCreateForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                order = order_service().create_order(
+                order = order_services().intake.create_order(
                     data=form.to_input(),
-                    integrator=form.cleaned_data["integrator"].slug,
+                    integrator=form.cleaned_data["integrator"],
                     actor=staff_actor(request),
                 )
             except DuplicateReference as exc:

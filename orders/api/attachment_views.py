@@ -11,36 +11,24 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from orders.attachments import UploadMissing, UploadNotFound
+from apikit.idempotency import idempotent
 from orders.domain.errors import OrderNotFound
-from orders.domain.model import Actor, Attachment
-from orders.events.contract import attachment_to_json, isoformat
-from portal.container import attachment_service, order_selector
+from orders.domain.model import Actor
+from portal.container import attachment_service, idempotency_store, order_selector
 
-from . import schema as doc
-from .errors import problem
-from .idempotency import idempotent
-from .schema import UploadCreateSerializer, UploadFinishSerializer
+from . import attachment_openapi as doc
+from .attachment_output import (
+    AttachmentOutputSerializer,
+    AttachmentPageOutputSerializer,
+    UploadTicketOutputSerializer,
+)
+from .input import UploadCreateSerializer, UploadFinishSerializer
 from .views import known_order_id
 
 
-def attachment_json(attachment: Attachment) -> dict[str, Any]:
-    body = attachment_to_json(attachment)
-    body["download_url"] = attachment_service().download_url(attachment)
-    return body
-
-
-def upload_problem(exc: UploadMissing | UploadNotFound) -> Response:
-    if isinstance(exc, UploadMissing):
-        return problem(
-            status.HTTP_409_CONFLICT,
-            "upload-missing",
-            "Nothing uploaded yet",
-            str(exc),
-            upload_id=exc.upload_id,
-            errors={"upload_id": [str(exc)]},
-        )
-    return problem(status.HTTP_404_NOT_FOUND, "not-found", "Not found", str(exc))
+def download_links() -> dict[str, Any]:
+    """The context attachments render in: each gets a short-lived download link."""
+    return {"download_url": attachment_service().download_url}
 
 
 class OrderAttachmentUploadsView(APIView):
@@ -63,16 +51,10 @@ class OrderAttachmentUploadsView(APIView):
                 author_name=request.user.name,
                 integrator=integrator,
             )
-            body = {
-                "upload_id": ticket.upload_id,
-                "url": ticket.url,
-                "fields": ticket.fields,
-                "expires_at": isoformat(ticket.expires_at),
-                "max_bytes": ticket.max_bytes,
-            }
+            body = UploadTicketOutputSerializer(ticket).data
             return Response(body, status=status.HTTP_201_CREATED)
 
-        return idempotent(request, self, start)
+        return idempotent(request, self, start, store=idempotency_store)
 
 
 class OrderAttachmentsView(APIView):
@@ -81,7 +63,8 @@ class OrderAttachmentsView(APIView):
         found = order_selector().attachments(
             known_order_id(order_id), integrator=request.user.integrator
         )
-        return Response({"order_id": order_id, "results": [attachment_json(a) for a in found]})
+        page = {"order_id": order_id, "results": found}
+        return Response(AttachmentPageOutputSerializer(page, context=download_links()).data)
 
     @doc.finish_attachment_upload
     def post(self, request: Request, order_id: str) -> Response:
@@ -93,21 +76,21 @@ class OrderAttachmentsView(APIView):
             known = order_selector().attachment(
                 known_order_id(order_id), upload_id, integrator=integrator
             )
-            try:
-                attachment = attachment_service().finish_upload(
-                    order_id=order_id,
-                    upload_id=upload_id,
-                    actor=Actor.integrator(integrator),
-                    integrator=integrator,
-                )
-            except (UploadMissing, UploadNotFound) as exc:
-                return upload_problem(exc)
+            # Nothing uploaded yet is a 409 upload-missing; another's upload, a 404
+            # (orders.api.problems).
+            attachment = attachment_service().finish_upload(
+                order_id=order_id,
+                upload_id=upload_id,
+                actor=Actor.integrator(integrator),
+                integrator=integrator,
+            )
             http_status = status.HTTP_200_OK if known is not None else status.HTTP_201_CREATED
-            response = Response(attachment_json(attachment), status=http_status)
+            body = AttachmentOutputSerializer(attachment, context=download_links()).data
+            response = Response(body, status=http_status)
             response["Location"] = f"/v1/orders/{order_id}/attachments/{attachment.id}"
             return response
 
-        return idempotent(request, self, finish)
+        return idempotent(request, self, finish, store=idempotency_store)
 
 
 class OrderAttachmentDetailView(APIView):
@@ -118,4 +101,4 @@ class OrderAttachmentDetailView(APIView):
         )
         if found is None:
             raise OrderNotFound(order_id)
-        return Response(attachment_json(found))
+        return Response(AttachmentOutputSerializer(found, context=download_links()).data)

@@ -1,7 +1,10 @@
+"""The orders API's URLs, and the contract's (the schema and its interactive docs)."""
+
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
 
+from . import problems  # noqa: F401 - the orders' problem documents, before any request
 from .attachment_views import (
     OrderAttachmentDetailView,
     OrderAttachmentsView,

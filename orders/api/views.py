@@ -11,23 +11,28 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apikit.idempotency import idempotent
+from apikit.pagination import next_link
 from orders.domain.errors import OrderNotFound, ValidationError
 from orders.domain.model import Actor, Order
-from orders.events.contract import note_to_json
 from orders.repository.base import OrderFilter
-from portal.container import event_feed, order_selector, order_service
+from portal.container import event_feed, idempotency_store, order_selector, order_services
 
-from . import schema as doc
-from .idempotency import idempotent
-from .serializers import (
+from . import openapi as doc
+from .event_output import EventFeedOutputSerializer
+from .input import (
     EventFeedQuerySerializer,
     NoteCreateSerializer,
     OrderCreateSerializer,
     OrderListQuerySerializer,
     TransitionSerializer,
-    history_representation,
-    order_representation,
-    summary_representation,
+)
+from .output import (
+    NoteOutputSerializer,
+    NotePageOutputSerializer,
+    OrderEventsOutputSerializer,
+    OrderOutputSerializer,
+    OrderPageOutputSerializer,
 )
 
 
@@ -53,8 +58,8 @@ def not_modified(request: Request, order: Order) -> Response | None:
 def order_response(
     request: Request, order: Order, http_status: int = status.HTTP_200_OK
 ) -> Response:
-    body = order_representation(order, request=request, sla=order_selector().sla(order))
-    response = Response(body, status=http_status)
+    context = {"request": request, "sla": order_selector().sla(order)}
+    response = Response(OrderOutputSerializer(order, context=context).data, status=http_status)
     response["ETag"] = etag(order)
     if http_status == status.HTTP_201_CREATED:
         response["Location"] = f"/v1/orders/{order.id}"
@@ -121,12 +126,12 @@ class OrderCollectionView(APIView):
                 integrator, filters=filters, limit=params["limit"], cursor=params.get("cursor")
             )
             orders, next_cursor = page.items, page.next_cursor
-        body = {
-            "results": [summary_representation(o, request=request) for o in orders],
+        page = {
+            "results": orders,
             "next_cursor": next_cursor,
             "next": next_link(request, next_cursor),
         }
-        return Response(body)
+        return Response(OrderPageOutputSerializer(page, context={"request": request}).data)
 
     @doc.create_order
     def post(self, request: Request) -> Response:
@@ -134,27 +139,14 @@ class OrderCollectionView(APIView):
             serializer = OrderCreateSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
             integrator = request.user.integrator
-            order = order_service().create_order(
+            order = order_services().intake.create_order(
                 data=serializer.to_input(),
                 integrator=integrator,
                 actor=Actor.integrator(integrator),
             )
             return order_response(request, order, status.HTTP_201_CREATED)
 
-        return idempotent(request, self, create)
-
-
-def next_link(
-    request: Request, cursor: str | None, *, parameter: str = "cursor", replacing: str = ""
-) -> str | None:
-    """The URL of the next page: the same query with the page's cursor (every list's style);
-    ``replacing``: an older spelling of the same position, left out."""
-    if cursor is None:
-        return None
-    query = request.query_params.copy()
-    query.pop(replacing, None)
-    query[parameter] = cursor
-    return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+        return idempotent(request, self, create, store=idempotency_store)
 
 
 @doc.legacy_paths
@@ -179,7 +171,7 @@ class OrderEventsView(APIView):
         )
         if (unchanged := not_modified(request, order)) is not None:
             return unchanged
-        response = Response({"order_id": order.id, "results": history_representation(order)})
+        response = Response(OrderEventsOutputSerializer(order).data)
         response["ETag"] = etag(order)
         return response
 
@@ -192,7 +184,7 @@ class OrderTransitionsView(APIView):
             serializer.is_valid(raise_exception=True)
             integrator = request.user.integrator
             # A stale If-Match is a ConcurrencyConflict: 412 with the current version.
-            order = order_service().transition_order(
+            order = order_services().intake.transition_order(
                 order_id=known_order_id(order_id),
                 to=serializer.validated_data["to"],
                 reason=serializer.validated_data.get("reason"),
@@ -202,7 +194,7 @@ class OrderTransitionsView(APIView):
             )
             return order_response(request, order)
 
-        return idempotent(request, self, move)
+        return idempotent(request, self, move, store=idempotency_store)
 
 
 class OrderNotesView(APIView):
@@ -212,7 +204,8 @@ class OrderNotesView(APIView):
     @doc.list_order_notes
     def get(self, request: Request, order_id: str) -> Response:
         notes = order_selector().notes(known_order_id(order_id), integrator=request.user.integrator)
-        return Response({"order_id": order_id, "results": [note_to_json(n) for n in notes]})
+        page = {"order_id": order_id, "results": notes}
+        return Response(NotePageOutputSerializer(page).data)
 
     @doc.add_order_note
     def post(self, request: Request, order_id: str) -> Response:
@@ -220,7 +213,7 @@ class OrderNotesView(APIView):
             serializer = NoteCreateSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
             integrator = request.user.integrator
-            note = order_service().add_note(
+            note = order_services().timeline.add_note(
                 order_id=known_order_id(order_id),
                 text=serializer.validated_data["text"],
                 visibility=serializer.validated_data["visibility"],
@@ -229,11 +222,11 @@ class OrderNotesView(APIView):
                 integrator=integrator,
                 expected_version=expected_version(request),
             )
-            response = Response(note_to_json(note), status=status.HTTP_201_CREATED)
+            response = Response(NoteOutputSerializer(note).data, status=status.HTTP_201_CREATED)
             response["Location"] = f"/v1/orders/{note.order_id}/notes"
             return response
 
-        return idempotent(request, self, add)
+        return idempotent(request, self, add, store=idempotency_store)
 
 
 class EventFeedView(APIView):
@@ -246,10 +239,9 @@ class EventFeedView(APIView):
             after=query.validated_data.get("after"),
             limit=query.validated_data["limit"],
         )
-        return Response(
-            {
-                "results": page.events,
-                "next_cursor": page.cursor,
-                "next": next_link(request, page.cursor, parameter="after"),
-            }
-        )
+        feed = {
+            "results": page.events,  # the stored events, exactly as published
+            "next_cursor": page.cursor,
+            "next": next_link(request, page.cursor, parameter="after"),
+        }
+        return Response(EventFeedOutputSerializer(feed).data)

@@ -1,23 +1,33 @@
-"""Domain errors: every refusal the business rules can give, as exceptions the adapters map."""
+"""The order's refusals, as exceptions the adapters map. Each is one of the kernel's kinds
+(``kernel.errors``); the kernel's own are re-exported, being the order's refusals too."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
+
+from kernel.errors import (
+    Conflict,
+    DomainError,
+    InvalidCursor,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+)
+
+__all__ = [
+    "ConcurrencyConflict",
+    "DomainError",
+    "DuplicateReference",
+    "IllegalTransition",
+    "InvalidCursor",
+    "OrderAlreadyExists",
+    "OrderNotFound",
+    "PermissionDenied",
+    "ValidationError",
+]
 
 
-class DomainError(Exception):
-    """Base of every error a caller can act on (adapters turn them into 4xx responses)."""
-
-
-class ValidationError(DomainError):
-    """Input breaks a rule; ``errors`` maps each field to its problems."""
-
-    def __init__(self, errors: Mapping[str, Iterable[str]]):
-        self.errors = {field: list(problems) for field, problems in errors.items()}
-        super().__init__("; ".join(f"{f}: {', '.join(p)}" for f, p in self.errors.items()))
-
-
-class IllegalTransition(DomainError):
+class IllegalTransition(Conflict):
     """The workflow table does not allow this move for this actor."""
 
     def __init__(
@@ -34,19 +44,19 @@ class IllegalTransition(DomainError):
         )
 
 
-class OrderNotFound(DomainError):
+class OrderNotFound(NotFound):
     def __init__(self, order_id: str):
         self.order_id = order_id
         super().__init__(f"order {order_id!r} does not exist")
 
 
-class OrderAlreadyExists(DomainError):
+class OrderAlreadyExists(Conflict):
     def __init__(self, order_id: str):
         self.order_id = order_id
         super().__init__(f"order {order_id!r} already exists")
 
 
-class DuplicateReference(DomainError):
+class DuplicateReference(Conflict):
     """The integrator already has an order with this external reference."""
 
     def __init__(self, *, order_id: str, external_reference: str):
@@ -91,12 +101,3 @@ class ConcurrencyConflict(DomainError):
     @property
     def version_changed(self) -> bool:
         return self.actual_version != self.expected_version
-
-
-class InvalidCursor(DomainError):
-    """A pagination cursor that this deployment did not issue, or for another listing."""
-
-
-class PermissionDenied(DomainError):
-    """This kind of actor may not make this change (integrators cannot add internal notes,
-    only staff book visits...)."""

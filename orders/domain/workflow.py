@@ -2,7 +2,7 @@
 
 Everything status-shaped is derived from this table — the SQS queues and their dead-letter
 queues, the SNS subscriptions and filter policies, the worker per status and (later) the
-deployment files. Adding a status is one entry here plus its handler in ``workers.handlers``.
+deployment files. Adding a status is one entry here plus its step in ``orders.services.pipeline``.
 """
 
 from __future__ import annotations

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
+from kernel.clock import isoformat
 from orders.domain.model import (
     Actor,
     Attachment,
@@ -86,12 +86,6 @@ class ReceivedEvent:
     integrator: str = ""
     #: About an internal note or attachment: staff only, never sent to the integrator.
     internal: bool = False
-
-
-def isoformat(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return value.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def order_to_json(order: Order) -> dict[str, Any]:

@@ -5,9 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from orders.events.contract import (
-    isoformat,
-)
+from kernel.clock import isoformat
 
 from .items import string_value
 from .table_design import RELAY_PREFIX

@@ -34,12 +34,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
+from kernel.fan_out import SEQUENTIAL, FanOut
 from orders.events.contract import EventMessage, is_internal
 
 from .base import clamp_page_size
 from .batch import WRITE_BATCH, batch_write, puts
 from .cursor import decode_cursor, encode_cursor
-from .fan_out import SEQUENTIAL, FanOut
 from .packing import packed, unpacked
 from .sharding import FEED_SHARDS, every_shard, merge, sharded
 

@@ -7,7 +7,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from orders.events.contract import isoformat
+from kernel.clock import isoformat
 
 KEY = {"pk": {"S": "STATS#figures"}, "sk": {"S": "FIGURES"}}
 

@@ -13,7 +13,7 @@ request takes the claim over (as Stripe, the IETF Idempotency-Key draft and AWS 
 "in-progress expiry" do). Each claim carries a random ``token``; completing or releasing is
 conditional on it, so a request that was overtaken can no longer store or forget anything.
 A request that is still running renews its lease (``renew``, from the web process: see
-``orders.api.idempotency.LeaseKeeper``), so only a dead one's claim can be taken over.
+``apikit.idempotency.LeaseKeeper``), so only a dead one's claim can be taken over.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from kernel.clock import isoformat
 from orders.domain.model import (
     Actor,
     Attachment,
@@ -26,12 +27,7 @@ from orders.domain.model import (
     Visit,
 )
 from orders.domain.workflow import ActorKind, Status
-from orders.events.contract import (
-    EventMessage,
-    attachment_to_json,
-    isoformat,
-    note_to_json,
-)
+from orders.events.contract import EventMessage, attachment_to_json, note_to_json
 
 from .packing import packed
 from .sharding import (

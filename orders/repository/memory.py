@@ -1,11 +1,17 @@
-"""In-memory repositories for fast unit tests of the services. Never used by the product."""
+"""In-memory repositories for fast unit tests of the services. Never used by the product.
+
+Put together like ``DynamoOrderRepository``: a part per protocol of ``orders.repository.base``
+(``InMemoryOrderStore``, ``InMemoryOrderQueries``, ``InMemorySearch``), each holding exactly
+its protocol's methods, over the orders they all share (``InMemoryState``).
+"""
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import replace
+from datetime import datetime
 
 from orders.domain import search
 from orders.domain.errors import ConcurrencyConflict, OrderAlreadyExists, OrderNotFound
@@ -16,7 +22,10 @@ from .base import OrderFilter, Page, SearchResult, clamp_page_size
 from .cursor import decode_cursor, encode_cursor
 
 
-class InMemoryOrderRepository:
+class InMemoryState:
+    """The orders, notes and attachments every in-memory part reads and writes: one copy,
+    so that the parts put together behave as one repository."""
+
     def __init__(self, *, cursor_secret: bytes = b"memory"):
         self._orders: dict[str, Order] = {}
         self._notes: dict[str, list[Note]] = {}
@@ -25,6 +34,10 @@ class InMemoryOrderRepository:
         self.stream: list[EventMessage] = []
         self._lock = threading.Lock()
         self._secret = cursor_secret
+
+
+class InMemoryOrderStore(InMemoryState):
+    """One order at a time (a part of ``InMemoryOrderRepository``)."""
 
     def add(self, order: Order, message: EventMessage) -> None:
         with self._lock:
@@ -42,7 +55,7 @@ class InMemoryOrderRepository:
         *,
         expected_status: str,
         expected_version: int,
-        adds=(),
+        adds: Sequence[Note | Attachment] = (),
     ) -> None:
         with self._lock:
             current = self._orders.get(order.id)
@@ -87,6 +100,22 @@ class InMemoryOrderRepository:
     def attachment(self, order_id: str, attachment_id: str) -> Attachment | None:
         return self._attachments.get(order_id, {}).get(attachment_id)
 
+    def get(self, order_id: str) -> Order:
+        try:
+            return self._orders[order_id]
+        except KeyError:
+            raise OrderNotFound(order_id) from None
+
+    def history(self, order_id: str) -> list[HistoryEntry]:
+        return list(self.get(order_id).history)
+
+
+class InMemoryOrderQueries(InMemoryState):
+    """The reads of many orders (a part of ``InMemoryOrderRepository``)."""
+
+    def get_many(self, order_ids: Iterable[str]) -> list[Order]:
+        return [self._orders[i] for i in dict.fromkeys(order_ids) if i in self._orders]
+
     def list_by_technician(self, technician_id: str, *, limit: int = 50) -> list[Order]:
         mine = [
             o
@@ -96,19 +125,10 @@ class InMemoryOrderRepository:
         mine.sort(key=lambda o: (o.created_at, o.id), reverse=True)
         return mine[: clamp_page_size(limit)]
 
-    def visits_between(self, start, end, *, limit: int = 200) -> list[Order]:
+    def visits_between(self, start: datetime, end: datetime, *, limit: int = 200) -> list[Order]:
         found = [o for o in self._orders.values() if o.visit and start <= o.visit.start < end]
         found.sort(key=lambda o: (o.visit.start, o.id))
         return found[:limit]
-
-    def get(self, order_id: str) -> Order:
-        try:
-            return self._orders[order_id]
-        except KeyError:
-            raise OrderNotFound(order_id) from None
-
-    def history(self, order_id: str) -> list[HistoryEntry]:
-        return list(self.get(order_id).history)
 
     def list_by_status(
         self, status: str, *, limit: int = 50, cursor: str | None = None
@@ -141,7 +161,9 @@ class InMemoryOrderRepository:
         count = sum(1 for o in self._orders.values() if o.status == status)
         return min(count, cap), count > cap
 
-    def count_stuck(self, status: str, *, changed_before, cap: int = 1000) -> tuple[int, bool]:
+    def count_stuck(
+        self, status: str, *, changed_before: datetime, cap: int = 1000
+    ) -> tuple[int, bool]:
         count = sum(
             1
             for o in self._orders.values()
@@ -149,7 +171,7 @@ class InMemoryOrderRepository:
         )
         return min(count, cap), count > cap
 
-    def count_due(self, status: str, *, due_before, cap: int = 1000) -> tuple[int, bool]:
+    def count_due(self, status: str, *, due_before: datetime, cap: int = 1000) -> tuple[int, bool]:
         count = sum(
             1
             for o in self._orders.values()
@@ -181,22 +203,6 @@ class InMemoryOrderRepository:
         )
         return matching[: clamp_page_size(limit)]
 
-    def search(self, terms, *, limit: int = 50) -> SearchResult:
-        terms = list(terms)
-        if not terms:
-            return SearchResult(items=[], more=False)
-        with self._lock:
-            found = [o for o in self._orders.values() if search.matches(o, terms)]
-        found.sort(key=lambda o: (o.created_at, o.id), reverse=True)
-        size = clamp_page_size(limit)
-        return SearchResult(items=found[:size], more=len(found) > size)
-
-    def index_for_search(self, orders: Iterable[Order]) -> int:
-        return 0  # it searches the orders themselves
-
-    def get_many(self, order_ids) -> list[Order]:
-        return [self._orders[i] for i in dict.fromkeys(order_ids) if i in self._orders]
-
     def _page(self, scope: str, match, limit: int, cursor: str | None) -> Page[Order]:
         ordered = sorted(
             (o for o in self._orders.values() if match(o)),
@@ -215,6 +221,29 @@ class InMemoryOrderRepository:
             else None
         )
         return Page(items=items, next_cursor=next_cursor)
+
+
+class InMemorySearch(InMemoryState):
+    """The search side (a part of ``InMemoryOrderRepository``): it searches the orders
+    themselves, so there is no index to keep."""
+
+    def search(self, terms: Sequence[str], *, limit: int = 50) -> SearchResult:
+        terms = list(terms)
+        if not terms:
+            return SearchResult(items=[], more=False)
+        with self._lock:
+            found = [o for o in self._orders.values() if search.matches(o, terms)]
+        found.sort(key=lambda o: (o.created_at, o.id), reverse=True)
+        size = clamp_page_size(limit)
+        return SearchResult(items=found[:size], more=len(found) > size)
+
+    def index_for_search(self, orders: Iterable[Order]) -> int:
+        return 0  # it searches the orders themselves
+
+
+class InMemoryOrderRepository(InMemoryOrderStore, InMemoryOrderQueries, InMemorySearch):
+    """The ``OrderRepository`` of ``orders.repository.base`` in memory: its ``OrderStore``,
+    ``OrderQueries`` and ``OrderSearch`` parts over one ``InMemoryState``."""
 
 
 class InMemoryTeamLoads:

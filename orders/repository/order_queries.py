@@ -8,14 +8,12 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from kernel.clock import isoformat
 from orders.domain.errors import (
     InvalidCursor,
 )
 from orders.domain.model import (
     Order,
-)
-from orders.events.contract import (
-    isoformat,
 )
 
 from .base import OrderFilter, Page, clamp_page_size

@@ -13,6 +13,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from aws.resources import side_table_name
+from kernel.clock import isoformat
+from kernel.fan_out import SEQUENTIAL, FanOut
 from orders.domain.errors import (
     ConcurrencyConflict,
     OrderAlreadyExists,
@@ -26,12 +28,8 @@ from orders.domain.model import (
     Order,
     entry_event_type,
 )
-from orders.events.contract import (
-    EventMessage,
-    isoformat,
-)
+from orders.events.contract import EventMessage
 
-from .fan_out import SEQUENTIAL, FanOut
 from .items import (
     attachment_key,
     child_key,

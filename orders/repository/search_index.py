@@ -12,12 +12,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from kernel.clock import isoformat
 from orders.domain import search
 from orders.domain.model import (
     Order,
-)
-from orders.events.contract import (
-    isoformat,
 )
 
 from .base import SearchResult, clamp_page_size

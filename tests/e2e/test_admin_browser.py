@@ -115,13 +115,13 @@ def test_a_dispatcher_redrives_a_dead_letter(page_for, staff_logins, portal):
     wait_for(lambda: portal.aws.depth(dlq)[0] >= 1, timeout=20, what="a dead letter")
 
     page = page_for(staff_logins["dispatcher"])
-    page.goto(f"{LIST}pipeline/")
+    page.goto("/admin/operations/pipeline/")
     expect(page.locator("#status-chart")).to_be_visible()
     page.click("tr[data-status='received'] a.dead-letters")
     expect(page.locator("#dead-letters")).to_contain_text("Not a valid order event")
     page.click("#dead-letters button:has-text('Redrive')")
     expect(page.locator(".messagelist")).to_contain_text("back to the received queue")
-    page.goto(f"{LIST}pipeline/")
+    page.goto("/admin/operations/pipeline/")
     expect(
         page.locator("#recent-actions tbody tr", has_text=staff_logins["dispatcher"].username).first
     ).to_contain_text("sent 1 dead letter back to the received queue")
@@ -160,7 +160,7 @@ def test_the_admin_and_the_docs_work_under_the_content_security_policy(
     expect(page.locator(f"tr[data-order='{order['id']}']")).to_be_visible()
     page.goto(f"{LIST}{order['id']}/")
     expect(page.locator("#history")).to_be_visible()
-    page.goto(f"{LIST}pipeline/")
+    page.goto("/admin/operations/pipeline/")
     expect(page.locator("#status-chart")).to_be_visible()
     page.goto("/v1/docs")
     # Swagger UI drew the contract: its scripts ran, and it fetched the schema.

@@ -72,7 +72,7 @@ def test_a_dispatcher_finds_their_way_and_is_asked_before_cancelling(
     expect(page.locator(".messagelist")).to_contain_text("Moved 2 order(s) to cancelled.")
     assert page.confirmations == ["Move the selected orders to Cancelled? This cannot be undone."]
 
-    page.goto("/admin/orders/workorder/pipeline/")
+    page.goto("/admin/operations/pipeline/")
     shoot(page, "pipeline")
 
 

@@ -23,7 +23,7 @@ from tests.support import wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
 LIST = "/admin/orders/workorder/"
-PIPELINE = f"{LIST}pipeline/"
+PIPELINE = "/admin/operations/pipeline/"
 SCREENS = ARTIFACTS / "screens"
 STATUS = "in_progress"
 ZONE = "Europe/Madrid"

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from orders.domain.model import Actor
-from portal.container import order_service
+from portal.container import order_services
 from tests.integration.factories import EXAMPLE
 from tests.support import services_on
 
@@ -105,7 +105,7 @@ def test_a_staff_internal_note_does_not_make_the_integrators_if_match_stale(port
     order = portal.post_order({**EXAMPLE, "external_reference": "RACE-4"})
     scheduled = portal.wait_for_status(order["id"], "scheduled")
     with services_on(portal.aws):
-        order_service().add_note(
+        order_services().timeline.add_note(
             order_id=order["id"],
             text="Tenant is away until noon",
             visibility="internal",

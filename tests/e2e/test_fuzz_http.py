@@ -51,14 +51,14 @@ def seed_orders(integrator: str) -> list[str]:
     """Orders in several statuses, so that generated moves also meet orders they may move."""
     from orders.domain.model import Actor
     from orders.domain.rules import OrderInput
-    from portal.container import order_service
+    from portal.container import order_services
 
-    service = order_service()
+    service = order_services()
     worker = Actor.system("worker:fuzz")
     paths = [(), (), ("accepted",), ("accepted", "scheduled"), ("accepted", "scheduled")]
     ids = []
     for i, path in enumerate(paths):
-        order = service.create_order(
+        order = service.intake.create_order(
             data=OrderInput(
                 title=f"Fuzz {i}", category="general", site="Depot 1", external_reference=f"F-{i}"
             ),
@@ -67,7 +67,9 @@ def seed_orders(integrator: str) -> list[str]:
         )
         for to in path:
             team = "fuzz-crew" if to == "scheduled" else None
-            order = service.transition_order(order_id=order.id, to=to, actor=worker, team=team)
+            order = service.intake.transition_order(
+                order_id=order.id, to=to, actor=worker, team=team
+            )
         ids.append(order.id)
     return ids
 

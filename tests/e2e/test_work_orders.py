@@ -60,11 +60,11 @@ def test_an_order_held_and_resumed_is_due_later_by_exactly_the_time_held(portal)
     due_before = _dt(scheduled["sla"]["due_at"])
     assert scheduled["sla"]["paused_seconds"] == 0
 
-    from portal.container import order_service
+    from portal.container import order_services
 
     with services_on(portal.aws):
-        service = order_service()
-        service.transition_order(
+        service = order_services()
+        service.intake.transition_order(
             order_id=created["id"], to="on_hold", actor=STAFF, reason="Waiting for parts"
         )
         held = portal.get_order(created["id"])
@@ -72,7 +72,7 @@ def test_an_order_held_and_resumed_is_due_later_by_exactly_the_time_held(portal)
         assert held["hold"]["reason"] == "Waiting for parts"
         assert held["hold"]["resume_to"] == "scheduled"
         assert held["sla"]["paused"] is True
-        service.resume_order(order_id=created["id"], actor=STAFF)
+        service.intake.resume_order(order_id=created["id"], actor=STAFF)
 
     resumed = portal.get_order(created["id"])
     assert resumed["status"] == "scheduled"
@@ -87,7 +87,7 @@ def test_an_order_held_and_resumed_is_due_later_by_exactly_the_time_held(portal)
 
 
 def test_the_integrator_sees_the_technician_and_the_visit_window(portal, technician):
-    from portal.container import order_service
+    from portal.container import order_services
 
     created = portal.post_order({**EXAMPLE, "external_reference": f"VISIT-{uuid.uuid4().hex[:8]}"})
     scheduled = portal.wait_for_status(created["id"], "scheduled")
@@ -97,9 +97,11 @@ def test_the_integrator_sees_the_technician_and_the_visit_window(portal, technic
     window = TimeWindow(start=start, end=start + timedelta(hours=2))
 
     with services_on(portal.aws):
-        service = order_service()
-        service.assign_technician(order_id=created["id"], technician_id=code, actor=STAFF)
-        service.schedule_visit(order_id=created["id"], window=window, actor=STAFF)
+        service = order_services()
+        service.field_work.assign_technician(
+            order_id=created["id"], technician_id=code, actor=STAFF
+        )
+        service.field_work.schedule_visit(order_id=created["id"], window=window, actor=STAFF)
 
     seen = portal.get_order(created["id"])
     assert seen["technician"]["name"] == "Ana García"
@@ -110,9 +112,9 @@ def test_the_integrator_sees_the_technician_and_the_visit_window(portal, technic
     assert _dt(events["order.visit_scheduled"]["data"]["visit"]["start"]) == window.start
 
     with services_on(portal.aws):
-        service = order_service()
-        service.check_in(order_id=created["id"], actor=STAFF)
-        service.check_out(order_id=created["id"], actor=STAFF)
+        service = order_services()
+        service.field_work.check_in(order_id=created["id"], actor=STAFF)
+        service.field_work.check_out(order_id=created["id"], actor=STAFF)
     started = portal.get_order(created["id"])
     assert started["status"] == "in_progress"
     assert started["visit"]["checked_in_at"] and started["visit"]["checked_out_at"]

@@ -40,7 +40,7 @@ def test_a_repository_that_imports_the_services_breaks_the_layers(tmp_path):
     config = tmp_path / ".importlinter"
     layers = (ROOT / ".importlinter").read_text().split("[importlinter:contract:layers]")[1]
     assert "\n    portal.container\n    orders.services : " in layers
-    assert "\n    orders.repository : aws\n    orders.domain" in layers
+    assert "\n    orders.repository : aws\n    orders.events\n    orders.domain" in layers
     config.write_text(
         "[importlinter]\nroot_packages =\n    shop\n\n"
         "[importlinter:contract:layers]\nname = layers\ntype = layers\n"
@@ -51,3 +51,56 @@ def test_a_repository_that_imports_the_services_breaks_the_layers(tmp_path):
 
     assert result.returncode == 1
     assert "shop.repository is not allowed to import shop.services" in result.stdout
+
+
+def test_one_apps_api_that_imports_anothers_admin_breaks_the_layers(tmp_path):
+    """Adapters are independent siblings of the top layer (``|``): one app's API importing
+    another app's admin pages is caught, whatever the direction."""
+    package = tmp_path / "shop"
+    for name in ("orders/api", "orders/admin", "billing/admin", "services"):
+        (package / name).mkdir(parents=True)
+        (package / name / "__init__.py").write_text("")
+    for name in ("", "orders", "billing"):
+        (package / name / "__init__.py").write_text("")
+    (package / "orders" / "api" / "views.py").write_text("from shop.billing.admin import pages\n")
+    (package / "billing" / "admin" / "pages.py").write_text("from shop.services import pay\n")
+    (package / "services" / "pay.py").write_text("")
+    config = tmp_path / ".importlinter"
+    layers = (ROOT / ".importlinter").read_text().split("[importlinter:contract:layers]")[1]
+    assert "\n    workers | orders.api | orders.admin | " in layers
+    config.write_text(
+        "[importlinter]\nroot_packages =\n    shop\n\n"
+        "[importlinter:contract:layers]\nname = layers\ntype = layers\n"
+        "layers =\n    shop.orders.api | shop.billing.admin\n    shop.services\n"
+    )
+
+    result = run(config, tmp_path)
+
+    assert result.returncode == 1
+    assert "shop.orders.api is not allowed to import shop.billing.admin" in result.stdout
+
+
+def test_a_kernel_that_imports_an_app_breaks_its_contract(tmp_path):
+    """The kernel's contract over a kernel that reaches into an app: caught."""
+    for name in ("kernel", "orders"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "__init__.py").write_text("")
+    (tmp_path / "kernel" / "clock.py").write_text("from orders import model\n")
+    (tmp_path / "orders" / "model.py").write_text("")
+    contract = (
+        (ROOT / ".importlinter")
+        .read_text()
+        .split("[importlinter:contract:kernel-stands-alone]")[1]
+        .split("\n\n")[0]
+    )
+    config = tmp_path / ".importlinter"
+    config.write_text(
+        "[importlinter]\nroot_packages =\n    kernel\n    orders\n"
+        "include_external_packages = True\n\n"
+        "[importlinter:contract:kernel-stands-alone]" + contract + "\n"
+    )
+
+    result = run(config, tmp_path)
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "kernel is not allowed to import orders" in result.stdout

@@ -8,15 +8,21 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from orders.api.idempotency import idempotent
-from orders.api.views import next_link
-from webhooks.api import schema as doc
-from webhooks.api.serializers import (
+from apikit.idempotency import idempotent
+from apikit.pagination import next_link
+from portal.container import idempotency_store
+from webhooks.api import openapi as doc
+from webhooks.api.input import (
     DeliveryListQuerySerializer,
     EndpointInputSerializer,
     EndpointUpdateSerializer,
-    delivery_representation,
-    endpoint_representation,
+)
+from webhooks.api.output import (
+    CreatedEndpointOutputSerializer,
+    DeliveryOutputSerializer,
+    DeliveryPageOutputSerializer,
+    EndpointListOutputSerializer,
+    EndpointOutputSerializer,
 )
 from webhooks.dispatch import redeliver
 from webhooks.endpoints import create_endpoint, delete_endpoint, update_endpoint
@@ -36,7 +42,7 @@ class EndpointCollectionView(APIView):
     @doc.list_endpoints
     def get(self, request: Request) -> Response:
         endpoints = WebhookEndpoint.objects.filter(integrator__slug=request.user.integrator)
-        return Response({"results": [endpoint_representation(e) for e in endpoints]})
+        return Response(EndpointListOutputSerializer({"results": endpoints}).data)
 
     @doc.create_endpoint
     def post(self, request: Request) -> Response:
@@ -44,20 +50,19 @@ class EndpointCollectionView(APIView):
             serializer = EndpointInputSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
             endpoint = create_endpoint(request.user.integrator, **serializer.validated_data)
-            response = Response(
-                endpoint_representation(endpoint, secret=True), status=status.HTTP_201_CREATED
-            )
+            body = CreatedEndpointOutputSerializer(endpoint).data
+            response = Response(body, status=status.HTTP_201_CREATED)
             response["Location"] = f"/v1/webhooks/{endpoint.pk}"
             return response
 
         # The secret is shown once: never kept for replays of the same Idempotency-Key.
-        return idempotent(request, self, create, redact=("secret",))
+        return idempotent(request, self, create, store=idempotency_store, redact=("secret",))
 
 
 class EndpointDetailView(APIView):
     @doc.get_endpoint
     def get(self, request: Request, endpoint_id: str) -> Response:
-        return Response(endpoint_representation(own_endpoint(request, endpoint_id)))
+        return Response(EndpointOutputSerializer(own_endpoint(request, endpoint_id)).data)
 
     @doc.update_endpoint
     def patch(self, request: Request, endpoint_id: str) -> Response:
@@ -65,7 +70,7 @@ class EndpointDetailView(APIView):
         serializer = EndpointUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         update_endpoint(endpoint, **serializer.validated_data)
-        return Response(endpoint_representation(endpoint))
+        return Response(EndpointOutputSerializer(endpoint).data)
 
     @doc.delete_endpoint
     def delete(self, request: Request, endpoint_id: str) -> Response:
@@ -90,14 +95,13 @@ class DeliveryCollectionView(APIView):
         more = len(page) > params["limit"]
         page = page[: params["limit"]]
         cursor = str(page[-1].pk) if more else None
-        return Response(
-            {
-                "results": [delivery_representation(d) for d in page],
-                "next_cursor": cursor,
-                "next": next_link(request, cursor, replacing="before"),
-                "next_before": page[-1].pk if more else None,
-            }
-        )
+        body = {
+            "results": page,
+            "next_cursor": cursor,
+            "next": next_link(request, cursor, replacing="before"),
+            "next_before": page[-1].pk if more else None,
+        }
+        return Response(DeliveryPageOutputSerializer(body).data)
 
 
 class RedeliverView(APIView):
@@ -109,4 +113,4 @@ class RedeliverView(APIView):
         except (ValueError, WebhookDelivery.DoesNotExist):
             raise Http404("No such delivery.") from None
         redeliver(delivery)
-        return Response(delivery_representation(delivery), status=status.HTTP_202_ACCEPTED)
+        return Response(DeliveryOutputSerializer(delivery).data, status=status.HTTP_202_ACCEPTED)

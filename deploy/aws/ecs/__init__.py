@@ -41,7 +41,7 @@ from deploy.aws.ecs.shared import shared_resources
 from deploy.aws.ecs.workers import worker_resources
 from deploy.workflow import StatusQueue
 
-# What deploy/aws/render.py, deploy/aws/check.py and tests/deploy/test_aws.py use.
+# What deploy/aws/render.py, deploy/aws/check.py and tests/deploy/test_aws_*.py use.
 __all__ = [
     "DAY_ONE_COMMAND",
     "DAY_ONE_CONTAINER",

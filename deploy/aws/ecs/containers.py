@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from deploy.aws import data
 from deploy.aws.cfn import NO_VALUE, get_att, if_, policy, ref, sub
+from deploy.aws.data import names as data
 from deploy.aws.ecs.cache import cache_url
 from deploy.aws.ecs.names import ALB, EXECUTION_ROLE, LOG_GROUP, METRICS_PORT, WEB_PORT, imported
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from deploy.aws import data
 from deploy.aws.cfn import NO_VALUE, if_, policy, ref, sub, tags
+from deploy.aws.data import names as data
 from deploy.aws.ecs.cache import cache_resources
 from deploy.aws.ecs.containers import container, http_check, setting_arn, task_definition, task_role
 from deploy.aws.ecs.day_one import superuser_password_arn

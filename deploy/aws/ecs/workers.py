@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from deploy.aws import data
 from deploy.aws.cfn import get_att, ref, select, split, sub
+from deploy.aws.data import names as data
 from deploy.aws.ecs.containers import container, http_check, task_definition, task_role
 from deploy.aws.ecs.names import (
     BACKGROUND_SG,

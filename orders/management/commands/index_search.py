@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from portal.container import order_service
+from portal.container import order_services
 
 
 class Command(BaseCommand):
@@ -14,5 +14,5 @@ class Command(BaseCommand):
         def report(status: str, orders: int, entries: int) -> None:
             self.stdout.write(f"{status}: {orders} orders ({entries} entries written so far)")
 
-        orders, entries = order_service().index_for_search(report=report)
+        orders, entries = order_services().search.index_for_search(report=report)
         self.stdout.write(self.style.SUCCESS(f"{orders} orders indexed ({entries} entries)"))

@@ -6,7 +6,7 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from portal import metrics
+from kernel import metrics
 from portal.container import event_relay, figures_refresher, relay_progress_file
 
 
@@ -38,7 +38,7 @@ class Command(BaseCommand):
         if figures is not None:
             # The staff's figures, counted on a thread of their own (orders.figures).
             figures.start(stop, clock=time.monotonic)
-        metrics.serve()
+        metrics.serve(settings.METRICS_PORT)
         logging.getLogger(__name__).info(
             "event relay started: group %s of %s, idle pause %ss",
             settings.EVENT_RELAY_GROUP,

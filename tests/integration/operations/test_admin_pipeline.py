@@ -13,11 +13,11 @@ from django.urls import reverse
 from operations.models import AuditEntry
 from tests.integration.orders.test_admin_orders import staff_client
 
-PIPELINE = reverse("admin:orders_workorder_pipeline")
+PIPELINE = reverse("admin:operations_pipeline")
 
 
 def dead_letters(status: str) -> str:
-    return reverse("admin:orders_workorder_dead_letters", args=[status])
+    return reverse("admin:operations_dead_letters", args=[status])
 
 
 @pytest.fixture
@@ -143,15 +143,17 @@ def test_an_unknown_status_is_404(viewer):
 def test_the_pipeline_page_charts_the_last_hours_moves(aws, relay, viewer, db):
     from orders.domain.model import Actor
     from orders.domain.rules import OrderInput
-    from portal.container import order_service
+    from portal.container import order_services
 
     for _ in range(3):
-        order = order_service().create_order(
+        order = order_services().intake.create_order(
             data=OrderInput(title="Chart", category="hvac", site="Depot"),
             integrator="chart",
             actor=Actor.integrator("chart"),
         )
-    order_service().transition_order(order_id=order.id, to="cancelled", actor=Actor.staff("s"))
+    order_services().intake.transition_order(
+        order_id=order.id, to="cancelled", actor=Actor.staff("s")
+    )
     relay.poll()
     relay.checkpoint()  # the relay writes its counts when it saves its place
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from orders.domain.model import Actor, TimeWindow
 from orders.domain.rules import OrderInput
-from portal.container import order_selector, order_service
+from portal.container import order_selector, order_services
 from tests.integration.conftest import client_for
 
 from .test_admin_orders import staff_client
@@ -48,15 +48,17 @@ def viewer(aws, db) -> Client:
 
 
 def new_order(acme, *, schedule: bool = True):
-    service = order_service()
-    order = service.create_order(
+    service = order_services()
+    order = service.intake.create_order(
         data=OrderInput(title="Fix the boiler", category="hvac", site="12 High St"),
         integrator=acme.slug,
         actor=Actor.integrator(acme.slug),
     )
-    service.review(order_id=order.id, version=1, actor=Actor.system("worker:received"))
+    service.pipeline.review(order_id=order.id, version=1, actor=Actor.system("worker:received"))
     if schedule:
-        service.schedule(order_id=order.id, version=2, actor=Actor.system("worker:accepted"))
+        service.assignment.schedule(
+            order_id=order.id, version=2, actor=Actor.system("worker:accepted")
+        )
     return service.read.get_order(order.id)
 
 
@@ -105,7 +107,7 @@ def test_a_hold_needs_a_reason_when_none_of_the_usual_ones_fits(dispatcher, acme
 
 def test_a_form_from_a_stale_page_changes_nothing(dispatcher, acme, crew):
     order = new_order(acme)
-    order_service().add_note(
+    order_services().timeline.add_note(
         order_id=order.id, text="meanwhile", actor=Actor.staff("bob"), author_name="Bob"
     )
 
@@ -137,7 +139,7 @@ def test_a_dispatcher_sends_a_technician_books_and_moves_the_visit_and_checks_in
     dispatcher, acme, crew
 ):
     order = new_order(acme)
-    service = order_service()
+    service = order_services()
     page = dispatcher.get(url("change", order.id)).content.decode()
     assert 'id="technician-form"' in page and "Ana García" in page
     assert 'id="visit-form"' not in page  # a visit needs a technician first
@@ -275,12 +277,14 @@ def test_the_list_filters_unassigned_orders_a_technicians_and_todays_visits(disp
     visited = new_order(acme)
     waiting = new_order(acme, schedule=False)  # reviewed; not yet placed with a team
     assert waiting.status == "accepted"
-    service = order_service()
+    service = order_services()
     staff = Actor.staff("disp")
-    visited = service.assign_technician(order_id=visited.id, technician_id="ana", actor=staff)
+    visited = service.field_work.assign_technician(
+        order_id=visited.id, technician_id="ana", actor=staff
+    )
     now = timezone.localtime()
     start = max(now - timedelta(minutes=5), now.replace(hour=0, minute=0, second=0))
-    service.schedule_visit(
+    service.field_work.schedule_visit(
         order_id=visited.id, window=TimeWindow(start, now + timedelta(hours=1)), actor=staff
     )
 

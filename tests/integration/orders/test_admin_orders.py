@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from orders.domain.model import Actor, Contact
 from orders.domain.rules import OrderInput
-from portal.container import order_selector, order_service
+from portal.container import order_selector, order_services
 from tests.integration.conftest import make_integrator
 
 LIST = reverse("admin:orders_workorder_changelist")
@@ -66,7 +66,7 @@ def globex(db):
 
 def new_order(integrator, **fields):
     data = {"title": "Fix the boiler", "category": "hvac", "site": "12 High St", **fields}
-    return order_service().create_order(
+    return order_services().intake.create_order(
         data=OrderInput(**data),
         integrator=integrator.slug,
         actor=Actor.integrator(integrator.slug),
@@ -115,7 +115,9 @@ def test_orders_show_on_the_admin_index(dispatcher_client):
 def test_the_list_filters_by_status_and_integrator_and_counts_each_status(dispatcher_client, acme):
     other = make_integrator("Other")
     first, second = new_order(acme), new_order(other)
-    order_service().transition_order(order_id=second.id, to="cancelled", actor=Actor.staff("x"))
+    order_services().intake.transition_order(
+        order_id=second.id, to="cancelled", actor=Actor.staff("x")
+    )
 
     def ids(query: str) -> str:
         response = dispatcher_client.get(f"{LIST}?{query}")
@@ -181,7 +183,9 @@ def test_a_move_is_made_as_the_staff_user_and_recorded(dispatcher_client, acme):
 
 def test_a_stale_form_is_refused_and_says_so(dispatcher_client, acme):
     order = new_order(acme)
-    order_service().transition_order(order_id=order.id, to="cancelled", actor=Actor.staff("x"))
+    order_services().intake.transition_order(
+        order_id=order.id, to="cancelled", actor=Actor.staff("x")
+    )
     response = dispatcher_client.post(
         move(order.id), {"to": "rejected", "version": 1, "reason": "late"}, follow=True
     )
@@ -213,7 +217,9 @@ def test_staff_create_an_order_with_the_apis_validation(dispatcher_client, acme)
 
 def test_bulk_moves_apply_per_order_and_report_refusals(dispatcher_client, acme):
     first, second, stale = new_order(acme), new_order(acme), new_order(acme)
-    order_service().transition_order(order_id=stale.id, to="cancelled", actor=Actor.staff("x"))
+    order_services().intake.transition_order(
+        order_id=stale.id, to="cancelled", actor=Actor.staff("x")
+    )
     response = dispatcher_client.post(
         BULK,
         {
@@ -252,7 +258,9 @@ def test_staff_correct_an_order_and_the_history_says_what_changed(dispatcher_cli
 def test_a_stale_edit_form_says_so_and_keeps_what_was_typed(dispatcher_client, acme):
     order = new_order(acme)
     stale = dispatcher_client.get(edit(order.id)).context["form"].initial
-    order_service().transition_order(order_id=order.id, to="cancelled", actor=Actor.staff("x"))
+    order_services().intake.transition_order(
+        order_id=order.id, to="cancelled", actor=Actor.staff("x")
+    )
     reopened = new_order(acme)  # an open one for the second half
     data = {**{k: v for k, v in stale.items() if v is not None}, "title": "Typed by me"}
     data["window_start"] = data["window_end"] = ""
@@ -290,8 +298,10 @@ def test_bulk_assign_moves_scheduled_orders_to_another_team(dispatcher_client, a
     scheduled = []
     for _ in range(2):
         order = new_order(acme)
-        order = order_service().transition_order(order_id=order.id, to="accepted", actor=worker)
-        order = order_service().transition_order(
+        order = order_services().intake.transition_order(
+            order_id=order.id, to="accepted", actor=worker
+        )
+        order = order_services().intake.transition_order(
             order_id=order.id, to="scheduled", actor=worker, team="hvac-a"
         )
         scheduled.append(order)

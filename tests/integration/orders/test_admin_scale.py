@@ -6,6 +6,7 @@ import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
+from kernel.clock import utcnow
 from orders.domain import rules
 from orders.domain.model import Actor
 from orders.domain.rules import OrderInput
@@ -16,7 +17,6 @@ from orders.repository.items import order_to_item
 from orders.repository.order_queries import MAX_READS_PER_PAGE
 from orders.repository.sharding import CREATED_SHARDS, INDEX_SHARDS
 from orders.selectors import OrderSelector
-from orders.services import utcnow
 
 ORDERS = 2000
 STATUS_COUNT = 8  # every status is counted

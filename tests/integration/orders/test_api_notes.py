@@ -33,12 +33,14 @@ def create(api) -> dict:
 
 def scheduled(api, team) -> dict:
     """An order of the caller's that the workers have scheduled to ``team``."""
-    from portal.container import order_service
+    from portal.container import order_services
 
     order = create(api)
-    service = order_service()
-    service.review(order_id=order["id"], version=1, actor=Actor.system("worker:received"))
-    service.schedule(order_id=order["id"], version=2, actor=Actor.system("worker:accepted"))
+    service = order_services()
+    service.pipeline.review(order_id=order["id"], version=1, actor=Actor.system("worker:received"))
+    service.assignment.schedule(
+        order_id=order["id"], version=2, actor=Actor.system("worker:accepted")
+    )
     return api.get(f"/v1/orders/{order['id']}").json()
 
 
@@ -117,7 +119,7 @@ def test_a_note_on_a_stale_version_is_412(api, aws):
 
 
 def test_the_order_shows_its_sla_clock_hold_technician_and_visit(api, aws, crew):
-    from portal.container import order_service
+    from portal.container import order_services
 
     order = scheduled(api, crew)
     assert order["status"] == "scheduled"
@@ -126,16 +128,16 @@ def test_the_order_shows_its_sla_clock_hold_technician_and_visit(api, aws, crew)
     assert clock["budget_seconds"] == 24 * 3600  # EXAMPLE is high priority
     assert clock["calendar"] == "24/7"
 
-    service = order_service()
-    service.transition_order(order_id=order["id"], to="on_hold", actor=STAFF, reason="Parts")
+    service = order_services()
+    service.intake.transition_order(order_id=order["id"], to="on_hold", actor=STAFF, reason="Parts")
     held = api.get(f"/v1/orders/{order['id']}").json()
     assert held["hold"]["reason"] == "Parts" and held["hold"]["resume_to"] == "scheduled"
     assert held["sla"]["paused"] is True and held["sla_due_at"] is None
-    service.resume_order(order_id=order["id"], actor=STAFF)
+    service.intake.resume_order(order_id=order["id"], actor=STAFF)
 
-    service.assign_technician(order_id=order["id"], technician_id="ana", actor=STAFF)
+    service.field_work.assign_technician(order_id=order["id"], technician_id="ana", actor=STAFF)
     start = (datetime.now(UTC) + timedelta(days=2)).replace(microsecond=0)
-    service.schedule_visit(
+    service.field_work.schedule_visit(
         order_id=order["id"], window=TimeWindow(start, start + timedelta(hours=3)), actor=STAFF
     )
     seen = api.get(f"/v1/orders/{order['id']}").json()
@@ -156,10 +158,12 @@ def test_integrators_cannot_put_an_order_on_hold(api, aws, crew):
 
 
 def test_only_staff_resume_a_held_order(api, aws, crew):
-    from portal.container import order_service
+    from portal.container import order_services
 
     order = scheduled(api, crew)
-    order_service().transition_order(order_id=order["id"], to="on_hold", actor=STAFF, reason="x")
+    order_services().intake.transition_order(
+        order_id=order["id"], to="on_hold", actor=STAFF, reason="x"
+    )
     response = post(api, f"/v1/orders/{order['id']}/transitions", {"to": "scheduled"})
     assert response.status_code == 409
     assert response.json()["allowed"] == ["cancelled"]

@@ -32,26 +32,26 @@ class Clock:
 @pytest.fixture
 def clock(aws, monkeypatch) -> Clock:
     """The order service's and its reads' clock, for this test only."""
-    from portal.container import order_service
+    from portal.container import order_services
 
     fake = Clock()
-    service = order_service()
-    monkeypatch.setattr(service, "clock", fake)
+    service = order_services()
+    monkeypatch.setattr(service.changes, "clock", fake)
     monkeypatch.setattr(service.read, "clock", fake)
     return fake
 
 
 def scheduled(api, **fields) -> str:
     """An order of the caller's, reviewed and scheduled by the workers' steps; its id."""
-    from portal.container import order_service
+    from portal.container import order_services
 
     body = {**EXAMPLE, "external_reference": uuid.uuid4().hex, **fields}
     response = api.post("/v1/orders", data=json.dumps(body), content_type="application/json")
     assert response.status_code == 201, response.content
     order_id = response.json()["id"]
-    service = order_service()
-    service.review(order_id=order_id, version=1, actor=Actor.system("worker:received"))
-    service.schedule(order_id=order_id, version=2, actor=Actor.system("worker:accepted"))
+    service = order_services()
+    service.pipeline.review(order_id=order_id, version=1, actor=Actor.system("worker:received"))
+    service.assignment.schedule(order_id=order_id, version=2, actor=Actor.system("worker:accepted"))
     return order_id
 
 
@@ -76,7 +76,7 @@ def at(text: str) -> datetime:
 def test_a_held_order_has_no_due_time_anywhere_and_gets_it_back_later_by_the_time_held(
     api, aws, relay, crew, clock
 ):
-    from portal.container import order_service
+    from portal.container import order_services
 
     order_id = scheduled(api)  # high priority: 24 hours
     due = at(read(api, order_id)["sla"]["due_at"])
@@ -84,7 +84,9 @@ def test_a_held_order_has_no_due_time_anywhere_and_gets_it_back_later_by_the_tim
     aws.drain(aws.status_queue("on_hold"))
 
     clock.advance(hours=1)
-    order_service().transition_order(order_id=order_id, to="on_hold", actor=STAFF, reason="Parts")
+    order_services().intake.transition_order(
+        order_id=order_id, to="on_hold", actor=STAFF, reason="Parts"
+    )
     held = read(api, order_id)
     assert held["sla_due_at"] is None  # and sla.due_at with it
     assert held["sla"]["paused"] is True and held["sla"]["running"] is False
@@ -99,7 +101,7 @@ def test_a_held_order_has_no_due_time_anywhere_and_gets_it_back_later_by_the_tim
     assert later["sla"]["paused_seconds"] == 5 * 3600
 
     aws.drain(aws.status_queue("scheduled"))
-    order_service().resume_order(order_id=order_id, actor=STAFF)
+    order_services().intake.resume_order(order_id=order_id, actor=STAFF)
     resumed = read(api, order_id)
     assert at(resumed["sla"]["due_at"]) == due + timedelta(hours=5)
     assert resumed["sla"]["paused"] is False and resumed["sla"]["running"] is True
@@ -108,7 +110,7 @@ def test_a_held_order_has_no_due_time_anywhere_and_gets_it_back_later_by_the_tim
 
 
 def test_a_breached_order_keeps_its_breach_moment_except_while_held(api, aws, crew, clock):
-    from portal.container import order_service
+    from portal.container import order_services
 
     order_id = scheduled(api, priority="urgent")  # 4 hours
     breached_at = clock.now + timedelta(hours=4)
@@ -118,29 +120,33 @@ def test_a_breached_order_keeps_its_breach_moment_except_while_held(api, aws, cr
     assert late["sla"]["breached"] is True and late["sla"]["remaining_seconds"] == 0
     assert at(late["sla_due_at"]) == breached_at
 
-    order_service().transition_order(order_id=order_id, to="on_hold", actor=STAFF, reason="Keys")
+    order_services().intake.transition_order(
+        order_id=order_id, to="on_hold", actor=STAFF, reason="Keys"
+    )
     clock.advance(hours=1)
     held = read(api, order_id)
     assert held["sla_due_at"] is None
     assert held["sla"]["breached"] is True and held["sla"]["paused"] is True
 
-    order_service().resume_order(order_id=order_id, actor=STAFF)
+    order_services().intake.resume_order(order_id=order_id, actor=STAFF)
     clock.advance(hours=1)
     assert at(read(api, order_id)["sla_due_at"]) == breached_at
 
     for status in ("in_progress", "completed"):
-        order_service().transition_order(order_id=order_id, to=status, actor=STAFF)
+        order_services().intake.transition_order(order_id=order_id, to=status, actor=STAFF)
     done = read(api, order_id)
     assert at(done["sla_due_at"]) == breached_at
     assert done["sla_met"] is False and done["sla"]["running"] is False
 
 
 def test_an_order_cancelled_while_held_agrees_too(api, aws, crew, clock):
-    from portal.container import order_service
+    from portal.container import order_services
 
     order_id = scheduled(api, priority="normal")
     clock.advance(hours=2)
-    order_service().transition_order(order_id=order_id, to="on_hold", actor=STAFF, reason="x")
+    order_services().intake.transition_order(
+        order_id=order_id, to="on_hold", actor=STAFF, reason="x"
+    )
     clock.advance(hours=3)
     response = api.post(
         f"/v1/orders/{order_id}/transitions",

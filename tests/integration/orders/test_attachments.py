@@ -194,13 +194,13 @@ def test_a_type_not_allowed_gets_no_upload_form(api, bucket):
 
 
 def test_staff_internal_attachments_stay_hidden_from_the_integrator(api, bucket):
-    from portal.container import order_selector, order_service
+    from portal.container import order_selector, order_services
 
     order = create(api)
     s3, name = bucket
     key = f"attachments/{order['id']}/{uuid.uuid4().hex}/survey.pdf"
     s3.put_object(Bucket=name, Key=key, Body=b"%PDF-1.4", ContentType="application/pdf")
-    internal = order_service().record_attachment(
+    internal = order_services().timeline.record_attachment(
         Attachment(
             id=key.split("/")[2],
             order_id=order["id"],

@@ -14,10 +14,10 @@ from orders.domain.model import Actor
 from orders.domain.rules import OrderInput
 from orders.domain.workflow import Status
 from orders.models import Team
-from portal.container import order_selector, order_service
+from portal.container import order_selector, order_services
 
 WORKER = Actor.system("worker:test")
-PIPELINE = reverse("admin:orders_workorder_pipeline")
+PIPELINE = reverse("admin:operations_pipeline")
 
 
 @pytest.fixture
@@ -46,16 +46,16 @@ def full_team(own_table, db) -> Team:
 
 
 def accept_and_schedule(reference: str | None = None):
-    service = order_service()
-    order = service.create_order(
+    service = order_services()
+    order = service.intake.create_order(
         data=OrderInput(
             title="Leak", category="plumbing", site="Unit 4", external_reference=reference
         ),
         integrator="acme",
         actor=Actor.integrator("acme"),
     )
-    accepted = service.review(order_id=order.id, version=order.version, actor=WORKER)
-    return service.schedule(order_id=order.id, version=accepted.version, actor=WORKER)
+    accepted = service.pipeline.review(order_id=order.id, version=order.version, actor=WORKER)
+    return service.assignment.schedule(order_id=order.id, version=accepted.version, actor=WORKER)
 
 
 #: The team page's (empty) technicians inline, as a browser sends it with every save.
@@ -108,7 +108,7 @@ def test_raising_a_teams_capacity_in_the_admin_assigns_the_oldest_waiting_order(
         )
 
     assert response.status_code == 200
-    service = order_service()
+    service = order_services()
     assert service.read.get_order(older.id).status is Status.SCHEDULED
     assert service.read.get_order(older.id).assigned_team == full_team.code
     assert service.read.get_order(younger.id).status is Status.ACCEPTED

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from kernel.clock import utcnow
 from orders.domain import rules
 from orders.domain.model import Actor
 from orders.domain.rules import OrderInput
@@ -22,8 +23,9 @@ from orders.domain.workflow import Status
 from orders.events.contract import to_message
 from orders.repository.dynamodb import DynamoOrderRepository
 from orders.repository.team_loads import DynamoTeamLoads
-from orders.services import OrderService
-from tests.unit.orders.test_services import FakeNotifier, FakeTeamDirectory
+from orders.selectors import OrderSelector
+from orders.services import OrderServices, order_services
+from tests.unit.orders.services_world import FakeNotifier, FakeTeamDirectory
 
 WORKER = Actor.system("worker:accepted")
 THREADS = 4
@@ -55,9 +57,12 @@ def stage(aws):
     repo = DynamoOrderRepository(aws.dynamodb, table, cursor_secret=b"s")
     loads = DynamoTeamLoads(aws.dynamodb, table)
 
-    def build(capacity: int) -> OrderService:
+    def build(capacity: int) -> OrderServices:
         teams = FakeTeamDirectory({"pipes": (capacity, {"plumbing"})})
-        return OrderService(orders=repo, teams=teams, loads=loads, notifier=FakeNotifier())
+        read = OrderSelector(orders=repo, calendar=teams.calendar, clock=utcnow)
+        return order_services(
+            orders=repo, read=read, teams=teams, loads=loads, notifier=FakeNotifier()
+        )
 
     counter = CallCounter(aws.dynamodb)
     yield build, repo, counter
@@ -92,7 +97,9 @@ def run_events(service, orders) -> list:
     with ThreadPoolExecutor(THREADS) as pool:
         return list(
             pool.map(
-                lambda o: service.schedule(order_id=o.id, version=o.version, actor=WORKER),
+                lambda o: service.assignment.schedule(
+                    order_id=o.id, version=o.version, actor=WORKER
+                ),
                 shuffled,
             )
         )
@@ -139,7 +146,7 @@ def test_a_full_category_costs_each_arriving_order_a_constant_number_of_calls(st
     )
     placed = []
     for order in scheduled[:2]:
-        placed += service.release_team(repo.get(order.id))
+        placed += service.assignment.release_team(repo.get(order.id))
     assert [o.id for o in placed] == [o.id for o in line[:2]]
     assert [repo.get(o.id).status for o in line[:3]] == [
         Status.SCHEDULED,

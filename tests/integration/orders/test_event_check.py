@@ -8,15 +8,15 @@ from datetime import UTC, datetime, timedelta
 from orders.domain.model import Actor, Contact, TimeWindow
 from orders.domain.rules import OrderInput
 from orders.events.contract import check_against_order, parse_event
-from portal.container import order_repository, order_service
+from portal.container import order_repository, order_services
 
 STAFF = Actor.staff("alice")
 
 
 def test_every_event_of_a_fully_filled_order_agrees_with_the_stored_order(aws, relay):
     start = datetime.now(UTC) + timedelta(days=1)
-    service = order_service()
-    order = service.create_order(
+    service = order_services()
+    order = service.intake.create_order(
         data=OrderInput(
             title="Réparer la chaudière ☃",
             category="hvac",
@@ -31,10 +31,10 @@ def test_every_event_of_a_fully_filled_order_agrees_with_the_stored_order(aws, r
         integrator="acme",
         actor=Actor.integrator("acme"),
     )
-    service.update_order(
+    service.intake.update_order(
         order_id=order.id, changes={"priority": "high"}, expected_version=1, actor=STAFF
     )
-    service.transition_order(order_id=order.id, to="cancelled", actor=STAFF, reason="dup")
+    service.intake.transition_order(order_id=order.id, to="cancelled", actor=STAFF, reason="dup")
     relay.poll()
 
     stored = order_repository().get(order.id)

@@ -137,7 +137,7 @@ def test_a_claim_written_before_leases_existed_is_taken_over_once_its_lease_woul
 
 
 def test_a_request_that_renews_its_lease_is_never_taken_over(records, clock, key):
-    """A slow request alive in its process keeps renewing (orders.api.idempotency.LeaseKeeper):
+    """A slow request alive in its process keeps renewing (apikit.idempotency.LeaseKeeper):
     its claim outlives several leases; once renewals stop (the process died), a retry wins."""
     first = records.claim(*key, "fp")
     for _ in range(3):

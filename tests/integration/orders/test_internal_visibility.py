@@ -43,18 +43,20 @@ def last_event(aws, order_id: str):
 
 
 def test_internal_notes_never_reach_the_integrator(api, aws, relay, integrator):
-    from portal.container import order_service
+    from portal.container import order_services
 
     order = create(api)
-    service = order_service()
-    service.add_note(
+    service = order_services()
+    service.timeline.add_note(
         order_id=order["id"],
         text="Customer is difficult",
         visibility="internal",
         actor=STAFF,
         author_name="Alice",
     )
-    service.add_note(order_id=order["id"], text="We come Tuesday", actor=STAFF, author_name="Alice")
+    service.timeline.add_note(
+        order_id=order["id"], text="We come Tuesday", actor=STAFF, author_name="Alice"
+    )
     relay.poll()
 
     notes = api.get(f"/v1/orders/{order['id']}/notes").json()["results"]
@@ -90,33 +92,33 @@ class RecordingNotifier:
 
 
 def test_internal_events_are_not_sent_to_webhooks(api, aws):
-    from portal.container import order_service
+    from portal.container import order_services
 
     order = create(api)
-    service = order_service()
-    service.add_note(
+    service = order_services()
+    service.timeline.add_note(
         order_id=order["id"], text="internal", visibility="internal", actor=STAFF, author_name="A"
     )
     internal = last_event(aws, order["id"])
     assert internal.internal is True
     recorder = RecordingNotifier()
-    service.notifier, saved = recorder, service.notifier
+    service.pipeline.notifier, saved = recorder, service.pipeline.notifier
     try:
-        assert service.notify(internal, service.verified_order(internal)) == 0
-        service.add_note(order_id=order["id"], text="public", actor=STAFF, author_name="A")
+        assert service.pipeline.notify(internal, service.pipeline.verified_order(internal)) == 0
+        service.timeline.add_note(order_id=order["id"], text="public", actor=STAFF, author_name="A")
         public = last_event(aws, order["id"])
         assert public.internal is False
-        assert service.notify(public, service.verified_order(public)) == 1
+        assert service.pipeline.notify(public, service.pipeline.verified_order(public)) == 1
     finally:
-        service.notifier = saved
+        service.pipeline.notifier = saved
     assert [e.id for e in recorder.events] == [public.id]
 
 
 def test_an_internal_note_leaves_the_integrators_etag_and_if_match_valid(api, aws):
-    from portal.container import order_service
+    from portal.container import order_services
 
     order = create(api)
-    order_service().add_note(
+    order_services().timeline.add_note(
         order_id=order["id"],
         text="Call the owner",
         visibility="internal",
@@ -155,26 +157,26 @@ def test_an_internal_note_leaves_the_integrators_etag_and_if_match_valid(api, aw
 def test_workers_take_an_event_published_before_an_internal_note_as_stale(api, aws):
     """The workers' own bookkeeping still counts every change: an event older than a staff
     note is recognised as such (the note's event, routed to the same queue, carries on)."""
-    from portal.container import order_service
+    from portal.container import order_services
 
     order = create(api)
     created = last_event(aws, order["id"])
-    service = order_service()
-    service.add_note(
+    service = order_services()
+    service.timeline.add_note(
         order_id=order["id"], text="x", visibility="internal", actor=STAFF, author_name="A"
     )
     note = last_event(aws, order["id"])
-    from workers.handlers import revision
+    from orders.services.pipeline import revision
 
-    stored = service.verified_order(created)
-    assert service.verified_order(note) == stored
+    stored = service.pipeline.verified_order(created)
+    assert service.pipeline.verified_order(note) == stored
     assert (
-        service.review(
+        service.pipeline.review(
             order_id=order["id"], version=revision(created, stored), actor=STAFF, stored=stored
         )
         is None
     )
-    reviewed = service.review(
+    reviewed = service.pipeline.review(
         order_id=order["id"], version=revision(note, stored), actor=STAFF, stored=stored
     )
     assert reviewed is not None and reviewed.version == 3 and reviewed.public_version == 2

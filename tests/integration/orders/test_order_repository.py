@@ -345,7 +345,7 @@ def test_search_follows_an_edit_of_the_title(own_repo):
 
 # DynamoDB only: the merged list's per-shard queries are issued at once.
 def test_the_merged_list_reads_its_shards_at_once(aws):
-    from orders.repository.fan_out import FanOut
+    from kernel.fan_out import FanOut
     from tests.support import CallsInFlight
 
     client = boto3.session.Session().client(

@@ -16,6 +16,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from kernel.clock import utcnow
 from orders.domain.model import Actor
 from orders.domain.rules import OrderInput
 from orders.domain.sla import ALWAYS
@@ -23,7 +24,8 @@ from orders.events.publisher import SnsPublisher
 from orders.repository.checkpoints import DynamoCheckpoints
 from orders.repository.stream_images import event_from_image
 from orders.repository.table_design import RELAY_PREFIX
-from orders.services import OrderService, TeamInfo
+from orders.selectors import OrderSelector
+from orders.services import OrderServices, TeamInfo, order_services
 from portal import container
 from tests.support import event_bodies, free_port, wait_for
 
@@ -47,20 +49,22 @@ class Silent:
         return 0
 
 
+def use_cases(loads) -> OrderServices:
+    """The use cases over the real repository, with every team serving and nobody told."""
+    orders, teams = container.order_repository(), AllTeams()
+    read = OrderSelector(orders=orders, calendar=teams.calendar, clock=utcnow)
+    return order_services(orders=orders, read=read, teams=teams, loads=loads, notifier=Silent())
+
+
 @pytest.fixture
-def service(aws) -> OrderService:
+def service(aws) -> OrderServices:
     from orders.repository.memory import InMemoryTeamLoads
 
-    return OrderService(
-        orders=container.order_repository(),
-        teams=AllTeams(),
-        loads=InMemoryTeamLoads(),
-        notifier=Silent(),
-    )
+    return use_cases(InMemoryTeamLoads())
 
 
-def create(service: OrderService):
-    return service.create_order(
+def create(service: OrderServices):
+    return service.intake.create_order(
         data=OrderInput(title="Leak", category="plumbing", site="Unit 4"),
         integrator="acme",
         actor=Actor.integrator("acme"),
@@ -75,7 +79,9 @@ def test_stored_orders_are_published_by_the_relay_in_order(aws, service, relay):
     aws.drain(aws.status_queue("received"))
     aws.drain(aws.status_queue("cancelled"))
     first, second = create(service), create(service)
-    service.transition_order(order_id=first.id, to="cancelled", actor=Actor.integrator("acme"))
+    service.intake.transition_order(
+        order_id=first.id, to="cancelled", actor=Actor.integrator("acme")
+    )
 
     assert subjects(aws, "received") == []  # stored, not yet published
 
@@ -317,12 +323,7 @@ def test_ten_parallel_notes_on_one_order_leave_the_relay_publishing(aws, replace
     emulator's table); every note and the next order must still be published."""
     from orders.repository.memory import InMemoryTeamLoads
 
-    service = OrderService(
-        orders=container.order_repository(),
-        teams=AllTeams(),
-        loads=InMemoryTeamLoads(),
-        notifier=Silent(),
-    )
+    service = use_cases(InMemoryTeamLoads())
     order = create(service)
     wait_for(lambda: replaceable(order.id), timeout=20, what="the order to be published")
     failures = []
@@ -337,7 +338,7 @@ def test_ten_parallel_notes_on_one_order_leave_the_relay_publishing(aws, replace
 
     def note(n: int):
         barrier.wait(timeout=10)
-        return service.add_note(
+        return service.timeline.add_note(
             order_id=order.id, text=f"note {n}", actor=Actor.integrator("acme"), author_name="A"
         )
 

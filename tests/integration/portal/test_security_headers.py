@@ -39,7 +39,7 @@ def test_the_admin_runs_only_this_sites_scripts(db):
 
 @pytest.mark.parametrize(
     "path",
-    ["/admin/", "/admin/orders/workorder/", "/admin/orders/workorder/pipeline/", "/v1/docs"],
+    ["/admin/", "/admin/orders/workorder/", "/admin/operations/pipeline/", "/v1/docs"],
 )
 def test_pages_have_no_inline_scripts_or_style_elements(aws, superuser_client, path):
     response = superuser_client.get(path)

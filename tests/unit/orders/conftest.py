@@ -17,5 +17,7 @@ def streams() -> FakeStreams:
 @pytest.fixture
 def clock(monkeypatch) -> Clock:
     clock = Clock()
-    monkeypatch.setattr("orders.events.relay.monotonic", clock)
+    # The relay and each of its parts read the clock of their own module.
+    for module in ("relay", "relay_progress", "shard_reader", "stream_follower"):
+        monkeypatch.setattr(f"orders.events.{module}.monotonic", clock)
     return clock

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from kernel.clock import isoformat
 from orders.domain import rules
 from orders.domain.model import Actor, Contact, OrderEvent, TimeWindow
 from orders.domain.rules import OrderInput
@@ -15,7 +16,6 @@ from orders.events.contract import (
     EventMismatch,
     MalformedEvent,
     check_against_order,
-    isoformat,
     parse_event,
     to_cloudevent,
     to_message,

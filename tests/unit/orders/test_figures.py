@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 
+from kernel.fan_out import SEQUENTIAL
 from orders.domain.workflow import STATUSES
 from orders.events.contract import EventMessage
 from orders.figures import (
@@ -14,7 +15,6 @@ from orders.figures import (
     FiguresRefresher,
     count_figures,
 )
-from orders.repository.fan_out import SEQUENTIAL
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 

@@ -6,18 +6,25 @@ from __future__ import annotations
 import dataclasses
 from datetime import timedelta
 
+import pytest
+
 from orders.domain.model import TechnicianRef, Visit
 from orders.domain.rules import CHECK_IN_SLACK, check_in_far_from_window
 from orders.domain.sla import ALWAYS
 from orders.selectors import OrderSelector
-from tests.unit.orders.test_services import World, world  # noqa: F401
+from tests.unit.orders.services_world import World
 
 
-def selector(world: World) -> OrderSelector:  # noqa: F811
+@pytest.fixture
+def world() -> World:
+    return World()
+
+
+def selector(world: World) -> OrderSelector:
     return OrderSelector(orders=world.repo, calendar=lambda team: ALWAYS, clock=world.clock)
 
 
-def test_sorting_by_sla_due_puts_the_soonest_first_and_orders_without_one_last(world):  # noqa: F811
+def test_sorting_by_sla_due_puts_the_soonest_first_and_orders_without_one_last(world):
     low = world.scheduled(priority="low")
     urgent = world.scheduled(priority="urgent")
     waiting = world.create(priority="urgent")  # not reviewed: no SLA yet
@@ -31,16 +38,16 @@ def test_sorting_by_sla_due_puts_the_soonest_first_and_orders_without_one_last(w
     assert [o.id for o in latest.items][:3] == [low.id, high.id, urgent.id]
 
 
-def created(world: World, **fields):  # noqa: F811
+def created(world: World, **fields):
     world.clock.advance(timedelta(minutes=1))
     return world.create(**fields)
 
 
-def ids(world: World, sort: str) -> list[str]:  # noqa: F811
+def ids(world: World, sort: str) -> list[str]:
     return [o.id for o in selector(world).sorted_orders(sort=sort).items]
 
 
-def test_sorting_by_priority_and_by_age(world):  # noqa: F811
+def test_sorting_by_priority_and_by_age(world):
     normal = created(world, priority="normal")
     urgent = created(world, priority="urgent")
     low = created(world, priority="low")
@@ -51,7 +58,7 @@ def test_sorting_by_priority_and_by_age(world):  # noqa: F811
     assert ids(world, "created") == [low.id, urgent.id, normal.id]
 
 
-def test_a_sort_covers_the_newest_orders_up_to_its_cap_and_says_so(world):  # noqa: F811
+def test_a_sort_covers_the_newest_orders_up_to_its_cap_and_says_so(world):
     made = [created(world, priority="low") for _ in range(5)]
 
     found = selector(world).sorted_orders(sort="priority", cap=3)
@@ -72,7 +79,7 @@ def booked(order, start, *, checked_in=None):
     return dataclasses.replace(order, visits=(visit,))
 
 
-def test_a_check_in_far_from_the_booked_window_is_flagged(world):  # noqa: F811
+def test_a_check_in_far_from_the_booked_window_is_flagged(world):
     order = world.scheduled()
     now = world.clock.now
     assert not check_in_far_from_window(order, now=now)  # no visit: nothing to ask

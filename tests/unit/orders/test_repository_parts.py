@@ -1,6 +1,7 @@
-"""The repository is three protocols (``orders.repository.base``), and the DynamoDB one is
-put together from a part per protocol: each part holds exactly its protocol's methods, so a
-method cannot drift into the wrong room, and both repositories hold the whole."""
+"""The repository is three protocols (``orders.repository.base``), and the DynamoDB and the
+in-memory ones are put together from a part per protocol: each part holds exactly its
+protocol's methods, so a method cannot drift into the wrong room, and both repositories hold
+the whole."""
 
 from __future__ import annotations
 
@@ -8,7 +9,12 @@ import inspect
 
 from orders.repository.base import OrderQueries, OrderRepository, OrderSearch, OrderStore
 from orders.repository.dynamodb import DynamoOrderRepository
-from orders.repository.memory import InMemoryOrderRepository
+from orders.repository.memory import (
+    InMemoryOrderQueries,
+    InMemoryOrderRepository,
+    InMemoryOrderStore,
+    InMemorySearch,
+)
 from orders.repository.order_queries import DynamoOrderQueries
 from orders.repository.order_store import DynamoOrderStore
 from orders.repository.search_index import DynamoSearchIndex
@@ -31,6 +37,12 @@ def test_each_dynamodb_part_holds_its_protocol_and_nothing_public_besides():
     assert public_methods(DynamoSearchIndex) == public_methods(OrderSearch)
 
 
+def test_each_in_memory_part_holds_its_protocol_and_nothing_public_besides():
+    assert public_methods(InMemoryOrderStore) == public_methods(OrderStore)
+    assert public_methods(InMemoryOrderQueries) == public_methods(OrderQueries)
+    assert public_methods(InMemorySearch) == public_methods(OrderSearch)
+
+
 def test_both_repositories_hold_the_whole_protocol():
     whole = public_methods(OrderRepository)
     parts = public_methods(OrderStore) | public_methods(OrderQueries) | public_methods(OrderSearch)
@@ -40,5 +52,14 @@ def test_both_repositories_hold_the_whole_protocol():
 
 
 def test_no_part_has_more_than_fifteen_public_methods():
-    for part in (OrderStore, OrderQueries, DynamoOrderStore, DynamoOrderQueries, DynamoSearchIndex):
+    for part in (
+        OrderStore,
+        OrderQueries,
+        DynamoOrderStore,
+        DynamoOrderQueries,
+        DynamoSearchIndex,
+        InMemoryOrderStore,
+        InMemoryOrderQueries,
+        InMemorySearch,
+    ):
         assert len(public_methods(part, own=True)) <= MAX_PUBLIC_METHODS, part.__name__

@@ -17,7 +17,7 @@ from orders.repository.items import (
 )
 from orders.repository.stream_images import event_from_image
 from tests.integration.factories import attachment_for
-from tests.unit.orders.test_services import STAFF, FakeTeamDirectory, World
+from tests.unit.orders.services_world import STAFF, FakeTeamDirectory, World
 
 
 class Recorder:
@@ -50,39 +50,41 @@ def test_every_kind_of_change_is_published_as_the_writer_made_it():
     world.teams = FakeTeamDirectory(
         {"north": (2, {"hvac"})}, members={"north": {"t-ana": "Ana Silva"}}
     )
-    world.service.teams = world.teams
+    world.service.changes.teams = world.teams
     recorder = Recorder(world)
     order = world.scheduled(external_reference="WO-7", description="Roof unit, gate code 44")
     service, clock = world.service, world.clock
-    service.add_note(order_id=order.id, text="Call first", actor=STAFF, author_name="Alice")
-    service.add_note(
+    service.timeline.add_note(
+        order_id=order.id, text="Call first", actor=STAFF, author_name="Alice"
+    )
+    service.timeline.add_note(
         order_id=order.id,
         text="Staff only: the client owes us",
         actor=STAFF,
         author_name="Alice",
         visibility="internal",
     )
-    service.record_attachment(attachment_for(service.orders.get(order.id), "att-1"))
-    service.update_order(
+    service.timeline.record_attachment(attachment_for(service.changes.store.get(order.id), "att-1"))
+    service.intake.update_order(
         order_id=order.id,
         changes={"title": "Fix the roof unit"},
         actor=STAFF,
-        expected_version=service.orders.get(order.id).public_version,
+        expected_version=service.changes.store.get(order.id).public_version,
     )
-    service.assign_technician(order_id=order.id, technician_id="t-ana", actor=STAFF)
+    service.field_work.assign_technician(order_id=order.id, technician_id="t-ana", actor=STAFF)
     start = clock() + timedelta(days=1)
-    service.schedule_visit(
+    service.field_work.schedule_visit(
         order_id=order.id, window=TimeWindow(start, start + timedelta(hours=2)), actor=STAFF
     )
-    service.reschedule_visit(
+    service.field_work.reschedule_visit(
         order_id=order.id,
         window=TimeWindow(start + timedelta(days=1), start + timedelta(days=1, hours=2)),
         actor=STAFF,
         reason="Client away",
     )
     clock.advance(timedelta(days=2))
-    service.check_in(order_id=order.id, actor=STAFF)
-    service.check_out(order_id=order.id, actor=STAFF)
+    service.field_work.check_in(order_id=order.id, actor=STAFF)
+    service.field_work.check_out(order_id=order.id, actor=STAFF)
 
     kinds = {m.attributes["event_type"] for _, m, _ in recorder.writes}
     assert len(recorder.writes) >= 12 and len(kinds) >= 8, kinds
@@ -132,10 +134,10 @@ def test_an_order_item_of_a_usual_life_stays_under_a_kilobyte():
     world = World()
     order = world.scheduled(external_reference="WO-1001")
     for _ in range(3):
-        order = world.service.transition_order(
+        order = world.service.intake.transition_order(
             order_id=order.id, to="on_hold", actor=STAFF, reason="Waiting for parts"
         )
-        order = world.service.resume_order(order_id=order.id, actor=STAFF)
+        order = world.service.intake.resume_order(order_id=order.id, actor=STAFF)
     message = world.published[-1]
     assert len(order.history) == 9
     assert item_size(stored_image(order, message, None)) < 1024

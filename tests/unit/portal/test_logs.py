@@ -9,7 +9,7 @@ import logging.config
 
 import pytest
 
-from portal import log_context
+from kernel import log_context
 from portal.logs import logging_config, redact
 
 

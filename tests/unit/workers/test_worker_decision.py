@@ -8,8 +8,6 @@ backoff) until the deliveries run out, and then dead-lettered with the last erro
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import pytest
 from celery.exceptions import Reject
 
@@ -21,33 +19,29 @@ from workers import tasks
 MAX = 5
 
 
-@dataclass
-class FakeService:
-    """Stands in for OrderService: ``failure`` is raised when the stored order is read."""
+class FakeServices:
+    """Stands in for the use cases: the pipeline fails with ``failure`` (as when the stored
+    order is read), or handles the event and tells its integrator."""
 
-    failure: Exception | None = None
-    notified: list[str] = field(default_factory=list)
+    def __init__(self) -> None:
+        self.failure: Exception | None = None
+        self.notified: list[str] = []
+        self.pipeline = self
 
-    def verified_order(self, event):
+    def handle(self, event):
         if self.failure is not None:
             raise self.failure
-        return accepted_event().order
-
-    def schedule(self, **_):
-        return None
-
-    def notify(self, event, order):
         self.notified.append(event.id)
-        return 1
+        return accepted_event().order
 
 
 @pytest.fixture
 def worker(monkeypatch, settings):
     """``handle_delivery`` with a fake service and the dead-letter queue recorded."""
     settings.ORDERS_DLQ_MAX_RECEIVE_COUNT = MAX
-    service = FakeService()
+    service = FakeServices()
     dead: list[dict] = []
-    monkeypatch.setattr(tasks, "order_service", lambda: service)
+    monkeypatch.setattr(tasks, "order_services", lambda: service)
     monkeypatch.setattr(
         tasks,
         "dead_letter",

@@ -5,7 +5,7 @@ import threading
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from portal import metrics
+from kernel import metrics
 from portal.container import webhook_dispatcher
 
 
@@ -20,7 +20,7 @@ class Command(BaseCommand):
         if once:
             self.stdout.write(f"attempted {dispatcher.run_once()} deliveries")
             return
-        metrics.serve()
+        metrics.serve(settings.METRICS_PORT)
         stop = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())

@@ -1,0 +1,33 @@
+"""Request bodies over the limit are refused with 413 before anything reads them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+from .problems import API_PREFIX, problem_response
+
+
+class BodySizeLimitMiddleware:
+    """Refuses an API request whose declared length is over ``API_MAX_BODY_BYTES`` (a body
+    sent without one is cut off at the same size by ``DATA_UPLOAD_MAX_MEMORY_SIZE``)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith(API_PREFIX):
+            try:
+                length = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = 0  # Django treats a bad length as none
+            if length > settings.API_MAX_BODY_BYTES:
+                return problem_response(
+                    413,
+                    "body-too-large",
+                    "Request body too large",
+                    f"The body has {length} bytes; the limit is {settings.API_MAX_BODY_BYTES}.",
+                )
+        return self.get_response(request)
