@@ -11,6 +11,8 @@ from typing import Any
 from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
+from kernel.text import json_type
+
 
 class StrictSerializer(serializers.Serializer):
     """Unknown fields are an error, not silently dropped: a typo must not lose data. They are
@@ -75,19 +77,6 @@ class MultipleChoiceListField(serializers.ListField):
     def to_internal_value(self, data: Any) -> list[Any]:
         values = [v.strip() for item in data for v in str(item).split(",") if v.strip()]
         return super().to_internal_value(values)
-
-
-def json_type(value: Any) -> str:
-    """The JSON name of a parsed value's type, for error messages."""
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "an object"
-    return "null" if value is None else "a " + type(value).__name__
 
 
 class _StringsOnly:

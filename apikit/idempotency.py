@@ -8,6 +8,7 @@ request carries a key, so the kit knows no app and no database.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -151,7 +152,16 @@ def idempotent(
     headers = {name: response[name] for name in REPLAYED_HEADERS if name in response}
     headers["Content-Type"] = response.content_type or "application/json"
     body, _ = redacted(response.data, redact)
-    records.complete(scope, key, claim.token, StoredResponse(response.status_code, body, headers))
+    try:
+        records.complete(
+            scope, key, claim.token, StoredResponse(response.status_code, body, headers)
+        )
+    except Exception:  # noqa: BLE001 - the work is done: the caller gets its answer anyway
+        # An answer the store cannot keep (one over its item size, a store gone away): the
+        # key is let go at once, so that a retry runs again rather than waiting for the lease.
+        log.exception("could not keep the answer to %s %r for replays", HEADER, key)
+        with contextlib.suppress(Exception):
+            records.release(scope, key, claim.token)
     return response
 
 

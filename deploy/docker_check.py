@@ -31,6 +31,7 @@ REQUIRED_IN_WHEEL = (
     "portal/static/portal/favicon.svg",
     "orders/migrations/0001_initial.py",
     "webhooks/migrations/0001_initial.py",
+    "facilities/migrations/0001_initial.py",
     "aws/provisioning.py",
     "workers/tasks.py",
 )

@@ -27,8 +27,16 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "orders.view_team",
         "orders.view_technician",
         "webhooks.view_webhookdelivery",
+        "facilities.view_site",
+        "facilities.add_site",
+        "facilities.change_site",
     ),
-    "Viewers": ("orders.view_workorder", "orders.view_team", "orders.view_technician"),
+    "Viewers": (
+        "orders.view_workorder",
+        "orders.view_team",
+        "orders.view_technician",
+        "facilities.view_site",
+    ),
     "Team leads": (
         "orders.view_workorder",
         "orders.view_team",
@@ -47,6 +55,9 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "webhooks.change_webhookendpoint",
         "webhooks.view_webhookdelivery",
         "webhooks.change_webhookdelivery",
+        "facilities.view_site",
+        "facilities.add_site",
+        "facilities.change_site",
     ),
 }
 

@@ -36,6 +36,7 @@ from orders.services import order_services as build_order_services
 
 if TYPE_CHECKING:
     from aws.provisioning import Provisioner
+    from facilities.services import SiteUsage
     from operations.selectors import PipelineHealth
     from orders.attachments import AttachmentService
     from webhooks.dispatch import Dispatcher
@@ -307,6 +308,17 @@ def event_feed() -> DynamoFeed:
         settle_seconds=settings.EVENT_FEED_SETTLE_SECONDS,
         fan_out=fan_out(),
     )
+
+
+# -- facilities --------------------------------------------------------------------------------
+
+
+def site_usage() -> SiteUsage:
+    """What else needs a site active, asked before it is archived: nothing yet. The next step
+    of issue 22 answers with the orders still open at the site (orders will carry its id)."""
+    from facilities.services import NothingUsesSites
+
+    return NothingUsesSites()
 
 
 # -- operations and webhooks -------------------------------------------------------------------

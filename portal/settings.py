@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "integrators",
     "webhooks",
     "operations",
+    "facilities",
     "workers",
 ]
 
@@ -173,8 +174,17 @@ API_AUTH_MAX_FAILURES = env_int(env, "API_AUTH_MAX_FAILURES", 20, low=1)
 API_AUTH_FAILURE_WINDOW_SECONDS = env_int(env, "API_AUTH_FAILURE_WINDOW_SECONDS", 300, low=1)
 #: Largest request body accepted, in bytes; larger ones get 413 before they are parsed.
 API_MAX_BODY_BYTES = env_int(env, "API_MAX_BODY_BYTES", 64 * 1024, low=1)
-# Bodies sent without a length (chunked) are cut off at the same size.
-DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
+#: Sites one import may bring (POST /v1/sites/import, CSV or JSON); more is a 413: split it.
+SITES_IMPORT_MAX_ROWS = env_int(env, "SITES_IMPORT_MAX_ROWS", 5000, low=1, high=50_000)
+#: Largest body of a sites import, in bytes (a 5,000-row CSV is about 1 MiB).
+SITES_IMPORT_MAX_BODY_BYTES = env_int(
+    env, "SITES_IMPORT_MAX_BODY_BYTES", 4 * 1024 * 1024, low=1, high=64 * 1024 * 1024
+)
+#: The routes whose bodies may be larger than API_MAX_BODY_BYTES: batches (apikit.limits).
+API_BODY_LIMITS = {"/v1/sites/import": SITES_IMPORT_MAX_BODY_BYTES}
+# Bodies sent without a length (chunked) are cut off at their route's limit (portal.wsgi), and
+# Django reads none larger than the largest of them (the middleware holds each route to its own).
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(API_MAX_BODY_BYTES, *API_BODY_LIMITS.values())
 #: How long an Idempotency-Key is remembered, in seconds.
 IDEMPOTENCY_TTL_SECONDS = env_int(env, "IDEMPOTENCY_TTL_SECONDS", 24 * 3600, low=1)
 #: How long a request with an Idempotency-Key holds its key while it runs: a retry after this
@@ -211,8 +221,11 @@ SPECTACULAR_SETTINGS = {
         "Besides the statuses each operation lists, any request may get 414 (request line over "
         "4094 bytes) or 431 (more than 100 header fields, or one over 8190 bytes) from the web "
         "server, also as problem documents. POSTs accept an `Idempotency-Key` for safe "
-        "retries; transitions accept `If-Match` with an order's `ETag`. Webhook endpoints "
-        "receive each status change, signed the Standard Webhooks way."
+        "retries; transitions accept `If-Match` with an order's `ETag`, site changes with the "
+        "site's. Webhook endpoints receive each status change, signed the Standard Webhooks "
+        "way. Sites, the integrator's places (regions, sites, buildings, floors), are kept "
+        "under `/v1/sites`, one at a time or thousands at once (`POST /v1/sites/import`, "
+        "which also takes `text/csv`)."
     ),
     # Relative: the host that serves this document (make run, a staging or the production
     # host), so generated clients and Swagger UI's "Try it out" reach the API they read it from.
@@ -237,6 +250,9 @@ SPECTACULAR_SETTINGS = {
         "Visibility": "orders.api.choices.VISIBILITY_CHOICES",
         "EventVisibility": "orders.api.choices.EVENT_VISIBILITY_CHOICES",
         "EventType": "orders.api.choices.EVENT_TYPE_CHOICES",
+        "SiteKind": "facilities.api.choices.KIND_CHOICES",
+        "Country": "facilities.api.choices.COUNTRY_CHOICES",
+        "Weekday": "facilities.api.choices.WEEKDAY_CHOICES",
     },
     # After the enum components: what the API refuses in strings (NUL; webhook URL shape).
     "POSTPROCESSING_HOOKS": [

@@ -20,6 +20,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("v1/", include("orders.api.urls")),
     path("v1/", include("webhooks.api.urls")),
+    path("v1/", include("facilities.api.urls")),
     path("favicon.ico", favicon, name="favicon"),
 ]
 

@@ -20,16 +20,16 @@ class ChunkedBodyBuffer:
     for Django, which reads only ``CONTENT_LENGTH`` bytes and so would see it as empty.
 
     Only where the server says the input ends by itself (``wsgi.input_terminated``, as gunicorn
-    does); at most ``max_bytes()`` bytes, every path alike: a longer body is a 413 problem
-    document, answered without reading the rest."""
+    does); at most ``max_bytes(path)`` bytes, the path's limit as for a declared length: a
+    longer body is a 413 problem document, answered without reading the rest."""
 
-    def __init__(self, app: WSGIApp, max_bytes: Callable[[], int]):
+    def __init__(self, app: WSGIApp, max_bytes: Callable[[str], int]):
         self.app = app
         self.max_bytes = max_bytes
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]):
         if self._is_unsized_chunked(environ):
-            limit = self.max_bytes()
+            limit = self.max_bytes(environ.get("PATH_INFO", ""))
             body = environ["wsgi.input"].read(limit + 1)
             if len(body) > limit:
                 return too_large(start_response, limit)
@@ -65,10 +65,10 @@ def too_large(start_response: Callable[..., Any], limit: int) -> list[bytes]:
     return [body]
 
 
-def _api_max_body_bytes() -> int:
-    from django.conf import settings
+def _api_max_body_bytes(path: str) -> int:
+    from apikit.limits import body_limit
 
-    return settings.API_MAX_BODY_BYTES
+    return body_limit(path)
 
 
 application = ChunkedBodyBuffer(get_wsgi_application(), max_bytes=_api_max_body_bytes)

@@ -18,6 +18,12 @@ generated value is sent as it is.
 - ``metadata`` is free-form JSON within limits OpenAPI 3.0 cannot state (4096 bytes as JSON,
   50 keys, 10 levels, no NUL in keys): a valid request's metadata that breaks one is left
   empty.
+- Sites: about half of the requests naming a site get one the test seeded
+  (``FUZZ_SITE_IDS``). A valid site's time zone must be one the server knows (a rule no
+  pattern states): another becomes ``UTC``. Where a site hangs depends on the stored sites:
+  a valid new site keeps its parent only if it is a ``site`` under the seeded region
+  (``REGION-NE``, by code or id), and a valid change leaves ``kind`` and the parent alone.
+  A valid CSV import is a CSV file (the schema can only say "a file"): one seeded region.
 - ``Idempotency-Key``: the fuzzer repeats short keys ("0", "00") with other bodies, which is a
   422 by design, before anything else is checked. A request whose key was used with another
   body gets a key of its own (unless the key is what a negative case makes invalid);
@@ -32,6 +38,7 @@ import hashlib
 import json
 import os
 import zlib
+import zoneinfo
 from datetime import datetime
 from typing import Any
 
@@ -40,7 +47,16 @@ from schemathesis.core.parameters import ParameterLocation
 
 HEADERS = ParameterLocation.HEADER
 ORDER_IDS = [i for i in os.environ.get("FUZZ_ORDER_IDS", "").split(",") if i]
-CURSOR_PARAMETERS = {"/v1/orders": "cursor", "/v1/order": "cursor", "/v1/events": "after"}
+SITE_IDS = [i for i in os.environ.get("FUZZ_SITE_IDS", "").split(",") if i]
+#: The seeded region a valid new site may hang under, by code and by id.
+REGION_CODE = "REGION-NE"
+REGION_ID = os.environ.get("FUZZ_REGION_ID", "")
+CURSOR_PARAMETERS = {
+    "/v1/orders": "cursor",
+    "/v1/order": "cursor",
+    "/v1/events": "after",
+    "/v1/sites": "cursor",
+}
 CURSOR_RESPONSE_FIELD = "next_cursor"
 #: Query parameters that do not change which listing a cursor continues.
 NOT_SCOPE = {"cursor", "after", "limit"}
@@ -73,6 +89,47 @@ def steer_order_id(case: Any) -> None:
         index = pick(params["order_id"], 2 * len(ORDER_IDS))
         if index < len(ORDER_IDS):
             params["order_id"] = ORDER_IDS[index]
+
+
+def steer_site_id(case: Any) -> None:
+    params = case.path_parameters or {}
+    if SITE_IDS and "site_id" in params:
+        index = pick(params["site_id"], 2 * len(SITE_IDS))
+        if index < len(SITE_IDS):
+            params["site_id"] = SITE_IDS[index]
+
+
+ZONES = frozenset(zoneinfo.available_timezones())
+
+
+def known_time_zone(site: Any) -> None:
+    zone = site.get("time_zone") if isinstance(site, dict) else None
+    if isinstance(zone, str) and zone not in ZONES:
+        site["time_zone"] = "UTC"
+
+
+def placeable_site(case: Any) -> None:
+    """A valid site body the stored sites can take (see the module's docstring)."""
+    if not is_positive(case) or not case.path.startswith("/v1/sites"):
+        return
+    if case.path == "/v1/sites/import" and case.media_type == "text/csv":
+        case.body = f"code,name,kind,time_zone\n{REGION_CODE},Northeast,region,UTC\n"
+        return
+    body = case.body if isinstance(case.body, dict) else None
+    if body is None or case.path == "/v1/sites/import":
+        return
+    known_time_zone(body)
+    if case.method == "PATCH":
+        for name in ("kind", "parent", "parent_code"):
+            body.pop(name, None)
+        return
+    under_region = body.get("kind") == "site" and (
+        body.get("parent_code") == REGION_CODE or body.get("parent") == REGION_ID
+    )
+    body.pop("parent", None)
+    body.pop("parent_code", None)
+    if under_region:
+        body["parent_code"] = REGION_CODE
 
 
 def keep_only_issued_cursors(case: Any) -> None:
@@ -153,6 +210,8 @@ def own_idempotency_key(case: Any) -> None:
 @schemathesis.hook
 def before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
     steer_order_id(case)
+    steer_site_id(case)
+    placeable_site(case)
     keep_only_issued_cursors(case)
     non_empty_ranges(case)
     storable_metadata(case)

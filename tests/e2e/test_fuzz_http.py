@@ -5,9 +5,10 @@ loads the contract from that server's ``/v1/schema`` and sends it generated requ
 and invalid, with a real API key: the schema's examples, the coverage phase's boundary and
 invalid values, fuzzed requests, and stateful scenarios that follow the links between
 operations (create an order, read it, move it; register a webhook endpoint, change it,
-delete it). ``--checks all``: no 5xx, documented status codes, content types, headers and
-bodies, valid requests accepted and invalid ones refused, created resources found, deleted
-ones gone, no answer without the key. Generation is deterministic, so CI repeats a run.
+delete it; create a site, read it, change it, archive it). ``--checks all``: no 5xx,
+documented status codes, content types, headers and bodies, valid requests accepted and
+invalid ones refused, created resources found, deleted ones gone, no answer without the key.
+Generation is deterministic, so CI repeats a run.
 ``fuzz_hooks.py`` steers the few values no schema can predict; ``schemathesis.toml`` holds
 the settings. A failure's message is schemathesis' report, each with a curl to reproduce.
 """
@@ -45,6 +46,7 @@ class ContractServer:
     base_url: str
     key: str
     order_ids: list[str]
+    site_ids: list[str]
 
 
 def seed_orders(integrator: str) -> list[str]:
@@ -74,6 +76,33 @@ def seed_orders(integrator: str) -> list[str]:
     return ids
 
 
+def seed_sites(integrator: str) -> list[str]:
+    """A region with a store under it, and an archived store: the sites generated requests
+    name (the region's code is the one the schema's example hangs its store under)."""
+    from facilities.selectors import integrator_by_slug
+    from facilities.services import NothingUsesSites, archive_site, create_site
+
+    owner = integrator_by_slug(integrator)
+    region = create_site(
+        owner, {"code": "REGION-NE", "name": "Northeast", "kind": "region", "time_zone": "UTC"}
+    )
+    stores = [
+        create_site(
+            owner,
+            {
+                "code": code,
+                "name": code,
+                "kind": "site",
+                "parent": str(region.pk),
+                "time_zone": "UTC",
+            },
+        )
+        for code in ("FUZZ-STORE-1", "FUZZ-STORE-2")
+    ]
+    archive_site(stores[1], usage=NothingUsesSites())
+    return [str(region.pk), *(str(store.pk) for store in stores)]
+
+
 @pytest.fixture(scope="module")
 def contract_server(emulator, django_db_setup, django_db_blocker) -> Iterator[ContractServer]:
     """The web process alone (no workers, relay or webhook dispatcher: the contract is the
@@ -90,6 +119,7 @@ def contract_server(emulator, django_db_setup, django_db_blocker) -> Iterator[Co
     # The moves read the teams' working hours from Django's tables.
     with services_on(stack), django_db_blocker.unblock():
         order_ids = seed_orders(integrator.slug)
+        site_ids = seed_sites(integrator.slug)
     port = free_port()
     env = web_env(
         stack,
@@ -105,7 +135,7 @@ def contract_server(emulator, django_db_setup, django_db_blocker) -> Iterator[Co
     try:
         web = processes.start("fuzz-web", [sys.executable, "-m", "portal.role", "web"], env)
         wait_for_port(port, timeout=60, process=web)
-        yield ContractServer(f"http://127.0.0.1:{port}", key, order_ids)
+        yield ContractServer(f"http://127.0.0.1:{port}", key, order_ids, site_ids)
     finally:
         processes.stop_all()
 
@@ -129,6 +159,8 @@ def test_the_api_keeps_its_contract_over_http(contract_server, tmp_path):
         **os.environ,
         "SCHEMATHESIS_HOOKS": str(HOOKS),
         "FUZZ_ORDER_IDS": ",".join(contract_server.order_ids),
+        "FUZZ_SITE_IDS": ",".join(contract_server.site_ids),
+        "FUZZ_REGION_ID": contract_server.site_ids[0],
     }
     # Its own directory: nothing it writes (Hypothesis' caches) lands in the work tree.
     result = subprocess.run(

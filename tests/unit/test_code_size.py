@@ -16,6 +16,7 @@ PACKAGES = (
     "integrators",
     "webhooks",
     "operations",
+    "facilities",
     "aws",
     "workers",
     "portal",

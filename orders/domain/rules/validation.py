@@ -8,11 +8,11 @@ adapters can point at the field to fix.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from kernel.formats import EMAIL_PATTERN, REFERENCE_MAX, REFERENCE_PATTERN, REFERENCE_PROBLEM
 from kernel.text import text_problem
 
 from ..errors import ValidationError
@@ -21,20 +21,14 @@ from ..model import CATEGORIES, Contact, Priority, TimeWindow
 TITLE_MAX = 200
 DESCRIPTION_MAX = 4000
 SITE_MAX = 300
-REFERENCE_MAX = 100
 REASON_MAX = 500
 CONTACT_FIELD_MAX = 200
 METADATA_MAX_BYTES = 4096
 METADATA_MAX_KEYS = 50
 #: Levels of objects and arrays in metadata, the metadata object itself being the first.
 METADATA_MAX_DEPTH = 10
-# \Z, not $: "$" also matches before a trailing newline.
-REFERENCE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]*\Z")
-REFERENCE_PROBLEM = (
-    f"Use 1 to {REFERENCE_MAX} letters, digits or . _ : / - (starting with a letter or digit; "
-    "no spaces or line breaks)."
-)
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
+
+
 @dataclass(frozen=True)
 class OrderInput:
     """What a caller may say about a new order (everything else the system decides)."""

@@ -140,3 +140,14 @@ def test_a_malformed_key_is_a_400_naming_the_header(store):
     assert response.status_code == 400
     assert list(response.data["errors"]) == ["Idempotency-Key"]
     assert asked == []
+
+
+def test_an_answer_the_store_cannot_keep_is_given_and_the_key_let_go(store):
+    class TooBig(MemoryStore):
+        def complete(self, scope, key, token, response) -> bool:
+            raise ValueError("Item size has exceeded the maximum allowed size")
+
+    full = TooBig()
+    response = idempotent(post(key="k-3"), None, created, store=lambda: full)
+    assert response.status_code == 201 and response.data["id"] == 1
+    assert full.released == ["k-3"] and not full.records

@@ -1,0 +1,96 @@
+"""Sites: an integrator's locations, as reference data in the Django database (a hierarchy with
+a code unique per integrator, written rarely, edited by staff and integrators). Orders keep
+their own copy of what they need of a site (docs/sites.md), so reading an order never joins
+these tables. The rules live in ``facilities.domain``; only ``facilities.services`` writes."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+
+from facilities.domain.fields import ADDRESS_LIMITS, CODE_MAX, NAME_MAX, TIME_ZONE_MAX
+from facilities.domain.kinds import KIND_LABELS, KINDS
+from integrators.models import Integrator
+
+
+class Site(models.Model):
+    """A region, site, building or floor of one integrator; archived, never deleted."""
+
+    KIND_CHOICES = [(kind, KIND_LABELS[kind]) for kind in KINDS]
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    integrator = models.ForeignKey(Integrator, related_name="sites", on_delete=models.PROTECT)
+    code = models.CharField(
+        max_length=CODE_MAX, help_text="The integrator's own id for the site (its store id)."
+    )
+    name = models.CharField(max_length=NAME_MAX)
+    kind = models.CharField(max_length=16, choices=KIND_CHOICES)
+    parent = models.ForeignKey(
+        "self", related_name="children", null=True, blank=True, on_delete=models.PROTECT
+    )
+    address_line1 = models.CharField(
+        "address line 1", max_length=ADDRESS_LIMITS["line1"], blank=True
+    )
+    address_line2 = models.CharField(
+        "address line 2", max_length=ADDRESS_LIMITS["line2"], blank=True
+    )
+    city = models.CharField(max_length=ADDRESS_LIMITS["city"], blank=True)
+    region = models.CharField("state or region", max_length=ADDRESS_LIMITS["region"], blank=True)
+    postal_code = models.CharField(max_length=ADDRESS_LIMITS["postal_code"], blank=True)
+    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2: US, ES…")
+    time_zone = models.CharField(
+        max_length=TIME_ZONE_MAX, help_text="IANA name, such as Europe/Madrid."
+    )
+    access_hours = models.JSONField(default=list, blank=True)
+    contacts = models.JSONField(default=list, blank=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(editable=False)
+    updated_at = models.DateTimeField(editable=False)
+    archived_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["integrator", "code"]
+        constraints = [
+            # Archived or not: a code names one site of the integrator for good.
+            models.UniqueConstraint(fields=["integrator", "code"], name="site_code_per_integrator")
+        ]
+        indexes = [
+            # The API's list: an integrator's active (or archived) sites by code.
+            models.Index(fields=["integrator", "archived_at", "code"], name="site_list_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    @property
+    def archived(self) -> bool:
+        return self.archived_at is not None
+
+    @property
+    def address(self) -> dict[str, str]:
+        """The address as the API and the rules name its parts."""
+        return {
+            "line1": self.address_line1,
+            "line2": self.address_line2,
+            "city": self.city,
+            "region": self.region,
+            "postal_code": self.postal_code,
+            "country": self.country,
+        }
+
+    @address.setter
+    def address(self, parts: dict[str, str]) -> None:
+        for part, value in parts.items():
+            setattr(self, ADDRESS_COLUMNS[part], value)
+
+
+#: Where each part of an address is stored.
+ADDRESS_COLUMNS = {
+    "line1": "address_line1",
+    "line2": "address_line2",
+    "city": "city",
+    "region": "region",
+    "postal_code": "postal_code",
+    "country": "country",
+}
