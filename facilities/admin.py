@@ -1,109 +1,37 @@
 """Sites for staff: the list with filters and search, each site's page, archive and restore.
 Every save goes through ``facilities.services`` (the same rules as the API and the import,
-and the version moves on); sites are archived, never deleted; kinds read as words."""
+and the version moves on); sites are archived, never deleted; kinds, access hours and contacts
+read as words (the page's form and its rows: ``facilities.admin_forms``)."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from facilities.domain.errors import DuplicateCode, ParentArchived, SiteInUse, StaleSite
+from facilities.admin_forms import SiteForm
+from facilities.domain.errors import ParentArchived, SiteInUse
 from facilities.domain.kinds import kind_label
+from facilities.domain.labels import contacts_summary, hours_summary
 from facilities.models import ADDRESS_COLUMNS, Site
-from facilities.services import (
-    archive_site,
-    check_change,
-    check_create,
-    create_site,
-    restore_site,
-    update_site,
-)
-from kernel.errors import ValidationError as DomainValidationError
+from facilities.services import archive_site, create_site, restore_site, update_site
 from portal.container import site_usage
 
-#: A rule's field path (``address.country``, ``contacts[1].email``) → the form's field.
-_LIST_ITEM = re.compile(r"^(access_hours|contacts)(\[.*)$")
-
-
-class SiteForm(forms.ModelForm):
-    #: The version the page showed: a save on another is refused, not lost.
-    seen_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-
-    class Meta:
-        model = Site
-        fields = (
-            "integrator",
-            "code",
-            "name",
-            "kind",
-            "parent",
-            *ADDRESS_COLUMNS.values(),
-            "time_zone",
-            "access_hours",
-            "contacts",
-        )
-        help_texts = {
-            "access_hours": 'For example [{"days": ["mon", "fri"], "opens": "08:00", '
-            '"closes": "18:00"}]; closing at or before opening runs past midnight.',
-            "contacts": 'For example [{"name": "Dana", "role": "Manager", "phone": "+1 555 '
-            '0100", "email": "dana@example.com"}].',
-        }
-
-    def __init__(self, *args: Any, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        if not self.instance._state.adding:
-            self.fields["seen_version"].initial = self.instance.version
-
-    def site_data(self) -> dict[str, Any]:
-        """The form's values in the shape the rules take (the API's)."""
-        data = self.cleaned_data
-        parent = data.get("parent")
-        return {
-            "code": data.get("code", ""),
-            "name": data.get("name", ""),
-            "kind": data.get("kind", ""),
-            "parent": str(parent.pk) if parent is not None else None,
-            "address": {part: data.get(column, "") for part, column in ADDRESS_COLUMNS.items()},
-            "time_zone": data.get("time_zone", ""),
-            "access_hours": data.get("access_hours") or [],
-            "contacts": data.get("contacts") or [],
-        }
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        if self.errors:
-            return cleaned
-        try:
-            if self.instance._state.adding:  # a new site (its id is drawn already)
-                check_create(cleaned["integrator"], self.site_data())
-            else:
-                check_change(
-                    self.instance, self.site_data(), expected_version=cleaned.get("seen_version")
-                )
-        except DomainValidationError as exc:
-            for path, problems in exc.errors.items():
-                self._report(path, problems)
-        except DuplicateCode as exc:
-            self.add_error("code", str(exc))
-        except (StaleSite, ParentArchived) as exc:
-            self.add_error(None, str(exc))
-        return cleaned
-
-    def _report(self, path: str, problems: list[str]) -> None:
-        field, detail = path, ""
-        if (item := _LIST_ITEM.match(path)) is not None:
-            field, detail = item.group(1), item.group(2) + ": "
-        elif path.startswith("address."):
-            field = ADDRESS_COLUMNS.get(path.removeprefix("address."), path)
-        elif path == "parent_code":
-            field = "parent"
-        for problem in problems:
-            self.add_error(field if field in self.fields else None, detail + problem)
+#: The site's page for staff who may change it: access hours and contacts as rows.
+EDIT_FIELDSETS: Any = (
+    (None, {"fields": ("integrator", "code", "name", "kind", "parent", "seen_version")}),
+    ("Address", {"fields": tuple(ADDRESS_COLUMNS.values())}),
+    ("Time zone, access and contacts", {"fields": ("time_zone", "access_hours", "contacts")}),
+    ("Record", {"fields": ("version", "created_at", "updated_at", "archived_at")}),
+)
+#: ... and for those who may only view it (or an archived site): hours and contacts in words.
+SHOWN_FIELDSETS: Any = (
+    *EDIT_FIELDSETS[:2],
+    ("Time zone, access and contacts", {"fields": ("time_zone", "hours_shown", "contacts_shown")}),
+    EDIT_FIELDSETS[3],
+)
 
 
 class ArchivedFilter(admin.SimpleListFilter):
@@ -140,12 +68,7 @@ class SiteAdmin(admin.ModelAdmin):
     list_select_related = ("parent", "integrator")
     autocomplete_fields = ("parent",)
     readonly_fields = ("version", "created_at", "updated_at", "archived_at")
-    fieldsets = (
-        (None, {"fields": ("integrator", "code", "name", "kind", "parent", "seen_version")}),
-        ("Address", {"fields": tuple(ADDRESS_COLUMNS.values())}),
-        ("Time zone, access and contacts", {"fields": ("time_zone", "access_hours", "contacts")}),
-        ("Record", {"fields": ("version", "created_at", "updated_at", "archived_at")}),
-    )
+    fieldsets = EDIT_FIELDSETS
     actions = ["archive_sites", "restore_sites"]
 
     @admin.display(description="kind", ordering="kind")
@@ -164,10 +87,24 @@ class SiteAdmin(admin.ModelAdmin):
     def status(self, site: Site) -> str:
         return "Archived" if site.archived else "Active"
 
+    @admin.display(description="access hours")
+    def hours_shown(self, site: Site) -> str:
+        return hours_summary(site.access_hours)
+
+    @admin.display(description="contacts")
+    def contacts_shown(self, site: Site) -> str:
+        """One line per contact, such as: Dana Reyes (Store manager), +1 555 0100."""
+        return "\n".join(contacts_summary(site.contacts)) or "—"
+
+    def get_fieldsets(self, request: HttpRequest, obj: Site | None = None):
+        if obj is not None and not self.has_change_permission(request, obj):
+            return SHOWN_FIELDSETS  # read, not edited: no boxes, words
+        return EDIT_FIELDSETS
+
     def get_readonly_fields(self, request: HttpRequest, obj: Site | None = None):
         # A site stays with its integrator: its code and parents are the integrator's.
         extra = ("integrator",) if obj is not None else ()
-        return extra + tuple(self.readonly_fields)
+        return extra + tuple(self.readonly_fields) + ("hours_shown", "contacts_shown")
 
     def has_delete_permission(self, request: HttpRequest, obj: Site | None = None) -> bool:
         return False  # archived, never deleted

@@ -64,6 +64,7 @@ REQUIRED_PROBLEM = "This field is required."
 BLANK_PROBLEM = "This field may not be blank."
 NULL_PROBLEM = "This field may not be null."
 TIME_PROBLEM = "Use HH:MM on a 24-hour clock, 00:00 to 23:59"
+NO_DAY_PROBLEM = "Name at least one day: mon, tue, wed, thu, fri, sat or sun."
 
 
 @functools.cache
@@ -281,7 +282,7 @@ def _days(problems: Problems, field: str, value: Any) -> list[str]:
         problems.add(field, f"Must be an array, not {json_type(value)}.")
         return []
     if not value:
-        problems.add(field, "Name at least one day: mon, tue, wed, thu, fri, sat or sun.")
+        problems.add(field, NO_DAY_PROBLEM)
     for day in value:
         if not isinstance(day, str):
             problems.add(field, f"Must be strings, not {json_type(day)}.")

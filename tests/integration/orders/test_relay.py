@@ -279,7 +279,7 @@ def replaceable(aws, settings):
 
 
 def test_orders_written_after_a_failed_transaction_replaced_the_stream_are_published(
-    aws, replaceable, caplog
+    aws, replaceable
 ):
     """Outside testing: after any failed transaction on moto, every later order stayed
     `received` for good, with nothing logged. moto answers a failed TransactWriteItems by
@@ -313,8 +313,9 @@ def test_orders_written_after_a_failed_transaction_replaced_the_stream_are_publi
 
     wait_for(lambda: replaceable(second), timeout=20, what="the order written after it")
     assert len(replaceable.events_of(first)) == 1  # nothing published twice on the way
-    if aws.dynamodb_on_moto:  # DynamoDB Local, like DynamoDB, keeps the stream it had
-        assert "stream shard" in caplog.text  # and it says what happened
+    # What the relay logs depends on when its reads fall against moto's swap (the iterator
+    # it holds may still return the rolled-back item, or nothing): the warnings themselves
+    # are proven with a scripted stream in tests/unit/orders/test_relay_streams.py.
 
 
 def test_ten_parallel_notes_on_one_order_leave_the_relay_publishing(aws, replaceable, caplog):
