@@ -21,16 +21,17 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
-def expected_version(request: Request) -> int | None:
+def expected_version(request: Request, *, of: str = "you read") -> int | None:
     """The version an ``If-Match`` header names (``"3"``, ``W/"3"`` or ``3``); ``None`` for
-    no header or ``*``; a 400 naming ``If-Match`` for anything else."""
+    no header or ``*``; a 400 naming ``If-Match`` for anything else (``of`` says whose ETag
+    to send: "the order")."""
     header = request.headers.get("If-Match")
     if header is None or header.strip() == "*":
         return None
     value = header.strip().removeprefix("W/").strip('"')
     # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
     if not (value.isascii() and value.isdigit()):
-        raise ValidationError({"If-Match": ['Send the ETag you read, for example "3".']})
+        raise ValidationError({"If-Match": [f'Send the ETag {of}, for example "3".']})
     digits = value.lstrip("0") or "0"
     if len(digits) > VERSION_MAX_DIGITS:  # also keeps int() below its 4300-digit limit
         return UNREACHABLE_VERSION

@@ -176,13 +176,15 @@ def order_selector() -> OrderSelector:
 
 @built_once
 def order_services() -> OrderServices:
-    """The use cases that change orders (``orders.services``), over the selector above."""
+    """The use cases that change orders (``orders.services``), over the selector above and
+    the same repository (one per process, as before the reads and writes were apart)."""
     from orders.team_directory import DjangoTeamDirectory
     from webhooks.recording import WebhookNotifier
 
+    read = order_selector()
     return build_order_services(
-        orders=order_repository(),
-        read=order_selector(),
+        orders=read.orders,
+        read=read,
         teams=DjangoTeamDirectory(),
         loads=DynamoTeamLoads(client("dynamodb"), side_table()),
         notifier=WebhookNotifier(),

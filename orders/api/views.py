@@ -11,9 +11,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apikit import conditional
 from apikit.idempotency import idempotent
 from apikit.pagination import next_link
-from orders.domain.errors import OrderNotFound, ValidationError
+from orders.domain.errors import OrderNotFound
 from orders.domain.model import Actor, Order
 from orders.repository.base import OrderFilter
 from portal.container import event_feed, idempotency_store, order_selector, order_services
@@ -38,21 +39,12 @@ from .output import (
 
 def etag(order: Order) -> str:
     """The order's ETag: its version as integrators count it (what ``If-Match`` names)."""
-    return f'"{order.public_version}"'
+    return conditional.etag(order.public_version)
 
 
 def not_modified(request: Request, order: Order) -> Response | None:
-    """``304`` when ``If-None-Match`` names the order's ETag (or ``*``): the caller's copy is
-    current. Compared weakly (``W/"3"`` matches ``"3"``), as RFC 9110 asks for a GET."""
-    header = request.headers.get("If-None-Match")
-    if header is None:
-        return None
-    tags = {tag.strip().removeprefix("W/") for tag in header.split(",")}
-    if "*" not in tags and etag(order) not in tags:
-        return None
-    response = Response(status=status.HTTP_304_NOT_MODIFIED)
-    response["ETag"] = etag(order)
-    return response
+    """``304`` while the caller's copy of the order is current (``If-None-Match``)."""
+    return conditional.not_modified(request, order.public_version)
 
 
 def order_response(
@@ -66,26 +58,9 @@ def order_response(
     return response
 
 
-#: More significant digits than any order's version can have (versions count moves from 1).
-VERSION_MAX_DIGITS = 18
-#: What a well-formed ``If-Match`` with more digits stands for: no order is at version 0, so
-#: the move is refused as stale (412), as for any other version the order is not at.
-UNREACHABLE_VERSION = 0
-
-
 def expected_version(request: Request) -> int | None:
-    """The version an ``If-Match`` header names (``"3"``, ``W/"3"`` or ``3``), if any."""
-    header = request.headers.get("If-Match")
-    if header is None or header.strip() == "*":
-        return None
-    value = header.strip().removeprefix("W/").strip('"')
-    # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
-    if not (value.isascii() and value.isdigit()):
-        raise ValidationError({"If-Match": ['Send the ETag of the order, for example "3".']})
-    digits = value.lstrip("0") or "0"
-    if len(digits) > VERSION_MAX_DIGITS:  # also keeps int() below its 4300-digit limit
-        return UNREACHABLE_VERSION
-    return int(digits)
+    """The order's version an ``If-Match`` header names, if any."""
+    return conditional.expected_version(request, of="of the order")
 
 
 #: Order ids are UUIDs. A much longer one names no order, and DynamoDB answers a key over
