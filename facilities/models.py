@@ -94,3 +94,52 @@ ADDRESS_COLUMNS = {
     "postal_code": "postal_code",
     "country": "country",
 }
+
+
+class Asset(models.Model):
+    """A piece of equipment at one of the integrator's sites; retired, never deleted (its
+    orders and plans keep pointing at it)."""
+
+    IN_SERVICE = "in_service"
+    DOWN = "down"
+    RETIRED = "retired"
+    STATUS_CHOICES = [(IN_SERVICE, "In service"), (DOWN, "Down"), (RETIRED, "Retired")]
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    integrator = models.ForeignKey(Integrator, related_name="assets", on_delete=models.PROTECT)
+    site = models.ForeignKey(Site, related_name="assets", on_delete=models.PROTECT)
+    code = models.CharField(
+        max_length=CODE_MAX, help_text="The integrator's own id for the asset (its tag)."
+    )
+    name = models.CharField(max_length=NAME_MAX)
+    category = models.CharField(
+        max_length=100, blank=True, help_text="What kind of equipment: rooftop unit, chiller…"
+    )
+    make = models.CharField(max_length=100, blank=True, help_text="The manufacturer.")
+    model = models.CharField(max_length=100, blank=True)
+    serial_number = models.CharField(max_length=100, blank=True)
+    installed_on = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=STATUS_CHOICES, default=IN_SERVICE)
+    notes = models.TextField(blank=True, max_length=4000)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(editable=False)
+    updated_at = models.DateTimeField(editable=False)
+    status_changed_at = models.DateTimeField(editable=False)
+
+    class Meta:
+        ordering = ["integrator", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["integrator", "code"], name="asset_code_per_integrator")
+        ]
+        indexes = [
+            # The API's list: an integrator's assets by code, and those of one site.
+            models.Index(fields=["integrator", "status", "code"], name="asset_list_idx"),
+            models.Index(fields=["site", "code"], name="asset_site_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    @property
+    def retired(self) -> bool:
+        return self.status == self.RETIRED

@@ -111,6 +111,27 @@ WEBHOOK_LATENCY = Histogram(
 )
 
 
+PLAN_OCCURRENCES = Counter(
+    "portal_plan_occurrences",
+    "Maintenance plan occurrences the scheduler handled, by result (created: an order; "
+    "already: its order existed, a run before crashed or another scheduler won; failed).",
+    ["result"],
+)
+for _result in ("created", "already", "failed"):
+    PLAN_OCCURRENCES.labels(_result)
+SCHEDULER_LAST_RUN = Gauge(
+    "portal_scheduler_last_run_timestamp_seconds",
+    "When this scheduler last finished a pass over the due plans (Unix time).",
+    multiprocess_mode="max",
+)
+PLANS_OVERDUE = Gauge(
+    "portal_plans_overdue",
+    "Active maintenance plans whose next order should have been created more than the "
+    "scheduler's grace ago (0 while every scheduler keeps up).",
+    multiprocess_mode="max",
+)
+
+
 def multiprocess_registry() -> CollectorRegistry:
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry)

@@ -36,6 +36,7 @@ from orders.services import order_services as build_order_services
 
 if TYPE_CHECKING:
     from aws.provisioning import Provisioner
+    from facilities.ports import PlaceOrders, PlannedWork
     from facilities.services import SiteUsage
     from operations.selectors import PipelineHealth
     from orders.attachments import AttachmentService
@@ -321,6 +322,21 @@ def site_usage() -> SiteUsage:
     from facilities.services import NothingUsesSites
 
     return NothingUsesSites()
+
+
+def place_orders() -> PlaceOrders:
+    """The orders at a site or an asset, for facilities' pages and their archive checks.
+    (Issue 22, step 2 answers with the orders' own reads.)"""
+    from facilities.ports import NoOrdersAnywhere
+
+    return NoOrdersAnywhere()
+
+
+def planned_work() -> PlannedWork:
+    """The maintenance planned at a site or an asset. (Issue 22, step 3: the plans.)"""
+    from facilities.ports import NothingPlanned
+
+    return NothingPlanned()
 
 
 # -- operations and webhooks -------------------------------------------------------------------
