@@ -7,7 +7,8 @@ with ``deploy/helm/ci-values.yaml`` (every option on), and checks each render:
 - KEDA objects against KEDA's CRD schemas (``deploy/tools/keda-validate``),
 - the Prometheus Operator ServiceMonitor by its apiVersion, kind and selector,
 - the workflow: one worker Deployment and one ScaledObject per status, each ScaledObject
-  scaling its own Deployment on its own status's queue; exactly one event relay,
+  scaling its own Deployment on its own status's queue; exactly one event relay per group;
+  the maintenance scheduler's Deployment (without it plans create no orders, silently),
 - checkov's Kubernetes policies, with the skips in ``deploy/helm/.checkov.yaml``.
 
 The helpers are reused by the Helm tests (``tests/deploy/test_helm_*.py``).
@@ -274,6 +275,7 @@ def check_workflow(
         if obj["metadata"]["labels"].get(COMPONENT) == "relay"
     ]
     problems += relay_problems(relays)
+    problems += scheduler_problems(manifests)
     if problems:
         raise tools.ValidationFailed("workflow in the rendered chart:\n  " + "\n  ".join(problems))
     return len(expected)
@@ -297,6 +299,31 @@ def relay_problems(relays: list[dict[str, Any]]) -> list[str]:
         problems.append("no relay Deployment")
     elif groups != expected:
         problems.append(f"relay groups {sorted(groups)}, expected {sorted(expected)}")
+    return problems
+
+
+def scheduler_problems(manifests: Iterable[Manifest]) -> list[str]:
+    """Exactly one maintenance scheduler Deployment, running the ``scheduler`` role under its
+    own service account: a chart without it renders and installs fine, and no plan ever
+    makes an order. (Several replicas are safe; ``scheduler.replicas`` 0 is the operator's
+    choice, not a missing scheduler.)"""
+    schedulers = [
+        obj
+        for obj in manifests
+        if obj.get("kind") == "Deployment"
+        and obj["metadata"].get("labels", {}).get(COMPONENT) == "scheduler"
+    ]
+    if len(schedulers) != 1:
+        return [f"{len(schedulers)} maintenance scheduler Deployments, expected 1"]
+    (scheduler,) = schedulers
+    name = scheduler["metadata"]["name"]
+    pod = scheduler["spec"]["template"]["spec"]
+    problems = []
+    args = [c.get("args") for c in pod["containers"]]
+    if args != [["scheduler"]]:
+        problems.append(f"{name}: args {args}, expected [['scheduler']]")
+    if not str(pod.get("serviceAccountName", "")).endswith("-scheduler"):
+        problems.append(f"{name}: runs as {pod.get('serviceAccountName')}, not its own account")
     return problems
 
 

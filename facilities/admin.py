@@ -1,7 +1,9 @@
-"""Sites for staff: the list with filters and search, each site's page, archive and restore.
-Every save goes through ``facilities.services`` (the same rules as the API and the import,
-and the version moves on); sites are archived, never deleted; kinds, access hours and contacts
-read as words (the page's form and its rows: ``facilities.admin_forms``)."""
+"""Sites for staff: the list with filters and search, each site's page (with the equipment at
+it), archive and restore. Every save goes through ``facilities.services`` (the same rules as
+the API and the import, and the version moves on); sites are archived, never deleted; kinds,
+access hours and contacts read as words (the page's form and its rows:
+``facilities.admin_forms``). Assets have pages of their own (``facilities.asset_admin``,
+registered by importing it here)."""
 
 from __future__ import annotations
 
@@ -9,9 +11,13 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 
+from facilities import asset_admin  # noqa: F401 - registers the assets' pages
 from facilities.admin_forms import SiteForm
+from facilities.asset_selectors import assets_at
+from facilities.domain.assets import status_label
 from facilities.domain.errors import ParentArchived, SiteInUse
 from facilities.domain.kinds import kind_label
 from facilities.domain.labels import contacts_summary, hours_summary
@@ -71,6 +77,9 @@ class SiteAdmin(admin.ModelAdmin):
     fieldsets = EDIT_FIELDSETS
     actions = ["archive_sites", "restore_sites"]
 
+    class Media:
+        css = {"all": ["facilities/assets.css"]}
+
     @admin.display(description="kind", ordering="kind")
     def kind_shown(self, site: Site) -> str:
         return kind_label(site.kind)
@@ -115,6 +124,19 @@ class SiteAdmin(admin.ModelAdmin):
             return False
         return super().has_change_permission(request, obj)
 
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        extra = dict(extra_context or {})
+        site = self.get_object(request, object_id)
+        if site is not None:
+            extra["assets_here"] = _assets_here(site)
+        return super().change_view(request, object_id, form_url, extra)
+
     def save_model(self, request: HttpRequest, obj: Site, form: SiteForm, change: bool) -> None:
         if change:
             saved = update_site(
@@ -152,3 +174,26 @@ class SiteAdmin(admin.ModelAdmin):
             messages.success(request, f"Restored {restored} site(s).")
         for reason in refused:
             messages.warning(request, f"Not restored: {reason}")
+
+
+#: The assets a site's page lists (the rest are counted, with a link to them all).
+ASSETS_SHOWN = 20
+
+
+def _assets_here(site: Site) -> dict[str, Any]:
+    """The equipment at the site that is not retired, as its page lists it: each asset's
+    page, its name, category and status in words."""
+    here = assets_at(site, limit=ASSETS_SHOWN)
+    rows = [
+        {
+            "url": reverse("admin:facilities_asset_change", args=[asset.pk]),
+            "code": asset.code,
+            "name": asset.name,
+            "category": asset.category or "—",
+            "status": status_label(asset.status),
+            "down": asset.status == asset.DOWN,
+        }
+        for asset in here.items
+    ]
+    listed = f"{reverse('admin:facilities_asset_changelist')}?site__exact={site.pk}"
+    return {"rows": rows, "total": here.total, "list_url": listed}

@@ -9,6 +9,7 @@ import uuid
 
 from django.db import models
 
+from facilities.domain import assets as asset_rules
 from facilities.domain.fields import ADDRESS_LIMITS, CODE_MAX, NAME_MAX, TIME_ZONE_MAX
 from facilities.domain.kinds import KIND_LABELS, KINDS
 from integrators.models import Integrator
@@ -98,12 +99,15 @@ ADDRESS_COLUMNS = {
 
 class Asset(models.Model):
     """A piece of equipment at one of the integrator's sites; retired, never deleted (its
-    orders and plans keep pointing at it)."""
+    orders and plans keep pointing at it). The rules are ``facilities.domain.assets``'; only
+    ``facilities.asset_services`` writes."""
 
-    IN_SERVICE = "in_service"
-    DOWN = "down"
-    RETIRED = "retired"
-    STATUS_CHOICES = [(IN_SERVICE, "In service"), (DOWN, "Down"), (RETIRED, "Retired")]
+    IN_SERVICE = asset_rules.IN_SERVICE
+    DOWN = asset_rules.DOWN
+    RETIRED = asset_rules.RETIRED
+    STATUS_CHOICES = [
+        (status, asset_rules.STATUS_LABELS[status]) for status in asset_rules.STATUSES
+    ]
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     integrator = models.ForeignKey(Integrator, related_name="assets", on_delete=models.PROTECT)
@@ -113,14 +117,20 @@ class Asset(models.Model):
     )
     name = models.CharField(max_length=NAME_MAX)
     category = models.CharField(
-        max_length=100, blank=True, help_text="What kind of equipment: rooftop unit, chiller…"
+        max_length=asset_rules.DETAIL_LIMITS["category"],
+        blank=True,
+        help_text="What kind of equipment: rooftop unit, chiller…",
     )
-    make = models.CharField(max_length=100, blank=True, help_text="The manufacturer.")
-    model = models.CharField(max_length=100, blank=True)
-    serial_number = models.CharField(max_length=100, blank=True)
+    make = models.CharField(
+        max_length=asset_rules.DETAIL_LIMITS["make"], blank=True, help_text="The manufacturer."
+    )
+    model = models.CharField(max_length=asset_rules.DETAIL_LIMITS["model"], blank=True)
+    serial_number = models.CharField(
+        max_length=asset_rules.DETAIL_LIMITS["serial_number"], blank=True
+    )
     installed_on = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=STATUS_CHOICES, default=IN_SERVICE)
-    notes = models.TextField(blank=True, max_length=4000)
+    notes = models.TextField(blank=True, max_length=asset_rules.NOTES_MAX)
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(editable=False)
     updated_at = models.DateTimeField(editable=False)

@@ -62,14 +62,14 @@ def list_sites(
 ) -> SitePage:
     """A page of the caller's sites in code order; ``next_cursor`` continues this very
     listing (a cursor of another integrator or other filters is an :class:`InvalidCursor`)."""
-    scope = _scope(integrator, query)
+    scope = listing_scope(integrator, query)
     sites = _filtered(Site.objects.filter(integrator__slug=integrator), query)
     if cursor is not None:
-        sites = sites.filter(code__gt=_after(cursor, scope))
+        sites = sites.filter(code__gt=code_after(cursor, scope, salt=CURSOR_SALT))
     page = list(sites.select_related("parent").order_by("code")[: limit + 1])
     more = len(page) > limit
     page = page[:limit]
-    return SitePage(page, _cursor(page[-1].code, scope) if more else None)
+    return SitePage(page, code_cursor(page[-1].code, scope, salt=CURSOR_SALT) if more else None)
 
 
 def _filtered(sites: QuerySet[Site], query: SiteQuery) -> QuerySet[Site]:
@@ -85,18 +85,25 @@ def _filtered(sites: QuerySet[Site], query: SiteQuery) -> QuerySet[Site]:
     return sites
 
 
-def _scope(integrator: str, query: SiteQuery) -> str:
+# -- lists by code, in pages: the sites' and the assets' ---------------------------------------
+
+
+def listing_scope(integrator: str, query: Any) -> str:
+    """What a cursor continues: this integrator's listing with these filters (a dataclass)."""
     listing = json.dumps([integrator, asdict(query)], sort_keys=True)
     return hashlib.sha256(listing.encode()).hexdigest()[:16]
 
 
-def _cursor(after_code: str, scope: str) -> str:
-    return signing.dumps({"a": after_code, "s": scope}, salt=CURSOR_SALT)
+def code_cursor(after_code: str, scope: str, *, salt: str) -> str:
+    """A signed cursor: the next page starts after ``after_code``, in the ``scope`` listing."""
+    return signing.dumps({"a": after_code, "s": scope}, salt=salt)
 
 
-def _after(cursor: str, scope: str) -> str:
+def code_after(cursor: str, scope: str, *, salt: str) -> str:
+    """The code a cursor's page starts after; :class:`InvalidCursor` for a cursor this service
+    did not sign with ``salt``, or one of another listing."""
     try:
-        position: Any = signing.loads(cursor, salt=CURSOR_SALT)
+        position: Any = signing.loads(cursor, salt=salt)
     except signing.BadSignature:
         raise InvalidCursor("The cursor was not issued by this service.") from None
     if not isinstance(position, dict) or position.get("s") != scope:

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from facilities.domain.assets import ACTIVE_STATUSES
 from facilities.domain.errors import (
     DuplicateCode,
     ParentArchived,
@@ -96,12 +97,15 @@ def update_site(
 
 def archive_site(site: Site, *, usage: SiteUsage, expected_version: int | None = None) -> Site:
     """Archive the site (already archived: as it is). Refused (:class:`SiteInUse`) while
-    active sites are under it, or while ``usage`` says something else needs it."""
+    active sites are under it or assets not retired are at it, or while ``usage`` says
+    something else needs it."""
     with transaction.atomic():
         current = _locked(site, expected_version)
         if current.archived:
             return current
-        reasons = _active_children(current) + usage.archive_blockers(current)
+        reasons = (
+            _active_children(current) + _active_assets(current) + usage.archive_blockers(current)
+        )
         if reasons:
             raise SiteInUse(str(current.pk), reasons)
         return _stamped(current, archived_at=timezone.now())
@@ -121,14 +125,14 @@ def restore_site(site: Site, *, expected_version: int | None = None) -> Site:
 def check_create(integrator: Integrator, data: Mapping[str, Any]) -> None:
     """Raise what :func:`create_site` would raise, without writing (the admin's form shows it
     beside the fields before it saves)."""
-    _dry_run(lambda: create_site(integrator, data))
+    dry_run(lambda: create_site(integrator, data))
 
 
 def check_change(
     site: Site, changes: Mapping[str, Any], *, expected_version: int | None = None
 ) -> None:
     """Raise what :func:`update_site` would raise, without writing."""
-    _dry_run(lambda: update_site(site, changes, expected_version=expected_version))
+    dry_run(lambda: update_site(site, changes, expected_version=expected_version))
 
 
 # -- the steps they share -----------------------------------------------------------------
@@ -138,7 +142,9 @@ class _DryRun(Exception):
     """Rolls a checked write back."""
 
 
-def _dry_run(write: Callable[[], Site]) -> None:
+def dry_run(write: Callable[[], Any]) -> None:
+    """Run ``write`` and roll it back: raise what it would raise, store nothing (the admin's
+    forms show a refusal beside its field before they save)."""
     try:
         with transaction.atomic():
             write()
@@ -148,7 +154,8 @@ def _dry_run(write: Callable[[], Site]) -> None:
 
 
 def take_turn(integrator_id: int) -> None:
-    """Lock the integrator's row until the transaction ends: its site writes take turns."""
+    """Lock the integrator's row until the transaction ends: its site and asset writes take
+    turns (an asset is never placed at a site being archived)."""
     list(Integrator.objects.select_for_update().filter(pk=integrator_id).values("pk"))
 
 
@@ -275,3 +282,17 @@ def _active_children(site: Site) -> list[str]:
     total = site.children.filter(archived_at__isnull=True).count()
     named = ", ".join(active[:BLOCKERS_NAMED]) + (", …" if total > BLOCKERS_NAMED else "")
     return [f"{total} active site(s) are under it ({named}): archive or move them first."]
+
+
+def _active_assets(site: Site) -> list[str]:
+    """Equipment still at the site (in service or down) keeps it active: its orders and plans
+    would point at an archived place."""
+    active = site.assets.filter(status__in=ACTIVE_STATUSES)
+    codes = list(active.order_by("code").values_list("code", flat=True)[: BLOCKERS_NAMED + 1])
+    if not codes:
+        return []
+    total = active.count() if len(codes) > BLOCKERS_NAMED else len(codes)
+    named = ", ".join(codes[:BLOCKERS_NAMED]) + (", …" if total > BLOCKERS_NAMED else "")
+    if total == 1:
+        return [f"1 asset is still at it ({named}): retire or move it first."]
+    return [f"{total} assets are still at it ({named}): retire or move them first."]

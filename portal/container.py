@@ -38,8 +38,11 @@ if TYPE_CHECKING:
     from aws.provisioning import Provisioner
     from facilities.ports import PlaceOrders, PlannedWork
     from facilities.services import SiteUsage
+    from maintenance.ports import OrderMaker
+    from maintenance.scheduler import Scheduler
     from operations.selectors import PipelineHealth
     from orders.attachments import AttachmentService
+    from orders.services import PlaceDirectory
     from webhooks.dispatch import Dispatcher
 
 T = TypeVar("T")
@@ -189,6 +192,7 @@ def order_services() -> OrderServices:
         teams=DjangoTeamDirectory(),
         loads=DynamoTeamLoads(client("dynamodb"), side_table()),
         notifier=WebhookNotifier(),
+        places=order_places(),
     )
 
 
@@ -238,9 +242,11 @@ def event_relay(
     start_at: str = "TRIM_HORIZON",
     progress_file: ProgressFile | None = None,
     figures: FiguresRefresher | None = None,
+    refresh_seconds: float = 30.0,
 ) -> EventRelay:
     """The relay over the table's stream; ``relay_events`` passes ``relay_progress_file()``,
-    which its readiness probe reads, and ``figures_refresher()``, told of every change."""
+    which its readiness probe reads, and ``figures_refresher()``, told of every change.
+    ``refresh_seconds``: how often it lists the stream's shards (tests: at every poll)."""
     return EventRelay(
         streams=client("dynamodbstreams"),
         stream_arn=stream_arn,
@@ -254,6 +260,7 @@ def event_relay(
         decode=order_repository().event_from_image,
         skip_key_prefix=RELAY_PREFIX,
         start_at=start_at,
+        refresh_seconds=refresh_seconds,
         home_region=settings.AWS_REGION,
         group=settings.EVENT_RELAY_GROUP,
         groups=settings.EVENT_RELAY_GROUPS,
@@ -313,30 +320,63 @@ def event_feed() -> DynamoFeed:
     )
 
 
-# -- facilities --------------------------------------------------------------------------------
+# -- facilities (the places orders point at: portal.places adapts each side) -----------------
+
+
+def order_places() -> PlaceDirectory:
+    """The sites and assets a new order may point at (``facilities.order_places``)."""
+    from portal.places import FacilitiesPlaceDirectory
+
+    return FacilitiesPlaceDirectory()
 
 
 def site_usage() -> SiteUsage:
-    """What else needs a site active, asked before it is archived: nothing yet. The next step
-    of issue 22 answers with the orders still open at the site (orders will carry its id)."""
-    from facilities.services import NothingUsesSites
+    """What else needs a site active, asked before it is archived: the orders still open at
+    it (``portal.places``, over the orders' ``by-site`` index)."""
+    from portal.places import OpenOrdersUseSites
 
-    return NothingUsesSites()
+    return OpenOrdersUseSites(order_selector())
 
 
 def place_orders() -> PlaceOrders:
-    """The orders at a site or an asset, for facilities' pages and their archive checks.
-    (Issue 22, step 2 answers with the orders' own reads.)"""
-    from facilities.ports import NoOrdersAnywhere
+    """The orders at a site or an asset, for facilities' pages and their checks (an asset is
+    not retired while open orders are on it)."""
+    from portal.places import OrdersAtPlaces
 
-    return NoOrdersAnywhere()
+    return OrdersAtPlaces(order_selector())
+
+
+def place_name(kind: str, place_id: str) -> str | None:
+    """A site or an asset as staff read it ("STORE-0012 · Store 12"), for the orders' admin
+    (its list filtered by site or asset); ``None`` if there is none with this id."""
+    from facilities.order_places import asset_place, site_place
+
+    place = site_place(place_id) if kind == "site" else asset_place(place_id)
+    return f"{place.code} · {place.name}" if place else None
 
 
 def planned_work() -> PlannedWork:
-    """The maintenance planned at a site or an asset. (Issue 22, step 3: the plans.)"""
-    from facilities.ports import NothingPlanned
+    """The maintenance planned at a site or an asset, for facilities' pages and the asset's
+    retirement check."""
+    from maintenance.selectors import PlansAtPlaces
 
-    return NothingPlanned()
+    return PlansAtPlaces()
+
+
+# -- maintenance ---------------------------------------------------------------------------------
+
+
+def plan_orders() -> OrderMaker:
+    """The orders' side of the plans: an occurrence's order made by the orders' own intake."""
+    from portal.plan_orders import PlanOrders
+
+    return PlanOrders(order_services())
+
+
+def plan_scheduler(*, grace: timedelta) -> Scheduler:
+    from maintenance.scheduler import Scheduler
+
+    return Scheduler(plan_orders(), grace=grace)
 
 
 # -- operations and webhooks -------------------------------------------------------------------

@@ -2,9 +2,9 @@
 
 Starts the AWS emulator (moto: SNS, SQS, S3) and AWS's DynamoDB Local (DynamoDB; moto's when
 Java is missing, with the reason in the banner) on loopback, prepares Django's database and
-the AWS resources, then runs the web server, the event relay, the webhook dispatcher and one
-Celery worker per status queue, with their output prefixed by name. Ctrl-C (or SIGTERM)
-stops every process it started, DynamoDB Local too.
+the AWS resources, then runs the web server, the event relay, the webhook dispatcher, the
+maintenance scheduler and one Celery worker per status queue, with their output prefixed by
+name. Ctrl-C (or SIGTERM) stops every process it started, DynamoDB Local too.
 """
 
 from __future__ import annotations
@@ -171,7 +171,15 @@ class Stack:
         self.stopping = threading.Event()
         self.ready: set[str] = set()
         self.width = max(
-            len(s) for s in ("emulator", "web", "relay", "webhooks", *(f"w:{s}" for s in STATUSES))
+            len(s)
+            for s in (
+                "emulator",
+                "web",
+                "relay",
+                "webhooks",
+                "scheduler",
+                *(f"w:{s}" for s in STATUSES),
+            )
         )
 
     def start(self, name: str, argv: list[str]) -> subprocess.Popen:
@@ -313,6 +321,7 @@ def main() -> None:
         )
         stack.start("relay", [*manage, "relay_events"])
         stack.start("webhooks", [*manage, "deliver_webhooks"])
+        stack.start("scheduler", [*manage, "run_scheduler"])
         for status in STATUSES:
             stack.start(f"w:{status}", [*manage, "runworker", str(status)])
         wait_for_port("127.0.0.1", web_port, timeout=30, process=web)

@@ -7,6 +7,7 @@ One image runs every part of the system; the orchestrator picks the part with th
 ``worker <status>``    the Celery worker for one status queue
 ``relay``              the event relay (exactly one per table)
 ``webhooks``           the webhook dispatcher
+``scheduler``          the maintenance scheduler: orders from preventive-maintenance plans
 ``migrate``            Django's migrations (a Job / one-off task before each release)
 ``provision``          the AWS resources, for setups without the CloudFormation stack
 ``ready [<status>]``   readiness for the non-web roles (exec probe): exit 0 or 1
@@ -23,7 +24,17 @@ import os
 import sys
 from collections.abc import Sequence
 
-ROLES = ("web", "worker", "relay", "webhooks", "migrate", "provision", "ready", "manage")
+ROLES = (
+    "web",
+    "worker",
+    "relay",
+    "webhooks",
+    "scheduler",
+    "migrate",
+    "provision",
+    "ready",
+    "manage",
+)
 
 
 def command(argv: Sequence[str]) -> list[str]:
@@ -43,6 +54,8 @@ def command(argv: Sequence[str]) -> list[str]:
         return [*manage, "relay_events", *args]
     if role == "webhooks":
         return [*manage, "deliver_webhooks", *args]
+    if role == "scheduler":
+        return [*manage, "run_scheduler", *args]
     if role == "migrate":
         return [*manage, "migrate", "--noinput", *args]
     if role == "provision":

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "webhooks",
     "operations",
     "facilities",
+    "maintenance",
     "workers",
 ]
 
@@ -253,6 +254,7 @@ SPECTACULAR_SETTINGS = {
         "SiteKind": "facilities.api.choices.KIND_CHOICES",
         "Country": "facilities.api.choices.COUNTRY_CHOICES",
         "Weekday": "facilities.api.choices.WEEKDAY_CHOICES",
+        "AssetStatus": "facilities.api.choices.ASSET_STATUS_CHOICES",
     },
     # After the enum components: what the API refuses in strings (NUL; webhook URL shape).
     "POSTPROCESSING_HOOKS": [
@@ -450,6 +452,13 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # what is left (see WORKER_SOFT_SHUTDOWN_TIMEOUT above).
 CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = WORKER_SOFT_SHUTDOWN_TIMEOUT
 CELERY_WORKER_ENABLE_SOFT_SHUTDOWN_ON_IDLE = False
+
+# --- Maintenance plans (the scheduler role, run_scheduler) ---------------------------------
+#: Seconds between the scheduler's passes over the due plans (an order is created at most
+#: this long after its time).
+SCHEDULER_INTERVAL_SECONDS = env_float(env, "SCHEDULER_INTERVAL_SECONDS", 30.0, low=0.1)
+#: A plan whose next order is this late counts as overdue (portal_plans_overdue, its alert).
+SCHEDULER_GRACE_SECONDS = env_float(env, "SCHEDULER_GRACE_SECONDS", 300.0, low=1)
 
 # --- Webhooks -------------------------------------------------------------------------------
 #: Seconds to wait after each failed delivery attempt (Svix's schedule: 8 attempts over ~27 h).

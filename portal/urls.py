@@ -21,6 +21,7 @@ urlpatterns = [
     path("v1/", include("orders.api.urls")),
     path("v1/", include("webhooks.api.urls")),
     path("v1/", include("facilities.api.urls")),
+    path("v1/", include("maintenance.api.urls")),
     path("favicon.ico", favicon, name="favicon"),
 ]
 

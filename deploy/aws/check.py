@@ -2,8 +2,8 @@
 
 1. Every status of the workflow table has its whole set of resources in both templates (queue,
    dead-letter queue, filtered subscription, alarms, IAM policy; worker task, service and
-   scaling), the worker policies reach only their own queues, and the table fits DynamoDB's
-   limits.
+   scaling), the worker policies reach only their own queues, the maintenance scheduler runs
+   with the data stack's policy that may create orders, and the table fits DynamoDB's limits.
 2. ``cfn-lint`` on both templates (errors, warnings and informational findings).
 3. ``checkov --framework cloudformation`` with ``deploy/aws/.checkov.yaml``.
 
@@ -213,6 +213,43 @@ def structure_problems(
         problems.append(f"subscriptions of no status: {sorted(extra)}")
     problems.extend(table_problems(data_template))
     problems.extend(day_one_problems(ecs_template))
+    problems.extend(scheduler_problems(data_template, ecs_template))
+    return problems
+
+
+def scheduler_problems(data_template: dict[str, Any], ecs_template: dict[str, Any]) -> list[str]:
+    """The maintenance scheduler must run, or plans make no orders and nobody notices: its
+    service of ``SchedulerCount`` tasks, the ``scheduler`` role, a health check on the metrics
+    port, and a task role with the data stack's scheduler policy, which may write orders to
+    the table and is exported for that role."""
+    problems: list[str] = []
+    props = _resource(ecs_template, ecs.SCHEDULER_SERVICE, "AWS::ECS::Service", problems)
+    if props is not None:
+        if props.get("TaskDefinition") != {"Ref": ecs.SCHEDULER_TASK}:
+            problems.append(f"{ecs.SCHEDULER_SERVICE} does not run {ecs.SCHEDULER_TASK}")
+        if props.get("DesiredCount") != {"Ref": "SchedulerCount"}:
+            problems.append(f"{ecs.SCHEDULER_SERVICE} does not run SchedulerCount tasks")
+    props = _resource(ecs_template, ecs.SCHEDULER_TASK, "AWS::ECS::TaskDefinition", problems)
+    if props is not None:
+        if props.get("TaskRoleArn") != {"Fn::GetAtt": [ecs.SCHEDULER_ROLE, "Arn"]}:
+            problems.append(f"{ecs.SCHEDULER_TASK} does not run as {ecs.SCHEDULER_ROLE}")
+        containers = props.get("ContainerDefinitions", [])
+        if len(containers) != 1 or containers[0].get("Command") != ecs.SCHEDULER_COMMAND:
+            problems.append(f"{ecs.SCHEDULER_TASK} does not run {ecs.SCHEDULER_COMMAND}")
+        elif "/metrics" not in repr(containers[0].get("HealthCheck")):
+            problems.append(f"{ecs.SCHEDULER_TASK}: no health check on /metrics")
+    policy_export = f"{data.SCHEDULER_POLICY}Arn"
+    props = _resource(ecs_template, ecs.SCHEDULER_ROLE, "AWS::IAM::Role", problems)
+    if props is not None and props.get("ManagedPolicyArns") != [ecs.imported(policy_export)]:
+        problems.append(f"{ecs.SCHEDULER_ROLE} does not use {data.SCHEDULER_POLICY}")
+    props = _resource(data_template, data.SCHEDULER_POLICY, "AWS::IAM::ManagedPolicy", problems)
+    if props is not None and not any(
+        "dynamodb:PutItem" in s.get("Action", []) and data.TABLE_ARN in _arns(s)
+        for s in _statements(props.get("PolicyDocument", {}))
+    ):
+        problems.append(f"{data.SCHEDULER_POLICY} may not put orders in the table")
+    if "Export" not in data_template.get("Outputs", {}).get(policy_export, {}):
+        problems.append(f"data template does not export {policy_export}")
     return problems
 
 

@@ -1,9 +1,10 @@
 """CloudFormation: the IAM roles the Helm chart's service accounts use on EKS.
 
-One role per part of the portal — web, relay, webhook dispatcher, one worker per status (the
-chart's ``serviceAccounts.worker.perStatus: true``) and KEDA's operator — each with the data
-stack's least-privilege policy for that part (KEDA's only reads the queues' depth). Each role
-trusts either EKS Pod Identity, bound to its service account by a ``PodIdentityAssociation``
+One role per part of the portal — web, relay, webhook dispatcher, maintenance scheduler, one
+worker per status (the chart's ``serviceAccounts.worker.perStatus: true``) and KEDA's operator —
+each with the data stack's least-privilege policy for that part, the one the ECS task role
+of that part has (KEDA's only reads the queues' depth). Each role trusts either EKS Pod
+Identity, bound to its service account by a ``PodIdentityAssociation``
 (``Trust=PodIdentity``, the default), or the cluster's OIDC provider for exactly its service
 account (``Trust=IRSA``: the roles get names from the stack's, and an output gives the chart's
 ``roleArn`` values). The ECS stack creates its own task roles; this stack is for Kubernetes.
@@ -31,11 +32,13 @@ from deploy.aws.cfn import (
 from deploy.aws.data import names as data
 from deploy.workflow import StatusQueue
 
-#: The chart's names: ``<release>-work-order-portal-<role>`` (templates/_helpers.tpl).
+#: The chart's names: ``<release>-work-order-portal-<role>`` (templates/_helpers.tpl), and the
+#: data stack's policy export of each.
 SERVICE_ACCOUNT_ROLES = {
     "WebRole": ("web", "WebPolicyArn", "the web role (API and admin)"),
     "RelayRole": ("relay", "RelayPolicyArn", "the event relay"),
     "WebhooksRole": ("webhooks", "WebhooksPolicyArn", "the webhook dispatcher"),
+    "SchedulerRole": ("scheduler", "SchedulerPolicyArn", "the maintenance scheduler"),
 }
 KEDA_ROLE = "KedaOperatorRole"
 

@@ -1,5 +1,6 @@
-"""The sites' own problem documents: the refusals whose answer says more than their kind
-(``apikit.problems`` answers the rest by kind: ``SiteNotFound`` is any 404 ``not-found``).
+"""The sites' and assets' own problem documents: the refusals whose answer says more than their kind
+(``apikit.problems`` answers the rest by kind: ``SiteNotFound`` and ``AssetNotFound`` are
+any 404 ``not-found``).
 Imported for its registrations by ``facilities.api.urls``, before any request."""
 
 from __future__ import annotations
@@ -8,10 +9,15 @@ from rest_framework import serializers, status
 
 from apikit.problems import register
 from facilities.domain.errors import (
+    AssetInUse,
+    AssetRetired,
+    AssetSiteArchived,
+    DuplicateAssetCode,
     DuplicateCode,
     ParentArchived,
     SiteArchived,
     SiteInUse,
+    StaleAsset,
     StaleSite,
 )
 from facilities.domain.import_rows import TooManyRows
@@ -48,7 +54,10 @@ register(
         "reasons": serializers.ListField(
             child=serializers.CharField(),
             required=False,
-            help_text="`site-in-use`: what keeps the site from being archived.",
+            help_text=(
+                "`site-in-use`, `asset-in-use`: what keeps the site from being archived, or "
+                "the asset from being retired."
+            ),
         )
     },
 )
@@ -64,3 +73,35 @@ register(
         )
     },
 )
+
+# -- assets: the same codes as the sites' where they mean the same ---------------------------
+
+register(
+    StaleAsset,
+    status.HTTP_412_PRECONDITION_FAILED,
+    "stale-version",
+    "Asset changed",
+    extra=lambda e: {"current_version": e.current_version},
+)
+register(
+    DuplicateAssetCode,
+    status.HTTP_409_CONFLICT,
+    "duplicate-code",
+    "Duplicate asset code",
+    extra=lambda e: {"existing_asset": f"/v1/assets/{e.asset_id}", "errors": {"code": [str(e)]}},
+    members={
+        "existing_asset": serializers.CharField(
+            required=False, help_text="`duplicate-code`: the path of the asset with that code."
+        )
+    },
+)
+register(AssetRetired, status.HTTP_409_CONFLICT, "asset-retired", "Asset retired")
+# The reasons member is documented with site-in-use's above.
+register(
+    AssetInUse,
+    status.HTTP_409_CONFLICT,
+    "asset-in-use",
+    "Asset in use",
+    extra=lambda e: {"reasons": e.reasons},
+)
+register(AssetSiteArchived, status.HTTP_409_CONFLICT, "site-archived", "Site archived")

@@ -4,6 +4,7 @@ site of another integrator does not exist as far as the caller can tell."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -34,17 +35,21 @@ from .parsers import CsvTextParser
 
 
 def checked(
-    serializer_class: type[Serializer], data: Any, *, partial: bool = False
+    serializer_class: type[Serializer],
+    data: Any,
+    *,
+    partial: bool = False,
+    rules: Callable[..., Any] = clean_site,
 ) -> dict[str, Any]:
     """The body as the serializer validates it. Refused, with every problem at once: what the
-    serializer found, and what the rules find in the fields it let through (a time zone of
-    the right shape that no one has)."""
+    serializer found, and what the ``rules`` (the sites', or the assets') find in the fields it
+    let through (a time zone of the right shape that no one has)."""
     serializer = serializer_class(data=data)
     if serializer.is_valid():
         return serializer.validated_data
     errors = flatten(serializer.errors)
     try:
-        clean_site(data, partial=partial)
+        rules(data, partial=partial)
     except DomainValidationError as exc:
         for field, problems in exc.errors.items():
             errors.setdefault(field, problems)

@@ -170,7 +170,8 @@ def clean_text(
     return value
 
 
-def _code(problems: Problems, field: str, value: Any) -> str | None:
+def clean_code(problems: Problems, field: str, value: Any) -> str | None:
+    """An integrator's own code (a site's, an asset's): ``kernel.formats``' reference rule."""
     # Taken exactly as sent, like an order's external reference: " S-1" is not "S-1".
     if not isinstance(value, str):
         problems.add(field, f"Must be a string, not {json_type(value)}.")
@@ -202,7 +203,7 @@ def _parent(problems: Problems, field: str, value: Any) -> str | None:
 
 
 def _parent_code(problems: Problems, field: str, value: Any) -> str | None:
-    return None if value is None else _code(problems, field, value)
+    return None if value is None else clean_code(problems, field, value)
 
 
 def _time_zone(problems: Problems, field: str, value: Any) -> str:
@@ -323,7 +324,7 @@ def _contacts(problems: Problems, field: str, value: Any) -> list[dict[str, str]
 
 
 CLEANERS = {
-    "code": _code,
+    "code": clean_code,
     "name": _name,
     "kind": _kind,
     "parent": _parent,

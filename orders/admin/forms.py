@@ -15,7 +15,7 @@ from orders.domain.rules import OrderInput
 from orders.domain.workflow import STATUSES
 from orders.models import Team, Technician
 from orders.repository.base import OrderFilter
-from portal.container import integrator_names
+from portal.container import integrator_names, place_name
 
 STATUS_CHOICES = [(str(s), labels.status_label(s)) for s in STATUSES]
 PRIORITY_CHOICES = [(p.value, labels.priority_label(p)) for p in Priority]
@@ -78,6 +78,10 @@ class OrderListForm(forms.Form):
         empty_value=None,
         label="Show",
     )
+    # A site's or an asset's orders, from a link (on the order's page, the site's or the
+    # asset's): shown as a chip with the place's code and name, never typed.
+    site_id = forms.UUIDField(required=False, widget=forms.HiddenInput)
+    asset_id = forms.UUIDField(required=False, widget=forms.HiddenInput)
     sort = forms.ChoiceField(choices=SORT_CHOICES, required=False, widget=forms.HiddenInput)
     page = forms.IntegerField(required=False, min_value=1, max_value=1000, widget=forms.HiddenInput)
     cursor = forms.CharField(required=False, max_length=4000, widget=forms.HiddenInput)
@@ -106,7 +110,11 @@ class OrderListForm(forms.Form):
         "integrator": "Integrator",
         "team": "Team",
         "technician": "Technician",
+        "site_id": "Site",
+        "asset_id": "Asset",
     }
+    #: Filters by a place's id, and the kind of place each names.
+    PLACES = {"site_id": "site", "asset_id": "asset"}
 
     def chips(self) -> list[tuple[str, str, str]]:
         """The filters in force, each as (what people read, parameter, value): the list shows
@@ -120,6 +128,11 @@ class OrderListForm(forms.Form):
                 continue
             if isinstance(field, forms.BooleanField):
                 chips.append((field.label, name, "on"))
+                continue
+            if name in self.PLACES:
+                text = place_name(self.PLACES[name], str(value)) or f"unknown ({value})"
+                # The value as the query has it, which the chip's × takes off.
+                chips.append((f"{self.CHIP_PREFIX[name]}: {text}", name, self.data.get(name)))
                 continue
             names = dict(getattr(field, "choices", ()))
             for one in value if isinstance(value, list) else [value]:
@@ -160,6 +173,8 @@ class OrderListForm(forms.Form):
             sla_due_before=sla_due_before,
             categories=frozenset(data.get("category") or ()),
             sites=frozenset([data["site"].strip()] if (data.get("site") or "").strip() else []),
+            site_id=str(data["site_id"]) if data.get("site_id") else None,
+            asset_id=str(data["asset_id"]) if data.get("asset_id") else None,
         )
 
 

@@ -29,6 +29,7 @@ from orders.admin.forms import (
     OrderEditForm,
     OrderListForm,
 )
+from orders.admin.order_places import place_links, plan_note
 from orders.admin.order_work import (
     CHANGED_SINCE_OPENED,
     WorkActionsMixin,
@@ -273,6 +274,8 @@ class WorkOrderAdmin(WorkActionsMixin, admin.ModelAdmin):
                 and order.status not in TERMINAL_STATUSES,
                 reason_required=[str(s) for s in REASON_REQUIRED],
                 deliveries=deliveries,
+                places=place_links(order),
+                plan=plan_note(order),
                 **work_context(
                     request,
                     order,

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apikit.fields import (
@@ -39,11 +40,55 @@ class WindowSerializer(StrictSerializer):
     end = StrictDateTimeField()
 
 
+#: A site's or an asset's id: a UUID written out (any case).
+PLACE_ID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+
+
+@extend_schema_field({"type": "string", "format": "uuid"})
+class PlaceIdField(StrictRegexField):
+    """The id of one of the caller's sites or assets, as ``/v1/sites`` and ``/v1/assets``
+    give it; handed on in its usual form (lower case)."""
+
+    def __init__(self, kind: str, **kwargs: Any):
+        kwargs.setdefault("error_messages", {"invalid": f"Must be {kind} id (a UUID)."})
+        super().__init__(PLACE_ID_PATTERN, trim_whitespace=False, **kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        return str(super().to_internal_value(data)).lower()
+
+
 class OrderCreateSerializer(StrictSerializer):
     title = StrictCharField(max_length=rules.TITLE_MAX)
     category = StrictChoiceField(choices=CATEGORIES)
     priority = StrictChoiceField(choices=[p.value for p in Priority], default=Priority.NORMAL.value)
-    site = StrictCharField(max_length=rules.SITE_MAX)
+    site = StrictCharField(
+        max_length=rules.SITE_MAX,
+        required=False,
+        help_text=(
+            "Where the work is, in your words. Required unless `site_id` or `asset_id` is "
+            "given; then, when left out, the site's name."
+        ),
+    )
+    site_id = PlaceIdField(
+        "a site",
+        required=False,
+        allow_null=True,
+        help_text=(
+            "One of your sites (`/v1/sites`), active (not archived): the order is at it. "
+            "Checked before anything is stored: another integrator's or an unknown id is a "
+            "400 naming this field."
+        ),
+    )
+    asset_id = PlaceIdField(
+        "an asset",
+        required=False,
+        allow_null=True,
+        help_text=(
+            "One of your assets (`/v1/assets`), not retired: the work is on it. Alone, it puts "
+            "the order at the asset's site; with `site_id`, the asset must be at that site or "
+            "a site under it."
+        ),
+    )
     # Taken exactly as sent: trimming "WO-1\n" would store another reference than the
     # client's (and find its order under a key it never sent).
     external_reference = StrictRegexField(
@@ -75,7 +120,7 @@ class OrderCreateSerializer(StrictSerializer):
             title=data["title"],
             category=data["category"],
             priority=data["priority"],
-            site=data["site"],
+            site=data.get("site", ""),
             external_reference=data.get("external_reference"),
             description=data.get("description", ""),
             contact=Contact(**{k: contact.get(k, "") for k in ("name", "phone", "email")})
@@ -86,6 +131,31 @@ class OrderCreateSerializer(StrictSerializer):
             else None,
             metadata=data.get("metadata") or {},
         )
+
+    def to_internal_value(self, data: Any) -> Any:
+        # `site` is required unless a place is named: said with the other fields' problems
+        # (DRF's validate() would only run once every field is fine).
+        unplaced = (
+            isinstance(data, dict)
+            and "site" not in data
+            and all(data.get(name) is None for name in ("site_id", "asset_id"))
+        )
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if unplaced and isinstance(exc.detail, dict) and "site" not in exc.detail:
+                raise serializers.ValidationError(
+                    {**exc.detail, "site": [rules.SITE_REQUIRED]}
+                ) from None
+            raise
+        if unplaced:
+            raise serializers.ValidationError({"site": [rules.SITE_REQUIRED]})
+        return value
+
+    def places(self) -> dict[str, str | None]:
+        """The ids of the site and the asset the order is at (``None``: not given)."""
+        data = self.validated_data
+        return {"site_id": data.get("site_id"), "asset_id": data.get("asset_id")}
 
 
 class NoteCreateSerializer(StrictSerializer):
@@ -128,6 +198,15 @@ class OrderListQuerySerializer(QuerySerializer):
             f"are ignored); repeat for several (at most {LIST_SITES_MAX}), not comma-separated."
         ),
     )
+    site_id = PlaceIdField(
+        "a site",
+        required=False,
+        help_text=(
+            "Orders at this site of yours (by id; the site's own orders, not those of sites "
+            "under it). One value."
+        ),
+    )
+    asset_id = PlaceIdField("an asset", required=False, help_text="Orders on this asset.")
     external_reference = StrictCharField(
         max_length=rules.REFERENCE_MAX, required=False, trim_whitespace=False
     )

@@ -133,6 +133,14 @@ CREATED_EXAMPLE = {
     "contact": {"name": "Dana", "phone": "+1 555 0100", "email": "dana@example.com"},
 }
 
+AT_ASSET_EXAMPLE = {
+    "title": "Rooftop unit 2 is blowing warm air",
+    "category": "hvac",
+    "priority": "urgent",
+    "asset_id": "0b4c8a1e-7f52-4d3a-9c61-2e8f0d9b7a35",
+    "external_reference": "WO-1002",
+}
+
 
 list_orders = extend_schema(
     operation_id="list_orders",
@@ -142,7 +150,9 @@ list_orders = extend_schema(
         "`next_cursor` as `cursor` with the same filters) until it is null. Filters combine "
         "(an order must pass each); `status`, `priority` and `category` may be repeated or "
         "comma-separated, `site` (free text, commas included) only repeated, and an order "
-        "passes a filter given several values if it has any of them. With "
+        "passes a filter given several values if it has any of them. `site_id` and "
+        "`asset_id` (one each) list the orders at one of your sites or on one asset, read "
+        "from that place's own index. With "
         "`external_reference` the page holds at most that one order and there is no next page."
     ),
     tags=["orders"],
@@ -169,7 +179,11 @@ create_order = extend_schema(
         "Creates an order in `received`; the workers take it from there (accepted or "
         "rejected, then scheduled with a team). An `external_reference` is unique per "
         "integrator: a second order with the same one is a 409 naming the first. Send an "
-        "`Idempotency-Key` to retry safely after a timeout."
+        "`Idempotency-Key` to retry safely after a timeout. `site_id` and `asset_id` point "
+        "the order at one of your sites and assets (checked before anything is stored: "
+        "yours, the site active, the asset not retired and at that site or one under it); "
+        "the order keeps their code and name as `site_ref` and `asset_ref`, and `site` "
+        "(free text) is then optional."
     ),
     tags=["orders"],
     request=OrderCreateSerializer,
@@ -200,7 +214,10 @@ create_order = extend_schema(
             s429=None,
         ),
     },
-    examples=[OpenApiExample("an HVAC order", value=CREATED_EXAMPLE, request_only=True)],
+    examples=[
+        OpenApiExample("an HVAC order", value=CREATED_EXAMPLE, request_only=True),
+        OpenApiExample("an order on an asset", value=AT_ASSET_EXAMPLE, request_only=True),
+    ],
 )
 
 

@@ -64,6 +64,29 @@ class TimeWindowOutputSerializer(OutputSerializer):
         ref_name = "TimeWindow"
 
 
+class PlaceRefOutputSerializer(OutputSerializer):
+    """One of your sites or assets the order is at, as it was when the order was created: a
+    later rename shows on new orders, not on this one."""
+
+    id = serializers.UUIDField(help_text="Its id (`/v1/sites/{id}`, `/v1/assets/{id}`).")
+    code = serializers.CharField(help_text="Your code for it.")
+    name = serializers.CharField()
+
+    class Meta:
+        ref_name = "PlaceRef"
+
+
+class MaintenanceRefOutputSerializer(OutputSerializer):
+    """The maintenance plan that created the order, and the occurrence it is for."""
+
+    plan_id = serializers.CharField(help_text="The plan's id.")
+    plan_name = serializers.CharField(help_text="The plan's name when it created the order.")
+    due_at = TimestampField(help_text="When the occurrence is due.")
+
+    class Meta:
+        ref_name = "MaintenanceRef"
+
+
 class ActorOutputSerializer(OutputSerializer):
     kind = serializers.ChoiceField(choices=ACTOR_KIND_CHOICES)
     id = serializers.CharField(
@@ -233,7 +256,26 @@ class OrderSummaryOutputSerializer(OutputSerializer):
     description = serializers.CharField(allow_blank=True)
     category = serializers.ChoiceField(choices=CATEGORY_CHOICES)
     priority = serializers.ChoiceField(choices=PRIORITY_CHOICES)
-    site = serializers.CharField()
+    site = serializers.CharField(
+        help_text=(
+            "Where the work is, in your words; the site's name when you gave `site_id` or "
+            "`asset_id` and no `site`."
+        )
+    )
+    site_ref = PlaceRefOutputSerializer(
+        allow_null=True,
+        help_text=(
+            "The site of yours the order is at (`site_id` on create, or the asset's site); "
+            "null when you named none."
+        ),
+    )
+    asset_ref = PlaceRefOutputSerializer(
+        allow_null=True, help_text="The asset the work is on; null when you named none."
+    )
+    maintenance = MaintenanceRefOutputSerializer(
+        allow_null=True,
+        help_text="Set when a maintenance plan created the order; null otherwise.",
+    )
     contact = ContactOutputSerializer(allow_null=True)
     requested_window = TimeWindowOutputSerializer(allow_null=True)
     status = serializers.ChoiceField(choices=STATUS_CHOICES)

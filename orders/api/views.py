@@ -88,6 +88,8 @@ class OrderCollectionView(APIView):
             priorities=frozenset(params.get("priority") or ()),
             categories=frozenset(params.get("category") or ()),
             sites=frozenset(params.get("site") or ()),
+            site_id=params.get("site_id"),
+            asset_id=params.get("asset_id"),
         )
         if "external_reference" in params:
             # At most one order has it: no paging, no cursor.
@@ -118,6 +120,7 @@ class OrderCollectionView(APIView):
                 data=serializer.to_input(),
                 integrator=integrator,
                 actor=Actor.integrator(integrator),
+                **serializer.places(),
             )
             return order_response(request, order, status.HTTP_201_CREATED)
 

@@ -103,6 +103,28 @@ class TechnicianRef:
 
 
 @dataclass(frozen=True)
+class PlaceRef:
+    """A site or an asset an order points at, as the order keeps it: the id, and the code and
+    name as they were when the order was created. A snapshot, so that reading an order stays
+    one read with no join; a later rename shows on new orders only (the order says where the
+    work was, as it was then)."""
+
+    id: str
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class MaintenanceRef:
+    """What marks an order a maintenance plan created: the plan (its name as it was then)
+    and the occurrence the order is for."""
+
+    plan_id: str
+    plan_name: str
+    due_at: datetime
+
+
+@dataclass(frozen=True)
 class Visit:
     """A technician's visit to the site: the agreed window, then the times the technician
     checked in and out."""
@@ -189,6 +211,11 @@ class Order:
     history: tuple[HistoryEntry, ...] = ()
     technician: TechnicianRef | None = None
     visits: tuple[Visit, ...] = ()
+    #: The integrator's site and asset the work is at (fixed at creation), if it named them.
+    site_ref: PlaceRef | None = None
+    asset_ref: PlaceRef | None = None
+    #: Set on the orders a maintenance plan created.
+    maintenance: MaintenanceRef | None = None
 
     def replace(self, **changes: Any) -> Order:
         return dataclasses.replace(self, **changes)

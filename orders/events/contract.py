@@ -17,9 +17,11 @@ from orders.domain.model import (
     Attachment,
     EventType,
     HistoryEntry,
+    MaintenanceRef,
     Note,
     Order,
     OrderEvent,
+    PlaceRef,
     Visibility,
     Visit,
     entry_event_type,
@@ -99,6 +101,9 @@ def order_to_json(order: Order) -> dict[str, Any]:
         "category": order.category,
         "priority": str(order.priority),
         "site": order.site,
+        "site_ref": place_to_json(order.site_ref),
+        "asset_ref": place_to_json(order.asset_ref),
+        "maintenance": maintenance_to_json(order.maintenance),
         "contact": (
             {"name": order.contact.name, "phone": order.contact.phone, "email": order.contact.email}
             if order.contact
@@ -130,6 +135,17 @@ def order_to_json(order: Order) -> dict[str, Any]:
         "visit": visit_to_json(order.visit),
         "hold": hold_to_json(order),
     }
+
+
+def place_to_json(place: PlaceRef | None) -> dict[str, str] | None:
+    """A site or an asset as the order keeps it: its id, code and name when it was created."""
+    return {"id": place.id, "code": place.code, "name": place.name} if place else None
+
+
+def maintenance_to_json(plan: MaintenanceRef | None) -> dict[str, str] | None:
+    if plan is None:
+        return None
+    return {"plan_id": plan.plan_id, "plan_name": plan.plan_name, "due_at": isoformat(plan.due_at)}
 
 
 def technician_to_json(technician) -> dict[str, str] | None:

@@ -67,6 +67,10 @@ class ShardState:
     check_at: float = 0.0
     #: When (monotonic) ``saved`` was written, or read from the checkpoint store.
     saved_at: float = 0.0
+    #: Where it is read from without a checkpoint: the relay's ``start_at`` for a shard
+    #: that was there when the relay started, ``TRIM_HORIZON`` for one that appeared later
+    #: (everything in it is newer than the start: at its end, its first records are lost).
+    start: str = "TRIM_HORIZON"
 
 
 @dataclass

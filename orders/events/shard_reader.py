@@ -87,7 +87,7 @@ class ShardReader:
         if shard.position:
             kwargs.update(ShardIteratorType="AFTER_SEQUENCE_NUMBER", SequenceNumber=shard.position)
         else:
-            kwargs["ShardIteratorType"] = self._follower.start
+            kwargs["ShardIteratorType"] = shard.start
         try:
             return self._streams.get_shard_iterator(**kwargs)["ShardIterator"]
         except ClientError as exc:
@@ -130,7 +130,7 @@ class ShardReader:
         kwargs: dict[str, Any] = {"StreamArn": self._follower.arn, "ShardId": shard.shard_id}
         if anchor:
             kwargs.update(ShardIteratorType="AT_SEQUENCE_NUMBER", SequenceNumber=anchor)
-        elif self._follower.start == "TRIM_HORIZON":
+        elif shard.start == "TRIM_HORIZON":
             kwargs["ShardIteratorType"] = "TRIM_HORIZON"
         else:
             return keep  # started at the end and read nothing since: nothing to compare

@@ -70,6 +70,8 @@ class StreamFollower:
         self.start = start_at
         self._stream_status = ""
         self._unreadable = False
+        #: The stream's shards have been listed once: any shard listed later is new.
+        self._listed = False
         self._next_refresh = 0.0
         self._next_stream_check = 0.0
 
@@ -171,6 +173,7 @@ class StreamFollower:
         )
         self.arn, self.next_arn, self.shards = new, None, {}
         self.start, self._stream_status, self._unreadable = "TRIM_HORIZON", "", False
+        self._listed = False
         self._next_refresh = 0.0
 
     def _refresh_shards(self) -> None:
@@ -184,9 +187,12 @@ class StreamFollower:
                 description = self._streams.describe_stream(**kwargs)["StreamDescription"]
                 status = status or description.get("StreamStatus", "")
                 for shard in description.get("Shards", []):
-                    self.shards.setdefault(
-                        shard["ShardId"], ShardState(shard["ShardId"], shard.get("ParentShardId"))
-                    )
+                    if shard["ShardId"] not in self.shards:
+                        self.shards[shard["ShardId"]] = ShardState(
+                            shard["ShardId"],
+                            shard.get("ParentShardId"),
+                            start=self.start if not self._listed else "TRIM_HORIZON",
+                        )
                 start = description.get("LastEvaluatedShardId")
                 if not start:
                     break
@@ -202,6 +208,7 @@ class StreamFollower:
                 status,
             )
         self._stream_status = status
+        self._listed = True
         for shard in self.shards.values():
             if not self.owns(shard.shard_id) and not shard.finished:
                 shard.loaded = False  # read its checkpoint again: has its relay finished it?

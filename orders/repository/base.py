@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
-from orders.domain.model import Attachment, HistoryEntry, Note, Order
+from orders.domain.model import Attachment, HistoryEntry, Note, Order, PlaceRef
 from orders.events.contract import EventMessage
 
 T = TypeVar("T")
@@ -33,6 +33,10 @@ class OrderFilter:
     categories: frozenset[str] = frozenset()
     #: Exact sites, as stored (trimmed, case as given).
     sites: frozenset[str] = frozenset()
+    #: The orders at one of the integrators' sites, or at one asset (by id): a listing with
+    #: either reads that place's own index (``by-site``, ``by-asset``).
+    site_id: str | None = None
+    asset_id: str | None = None
 
     @property
     def fingerprint(self) -> str:
@@ -53,6 +57,10 @@ class OrderFilter:
             # of anything (commas and bars included).
             digest = hashlib.sha256(json.dumps(sorted(self.sites)).encode()).hexdigest()[:32]
             parts.append("site:" + digest)
+        if self.site_id:
+            parts.append("site_id:" + self.site_id)
+        if self.asset_id:
+            parts.append("asset_id:" + self.asset_id)
         return "|".join(parts)
 
     def matches(self, order: Order) -> bool:
@@ -64,11 +72,17 @@ class OrderFilter:
             and (not self.teams or order.assigned_team in self.teams)
             and (not self.categories or order.category in self.categories)
             and (not self.sites or order.site in self.sites)
+            and (self.site_id is None or _at(order.site_ref, self.site_id))
+            and (self.asset_id is None or _at(order.asset_ref, self.asset_id))
             and (
                 self.sla_due_before is None
                 or (order.sla_due_at is not None and order.sla_due_at < self.sla_due_before)
             )
         )
+
+
+def _at(place: PlaceRef | None, place_id: str) -> bool:
+    return place is not None and place.id == place_id
 
 
 @dataclass(frozen=True)

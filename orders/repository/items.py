@@ -18,8 +18,10 @@ from orders.domain.model import (
     Attachment,
     Contact,
     HistoryEntry,
+    MaintenanceRef,
     Note,
     Order,
+    PlaceRef,
     Priority,
     TechnicianRef,
     TimeWindow,
@@ -334,7 +336,50 @@ def order_to_item(order: Order) -> dict[str, Any]:
         start = isoformat(order.visits[-1].start)
         item["visit_day"] = string_value(start[:10])
         item["visit_start_key"] = string_value(f"{start}#{order.id}")
+    item.update(_places_to_item(order))
     return item
+
+
+def _places_to_item(order: Order) -> dict[str, Any]:
+    """Where the order is and what created it: each place's id as the key of its sparse index
+    (``by-site``, ``by-asset``) and its code and name as a map, which holds no id of its own
+    (every byte of an order item is written again with each change)."""
+    item: dict[str, Any] = {}
+    for prefix, ref in (("site", order.site_ref), ("asset", order.asset_ref)):
+        if ref is not None:
+            item[f"{prefix}_id"] = string_value(ref.id)
+            item[f"{prefix}_ref"] = {
+                "M": {"code": string_value(ref.code), "name": string_value(ref.name)}
+            }
+    if (plan := order.maintenance) is not None:
+        item["maintenance"] = {
+            "M": {
+                "plan_id": string_value(plan.plan_id),
+                "plan_name": string_value(plan.plan_name),
+                "due_at": string_value(isoformat(plan.due_at)),
+            }
+        }
+    return item
+
+
+def _place_from_item(item: dict[str, Any], prefix: str) -> PlaceRef | None:
+    if f"{prefix}_ref" not in item or f"{prefix}_id" not in item:
+        return None
+    snapshot = item[f"{prefix}_ref"]["M"]
+    return PlaceRef(
+        id=item[f"{prefix}_id"]["S"], code=snapshot["code"]["S"], name=snapshot["name"]["S"]
+    )
+
+
+def _maintenance_from_item(item: dict[str, Any]) -> MaintenanceRef | None:
+    if "maintenance" not in item:
+        return None
+    plan = item["maintenance"]["M"]
+    return MaintenanceRef(
+        plan_id=plan["plan_id"]["S"],
+        plan_name=plan["plan_name"]["S"],
+        due_at=_dt(plan["due_at"]["S"]),
+    )
 
 
 def item_to_order(item: dict[str, Any]) -> Order:
@@ -384,6 +429,9 @@ def item_to_order(item: dict[str, Any]) -> Order:
         history=tuple(history_of(item)),
         technician=_technician_from_item(item["technician"]) if "technician" in item else None,
         visits=tuple(_visit_from_item(v) for v in item.get("visits", {}).get("L", [])),
+        site_ref=_place_from_item(item, "site"),
+        asset_ref=_place_from_item(item, "asset"),
+        maintenance=_maintenance_from_item(item),
     )
 
 

@@ -26,8 +26,10 @@ from .sharding import (
     merge,
 )
 from .table_design import (
+    BY_ASSET,
     BY_CREATED,
     BY_INTEGRATOR,
+    BY_SITE,
     BY_STATUS,
     BY_TECHNICIAN,
     BY_VISIT_DAY,
@@ -37,6 +39,16 @@ from .table_design import (
 
 #: Queries one list page may make when a filter leaves pages sparse.
 MAX_READS_PER_PAGE = 5
+
+
+def place_partition(filters: OrderFilter) -> tuple[str, str, str] | None:
+    """The one partition a listing at a place reads: the asset's (the narrower: an asset is
+    at one site) or the site's; ``None`` when the filters name neither."""
+    if filters.asset_id:
+        return (BY_ASSET, "asset_id", filters.asset_id)
+    if filters.site_id:
+        return (BY_SITE, "site_id", filters.site_id)
+    return None
 
 
 class DynamoOrderQueries:
@@ -101,15 +113,27 @@ class DynamoOrderQueries:
     ) -> Page[Order]:
         """The integrator's orders, newest first, from the keys-only ``by-integrator-shard``
         (written when an order is created, never again: an index that projected what changes
-        would be written on every change); filtered once read."""
+        would be written on every change); filtered once read. At a site or an asset: from
+        that place's partition of ``by-site`` or ``by-asset`` instead, the integrator's
+        orders only (an id of another integrator's place lists nothing)."""
         filters = filters or OrderFilter()
-        scope = f"{self._table}/{BY_INTEGRATOR}/{integrator}/{filters.fingerprint}"
-        partitions = [
-            (BY_INTEGRATOR, "integrator_shard", key)
-            for key in every_shard(integrator, INDEX_SHARDS)
-        ]
+        place = place_partition(filters)
+        if place is not None:
+            index, _, value = place
+            scope = f"{self._table}/{index}/{value}/{integrator}/{filters.fingerprint}"
+            partitions = [place]
+        else:
+            scope = f"{self._table}/{BY_INTEGRATOR}/{integrator}/{filters.fingerprint}"
+            partitions = [
+                (BY_INTEGRATOR, "integrator_shard", key)
+                for key in every_shard(integrator, INDEX_SHARDS)
+            ]
         matched, next_key = self._keys_only_page(
-            partitions, filters, clamp_page_size(limit), self._cursor_key(cursor, scope)
+            partitions,
+            filters,
+            clamp_page_size(limit),
+            self._cursor_key(cursor, scope),
+            owner=integrator,
         )
         return Page(matched, self._cursor(next_key, scope))
 
@@ -261,11 +285,16 @@ class DynamoOrderQueries:
         of ``by-status-shard`` (filtered as they are read). Otherwise from the keys-only
         ``by-created-shard`` (one small entry per order, written once), whose orders are read
         whole and filtered; a page a filter leaves sparse is shorter, its cursor goes on.
-        Bounded reads per page, never a scan."""
+        At a site or an asset (whatever the statuses): from that place's keys-only partition
+        of ``by-site`` or ``by-asset``, read the same way. Bounded reads per page, never a
+        scan."""
         filters = filters or OrderFilter()
         scope = f"{self._table}/recent/{filters.fingerprint}"
         size = clamp_page_size(limit)
         beyond = self._cursor_key(cursor, scope)
+        if (place := place_partition(filters)) is not None:
+            matched, next_key = self._keys_only_page([place], filters, size, beyond)
+            return Page(matched, self._cursor(next_key, scope))
         if filters.statuses:
             partitions = [
                 (BY_STATUS, "status_shard", key)
@@ -284,10 +313,12 @@ class DynamoOrderQueries:
         filters: OrderFilter,
         size: int,
         beyond: str | None,
+        *,
+        owner: str | None = None,
     ) -> tuple[list[Order], str | None]:
         """A page from a keys-only index: its entries merged from the shards, the orders read
-        (what a list shows) and filtered, in up to MAX_READS_PER_PAGE rounds; and the sort key
-        the next page goes on from."""
+        (what a list shows) and filtered (``owner``: that integrator's only), in up to
+        MAX_READS_PER_PAGE rounds; and the sort key the next page goes on from."""
         # The index holds keys only: only the creation time narrows what is read.
         keys_only = OrderFilter(
             created_after=filters.created_after, created_before=filters.created_before
@@ -298,7 +329,13 @@ class DynamoOrderQueries:
             ids = [e["pk"]["S"].removeprefix(ORDER_PREFIX) for e in entries]
             # Consistent: an entry in the index is of an order whose write has committed.
             found = {o.id: o for o in self.get_many(ids, listed=True)}
-            matched += [found[i] for i in ids if i in found and filters.matches(found[i])]
+            matched += [
+                found[i]
+                for i in ids
+                if i in found
+                and (owner is None or found[i].integrator == owner)
+                and filters.matches(found[i])
+            ]
             if beyond is None or len(matched) >= size:
                 break
         if len(matched) > size:

@@ -25,11 +25,19 @@ BY_CREATED = "by-created-shard"
 BY_TECHNICIAN = "by-technician"
 #: Sparse, keys only: orders by the UTC day their latest visit starts, then its start.
 BY_VISIT_DAY = "by-visit-day"
+#: Sparse, keys only: the orders at each of the integrators' sites, and at each asset,
+#: newest first (one partition per site or asset: a place gets a few orders a day).
+BY_SITE = "by-site"
+BY_ASSET = "by-asset"
 NOTE_PREFIX = "NOTE#"
 ATTACHMENT_PREFIX = "ATTACHMENT#"
 #: Search index items: ``SEARCH#<first letters>`` / ``<token>#<created>#<order id>``.
 SEARCH_PREFIX = "SEARCH#"
 
+#: Where the order is and what created it, written by the create and never again: the
+#: keys of the sparse ``by-site`` and ``by-asset`` indexes, and the snapshots of the site,
+#: the asset and the maintenance plan the order shows (absent when it has none).
+FIXED_AT_CREATION = ("site_id", "asset_id", "site_ref", "asset_ref", "maintenance")
 #: Attributes a move or an edit never changes (keys and what identifies the order).
 IMMUTABLE = frozenset(
     {
@@ -41,6 +49,7 @@ IMMUTABLE = frozenset(
         "created_at",
         "created_key",
         "created_shard",
+        *FIXED_AT_CREATION,
     }
 )
 #: Attributes that are absent when the order has no value for them.
@@ -92,6 +101,8 @@ def table_definition(table_name: str) -> dict[str, Any]:
                 "technician_id",
                 "visit_day",
                 "visit_start_key",
+                "site_id",
+                "asset_id",
             )
         ],
         "KeySchema": [
@@ -104,6 +115,8 @@ def table_definition(table_name: str) -> dict[str, Any]:
             gsi(BY_CREATED, "created_shard", "created_key", {"ProjectionType": "KEYS_ONLY"}),
             gsi(BY_TECHNICIAN, "technician_id", "created_key", {"ProjectionType": "KEYS_ONLY"}),
             gsi(BY_VISIT_DAY, "visit_day", "visit_start_key", {"ProjectionType": "KEYS_ONLY"}),
+            gsi(BY_SITE, "site_id", "created_key", {"ProjectionType": "KEYS_ONLY"}),
+            gsi(BY_ASSET, "asset_id", "created_key", {"ProjectionType": "KEYS_ONLY"}),
         ],
         # The stream is the outbox: the event relay publishes what each write committed.
         "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
@@ -151,8 +164,12 @@ LISTED_ATTRIBUTES = (
 )
 
 
-#: What a list reads of each order when its index projects keys only.
-LISTED_READ = (*LISTED_ATTRIBUTES, "revision", "changed_at")
+#: What a list reads of each order when its index projects keys only: what a list entry of
+#: ``by-status-shard`` holds, and where the order is and what created it. The projection is at
+#: DynamoDB's limit, and an index's projection cannot change once it exists, so the place and
+#: plan are read from the table only: pages from ``by-status-shard`` (the admin's list of some
+#: statuses, ``list_by_status``) show the free-text ``site`` alone.
+LISTED_READ = (*LISTED_ATTRIBUTES, "revision", "changed_at", *FIXED_AT_CREATION)
 
 
 #: A shard key carries the value it shards: an index on it need not project that too.

@@ -10,7 +10,7 @@ from typing import Any
 
 from orders.domain import search
 from orders.domain.model import Order, Priority, reference_order_id
-from orders.domain.workflow import Status
+from orders.domain.workflow import OPEN_STATUSES, TERMINAL_STATUSES, Status
 from orders.repository.base import MAX_PAGE_SIZE, OrderFilter, Page, SearchResult
 
 from .base import SelectorBase
@@ -19,6 +19,9 @@ from .base import SelectorBase
 BACKLOG_BATCH = 50
 #: How many orders a sort other than "newest first" puts in order.
 SORT_CAP = 1000
+#: Pages of up to 200 open orders (each reading at most 1,000 of the place's orders) that a
+#: check for the open orders at a place reads: some 20,000 orders of one site or asset.
+PLACE_SWEEP_PAGES = 20
 
 
 class OrderListings(SelectorBase):
@@ -48,6 +51,46 @@ class OrderListings(SelectorBase):
                 integrator, filters=filters, limit=limit, cursor=cursor
             )
         return self.orders.list_recent(filters=filters, limit=limit, cursor=cursor)
+
+    def orders_at(
+        self,
+        *,
+        site_id: str | None = None,
+        asset_id: str | None = None,
+        finished: bool = False,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> Page[Order]:
+        """A page of the orders at a site or on an asset, newest first, everyone's (staff):
+        the open ones, or the ``finished`` ones (completed, cancelled, rejected). Read from
+        the place's own index (``by-site``, ``by-asset``)."""
+        statuses = TERMINAL_STATUSES if finished else OPEN_STATUSES
+        filters = OrderFilter(
+            statuses=frozenset(str(s) for s in statuses), site_id=site_id, asset_id=asset_id
+        )
+        return self.orders.list_recent(filters=filters, limit=limit, cursor=cursor)
+
+    def open_at(
+        self,
+        *,
+        site_id: str | None = None,
+        asset_id: str | None = None,
+        max_pages: int = PLACE_SWEEP_PAGES,
+    ) -> tuple[list[Order], bool]:
+        """Every open order at a site or on an asset, newest first, for the checks that must
+        not miss one (archiving a site, retiring an asset): pages followed to the end, at
+        most ``max_pages`` of them; the flag says it stopped before the end."""
+        found: list[Order] = []
+        cursor = None
+        for _ in range(max_pages):
+            page = self.orders_at(
+                site_id=site_id, asset_id=asset_id, limit=MAX_PAGE_SIZE, cursor=cursor
+            )
+            found.extend(page.items)
+            cursor = page.next_cursor
+            if cursor is None:
+                return found, False
+        return found, True
 
     def count_in_status(self, status: str, *, cap: int = 1000) -> tuple[int, bool]:
         """Orders in ``status``, reading at most ``cap`` entries (and whether it stopped)."""

@@ -2,7 +2,8 @@
 and emits events: the API, the admin and the status workers all call these, so the business
 rules apply the same way everywhere. Reads are ``orders.selectors``.
 
-- ``ports``: what they need from outside (the teams, whoever tells integrators)
+- ``ports``: what they need from outside (the teams, whoever tells integrators, the sites
+  and assets orders point at)
 - ``changes``: the write path they share (read, check the version, write, retry a lost race)
 - ``intake``: create, move, correct, resume
 - ``timeline``: notes and attachments
@@ -29,17 +30,19 @@ from .changes import OrderChanges
 from .field_work import FieldWork
 from .intake import OrderIntake
 from .pipeline import WorkerPipeline
-from .ports import Notifier, TeamDirectory, TeamInfo
+from .ports import NoPlaces, Notifier, PlaceDirectory, TeamDirectory, TeamInfo
 from .search_backfill import SearchBackfill
 from .timeline import OrderTimeline
 
 __all__ = [
     "FieldWork",
+    "NoPlaces",
     "Notifier",
     "OrderChanges",
     "OrderIntake",
     "OrderServices",
     "OrderTimeline",
+    "PlaceDirectory",
     "SearchBackfill",
     "TeamAssignment",
     "TeamDirectory",
@@ -70,15 +73,18 @@ def order_services(
     teams: TeamDirectory,
     loads: TeamLoads,
     notifier: Notifier,
+    places: PlaceDirectory | None = None,
     clock: Callable[[], datetime] = utcnow,
 ) -> OrderServices:
-    """The use cases over ``orders`` (its store, queries and search parts) and ``read``."""
+    """The use cases over ``orders`` (its store, queries and search parts) and ``read``;
+    ``places``: the integrators' sites and assets new orders may point at (none: an order
+    naming one is refused)."""
     changes = OrderChanges(store=orders, read=read, teams=teams, clock=clock)
     assignment = TeamAssignment(changes, queries=orders, loads=loads)
     return OrderServices(
         read=read,
         changes=changes,
-        intake=OrderIntake(changes),
+        intake=OrderIntake(changes, places=places),
         timeline=OrderTimeline(changes),
         field_work=FieldWork(changes),
         assignment=assignment,

@@ -6,31 +6,61 @@ from __future__ import annotations
 from kernel import log_context, metrics
 from orders.domain import rules
 from orders.domain.errors import DuplicateReference, OrderAlreadyExists, ValidationError
-from orders.domain.model import Actor, Order, new_order_id, reference_order_id
+from orders.domain.model import (
+    Actor,
+    MaintenanceRef,
+    Order,
+    PlaceRef,
+    new_order_id,
+    reference_order_id,
+)
 from orders.domain.rules import OrderInput
 from orders.events.contract import to_message
 
 from .changes import OrderChanges, require_version
+from .ports import NoPlaces, PlaceDirectory
 
 
 class OrderIntake:
-    def __init__(self, changes: OrderChanges):
+    def __init__(self, changes: OrderChanges, *, places: PlaceDirectory | None = None):
         self._changes = changes
         self._store = changes.store
+        self._places = places or NoPlaces()
 
     def create_order(
-        self, *, data: OrderInput, integrator: str, actor: Actor, order_id: str | None = None
+        self,
+        *,
+        data: OrderInput,
+        integrator: str,
+        actor: Actor,
+        order_id: str | None = None,
+        site_id: str | None = None,
+        asset_id: str | None = None,
+        maintenance: MaintenanceRef | None = None,
     ) -> Order:
         """Store a new order in ``received``. An external reference is unique per integrator:
-        a second order with it is refused with :class:`DuplicateReference`."""
+        a second order with it is refused with :class:`DuplicateReference`.
+
+        ``site_id`` / ``asset_id``: the integrator's site and asset the work is at, checked
+        (``PlaceDirectory.resolve``) before anything is stored; every refusal of the request
+        comes at once, theirs with the fields'. ``maintenance``: the plan occurrence that
+        creates it (the scheduler passes a deterministic ``order_id`` with it)."""
         if order_id is None:
             order_id = (
                 reference_order_id(integrator, data.external_reference)
                 if data.external_reference
                 else new_order_id()
             )
+        site_ref, asset_ref = self._places_of(data, integrator, site_id, asset_id)
         order, event = rules.create_order(
-            data, order_id=order_id, integrator=integrator, actor=actor, now=self._changes.clock()
+            data,
+            order_id=order_id,
+            integrator=integrator,
+            actor=actor,
+            now=self._changes.clock(),
+            site_ref=site_ref,
+            asset_ref=asset_ref,
+            maintenance=maintenance,
         )
         try:
             # Stored with its event in one write; the event relay publishes it from the stream.
@@ -44,6 +74,23 @@ class OrderIntake:
         metrics.ORDERS_CREATED.labels(str(actor.kind)).inc()
         log_context.set_field("order_id", order.id)
         return order
+
+    def _places_of(
+        self, data: OrderInput, integrator: str, site_id: str | None, asset_id: str | None
+    ) -> tuple[PlaceRef | None, PlaceRef | None]:
+        """The site and asset the ids name; refused together with whatever else is wrong
+        with ``data`` (whose ``site`` a named place makes optional)."""
+        if site_id is None and asset_id is None:
+            return None, None
+        try:
+            return self._places.resolve(integrator, site_id=site_id, asset_id=asset_id)
+        except ValidationError as refused:
+            problems = refused.errors
+        try:
+            rules.validate_input(data, site_default="")
+        except ValidationError as invalid:
+            problems = {**invalid.errors, **problems}
+        raise ValidationError(problems) from None
 
     def transition_order(
         self,

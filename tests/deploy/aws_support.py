@@ -17,7 +17,8 @@ def templates(files: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def evaluate(value: Any, parameters: dict[str, str], conditions: dict[str, Any]) -> Any:
-    """Resolve Ref (parameters), Fn::Sub (parameters only), Fn::If, Fn::Equals, Fn::Not."""
+    """Resolve Ref (parameters), Fn::Sub (parameters only; one with a variable map is kept),
+    Fn::If, Fn::Equals, Fn::Not."""
     if isinstance(value, list):
         return [evaluate(v, parameters, conditions) for v in value]
     if not isinstance(value, dict):
@@ -26,6 +27,8 @@ def evaluate(value: Any, parameters: dict[str, str], conditions: dict[str, Any])
         return parameters.get(value["Ref"], value)  # AWS::NoValue stays as it is
     if "Fn::Sub" in value:
         text = value["Fn::Sub"]
+        if isinstance(text, list):  # a variable map (imports): left as it is
+            return value
         for name, parameter in parameters.items():
             text = text.replace("${" + name + "}", parameter)
         return text

@@ -18,6 +18,8 @@ from deploy.workflow import status_queues
 from orders.repository.table_design import table_definition
 from tests.deploy.aws_support import evaluate, templates
 
+NO_VALUE = {"Ref": "AWS::NoValue"}
+
 # -- (a) FIFO -------------------------------------------------------------------------------------
 
 
@@ -170,3 +172,23 @@ def test_only_the_web_policy_reads_cloudwatch_and_nothing_grants_everything(rend
             assert not any(a.endswith(":*") or a == "*" for a in actions), (name, actions)
             if statement.get("Resource") == "*":
                 assert (name, actions) == ("WebPolicy", ["cloudwatch:GetMetricStatistics"])
+
+
+@pytest.mark.parametrize("key", ["", "arn:aws:kms:eu-west-1:123456789012:key/1234abcd"])
+def test_the_schedulers_policy_may_use_the_tables_key_only_when_the_stack_has_one(rendered, key):
+    """The scheduler's policy is the data stack's, like every role's: with KmsKeyArn it may
+    use that key, only through DynamoDB (it touches no queue, topic message or bucket), and
+    the operator sets the key once, on the data stack."""
+    data_template, _ = templates(rendered)
+    document = data_template["Resources"][data.SCHEDULER_POLICY]["Properties"]["PolicyDocument"]
+    statements = evaluate(document["Statement"], {"KmsKeyArn": key}, data_template["Conditions"])
+    kms = [s for s in statements if s != NO_VALUE and s["Sid"] == "CustomerManagedKey"]
+    if key:
+        (statement,) = kms
+        assert statement["Resource"] == key
+        assert statement["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+        assert statement["Condition"] == {
+            "StringEquals": {"kms:ViaService": ["dynamodb.${AWS::Region}.amazonaws.com"]}
+        }
+    else:
+        assert kms == []

@@ -328,3 +328,164 @@ def test_the_checker_notices_a_day_one_that_could_not_run(rendered):
     assert check.day_one_problems(template) == [
         f"no {ecs.DAY_ONE_TASK}: day one cannot run on ECS (docs/deploy.md)"
     ]
+
+
+# -- (c) the maintenance scheduler ------------------------------------------------------------
+
+
+def test_the_scheduler_is_a_service_of_scheduler_count_tasks_that_rolls(rendered):
+    """Several schedulers are safe (plans locked per pass, deterministic order ids): it rolls
+    like the webhook dispatcher, new task first; SchedulerCount tasks, one by default."""
+    _, template = templates(rendered)
+    resources = template["Resources"]
+    service = resources[ecs.SCHEDULER_SERVICE]["Properties"]
+    assert service["DesiredCount"] == {"Ref": "SchedulerCount"}
+    assert template["Parameters"]["SchedulerCount"]["Default"] == 1
+    assert template["Parameters"]["SchedulerCount"]["MinValue"] == 0
+    assert service["DeploymentConfiguration"]["MaximumPercent"] == 200
+    assert service["DeploymentConfiguration"]["MinimumHealthyPercent"] == 100
+    assert service["NetworkConfiguration"]["AwsvpcConfiguration"]["SecurityGroups"] == [
+        {"Ref": "BackgroundTaskSecurityGroup"}
+    ]
+    task = resources[ecs.SCHEDULER_TASK]["Properties"]
+    (container,) = task["ContainerDefinitions"]
+    assert container["Command"] == ["scheduler"]
+    assert shell_docs.role_problems(container["Command"]) == []
+    assert container["HealthCheck"]["Command"][-1].endswith(
+        "urlopen('http://127.0.0.1:9100/metrics', timeout=3)"
+    )
+    assert container["ReadonlyRootFilesystem"] is True
+    assert container["StopTimeout"] == 30
+    assert task["TaskRoleArn"] == {"Fn::GetAtt": [ecs.SCHEDULER_ROLE, "Arn"]}
+    assert "SchedulerServiceName" in template["Outputs"]
+
+
+def test_the_schedulers_role_has_the_data_stacks_scheduler_policy_and_nothing_else(rendered):
+    """Like every other task role: the data stack's managed policy, imported, no inline
+    policy, and so no parameter for the data stack's key to remember."""
+    data_template, template = templates(rendered)
+    role = template["Resources"][ecs.SCHEDULER_ROLE]["Properties"]
+    assert role["ManagedPolicyArns"] == [ecs.imported("SchedulerPolicyArn")]
+    assert "Policies" not in role
+    assert data_template["Outputs"]["SchedulerPolicyArn"]["Value"] == {"Ref": "SchedulerPolicy"}
+    assert "DataKmsKeyArn" not in template["Parameters"]  # the data stack's policy has its key
+    assert check.scheduler_problems(data_template, template) == []
+
+
+def test_an_alarm_fires_when_no_scheduler_runs_unless_none_is_wanted(rendered):
+    _, template = templates(rendered)
+    alarm = template["Resources"][ecs.SCHEDULER_ALARM]
+    properties = alarm["Properties"]
+    dimensions = {d["Name"]: d["Value"] for d in properties["Dimensions"]}
+    assert dimensions["ServiceName"] == {"Fn::GetAtt": [ecs.SCHEDULER_SERVICE, "Name"]}
+    assert (properties["MetricName"], properties["ComparisonOperator"]) == (
+        "RunningTaskCount",
+        "LessThanThreshold",
+    )
+    assert properties["TreatMissingData"] == "breaching"
+    conditions = template["Conditions"]
+    assert holds(conditions[alarm["Condition"]], {"SchedulerCount": "1"}, conditions)
+    assert not holds(conditions[alarm["Condition"]], {"SchedulerCount": "0"}, conditions)
+
+
+def test_the_checker_notices_a_scheduler_that_could_not_create_orders(rendered):
+    data_template, template = templates(rendered)
+    template["Resources"][ecs.SCHEDULER_ROLE]["Properties"]["ManagedPolicyArns"] = [
+        ecs.imported("WebhooksPolicyArn")
+    ]
+    template["Resources"][ecs.SCHEDULER_TASK]["Properties"]["ContainerDefinitions"][0][
+        "Command"
+    ] = ["webhooks"]
+    policy = data_template["Resources"][data.SCHEDULER_POLICY]["Properties"]
+    for statement in policy["PolicyDocument"]["Statement"]:
+        if "Action" in statement:
+            statement["Action"] = [a for a in statement["Action"] if a != "dynamodb:PutItem"]
+    del data_template["Outputs"]["SchedulerPolicyArn"]
+    problems = check.scheduler_problems(data_template, template)
+    assert f"{ecs.SCHEDULER_ROLE} does not use SchedulerPolicy" in problems
+    assert "SchedulerPolicy may not put orders in the table" in problems
+    assert "data template does not export SchedulerPolicyArn" in problems
+    assert any("does not run ['scheduler']" in p for p in problems)
+    del template["Resources"][ecs.SCHEDULER_SERVICE]
+    assert f"missing AWS::ECS::Service {ecs.SCHEDULER_SERVICE}" in check.scheduler_problems(
+        data_template, template
+    )
+
+
+class Recorder:
+    """A boto3 client that records each call and answers as if it had succeeded."""
+
+    def __init__(self, service: str, calls: list[tuple[str, str, dict[str, Any]]]) -> None:
+        self.service, self.calls = service, calls
+
+    def __getattr__(self, method: str) -> Any:
+        def call(**kwargs: Any) -> dict[str, str]:
+            self.calls.append((self.service, method, kwargs))
+            return {"Account": "123456789012", "Arn": "arn:aws:iam::123456789012:root"}
+
+        return call
+
+
+@pytest.fixture
+def recorded_calls(monkeypatch):
+    """Every AWS call the application makes while the test runs, on recording clients."""
+    from portal import container, health
+
+    calls: list[tuple[str, str, dict[str, Any]]] = []
+    container.reset()
+    monkeypatch.setattr(container, "client", lambda service: Recorder(service, calls))
+    monkeypatch.setattr(health, "probe_client", lambda service: Recorder(service, calls))
+    monkeypatch.setitem(health.WEB_CHECKS, "database", lambda: None)
+    yield calls
+    container.reset()
+
+
+def test_the_schedulers_role_may_make_every_call_its_readiness_and_an_order_make(
+    rendered, recorded_calls
+):
+    """Record what the scheduler's process really calls — its readiness checks and the
+    orders' own intake creating an occurrence's order (which is all the scheduler does on
+    AWS) — then find each call in its role's policy (the data stack's SchedulerPolicy), on
+    the table, side table, index or topic it names."""
+    from django.conf import settings
+
+    from aws.resources import side_table_name
+    from orders.domain.model import Actor
+    from orders.domain.rules import OrderInput
+    from portal import health
+    from portal.container import order_services
+
+    assert health.run_checks(health.WEB_CHECKS)[0] is True
+    order_services().intake.create_order(
+        data=OrderInput(title="Service the boiler", category="hvac", site="Depot"),
+        integrator="acme",
+        actor=Actor.system("scheduler"),
+        order_id="plan-occurrence-order",
+    )
+
+    data_template, template = templates(rendered)
+    role = template["Resources"][ecs.SCHEDULER_ROLE]["Properties"]
+    assert role["ManagedPolicyArns"] == [ecs.imported(f"{data.SCHEDULER_POLICY}Arn")]
+    document = data_template["Resources"][data.SCHEDULER_POLICY]["Properties"]["PolicyDocument"]
+    statements = [s for s in document["Statement"] if "Effect" in s]  # not the key's Fn::If
+    tables = {
+        settings.ORDERS_TABLE_NAME: data.TABLE_ARN,
+        side_table_name(settings.ORDERS_TABLE_NAME): data.SIDE_TABLE_ARN,
+    }
+    asked = set()
+    for service, method, kwargs in recorded_calls:
+        if service == "sts":  # GetCallerIdentity needs no permission
+            continue
+        action = f"{service}:{''.join(part.title() for part in method.split('_'))}"
+        if service == "sns":
+            names = [{"Ref": data.TOPIC}]
+        elif "IndexName" in kwargs:
+            names = [data.TABLE_INDEXES_ARN]
+        else:
+            names = [tables[name] for name in kwargs.get("RequestItems") or [kwargs["TableName"]]]
+        for resource in names:
+            allowed = [s for s in statements if action in s["Action"] and resource in s["Resource"]]
+            assert allowed, (action, resource)
+        asked.add(action)
+    assert {"dynamodb:PutItem", "dynamodb:BatchWriteItem"} <= asked  # the order, its entries
+    assert {a.split(":")[0] for a in asked} <= {"dynamodb", "sns"}  # no SQS, no S3

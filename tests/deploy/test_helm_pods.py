@@ -37,7 +37,8 @@ def pod_specs(manifests: list[hc.Manifest]) -> dict[str, dict]:
 def test_every_pod_is_hardened(values, request):
     manifests = request.getfixturevalue(values)
     specs = pod_specs(manifests)
-    assert len(specs) >= len(status_queues()) + 4  # workers, web, relay, webhooks, migrate
+    # workers, web, relay, webhooks, scheduler, migrate
+    assert len(specs) >= len(status_queues()) + 5
     for name, spec in specs.items():
         assert spec["automountServiceAccountToken"] is False, name
         assert spec["securityContext"]["runAsNonRoot"] is True, name
@@ -124,7 +125,8 @@ def test_the_relay_checker_notices_a_missing_or_doubled_group(production):
 def test_workers_and_web_are_left_to_their_autoscalers(default):
     for name, deployment in hc.by_kind(default, "Deployment").items():
         role = deployment["metadata"]["labels"][hc.COMPONENT]
-        assert ("replicas" in deployment["spec"]) == (role in ("relay", "webhooks", "cache")), name
+        kept = ("relay", "webhooks", "scheduler", "cache")
+        assert ("replicas" in deployment["spec"]) == (role in kept), name
     (hpa,) = hc.by_kind(default, "HorizontalPodAutoscaler").values()
     assert hpa["spec"]["scaleTargetRef"]["name"] == f"{FULLNAME}-web"
 
@@ -231,7 +233,7 @@ def test_with_irsa_each_role_trusts_only_its_service_account_and_the_chart_gets_
 
 def test_one_service_account_per_role_with_its_irsa_role(production):
     accounts = hc.by_kind(production, "ServiceAccount")
-    for role in ("web", "worker", "relay", "webhooks", "provision"):
+    for role in ("web", "worker", "relay", "webhooks", "scheduler", "provision"):
         annotations = accounts[f"{FULLNAME}-{role}"]["metadata"]["annotations"]
         assert annotations["eks.amazonaws.com/role-arn"].endswith(f"role/workorders-prod-{role}")
     for deployment in hc.by_kind(production, "Deployment").values():

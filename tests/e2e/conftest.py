@@ -60,6 +60,8 @@ class Portal:
     key: str
     #: process name (web, relay, webhooks, worker-<status>) -> its /metrics port
     metrics_ports: dict[str, int]
+    #: The processes' environment: a test starts another role (the scheduler) with it.
+    env: dict[str, str]
 
     @property
     def auth(self) -> dict[str, str]:
@@ -182,6 +184,7 @@ def portal(emulator, django_db_setup, django_db_blocker, static_root) -> Iterato
             integrator=integrator.slug,
             key=key,
             metrics_ports=metrics_ports,
+            env=env,
         )
     finally:
         processes.stop_all()

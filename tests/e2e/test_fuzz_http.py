@@ -5,7 +5,8 @@ loads the contract from that server's ``/v1/schema`` and sends it generated requ
 and invalid, with a real API key: the schema's examples, the coverage phase's boundary and
 invalid values, fuzzed requests, and stateful scenarios that follow the links between
 operations (create an order, read it, move it; register a webhook endpoint, change it,
-delete it; create a site, read it, change it, archive it). ``--checks all``: no 5xx,
+delete it; create a site, read it, change it, archive it; create a maintenance plan, read it,
+change it, pause it, skip one of its occurrences). ``--checks all``: no 5xx,
 documented status codes, content types, headers and bodies, valid requests accepted and
 invalid ones refused, created resources found, deleted ones gone, no answer without the key.
 Generation is deterministic, so CI repeats a run.
@@ -15,6 +16,7 @@ the settings. A failure's message is schemathesis' report, each with a curl to r
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -22,6 +24,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,11 +37,12 @@ from .conftest import database_url
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 CONFIG = HERE / "schemathesis.toml"
 HOOKS = HERE / "fuzz_hooks.py"
-#: The whole run; it takes under a minute on two cores.
-RUN_TIMEOUT = 300
+#: The whole run: about three minutes on two idle cores (about five when they are shared).
+RUN_TIMEOUT = 600
 
 
 @dataclass
@@ -47,6 +51,8 @@ class ContractServer:
     key: str
     order_ids: list[str]
     site_ids: list[str]
+    asset_ids: list[str]
+    plans: list[dict[str, Any]]
 
 
 def seed_orders(integrator: str) -> list[str]:
@@ -103,6 +109,67 @@ def seed_sites(integrator: str) -> list[str]:
     return [str(region.pk), *(str(store.pk) for store in stores)]
 
 
+def seed_assets(integrator: str) -> list[str]:
+    """An asset at the active store and a retired one: the assets generated requests name."""
+    from facilities.asset_services import NothingUsesAssets, create_asset, retire_asset
+    from facilities.selectors import integrator_by_slug
+
+    owner = integrator_by_slug(integrator)
+    assets = [
+        create_asset(owner, {"code": code, "name": code, "site_code": "FUZZ-STORE-1"})
+        for code in ("FUZZ-ASSET-1", "FUZZ-ASSET-2")
+    ]
+    retire_asset(assets[1], usage=NothingUsesAssets())
+    return [str(asset.pk) for asset in assets]
+
+
+#: How many coming occurrences of the seeded daily plan are skipped, for valid skips to take
+#: back (each one taken back is used up; the run's own skips add more).
+SEEDED_SKIPS = 40
+
+
+def seed_plans(integrator: str, *, store_id: str, asset_id: str) -> list[dict[str, Any]]:
+    """Plans generated requests name: one on the active asset, one at the active store with
+    coming occurrences skipped, and an archived one (active ones first). Each as the hooks
+    need it: its id, its timing (to compute its occurrences) and the due times of its skipped
+    occurrences."""
+    from facilities.selectors import integrator_by_slug
+    from maintenance import services
+    from maintenance.selectors import coming
+    from portal.container import plan_orders
+
+    owner = integrator_by_slug(integrator)
+    common = {
+        "starts_on": "2026-01-01",
+        "at": "09:00",
+        "order": {"title": "Fuzz maintenance", "category": "general"},
+    }
+    bodies = [
+        {"name": "Fuzz weekly", "asset_id": asset_id, "recurrence": "FREQ=WEEKLY;BYDAY=MO"},
+        {"name": "Fuzz daily", "site_id": store_id, "recurrence": "FREQ=DAILY"},
+        {"name": "Fuzz archived", "site_id": store_id, "recurrence": "FREQ=MONTHLY"},
+    ]
+    plans = [
+        services.create_plan(owner, {**body, **common}, orders=plan_orders()) for body in bodies
+    ]
+    _, daily, archived = plans
+    skipped = [o.due_at for o in coming(daily, count=10 + SEEDED_SKIPS)[10:]]
+    for due_at in skipped:
+        services.skip_occurrence(daily, due_at, reason="Seeded skip", by="integrator:fuzz")
+    services.archive_plan(archived)
+    return [
+        {
+            "id": str(plan.pk),
+            "recurrence": plan.recurrence,
+            "starts_on": common["starts_on"],
+            "at": common["at"],
+            "time_zone": plan.site.time_zone,
+            "skipped": [d.isoformat() for d in skipped] if plan is daily else [],
+        }
+        for plan in plans
+    ]
+
+
 @pytest.fixture(scope="module")
 def contract_server(emulator, django_db_setup, django_db_blocker) -> Iterator[ContractServer]:
     """The web process alone (no workers, relay or webhook dispatcher: the contract is the
@@ -120,6 +187,8 @@ def contract_server(emulator, django_db_setup, django_db_blocker) -> Iterator[Co
     with services_on(stack), django_db_blocker.unblock():
         order_ids = seed_orders(integrator.slug)
         site_ids = seed_sites(integrator.slug)
+        asset_ids = seed_assets(integrator.slug)
+        plans = seed_plans(integrator.slug, store_id=site_ids[1], asset_id=asset_ids[0])
     port = free_port()
     env = web_env(
         stack,
@@ -135,7 +204,7 @@ def contract_server(emulator, django_db_setup, django_db_blocker) -> Iterator[Co
     try:
         web = processes.start("fuzz-web", [sys.executable, "-m", "portal.role", "web"], env)
         wait_for_port(port, timeout=60, process=web)
-        yield ContractServer(f"http://127.0.0.1:{port}", key, order_ids, site_ids)
+        yield ContractServer(f"http://127.0.0.1:{port}", key, order_ids, site_ids, asset_ids, plans)
     finally:
         processes.stop_all()
 
@@ -158,9 +227,15 @@ def test_the_api_keeps_its_contract_over_http(contract_server, tmp_path):
     env = {
         **os.environ,
         "SCHEMATHESIS_HOOKS": str(HOOKS),
+        # The hooks compute plans' occurrences with the plans' own (pure) rules.
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
         "FUZZ_ORDER_IDS": ",".join(contract_server.order_ids),
         "FUZZ_SITE_IDS": ",".join(contract_server.site_ids),
         "FUZZ_REGION_ID": contract_server.site_ids[0],
+        "FUZZ_STORE_ID": contract_server.site_ids[1],
+        "FUZZ_ASSET_IDS": ",".join(contract_server.asset_ids),
+        "FUZZ_PLAN_IDS": ",".join(plan["id"] for plan in contract_server.plans),
+        "FUZZ_PLANS": json.dumps(contract_server.plans),
     }
     # Its own directory: nothing it writes (Hypothesis' caches) lands in the work tree.
     result = subprocess.run(

@@ -1,8 +1,10 @@
 """The OpenAPI document is a contract a strict generator can build on: a client generated from
 the document the running API serves (openapi-python-client: attrs models that refuse a
 missing field, an unknown enum value or a malformed date) creates, reads, pages, annotates and
-cancels an order, reads the event feed typed, manages a webhook endpoint, and creates, lists,
-changes, imports and archives sites."""
+cancels an order, reads the event feed typed, manages a webhook endpoint, creates, lists,
+changes, imports and archives sites, creates, lists, changes, retires and reinstates
+assets, plans maintenance on an asset (its occurrences listed, one skipped) and points an
+order at an asset."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import io
 import subprocess
 import sys
 import uuid
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -267,3 +270,167 @@ def test_a_generated_client_creates_lists_and_imports_sites(portal, generated):
     building = list_sites.sync(client=client, code=f"B-{tag}").results[0]
     for site_id in (building.id, store.parsed.id, region.id):
         assert archive_site.sync(site_id, client=client).archived
+
+
+def test_a_generated_client_creates_lists_and_retires_assets(portal, generated):
+    from wop_client import AuthenticatedClient
+    from wop_client.api.assets import (
+        create_asset,
+        get_asset,
+        list_assets,
+        reinstate_asset,
+        retire_asset,
+        update_asset,
+    )
+    from wop_client.api.sites import archive_site, create_site
+    from wop_client.models import (
+        Asset,
+        AssetCreateRequest,
+        AssetPage,
+        AssetStatus,
+        PatchedAssetUpdateRequest,
+        SiteCreateRequest,
+        SiteKind,
+    )
+
+    client = AuthenticatedClient(base_url=portal.base_url, token=portal.key, timeout=15)
+    tag = uuid.uuid4().hex[:6].upper()
+    store = create_site.sync(
+        client=client,
+        body=SiteCreateRequest(
+            code=f"AS-{tag}", name="Store 40", kind=SiteKind.SITE, time_zone="Europe/Madrid"
+        ),
+    )
+    created = create_asset.sync_detailed(
+        client=client,
+        body=AssetCreateRequest(
+            code=f"RTU-{tag}",
+            name="Rooftop unit 1",
+            site_code=f"AS-{tag}",
+            category="Rooftop unit",
+            installed_on=date(2021, 5, 14),
+        ),
+    )
+    assert created.status_code == 201 and isinstance(created.parsed, Asset)
+    asset = created.parsed
+    assert asset.site == store.id and asset.site_name == "Store 40"
+    assert asset.status is AssetStatus.IN_SERVICE and asset.installed_on == date(2021, 5, 14)
+    assert asset.links.site.endswith(f"/v1/sites/{store.id}")
+
+    page = list_assets.sync(client=client, site=store.id, category="rooftop unit")
+    assert isinstance(page, AssetPage) and [a.code for a in page.results] == [f"RTU-{tag}"]
+
+    etag = get_asset.sync_detailed(asset.id, client=client).headers["ETag"]
+    down = update_asset.sync(
+        asset.id,
+        client=client,
+        body=PatchedAssetUpdateRequest(status=AssetStatus.DOWN),
+        if_match=etag,
+    )
+    assert down.status is AssetStatus.DOWN and down.version == 2
+
+    retired = retire_asset.sync(asset.id, client=client)
+    assert retired.status is AssetStatus.RETIRED and retired.version == 3
+    assert list_assets.sync(client=client, site=store.id).results == []
+    listed = list_assets.sync(client=client, site=store.id, status=AssetStatus.RETIRED)
+    assert [a.id for a in listed.results] == [asset.id]
+    assert reinstate_asset.sync(asset.id, client=client).status is AssetStatus.IN_SERVICE
+
+    # Cleaned up as far as assets and sites ever are: retired, then the site archived.
+    assert retire_asset.sync(asset.id, client=client).status is AssetStatus.RETIRED
+    assert archive_site.sync(store.id, client=client).archived
+
+
+def test_a_generated_client_plans_maintenance_and_points_an_order_at_an_asset(portal, generated):
+    from wop_client import AuthenticatedClient
+    from wop_client.api.assets import create_asset, retire_asset
+    from wop_client.api.maintenance_plans import (
+        archive_maintenance_plan,
+        create_maintenance_plan,
+        list_maintenance_plans,
+        list_plan_occurrences,
+        skip_plan_occurrence,
+    )
+    from wop_client.api.orders import create_order
+    from wop_client.api.sites import archive_site, create_site
+    from wop_client.models import (
+        AssetCreateRequest,
+        Category,
+        MaintenancePlan,
+        MaintenancePlanStateEnum,
+        OrderCreateRequest,
+        PlanCreateRequest,
+        PlanOccurrenceSkipRequest,
+        PlanOccurrenceStateEnum,
+        PlanOrderTemplateRequest,
+        SiteCreateRequest,
+        SiteKind,
+    )
+
+    client = AuthenticatedClient(base_url=portal.base_url, token=portal.key, timeout=15)
+    tag = uuid.uuid4().hex[:6].upper()
+    store = create_site.sync(
+        client=client,
+        body=SiteCreateRequest(
+            code=f"MP-{tag}", name="Store 50", kind=SiteKind.SITE, time_zone="Europe/Madrid"
+        ),
+    )
+    asset = create_asset.sync(
+        client=client,
+        body=AssetCreateRequest(code=f"CH-{tag}", name="Chiller 1", site=store.id),
+    )
+
+    created = create_maintenance_plan.sync_detailed(
+        client=client,
+        body=PlanCreateRequest(
+            name="Chiller service",
+            asset_id=asset.id,
+            recurrence="FREQ=MONTHLY;BYDAY=1MO",
+            starts_on="2027-01-01",
+            at="07:00",
+            lead_days=3,
+            order=PlanOrderTemplateRequest(title="Service the chiller", category=Category.HVAC),
+        ),
+    )
+    assert created.status_code == 201 and isinstance(created.parsed, MaintenancePlan)
+    plan = created.parsed
+    assert plan.schedule == "Every month on the first Monday at 07:00"
+    assert plan.state is MaintenancePlanStateEnum.ACTIVE
+    assert plan.site.id == store.id and plan.asset.id == asset.id
+    assert plan.next_due_at.isoformat().startswith("2027-01-04T06:00")  # 07:00 in Madrid
+
+    listed = list_maintenance_plans.sync(client=client, asset=asset.id)
+    assert [p.id for p in listed.results] == [plan.id]
+    coming = list_plan_occurrences.sync(plan.id, client=client, limit=2).results
+    assert [o.state for o in coming] == [PlanOccurrenceStateEnum.PLANNED] * 2
+    skipped = skip_plan_occurrence.sync(
+        plan.id,
+        client=client,
+        body=PlanOccurrenceSkipRequest(due_at=coming[1].due_at, reason="Closed for stocktaking"),
+    )
+    assert skipped.state is PlanOccurrenceStateEnum.SKIPPED
+
+    order = create_order.sync(
+        client=client,
+        body=OrderCreateRequest(
+            title="Chiller is noisy", category=Category.HVAC, asset_id=asset.id
+        ),
+    )
+    assert order.site == "Store 50"  # the free-text site defaults to the site's name
+    assert (order.site_ref.id, order.site_ref.code) == (store.id, f"MP-{tag}")
+    assert (order.asset_ref.id, order.asset_ref.name) == (asset.id, "Chiller 1")
+    assert order.maintenance is None
+
+    # Cleaned up as far as they ever are: the plan archived, the order cancelled, the asset
+    # retired, the site archived.
+    assert archive_maintenance_plan.sync(plan.id, client=client).state is (
+        MaintenancePlanStateEnum.ARCHIVED
+    )
+    requests.post(
+        f"{portal.base_url}/v1/orders/{order.id}/transitions",
+        json={"to": "cancelled", "reason": "test over"},
+        headers=portal.auth,
+        timeout=10,
+    ).raise_for_status()
+    assert retire_asset.sync(asset.id, client=client) is not None
+    assert archive_site.sync(store.id, client=client).archived

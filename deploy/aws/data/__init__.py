@@ -20,6 +20,7 @@ from deploy.aws.data.names import (
     BUCKET,
     BUCKET_POLICY,
     RELAY_POLICY,
+    SCHEDULER_POLICY,
     SIDE_TABLE,
     TABLE,
     TOPIC,
@@ -28,7 +29,7 @@ from deploy.aws.data.names import (
 )
 from deploy.aws.data.outputs import outputs, settings
 from deploy.aws.data.parameters import conditions, mappings, parameters, rules
-from deploy.aws.data.policies import relay_policy, web_policy, webhooks_policy
+from deploy.aws.data.policies import relay_policy, scheduler_policy, web_policy, webhooks_policy
 from deploy.aws.data.queues import status_resources
 from deploy.aws.data.storage import bucket, bucket_policy, side_table, table, topic
 from deploy.workflow import StatusQueue
@@ -49,6 +50,7 @@ def template(queues: list[StatusQueue]) -> dict[str, Any]:
     resources[WEB_POLICY] = web_policy(queues)
     resources[RELAY_POLICY] = relay_policy()
     resources[WEBHOOKS_POLICY] = webhooks_policy()
+    resources[SCHEDULER_POLICY] = scheduler_policy()
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": "Work-order portal data plane: orders table, order events topic, one "

@@ -26,6 +26,7 @@ BUCKET_POLICY = "AttachmentsBucketPolicy"
 WEB_POLICY = "WebPolicy"
 RELAY_POLICY = "RelayPolicy"
 WEBHOOKS_POLICY = "WebhooksPolicy"
+SCHEDULER_POLICY = "SchedulerPolicy"
 
 TABLE_ARN = sub(
     "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/" + TABLE_NAME

@@ -11,6 +11,7 @@ from deploy.aws.cfn import exported, get_att, output, ref, sub
 from deploy.aws.data.names import (
     BUCKET,
     RELAY_POLICY,
+    SCHEDULER_POLICY,
     SETTINGS,
     SIDE_TABLE_NAME,
     TABLE,
@@ -54,6 +55,9 @@ def outputs(queues: list[StatusQueue]) -> dict[str, Any]:
         "WebPolicyArn": output(ref(WEB_POLICY), "Managed policy for the web role"),
         "RelayPolicyArn": output(ref(RELAY_POLICY), "Managed policy for the event relay"),
         "WebhooksPolicyArn": output(ref(WEBHOOKS_POLICY), "Managed policy for the dispatcher"),
+        "SchedulerPolicyArn": output(
+            ref(SCHEDULER_POLICY), "Managed policy for the maintenance scheduler"
+        ),
     }
     for queue in queues:
         q, dlq = queue_id(queue), dead_letter_queue_id(queue)

@@ -1,7 +1,7 @@
 """The data stack's IAM managed policies, least privilege per role: each status's worker, the
-web, the event relay and the webhook dispatcher. In a module of its own because the ECS task
-roles and the EKS roles attach these same policies (through the stack's exports), so this is
-where every role's permissions are decided.
+web, the event relay, the webhook dispatcher and the maintenance scheduler. In a module of its
+own because the ECS task roles and the EKS roles attach these same policies (through the
+stack's exports), so this is where every role's permissions are decided.
 """
 
 from __future__ import annotations
@@ -243,4 +243,36 @@ def webhooks_policy() -> dict[str, Any]:
     return _managed_policy(
         "work-order portal: the webhook dispatcher (SQL database only; readiness checks)",
         *_readiness(),
+    )
+
+
+def scheduler_policy() -> dict[str, Any]:
+    """The maintenance scheduler creates orders through the orders' own services, so it gets
+    what creating an order calls and nothing else: no SQS, no S3 (the relay publishes the
+    order's event, the workers take it from there)."""
+    return _managed_policy(
+        "work-order portal: the maintenance scheduler (creates the orders of maintenance plans)",
+        {
+            # PutItem: the order (conditional on a new id); GetItem: the order a refused write
+            # met, or the one a pass before made; Query: reads by key on either table.
+            "Sid": "CreateOrders",
+            "Effect": "Allow",
+            "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
+            "Resource": [TABLE_ARN, SIDE_TABLE_ARN],
+        },
+        {
+            # Reads of the orders by an index (a plan's or a place's orders).
+            "Sid": "QueryOrderIndexes",
+            "Effect": "Allow",
+            "Action": ["dynamodb:Query"],
+            "Resource": [TABLE_INDEXES_ARN],
+        },
+        {
+            "Sid": "SearchEntries",
+            "Effect": "Allow",
+            "Action": ["dynamodb:BatchWriteItem"],
+            "Resource": [SIDE_TABLE_ARN],
+        },
+        *_readiness(),
+        _kms(["kms:Decrypt", "kms:GenerateDataKey"], ["dynamodb"]),
     )

@@ -9,8 +9,8 @@ One module per concern: ``names`` (logical ids, ports and timeouts the others sh
 ``parameters`` (parameters and conditions), ``containers`` (containers, task definitions, task
 roles), ``services`` (services, scalable targets), ``network`` (security groups, load
 balancer), ``cache`` (the API limits' Valkey), ``shared`` (what the stack has once), ``web``,
-``relay``, ``day_one`` (the one-off ``bootstrap`` task), ``workers`` (per status) and
-``outputs``; ``template`` assembles them.
+``relay``, ``scheduler`` (the maintenance scheduler), ``day_one`` (the one-off ``bootstrap``
+task), ``workers`` (per status) and ``outputs``; ``template`` assembles them.
 """
 
 from __future__ import annotations
@@ -23,6 +23,10 @@ from deploy.aws.ecs.names import (
     DAY_ONE_TASK,
     MAX_RELAY_GROUPS,
     RELAY_SERVICE,
+    SCHEDULER_ALARM,
+    SCHEDULER_ROLE,
+    SCHEDULER_SERVICE,
+    SCHEDULER_TASK,
     WORKER_STOP_TIMEOUT,
     imported,
     relay_condition,
@@ -37,6 +41,7 @@ from deploy.aws.ecs.names import (
 from deploy.aws.ecs.outputs import outputs
 from deploy.aws.ecs.parameters import conditions, parameters
 from deploy.aws.ecs.relay import relay_ids, relay_resources
+from deploy.aws.ecs.scheduler import SCHEDULER_COMMAND, scheduler_resources
 from deploy.aws.ecs.shared import shared_resources
 from deploy.aws.ecs.workers import worker_resources
 from deploy.workflow import StatusQueue
@@ -48,6 +53,11 @@ __all__ = [
     "DAY_ONE_TASK",
     "MAX_RELAY_GROUPS",
     "RELAY_SERVICE",
+    "SCHEDULER_ALARM",
+    "SCHEDULER_COMMAND",
+    "SCHEDULER_ROLE",
+    "SCHEDULER_SERVICE",
+    "SCHEDULER_TASK",
     "WORKER_STOP_TIMEOUT",
     "imported",
     "relay_condition",
@@ -68,12 +78,14 @@ def template(queues: list[StatusQueue]) -> dict[str, Any]:
     resources.update(day_one_resources())
     for group in range(MAX_RELAY_GROUPS):
         resources.update(relay_resources(group))
+    resources.update(scheduler_resources())
     for queue in queues:
         resources.update(worker_resources(queue))
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": "Work-order portal on ECS Fargate: web behind a load balancer, one event "
-        "relay, the webhook dispatcher, migration and day-one tasks and one autoscaled worker "
+        "relay, the webhook dispatcher, the maintenance scheduler, migration and day-one tasks "
+        "and one autoscaled worker "
         f"service per status ({', '.join(q.status for q in queues)}).",
         "Parameters": parameters(),
         "Conditions": conditions(),

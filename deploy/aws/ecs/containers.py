@@ -146,6 +146,8 @@ def task_definition(
 
 
 def task_role(description: str, policy_export: str) -> dict[str, Any]:
+    """A task role with the data stack's managed policy ``policy_export``, and nothing else:
+    every role's permissions are decided in the data stack (``deploy/aws/data/policies.py``)."""
     return {
         "Type": "AWS::IAM::Role",
         "Properties": {

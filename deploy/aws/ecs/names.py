@@ -32,6 +32,13 @@ RELAY_SERVICE = "RelayService"
 #: Relay groups the stack can run (RelayGroups); each group is one service of one task.
 MAX_RELAY_GROUPS = 4
 WEBHOOKS_SERVICE = "WebhooksService"
+#: The maintenance scheduler: orders from preventive-maintenance plans (several are safe).
+SCHEDULER_ROLE = "SchedulerTaskRole"
+SCHEDULER_TASK = "SchedulerTaskDefinition"
+SCHEDULER_SERVICE = "SchedulerService"
+SCHEDULER_ALARM = "SchedulerNotRunningAlarm"
+#: ``SchedulerCount`` is not 0: the scheduler's alarm is only wanted while one should run.
+RUNS_SCHEDULER = "RunsScheduler"
 MIGRATE_TASK = "MigrateTaskDefinition"
 #: Day one (``manage bootstrap``), a one-off task like the migration: docs/deploy.md.
 DAY_ONE_TASK = "DayOneTaskDefinition"

@@ -16,6 +16,7 @@ from deploy.aws.ecs.names import (
     LOG_GROUP,
     MIGRATE_TASK,
     RELAY_SERVICE,
+    SCHEDULER_SERVICE,
     WEB_SERVICE,
     WEB_SG,
     WEBHOOKS_SERVICE,
@@ -61,6 +62,9 @@ def outputs(queues: list[StatusQueue]) -> dict[str, Any]:
         "WebServiceName": output(get_att(WEB_SERVICE, "Name"), "The web service"),
         "RelayServiceName": output(get_att(RELAY_SERVICE, "Name"), "The event relay service"),
         "WebhooksServiceName": output(get_att(WEBHOOKS_SERVICE, "Name"), "The dispatcher"),
+        "SchedulerServiceName": output(
+            get_att(SCHEDULER_SERVICE, "Name"), "The maintenance scheduler"
+        ),
     }
     for queue in queues:
         result[f"{worker_service_id(queue)}Name"] = output(

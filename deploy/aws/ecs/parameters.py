@@ -7,6 +7,7 @@ from typing import Any
 from deploy.aws.cfn import equals, not_, ref
 from deploy.aws.ecs.cache import cache_conditions
 from deploy.aws.ecs.names import MAX_RELAY_GROUPS, METRICS_PORT, relay_condition
+from deploy.aws.ecs.scheduler import scheduler_conditions
 
 
 def parameters() -> dict[str, Any]:
@@ -156,16 +157,25 @@ def parameters() -> dict[str, Any]:
             "Type": "String",
             "Default": "256",
             "AllowedValues": cpu,
-            "Description": "CPU units of the relay, dispatcher and migration.",
+            "Description": "CPU units of the relay, dispatcher, scheduler and migration.",
         },
-        "BackgroundMemory": number(512, "MiB of the relay, dispatcher and migration tasks.", 512),
+        "BackgroundMemory": number(
+            512, "MiB of the relay, dispatcher, scheduler and migration tasks.", 512
+        ),
         "WebhooksCount": number(
             1, "Webhook dispatcher tasks (several are safe: deliveries are locked).", 0
+        ),
+        "SchedulerCount": number(
+            1,
+            "Maintenance scheduler tasks (several are safe: plans are locked, orders have "
+            "deterministic ids); 0 stops creating the orders of maintenance plans.",
+            0,
         ),
         "AlarmTopicArn": {
             "Type": "String",
             "Default": "",
-            "Description": "Optional SNS topic for this stack's alarms (the relay not running).",
+            "Description": "Optional SNS topic for this stack's alarms (the relay or the "
+            "maintenance scheduler not running).",
         },
         "RelayGroups": {
             "Type": "String",
@@ -193,6 +203,7 @@ def conditions() -> dict[str, Any]:
         "HasMetricsScraper": has("MetricsSecurityGroupId"),
         "HasMigrationImage": has("MigrationImageUri"),
         "HasAlarmTopic": has("AlarmTopicArn"),
+        **scheduler_conditions(),
         **{relay_condition(group): runs_relay_group(group) for group in range(1, MAX_RELAY_GROUPS)},
     }
 

@@ -9,7 +9,16 @@ from datetime import datetime
 from typing import Any
 
 from ..errors import ValidationError
-from ..model import Actor, EventType, Order, OrderEvent, Priority, new_event_id
+from ..model import (
+    Actor,
+    EventType,
+    MaintenanceRef,
+    Order,
+    OrderEvent,
+    PlaceRef,
+    Priority,
+    new_event_id,
+)
 from ..sla import ALWAYS, BusinessCalendar
 from ..workflow import (
     INITIAL_STATUS,
@@ -24,10 +33,25 @@ from .validation import OrderInput, clean_reason, validate_input
 
 
 def create_order(
-    data: OrderInput, *, order_id: str, integrator: str, actor: Actor, now: datetime
+    data: OrderInput,
+    *,
+    order_id: str,
+    integrator: str,
+    actor: Actor,
+    now: datetime,
+    site_ref: PlaceRef | None = None,
+    asset_ref: PlaceRef | None = None,
+    maintenance: MaintenanceRef | None = None,
 ) -> tuple[Order, OrderEvent]:
-    """A new order in the initial status at version 1, and the event that says so."""
-    valid = validate_input(data)
+    """A new order in the initial status at version 1, and the event that says so.
+
+    ``site_ref`` and ``asset_ref``: the integrator's site and asset the order is at, already
+    checked to be the integrator's and in use (``orders.services.ports.PlaceDirectory``); an
+    order at a site needs no free-text ``site``, which then is the site's name.
+    ``maintenance``: the plan occurrence that created the order."""
+    if asset_ref is not None and site_ref is None:
+        raise ValueError("an order at an asset is at the asset's site too: give site_ref")
+    valid = validate_input(data, site_default=site_ref.name if site_ref else None)
     order = Order(
         id=order_id,
         integrator=integrator,
@@ -45,6 +69,9 @@ def create_order(
         contact=valid.contact,
         requested_window=valid.requested_window,
         metadata=valid.metadata,
+        site_ref=site_ref,
+        asset_ref=asset_ref,
+        maintenance=maintenance,
     )
     event = OrderEvent(
         id=new_event_id(),
@@ -150,7 +177,8 @@ def edit(
             category=order.category,
             external_reference=order.external_reference,
             **{**current, **changes},
-        )
+        ),
+        site_default=order.site_ref.name if order.site_ref else None,
     )
     updates = {name: getattr(valid, name) for name in EDITABLE}
     return _changed(

@@ -27,6 +27,8 @@ METADATA_MAX_BYTES = 4096
 METADATA_MAX_KEYS = 50
 #: Levels of objects and arrays in metadata, the metadata object itself being the first.
 METADATA_MAX_DEPTH = 10
+#: The free-text site is needed only when the order names none of the integrator's places.
+SITE_REQUIRED = "This field is required unless site_id or asset_id is given."
 
 
 @dataclass(frozen=True)
@@ -44,8 +46,11 @@ class OrderInput:
     metadata: Mapping[str, Any] = field(default_factory=dict)
 
 
-def validate_input(data: OrderInput) -> OrderInput:
-    """Check every field, collecting all problems so the caller can fix them in one go."""
+def validate_input(data: OrderInput, *, site_default: str | None = None) -> OrderInput:
+    """Check every field, collecting all problems so the caller can fix them in one go.
+
+    ``site_default``: what an empty ``site`` becomes, for an order that names a site of the
+    integrator's by id (the site's name); ``None``: the free-text site is required."""
     errors: dict[str, list[str]] = {}
 
     def problem(field_name: str, message: str) -> None:
@@ -75,9 +80,11 @@ def validate_input(data: OrderInput) -> OrderInput:
             f"{data.priority!r} is not a priority; use one of {', '.join(Priority)}.",
         )
     site = (data.site or "").strip()
-    if not site:
-        problem("site", "This field is required.")
-    elif len(site) > SITE_MAX:
+    if not site and site_default is None:
+        problem("site", SITE_REQUIRED)
+    elif not site:
+        site = site_default.strip()
+    if len(site) > SITE_MAX:
         problem("site", f"Ensure this field has no more than {SITE_MAX} characters.")
     ref = data.external_reference
     if ref is not None and (

@@ -306,7 +306,8 @@ def test_a_new_site_through_the_admin_with_hours_and_a_contact(staff, owner):
     ]
 
 
-def test_archive_and_restore_as_actions_and_no_delete(staff, store):
+def test_archive_and_restore_as_actions_and_no_delete(aws, staff, store):
+    # Archiving asks the orders (in DynamoDB) whether open ones are at the site.
     region = store.parent
     refused = staff.post(
         LIST, {"action": "archive_sites", "_selected_action": [str(region.pk)]}, follow=True

@@ -132,7 +132,8 @@ def test_a_change_cannot_make_a_loop_or_strand_the_sites_below(sites, store):
     assert to_top.status_code == 200 and to_top.json()["parent"] is None
 
 
-def test_archive_and_restore(sites, store):
+def test_archive_and_restore(aws, sites, store):
+    # Archiving asks the orders (in DynamoDB) whether open ones are at the site.
     region = Site.objects.get(code="REGION-NE")
     in_use = send(sites, "post", f"/v1/sites/{region.pk}/archive")
     assert in_use.status_code == 409 and in_use.json()["type"].endswith(":site-in-use")

@@ -30,7 +30,9 @@ from orders.domain.model import (
     Attachment,
     Contact,
     EventType,
+    MaintenanceRef,
     OrderEvent,
+    PlaceRef,
     TechnicianRef,
     TimeWindow,
     Visibility,
@@ -79,6 +81,9 @@ def every_kind_of_event() -> list[OrderEvent]:
             integrator="acme",
             actor=INTEGRATOR,
             now=T0,
+            site_ref=PlaceRef("5d0c6f4e-1b2a-4c3d-8e9f-0a1b2c3d4e5f", "STORE-0012", "Store 12"),
+            asset_ref=PlaceRef("a55e7000-1b2a-4c3d-8e9f-0a1b2c3d4e5f", "RTU-2", "Rooftop unit 2"),
+            maintenance=MaintenanceRef("plan-7", "Quarterly filter change", T0 + timedelta(days=3)),
         )
     )
     order = step(rules.move(order, "accepted", actor=WORKER, now=next(at)))
@@ -132,6 +137,33 @@ def as_json(body: object) -> bytes:
 
 def test_the_life_above_has_every_event_type():
     assert {str(e.type) for e in EVENTS} == {str(t) for t in EventType}
+
+
+def test_the_order_s_site_asset_and_plan_render_as_the_contract_says():
+    """Every event carries them (the order is at its site from its creation on)."""
+    for event in EVENTS:
+        order = EventOrderOutputSerializer(event.order).data
+        assert order["site_ref"] == {
+            "id": "5d0c6f4e-1b2a-4c3d-8e9f-0a1b2c3d4e5f",
+            "code": "STORE-0012",
+            "name": "Store 12",
+        }
+        assert order["asset_ref"]["code"] == "RTU-2"
+        assert order["maintenance"] == {
+            "plan_id": "plan-7",
+            "plan_name": "Quarterly filter change",
+            "due_at": "2026-03-05T09:00:00.000250Z",
+        }
+    bare, _ = rules.create_order(
+        OrderInput(title="t", category="hvac", site="s"),
+        order_id="3f1c5d2e-3b7a-4c1e-9a8d-2f4e6b8c0a14",
+        integrator="acme",
+        actor=INTEGRATOR,
+        now=T0,
+    )
+    rendered = as_json(OrderSummaryOutputSerializer(bare).data)
+    assert rendered.startswith(as_json(order_to_json(bare))[:-1])
+    assert json.loads(rendered)["site_ref"] is None and json.loads(rendered)["maintenance"] is None
 
 
 @pytest.mark.parametrize("event", EVENTS, ids=lambda e: f"{e.type}-v{e.order.version}")

@@ -80,7 +80,7 @@ class Clock:
 class World:
     """One service with every collaborator in reach of the test."""
 
-    def __init__(self, teams: dict[str, tuple[int, set[str]]] | None = None):
+    def __init__(self, teams: dict[str, tuple[int, set[str]]] | None = None, *, places=None):
         self.repo = InMemoryOrderRepository()
         self.teams = FakeTeamDirectory(teams if teams is not None else dict(DEFAULT_TEAMS))
         self.loads = InMemoryTeamLoads()
@@ -92,6 +92,7 @@ class World:
             teams=self.teams,
             loads=self.loads,
             notifier=self.notifier,
+            places=places,
             clock=self.clock,
         )
 

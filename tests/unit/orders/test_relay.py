@@ -207,6 +207,23 @@ def test_starting_at_latest_skips_what_came_before(streams):
     assert publisher.published == ["e2"]
 
 
+def test_starting_at_latest_reads_a_shard_that_appears_later_from_its_start():
+    """LATEST is where the relay starts in the shards there are; a shard that appears later
+    (an empty stream's first, a split's children) holds only newer records: all are read."""
+    from .relay_fakes import FakeStreams
+
+    empty = FakeStreams()
+    publisher = FakePublisher()
+    relay = relay_for(empty, publisher, start_at="LATEST", refresh_seconds=0)
+    relay.poll()  # no shard yet: it has taken its place at the end of nothing
+    empty.add_shard("s1")
+    empty.write("s1", "o1", new="e1")
+    empty.write("s1", "o2", new="e2")
+    relay.poll()
+    relay.poll()
+    assert publisher.published == ["e1", "e2"]
+
+
 def test_run_keeps_going_after_a_failure_and_stops_when_asked(streams):
     streams.write("s1", "o1", new="e1")
     publisher = FakePublisher()

@@ -17,6 +17,8 @@ MANAGE = [sys.executable, "-m", "django"]
         (["worker", "in_progress"], [*MANAGE, "runworker", "in_progress"]),
         (["relay"], [*MANAGE, "relay_events"]),
         (["webhooks"], [*MANAGE, "deliver_webhooks"]),
+        (["scheduler"], [*MANAGE, "run_scheduler"]),
+        (["scheduler", "--once"], [*MANAGE, "run_scheduler", "--once"]),
         (["migrate"], [*MANAGE, "migrate", "--noinput"]),
         (["provision"], [*MANAGE, "provision"]),
         (["ready"], [*MANAGE, "check_ready"]),
