@@ -18,14 +18,13 @@ from apikit.conditional import etag, expected_version, not_modified
 from apikit.idempotency import idempotent
 from apikit.pagination import next_link
 from apikit.parsers import StrictJSONParser
-from apikit.problems import flatten
+from apikit.validation import checked_body
 from facilities.domain.fields import clean_site
 from facilities.domain.import_rows import ImportRow, rows_from_csv, rows_from_json
 from facilities.models import Site
 from facilities.selectors import SiteQuery, integrator_by_slug, list_sites, site_of
 from facilities.services import archive_site, create_site, restore_site, update_site
 from facilities.site_import import import_sites
-from kernel.errors import ValidationError as DomainValidationError
 from portal.container import idempotency_store, site_usage
 
 from . import openapi as doc
@@ -41,19 +40,9 @@ def checked(
     partial: bool = False,
     rules: Callable[..., Any] = clean_site,
 ) -> dict[str, Any]:
-    """The body as the serializer validates it. Refused, with every problem at once: what the
-    serializer found, and what the ``rules`` (the sites', or the assets') find in the fields it
-    let through (a time zone of the right shape that no one has)."""
-    serializer = serializer_class(data=data)
-    if serializer.is_valid():
-        return serializer.validated_data
-    errors = flatten(serializer.errors)
-    try:
-        rules(data, partial=partial)
-    except DomainValidationError as exc:
-        for field, problems in exc.errors.items():
-            errors.setdefault(field, problems)
-    raise DomainValidationError(errors)
+    """The body, every problem at once: the shape, then the ``rules`` (the sites', or the
+    assets') on the fields it let through (``apikit.validation``)."""
+    return checked_body(serializer_class, data, rules=rules, partial=partial)
 
 
 def site_response(site: Site, http_status: int = status.HTTP_200_OK) -> Response:

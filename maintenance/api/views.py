@@ -17,9 +17,8 @@ from rest_framework.views import APIView
 from apikit.conditional import etag, expected_version, not_modified
 from apikit.idempotency import idempotent
 from apikit.pagination import next_link
-from apikit.problems import flatten
+from apikit.validation import checked_body
 from facilities.selectors import integrator_by_slug
-from kernel.errors import ValidationError as DomainValidationError
 from maintenance import services
 from maintenance.domain.fields import clean_plan
 from maintenance.models import MaintenancePlan
@@ -44,18 +43,10 @@ from .output import (
 
 
 def checked(serializer_class: type[Serializer], data: Any, *, partial: bool = False) -> Any:
-    """The body as the serializer validates it; refused with every problem at once (the
-    serializer's, then the rules' on what it let through)."""
-    serializer = serializer_class(data=data)
-    if serializer.is_valid():
-        return data  # the rules take the JSON as sent (dates and times as text)
-    errors = flatten(serializer.errors)
-    try:
-        clean_plan(data, partial=partial)
-    except DomainValidationError as exc:
-        for field, problems in exc.errors.items():
-            errors.setdefault(field, problems)
-    raise DomainValidationError(errors)
+    """The body as sent (the rules take dates and times as text), once its shape and the
+    plans' rules found nothing; every problem at once otherwise (``apikit.validation``)."""
+    checked_body(serializer_class, data, rules=clean_plan, partial=partial)
+    return data
 
 
 def plan_response(plan: MaintenancePlan, http_status: int = status.HTTP_200_OK) -> Response:
