@@ -91,13 +91,12 @@ class Scheduler:
                 result = self.run_once()
                 if result.plans:
                     log.info(
-                        "scheduler pass",
-                        extra={
-                            "plans": result.plans,
-                            "created": result.created,
-                            "already": result.already,
-                            "failed": result.failed,
-                        },
+                        "scheduler pass: %s plan(s), %s order(s) created, %s already there, "
+                        "%s failed",
+                        result.plans,
+                        result.created,
+                        result.already,
+                        result.failed,
                     )
             except Exception:  # the database went away: say so, try again next time
                 log.exception("scheduler pass failed")

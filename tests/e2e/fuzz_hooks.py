@@ -104,8 +104,9 @@ NOT_SCOPE = {"cursor", "after", "limit"}
 issued_cursors: dict[tuple[str, str], set[str]] = {}
 #: Idempotency-Key -> fingerprint of the first request sent with it
 key_requests: dict[str, str] = {}
-#: plan id -> its timing as the server last answered it (recurrence, starts_on, at, time_zone)
-plan_timings: dict[str, dict[str, str]] = {}
+#: plan id -> its timing as the server last answered it (recurrence, starts_on, at, time_zone,
+#: and the version that answer showed)
+plan_timings: dict[str, dict[str, Any]] = {}
 #: plan id -> the due times of its occurrences the server said are skipped
 skipped_occurrences: dict[str, set[datetime]] = {}
 #: seeded assets the server last answered as retired
@@ -356,10 +357,18 @@ def skip_to_take_back(case: Any) -> None:
 
 
 def learn_plan(plan: Any) -> None:
-    if isinstance(plan, dict) and isinstance(plan.get("id"), str) and "recurrence" in plan:
-        plan_timings[plan["id"]] = {
-            k: plan[k] for k in ("recurrence", "starts_on", "at", "time_zone") if k in plan
-        }
+    """A plan's timing as an answer shows it, unless an answer already showed a later version
+    (a replayed answer, ``Idempotency-Key``, shows the plan as it was then)."""
+    if (
+        not isinstance(plan, dict)
+        or not isinstance(plan.get("id"), str)
+        or "recurrence" not in plan
+    ):
+        return
+    version = plan.get("version") if isinstance(plan.get("version"), int) else 0
+    if version >= plan_timings.get(plan["id"], {}).get("version", 0):
+        timing = {k: plan[k] for k in ("recurrence", "starts_on", "at", "time_zone") if k in plan}
+        plan_timings[plan["id"]] = {**timing, "version": version}
 
 
 def parsed_time(value: Any) -> datetime | None:

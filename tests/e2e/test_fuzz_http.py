@@ -207,6 +207,16 @@ def contract_server(emulator, django_db_setup, django_db_blocker) -> Iterator[Co
         yield ContractServer(f"http://127.0.0.1:{port}", key, order_ids, site_ids, asset_ids, plans)
     finally:
         processes.stop_all()
+        # The run's plans (seeded and generated) share the database with the other tests:
+        # archived, so that no scheduler a later test starts makes their orders.
+        from django.utils import timezone
+
+        from maintenance.models import MaintenancePlan
+
+        with django_db_blocker.unblock():
+            MaintenancePlan.objects.filter(integrator=integrator, archived_at__isnull=True).update(
+                archived_at=timezone.now()
+            )
 
 
 def test_the_api_keeps_its_contract_over_http(contract_server, tmp_path):

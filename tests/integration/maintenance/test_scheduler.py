@@ -244,3 +244,24 @@ def test_an_assets_page_learns_what_is_planned_on_it(owner, unit, memory_orders,
     services.archive_plan(plan)
     assert planned_work().active_plans_at_asset(str(unit.pk)) == []
     assert MADE.tzinfo is not None and UTC
+
+
+def test_the_scheduler_role_says_what_each_pass_did_and_stops_when_asked(
+    owner, unit, memory_orders, caplog
+):
+    plan_on(unit, owner, memory_orders, lead_days=0)
+    stop = threading.Event()
+    scheduler = scheduler_at(memory_orders, FIRST_DUE)
+    original = scheduler.run_once
+
+    def once_then_stop():
+        result = original()
+        stop.set()
+        return result
+
+    scheduler.run_once = once_then_stop
+    with caplog.at_level("INFO", logger="maintenance.scheduler"):
+        scheduler.run(stop, interval=0.01)
+    assert len(memory_orders.orders) == 1
+    said = [r.getMessage() for r in caplog.records if r.name == "maintenance.scheduler"]
+    assert said == ["scheduler pass: 1 plan(s), 1 order(s) created, 0 already there, 0 failed"]
