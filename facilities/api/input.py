@@ -24,8 +24,11 @@ from kernel.formats import REFERENCE_PATTERN, REFERENCE_PROBLEM
 
 from .choices import COUNTRY_CHOICES, KIND_CHOICES, WEEKDAY_CHOICES
 
-#: Text with something besides spaces in it (and no NUL, which no string may hold).
-NON_BLANK_PATTERN = r"^[^\x00]*[^\s\x00][^\x00]*$"
+#: What the rules trim as blank (Python's ``str.strip``), spelled out: ``\s`` is another set
+#: in the document's (ECMAScript) patterns than in Python (U+001C to U+001F, U+0085; U+FEFF).
+BLANKS = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+#: Text with something besides blanks in it (and no NUL, which no string may hold).
+NON_BLANK_PATTERN = rf"^[^\x00]*[^\x00{BLANKS}][^\x00]*$"
 #: A page of the list: 50 sites unless ``limit`` asks for another number, at most 200.
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200

@@ -24,7 +24,8 @@ generated value is sent as it is.
   pattern states): another becomes ``UTC``. Where a site hangs depends on the stored sites:
   a valid new site keeps its parent only if it is a ``site`` under the seeded region
   (``REGION-NE``, by code or id), and a valid change leaves ``kind`` and the parent alone
-  (and a seeded site's code, by which other valid requests name it).
+  (and a seeded site's code and time zone: other valid requests name it by its code, and
+  compute the occurrences of the plans at it on its clock).
   A valid CSV import is a CSV file (the schema can only say "a file"): one seeded region.
 - Assets: about half of the requests naming an asset get one the test seeded
   (``FUZZ_ASSET_IDS``). A valid asset stands at the seeded active store (``FUZZ-STORE-1``, by
@@ -169,7 +170,10 @@ def placeable_site(case: Any) -> None:
         for name in ("kind", "parent", "parent_code"):
             body.pop(name, None)
         if (case.path_parameters or {}).get("site_id") in SITE_IDS:
-            body.pop("code", None)  # other valid requests name the seeded sites by code
+            # Other valid requests name the seeded sites by code, and compute the occurrences
+            # of the plans at them on their clock.
+            body.pop("code", None)
+            body.pop("time_zone", None)
         return
     under_region = body.get("kind") == "site" and (
         body.get("parent_code") == REGION_CODE or body.get("parent") == REGION_ID
